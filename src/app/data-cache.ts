@@ -1,0 +1,164 @@
+import { createHash } from 'node:crypto';
+import { validateTag } from '../engine/tags.ts';
+import {
+  currentRenderContext,
+  getRuntime,
+  lowerRevalidate,
+  markDynamic,
+  type IsrRuntime,
+  type RenderContext,
+} from './runtime.ts';
+
+/**
+ * The data cache: `fetch(url, { next: { revalidate, tags }, cache })` and `unstable_cache`
+ * results, stored through the same engine as pages (keys `fetch:<sha256>`, `function:<sha256>`).
+ *
+ * Rules (the seeds' App Router guide, "Caveats"):
+ * - `next.revalidate: N` or `cache: 'force-cache'` stores the response; the page's revalidate
+ *   becomes the lowest of its own and its cached fetches'.
+ * - `next.revalidate: 0` or `cache: 'no-store'` makes the page dynamic.
+ * - `next.tags` tag the entry and the page, for `revalidateTag`.
+ * - A fetch without any of these is not stored: it runs on every generation of the page.
+ * - An entry whose window has passed is fetched again *inside* the regeneration that reads it, so
+ *   a regenerated page carries current data. A failed fetch fails the regeneration, and the last
+ *   good page stays (the engine's rule 4). Only successful (2xx) responses are stored.
+ */
+
+/** Next.js's extension of `RequestInit`. */
+export interface NextFetchOptions {
+  /** Seconds, `false` (cache until revalidated) or `0` (dynamic). */
+  revalidate?: number | false;
+  tags?: string[];
+}
+
+type FetchInit = RequestInit & { next?: NextFetchOptions };
+
+const ORIGINAL_FETCH = Symbol.for('isr.originalFetch');
+type PatchedGlobal = typeof globalThis & { [ORIGINAL_FETCH]?: typeof fetch };
+
+function sha256(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+function checkRevalidate(value: unknown, where: string): number | false | undefined {
+  if (value === undefined || value === false) return value;
+  if (typeof value === 'number' && value >= 0 && Number.isFinite(value)) return value;
+  throw new TypeError(`${where}: revalidate must be a non-negative number of seconds or false, got ${String(value)}`);
+}
+
+/**
+ * Replaces `globalThis.fetch` with the caching fetch (once per process). Outside a page render
+ * the original fetch runs unchanged.
+ */
+export function installFetch(): void {
+  const global = globalThis as PatchedGlobal;
+  if (global[ORIGINAL_FETCH] !== undefined) return;
+  const original = global.fetch;
+  global[ORIGINAL_FETCH] = original;
+  global.fetch = function isrFetch(input: string | URL | Request, init?: FetchInit): Promise<Response> {
+    const context = currentRenderContext();
+    const runtime = getRuntime();
+    if (context === undefined || runtime === undefined) return original(input, init);
+    return cachedFetch(original, runtime, context, input, init);
+  } as typeof fetch;
+}
+
+async function cachedFetch(
+  original: typeof fetch,
+  runtime: IsrRuntime,
+  context: RenderContext,
+  input: string | URL | Request,
+  init: FetchInit | undefined,
+): Promise<Response> {
+  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+  const next = init?.next;
+  const tags = (next?.tags ?? []).map(validateTag);
+  for (const tag of tags) context.tags.add(tag);
+  const requestInit: RequestInit | undefined = init === undefined ? undefined : { ...init };
+  if (requestInit !== undefined) delete (requestInit as FetchInit).next;
+
+  let revalidate = checkRevalidate(next?.revalidate, `fetch ${url}`);
+  if (init?.cache === 'no-store' || revalidate === 0) {
+    markDynamic(context, `fetch ${url} with ${init?.cache === 'no-store' ? "cache: 'no-store'" : 'revalidate: 0'}`);
+    return original(input, requestInit);
+  }
+  if (revalidate === undefined && init?.cache === 'force-cache') revalidate = false;
+  if (revalidate === undefined || (method !== 'GET' && method !== 'HEAD')) return original(input, requestInit);
+
+  lowerRevalidate(context, revalidate);
+  const headers = [...new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined))].sort();
+  const key = `fetch:${sha256(JSON.stringify([method, url, headers]))}`;
+  const entryRevalidate = revalidate;
+  const served = await runtime.engine.serve(
+    key,
+    async () => {
+      const response = await original(input, requestInit);
+      const body = new Uint8Array(await response.arrayBuffer());
+      const kept: Record<string, string> = {};
+      response.headers.forEach((value, name) => {
+        if (name !== 'set-cookie') kept[name] = value;
+      });
+      return {
+        value: { kind: 'fetch', status: response.status, headers: kept, body },
+        tags: [...tags, ...context.implicitTags],
+        revalidate: entryRevalidate,
+        dynamic: !response.ok,
+      };
+    },
+    { staleWhileRevalidate: false, extraTags: context.implicitTags, label: `fetch ${url}`, logFailures: false },
+  );
+  runtime.logger.debug(`fetch ${served.state === 'HIT' ? 'HIT' : 'MISS'} ${url}`);
+  const { status, headers: storedHeaders, body } = served.entry.value;
+  return new Response(status === 204 || status === 304 || method === 'HEAD' ? null : (body as Uint8Array<ArrayBuffer>), {
+    status,
+    headers: storedHeaders,
+  });
+}
+
+/** Options of {@link unstableCache}. */
+export interface UnstableCacheOptions {
+  /** Seconds the result stays fresh, or `false` (default: until revalidated by tag). */
+  revalidate?: number | false;
+  tags?: string[];
+}
+
+/**
+ * `unstable_cache(fn, keyParts, { revalidate, tags })`: caches `fn`'s result (which must be
+ * JSON-serialisable) in the data cache, keyed by `fn`'s source, `keyParts` and the arguments.
+ * Inside a page render the tags and revalidate also apply to the page. Without a running isr
+ * server or build, `fn` is simply called.
+ * @throws TypeError for a bad `revalidate` or tag.
+ */
+export function unstableCache<Args extends unknown[], Result>(
+  fn: (...args: Args) => Promise<Result>,
+  keyParts: readonly string[] = [],
+  options: UnstableCacheOptions = {},
+): (...args: Args) => Promise<Result> {
+  const revalidate = checkRevalidate(options.revalidate, 'unstable_cache') ?? false;
+  const tags = (options.tags ?? []).map(validateTag);
+  const fixedKey = [fn.toString(), ...keyParts];
+  return async (...args: Args): Promise<Result> => {
+    const runtime = getRuntime();
+    const context = currentRenderContext();
+    if (runtime === undefined || revalidate === 0) return fn(...args);
+    for (const tag of tags) context?.tags.add(tag);
+    lowerRevalidate(context, revalidate);
+    const key = `function:${sha256(JSON.stringify([fixedKey, args]))}`;
+    const served = await runtime.engine.serve(
+      key,
+      async () => {
+        const result = await fn(...args);
+        const json = result === undefined ? '{"undefined":true}' : JSON.stringify({ value: result });
+        return {
+          value: { kind: 'function', status: 200, headers: {}, body: new TextEncoder().encode(json) },
+          tags: [...tags, ...(context?.implicitTags ?? [])],
+          revalidate,
+        };
+      },
+      { staleWhileRevalidate: false, extraTags: context?.implicitTags, label: `unstable_cache ${keyParts.join(',')}`, logFailures: false },
+    );
+    const parsed = JSON.parse(new TextDecoder().decode(served.entry.value.body)) as { value?: Result };
+    return parsed.value as Result;
+  };
+}

@@ -1,0 +1,80 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ResolvedSegmentConfig } from './segment-config.ts';
+import type { Segment } from './routes.ts';
+
+/**
+ * The build manifest (`.isr/build/manifest.json`): what `isr build` produced and `isr start`
+ * serves. Paths inside it are relative to the build folder, `/`-separated.
+ */
+
+export const MANIFEST_VERSION = 1;
+
+export interface ManifestRoute {
+  pattern: string;
+  segments: Segment[];
+  kind: 'page' | 'route';
+  /** Source file, relative to the site folder (for messages). */
+  file: string;
+  /** Compiled module of the page or route handler. */
+  module: string;
+  /** Compiled layout modules, root first (pages only). */
+  layouts: string[];
+  config: ResolvedSegmentConfig;
+  /** Rendered per request, never stored (`force-dynamic`, `revalidate = 0`, or found dynamic at build). */
+  dynamic: boolean;
+  /** GET responses are cached (pages: unless dynamic; route handlers: when they opt in). */
+  cacheable: boolean;
+  /** Paths prerendered at build time (the only valid ones when `dynamicParams` is false). */
+  prerendered: string[];
+}
+
+export interface BuildManifest {
+  version: typeof MANIFEST_VERSION;
+  /** Identifies this build; cache entries are scoped by it. */
+  buildId: string;
+  /** ISO 8601 time the build finished. */
+  createdAt: string;
+  routes: ManifestRoute[];
+  /** Compiled root layout (wraps the 404 page). */
+  rootLayout: string | undefined;
+  /** Compiled `app/not-found` module. */
+  notFound: string | undefined;
+  /** Files under `public/`, relative to it, `/`-separated. */
+  publicFiles: string[];
+}
+
+/** The build folder of a site: `<siteDir>/.isr/build`. */
+export function buildDirOf(siteDir: string): string {
+  return path.join(siteDir, '.isr', 'build');
+}
+
+/** Where the build's prerendered entries are stored (a filesystem cache store). */
+export function prerenderDirOf(buildDir: string): string {
+  return path.join(buildDir, 'prerender');
+}
+
+/**
+ * Reads and checks a build manifest.
+ * @throws Error telling the user to run `isr build` when it is missing, or naming the problem
+ *   when it is from another version or malformed.
+ */
+export async function readManifest(buildDir: string): Promise<BuildManifest> {
+  const file = path.join(buildDir, 'manifest.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new Error(`no build found at ${file}: run \`isr build\` first`);
+  }
+  let manifest: BuildManifest;
+  try {
+    manifest = JSON.parse(text) as BuildManifest;
+  } catch (error) {
+    throw new Error(`${file} is not valid JSON (${(error as Error).message}): run \`isr build\` again`);
+  }
+  if (manifest.version !== MANIFEST_VERSION || typeof manifest.buildId !== 'string' || !Array.isArray(manifest.routes)) {
+    throw new Error(`${file} was written by another version of isr: run \`isr build\` again`);
+  }
+  return manifest;
+}

@@ -1,0 +1,232 @@
+import { createElement, type ComponentType, type ReactNode } from 'react';
+import { prerender } from 'react-dom/static';
+import type { Generated } from '../engine/engine.ts';
+import { implicitTags } from '../engine/tags.ts';
+import { isNotFoundError, redirectTarget } from './navigation.ts';
+import type { Params } from './routes.ts';
+import { markDynamic, renderStorage, type RenderContext } from './runtime.ts';
+import type { LayoutModule, PageModule, ResolvedSegmentConfig, RouteModule } from './segment-config.ts';
+
+/**
+ * Renders pages to complete HTML documents with React 19's `react-dom/static` `prerender`, and
+ * runs route handlers, inside a render context that collects tags, revalidate and dynamic
+ * signals for the engine.
+ */
+
+const HTML_HEADERS = Object.freeze({ 'content-type': 'text/html; charset=utf-8' });
+
+export interface PageRenderInput {
+  /** Concrete URL path, e.g. `/blog/1`. */
+  path: string;
+  /** Route pattern, e.g. `/blog/[id]`. */
+  pattern: string;
+  params: Params;
+  page: PageModule;
+  /** Root first. */
+  layouts: readonly LayoutModule[];
+  /** The `not-found` component rendered for `notFound()`, inside the root layout. */
+  notFound: ComponentType | undefined;
+  config: ResolvedSegmentConfig;
+  /** The request's query; reading it makes the page dynamic. */
+  searchParams?: URLSearchParams;
+}
+
+function newContext(path: string, pattern: string, config: ResolvedSegmentConfig): RenderContext {
+  return {
+    path,
+    pattern,
+    implicitTags: implicitTags(path, pattern),
+    tags: new Set(),
+    revalidate: config.revalidate,
+    dynamicReason: config.dynamic === 'force-dynamic' ? "dynamic = 'force-dynamic'" : config.revalidate === 0 ? 'revalidate = 0' : undefined,
+    dynamicMode: config.dynamic,
+  };
+}
+
+/** A promise of the query that marks the render dynamic when awaited (Next.js `searchParams`). */
+function searchParamsPromise(context: RenderContext, query: URLSearchParams | undefined): Promise<Record<string, string | string[]>> {
+  const values: Record<string, string | string[]> = {};
+  for (const key of new Set(query?.keys() ?? [])) {
+    const all = query!.getAll(key);
+    values[key] = all.length === 1 ? all[0]! : all;
+  }
+  const promise = Promise.resolve(values);
+  return new Proxy(promise, {
+    get(target, property) {
+      if (property === 'then') markDynamic(context, 'searchParams');
+      const value = Reflect.get(target, property, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/** Renders a React tree to a complete HTML document; any render error rejects. */
+export async function renderToHtml(tree: ReactNode): Promise<Uint8Array<ArrayBuffer>> {
+  const errors: unknown[] = [];
+  const { prelude } = await prerender(tree, {
+    onError(error) {
+      errors.push(error);
+    },
+  });
+  const html = new Uint8Array(await new Response(prelude).arrayBuffer());
+  if (errors.length > 0) throw errors[0];
+  return html;
+}
+
+function wrapInLayouts(layouts: readonly LayoutModule[], params: Promise<Params>, child: ReactNode): ReactNode {
+  let tree = child;
+  for (let i = layouts.length - 1; i >= 0; i--) {
+    tree = createElement(layouts[i]!.default, { params, children: tree });
+  }
+  return tree;
+}
+
+/**
+ * Renders a page inside its layouts.
+ * @returns the generation for the engine: HTML, status (200; 404 after `notFound()`; 307/308
+ *   after `redirect()`), tags (implicit + fetch/unstable_cache tags), the effective revalidate
+ *   (seconds or false) and whether the page turned out dynamic.
+ * @throws whatever the page or its data fetching threw.
+ */
+export function renderPage(input: PageRenderInput): Promise<Generated> {
+  const context = newContext(input.path, input.pattern, input.config);
+  return renderStorage().run(context, async () => {
+    const params = Promise.resolve(input.params);
+    let status = 200;
+    let headers: Record<string, string> = HTML_HEADERS;
+    let body: Uint8Array<ArrayBuffer>;
+    try {
+      const page = createElement(input.page.default, { params, searchParams: searchParamsPromise(context, input.searchParams) });
+      body = await renderToHtml(wrapInLayouts(input.layouts, params, page));
+    } catch (error) {
+      const redirect = redirectTarget(error);
+      if (isNotFoundError(error)) {
+        status = 404;
+        body = await renderToHtml(notFoundTree(input.layouts.slice(0, 1), input.notFound));
+      } else if (redirect !== undefined) {
+        status = redirect.status;
+        headers = { location: redirect.location };
+        body = new Uint8Array(0);
+      } else {
+        throw error;
+      }
+    }
+    return {
+      value: { kind: 'page' as const, status, headers, body },
+      tags: [...context.implicitTags, ...context.tags],
+      revalidate: context.revalidate,
+      dynamic: context.dynamicReason !== undefined,
+    };
+  });
+}
+
+function DefaultNotFound(): ReactNode {
+  return createElement(
+    'main',
+    null,
+    createElement('h1', null, '404'),
+    createElement('p', null, 'This page could not be found.'),
+  );
+}
+
+function notFoundTree(rootLayout: readonly LayoutModule[], notFound: ComponentType | undefined): ReactNode {
+  const body = createElement(notFound ?? DefaultNotFound);
+  if (rootLayout.length === 0) {
+    return createElement('html', null, createElement('body', null, body));
+  }
+  return wrapInLayouts(rootLayout, Promise.resolve({}), body);
+}
+
+/**
+ * Renders the site's 404 page (`app/not-found.tsx` inside the root layout) for URLs no route
+ * matches. It is cached like a page with `revalidate = false` under its own key.
+ */
+export function renderNotFound(rootLayout: LayoutModule | undefined, notFound: ComponentType | undefined): Promise<Generated> {
+  const context = newContext('/_not-found', '/_not-found', { revalidate: false, dynamic: 'auto', dynamicParams: true });
+  return renderStorage().run(context, async () => ({
+    value: {
+      kind: 'page' as const,
+      status: 404,
+      headers: HTML_HEADERS,
+      body: await renderToHtml(notFoundTree(rootLayout ? [rootLayout] : [], notFound)),
+    },
+    tags: [...context.implicitTags, ...context.tags],
+    revalidate: context.revalidate,
+    dynamic: context.dynamicReason !== undefined,
+  }));
+}
+
+export interface RouteHandlerInput {
+  path: string;
+  pattern: string;
+  params: Params;
+  module: RouteModule;
+  config: ResolvedSegmentConfig;
+  request: Request;
+}
+
+/** HTTP methods a route handler may export. */
+export const ROUTE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+/** The methods a route module answers (HEAD follows GET). */
+export function allowedMethods(module: RouteModule): string[] {
+  const methods = ROUTE_METHODS.filter((method) => typeof module[method] === 'function');
+  if (methods.includes('GET') && !methods.includes('HEAD')) methods.push('HEAD');
+  return methods;
+}
+
+/**
+ * Whether GET responses of this route handler are cached: Next.js 15 renders route handlers per
+ * request unless they opt in with `dynamic = 'force-static'` or a `revalidate` (seconds > 0 or
+ * `false` set explicitly).
+ */
+export function isCacheableRouteHandler(module: RouteModule, config: ResolvedSegmentConfig): boolean {
+  if (typeof module.GET !== 'function' || config.dynamic === 'force-dynamic') return false;
+  return config.dynamic === 'force-static' || (module.revalidate !== undefined && config.revalidate !== 0);
+}
+
+/**
+ * Runs a route handler for `input.request` (per request, not cached). HEAD runs GET.
+ * @returns the handler's Response, or 405 when the method is not exported.
+ */
+export async function runRouteHandler(input: RouteHandlerInput): Promise<Response> {
+  const method = input.request.method === 'HEAD' && typeof input.module.HEAD !== 'function' ? 'GET' : input.request.method;
+  const handler = input.module[method];
+  if (typeof handler !== 'function') {
+    return new Response(`Method ${input.request.method} is not allowed here`, {
+      status: 405,
+      headers: { allow: allowedMethods(input.module).join(', '), 'content-type': 'text/plain; charset=utf-8' },
+    });
+  }
+  const response = await (handler as (r: Request, c: { params: Promise<Params> }) => unknown)(input.request, {
+    params: Promise.resolve(input.params),
+  });
+  if (!(response instanceof Response)) {
+    throw new TypeError(`${input.pattern}: the ${method} handler must return a Response, got ${typeof response}`);
+  }
+  return response;
+}
+
+/**
+ * Runs a cacheable GET route handler inside a render context and captures its response for the
+ * engine (status, headers except `set-cookie`, body bytes).
+ */
+export function generateRouteResponse(input: RouteHandlerInput): Promise<Generated> {
+  const context = newContext(input.path, input.pattern, input.config);
+  return renderStorage().run(context, async () => {
+    const response = await runRouteHandler(input);
+    if (response.status >= 500) {
+      throw new Error(`${input.pattern}: the GET handler answered ${response.status}; the cached response stays`);
+    }
+    const headers: Record<string, string> = {};
+    response.headers.forEach((value, name) => {
+      if (name !== 'set-cookie') headers[name] = value;
+    });
+    return {
+      value: { kind: 'route' as const, status: response.status, headers, body: new Uint8Array(await response.arrayBuffer()) },
+      tags: [...context.implicitTags, ...context.tags],
+      revalidate: context.revalidate,
+      dynamic: context.dynamicReason !== undefined,
+    };
+  });
+}

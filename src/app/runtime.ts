@@ -1,0 +1,80 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { IsrEngine } from '../engine/engine.ts';
+import type { Logger } from '../log.ts';
+
+/**
+ * Process-wide state shared between the server and the site's compiled code.
+ *
+ * The site bundle carries its own copy of `next/cache` (mapped to `isr/cache`), so module-level
+ * variables would not be shared; everything lives on `globalThis` under registered symbols.
+ */
+
+/** What a page or route handler render collects while it runs. */
+export interface RenderContext {
+  /** The concrete URL path being generated, e.g. `/blog/1`. */
+  path: string;
+  /** The route pattern, e.g. `/blog/[id]`. */
+  pattern: string;
+  /** The page's implicit path tags (engine/tags.ts). */
+  implicitTags: readonly string[];
+  /** Explicit tags seen on cached fetches and `unstable_cache` calls. */
+  tags: Set<string>;
+  /** Lowest revalidate seen so far, in seconds (the segment config's, then each cached fetch's). */
+  revalidate: number | false;
+  /** Set when something made the page dynamic (a `no-store` fetch, reading `searchParams`...). */
+  dynamicReason: string | undefined;
+  /** `force-static` ignores dynamic signals; `force-dynamic` is decided before rendering. */
+  dynamicMode: 'auto' | 'force-static' | 'force-dynamic' | 'error';
+}
+
+/** The running engine and its logger, registered by `isr start`, `isr build` or an embedder. */
+export interface IsrRuntime {
+  engine: IsrEngine;
+  logger: Logger;
+}
+
+const RUNTIME = Symbol.for('isr.runtime');
+const STORAGE = Symbol.for('isr.renderStorage');
+
+type Registry = { [RUNTIME]?: IsrRuntime; [STORAGE]?: AsyncLocalStorage<RenderContext> };
+const registry = globalThis as unknown as Registry;
+
+/** The render-context storage (one per process). */
+export function renderStorage(): AsyncLocalStorage<RenderContext> {
+  return (registry[STORAGE] ??= new AsyncLocalStorage<RenderContext>());
+}
+
+/** The render context of the current page generation, if any. */
+export function currentRenderContext(): RenderContext | undefined {
+  return registry[STORAGE]?.getStore();
+}
+
+/** Registers the process's runtime (the last registration wins). */
+export function setRuntime(runtime: IsrRuntime | undefined): void {
+  registry[RUNTIME] = runtime;
+}
+
+/** The registered runtime, or undefined outside an isr server or build. */
+export function getRuntime(): IsrRuntime | undefined {
+  return registry[RUNTIME];
+}
+
+/**
+ * Marks the current render dynamic (rendered per request, never stored), unless the segment
+ * forces static rendering. Next.js: "If any of the fetch requests used on a route have a
+ * revalidate time of 0, or an explicit no-store, the route will be dynamically rendered."
+ * @throws Error when the segment config says `dynamic = 'error'`.
+ */
+export function markDynamic(context: RenderContext | undefined, reason: string): void {
+  if (context === undefined || context.dynamicMode === 'force-static') return;
+  if (context.dynamicMode === 'error') {
+    throw new Error(`route ${context.pattern} has dynamic = 'error' but used ${reason}`);
+  }
+  context.dynamicReason ??= reason;
+}
+
+/** Lowers the current render's revalidate to `seconds` if that is lower (false = no limit). */
+export function lowerRevalidate(context: RenderContext | undefined, seconds: number | false): void {
+  if (context === undefined || seconds === false) return;
+  if (context.revalidate === false || seconds < context.revalidate) context.revalidate = seconds;
+}

@@ -1,0 +1,84 @@
+import type { ComponentType } from 'react';
+import type { Params } from './routes.ts';
+
+/**
+ * Route segment config (Next.js "Route Segment Config"): what a page, layout or route module may
+ * export besides its component or handlers.
+ */
+export interface SegmentConfig {
+  /** Seconds, `false` (cache until revalidated) or `0` (dynamic). */
+  revalidate?: number | false;
+  dynamic?: 'auto' | 'force-static' | 'force-dynamic' | 'error';
+  /** Whether params not returned by `generateStaticParams` render on demand (default `true`). */
+  dynamicParams?: boolean;
+  generateStaticParams?: (options: { params: Params }) => Params[] | Promise<Params[]>;
+}
+
+/** A compiled `page.tsx`. */
+export interface PageModule extends SegmentConfig {
+  default: ComponentType<any>;
+}
+
+/** A compiled `layout.tsx`. */
+export interface LayoutModule extends SegmentConfig {
+  default: ComponentType<any>;
+}
+
+/** A route handler's function for one method: a Web `Request` in, a `Response` out. */
+export type RouteHandlerFunction = (request: Request, context: { params: Promise<Params> }) => Response | Promise<Response>;
+
+/** A compiled `route.ts`. */
+export interface RouteModule extends SegmentConfig {
+  [method: string]: unknown;
+}
+
+/** The config that applies to one route, after merging its layouts and page. */
+export interface ResolvedSegmentConfig {
+  revalidate: number | false;
+  dynamic: 'auto' | 'force-static' | 'force-dynamic' | 'error';
+  dynamicParams: boolean;
+}
+
+const DYNAMIC_VALUES = ['auto', 'force-static', 'force-dynamic', 'error'] as const;
+
+/**
+ * Merges the segment config of a route's modules, outermost layout first, page or route last.
+ * `revalidate` is the lowest given anywhere (Next.js: "the lowest time will be used"); `dynamic`
+ * and `dynamicParams` come from the innermost module that sets them.
+ * @param files the module files, same order, for error messages.
+ * @throws TypeError naming the file for a config value of the wrong type.
+ */
+export function resolveSegmentConfig(modules: readonly SegmentConfig[], files: readonly string[]): ResolvedSegmentConfig {
+  let revalidate: number | false = false;
+  let dynamic: ResolvedSegmentConfig['dynamic'] = 'auto';
+  let dynamicParams = true;
+  modules.forEach((module, index) => {
+    const file = files[index] ?? 'module';
+    if (module.revalidate !== undefined) {
+      const value = module.revalidate as unknown;
+      if (value !== false && !(typeof value === 'number' && value >= 0 && Number.isFinite(value))) {
+        throw new TypeError(`${file}: export const revalidate must be a non-negative number of seconds or false, got ${JSON.stringify(value)}`);
+      }
+      const seconds = value as number | false;
+      if (seconds !== false && (revalidate === false || seconds < revalidate)) revalidate = seconds;
+    }
+    if (module.dynamic !== undefined) {
+      if (!DYNAMIC_VALUES.includes(module.dynamic)) {
+        throw new TypeError(`${file}: export const dynamic must be one of ${DYNAMIC_VALUES.join(', ')}, got ${JSON.stringify(module.dynamic)}`);
+      }
+      dynamic = module.dynamic;
+    }
+    if (module.dynamicParams !== undefined) {
+      if (typeof module.dynamicParams !== 'boolean') {
+        throw new TypeError(`${file}: export const dynamicParams must be true or false, got ${JSON.stringify(module.dynamicParams)}`);
+      }
+      dynamicParams = module.dynamicParams;
+    }
+  });
+  return { revalidate, dynamic, dynamicParams };
+}
+
+/** Whether a route with this config is rendered per request and never stored. */
+export function isStaticallyDynamic(config: ResolvedSegmentConfig): boolean {
+  return config.dynamic === 'force-dynamic' || config.revalidate === 0;
+}

@@ -1,0 +1,204 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { installFetch } from '../app/data-cache.ts';
+import {
+  buildDirOf,
+  MANIFEST_VERSION,
+  prerenderDirOf,
+  type BuildManifest,
+  type ManifestRoute,
+} from '../app/manifest.ts';
+import { isCacheableRouteHandler } from '../app/render.ts';
+import { discoverRoutes, matchSegments, pathForParams, type Params } from '../app/routes.ts';
+import { setRuntime } from '../app/runtime.ts';
+import {
+  isStaticallyDynamic,
+  resolveSegmentConfig,
+  type PageModule,
+  type RouteModule,
+  type SegmentConfig,
+} from '../app/segment-config.ts';
+import { NOT_FOUND_KEY, Site } from '../app/site.ts';
+import { FileSystemStore } from '../cache/filesystem.ts';
+import { loadConfig } from '../config.ts';
+import { IsrEngine } from '../engine/engine.ts';
+import { createConsoleLogger, type Logger } from '../log.ts';
+import { compileSite } from './compile.ts';
+
+/**
+ * `isr build`: compiles a site, prerenders every known path and writes the build manifest.
+ *
+ * Output, in `<site>/.isr/build/` (replaced whole at the end, so a failed build leaves the
+ * previous one in place):
+ *   manifest.json   routes, their config, prerendered paths, build ID
+ *   server/         compiled modules
+ *   prerender/      the prerendered pages and data-cache entries (a filesystem cache store)
+ */
+
+export interface BuildOptions {
+  siteDir: string;
+  logger?: Logger;
+  /** Pages rendered in parallel; default from config (8). */
+  concurrency?: number;
+}
+
+export interface BuildResult {
+  buildId: string;
+  buildDir: string;
+  manifest: BuildManifest;
+  /** Number of pages and route responses prerendered. */
+  prerendered: number;
+  /** Wall time in milliseconds. */
+  durationMs: number;
+}
+
+function newBuildId(): string {
+  return `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+}
+
+async function listFiles(dir: string, prefix = ''): Promise<string[]> {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.name.startsWith('.')) continue;
+    const relative = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) out.push(...(await listFiles(path.join(dir, entry.name), relative)));
+    else if (entry.isFile()) out.push(relative);
+  }
+  return out;
+}
+
+async function runPool<T>(items: readonly T[], concurrency: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await task(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+}
+
+/**
+ * Builds the site in `options.siteDir`.
+ * @throws CompileError when the site does not compile; Error naming the route and path when
+ *   `generateStaticParams` or a prerender fails (the previous build stays in place).
+ */
+export async function build(options: BuildOptions): Promise<BuildResult> {
+  const began = performance.now();
+  const siteDir = path.resolve(options.siteDir);
+  const logger = options.logger ?? createConsoleLogger();
+  const config = await loadConfig(siteDir);
+  const concurrency = options.concurrency ?? config.buildConcurrency;
+  const { routes, notFound } = discoverRoutes(siteDir);
+  const buildId = newBuildId();
+  const finalDir = buildDirOf(siteDir);
+  const workDir = `${finalDir}.tmp-${buildId}`;
+  await rm(workDir, { recursive: true, force: true });
+  await mkdir(workDir, { recursive: true });
+
+  try {
+    const sources = new Set<string>();
+    for (const route of routes) {
+      sources.add(route.file);
+      for (const layout of route.layouts) sources.add(layout);
+    }
+    if (notFound) sources.add(notFound);
+    const compiled = await compileSite(siteDir, [...sources], path.join(workDir, 'server'));
+    const rootLayoutSource = routes.find((route) => route.kind === 'page')?.layouts[0];
+
+    const manifest: BuildManifest = {
+      version: MANIFEST_VERSION,
+      buildId,
+      createdAt: new Date().toISOString(),
+      routes: [],
+      rootLayout: rootLayoutSource ? compiled.get(rootLayoutSource) : undefined,
+      notFound: notFound ? compiled.get(notFound) : undefined,
+      publicFiles: await listFiles(path.join(siteDir, 'public')),
+    };
+    const site = new Site(workDir, manifest);
+
+    for (const route of routes) {
+      const module = compiled.get(route.file)!;
+      const layouts = route.layouts.map((layout) => compiled.get(layout)!);
+      const modules = [...(await Promise.all(layouts.map((l) => site.load<SegmentConfig>(l)))), await site.load<SegmentConfig>(module)];
+      const config = resolveSegmentConfig(modules, [...route.layouts, route.file]);
+      const own = modules.at(-1) as PageModule | RouteModule;
+      const dynamic = isStaticallyDynamic(config);
+      const cacheable = route.kind === 'page' ? !dynamic : isCacheableRouteHandler(own as RouteModule, config);
+      manifest.routes.push({ ...route, module, layouts, config, dynamic, cacheable, prerendered: [] });
+    }
+
+    installFetch();
+    const store = new FileSystemStore({ dir: prerenderDirOf(workDir), logger });
+    const engine = new IsrEngine({ store, logger, expireTime: config.expireTime });
+    setRuntime({ engine, logger });
+    try {
+      let count = 0;
+      for (const route of manifest.routes) {
+        if (!route.cacheable) continue;
+        const paths = await staticPaths(site, route);
+        await runPool(paths, concurrency, async ({ pathname, params }) => {
+          const generate =
+            route.kind === 'page'
+              ? site.pageGenerator(route, params, pathname)
+              : site.routeGenerator(route, params, pathname, 'http://localhost');
+          let served;
+          try {
+            served = await engine.regenerate(pathname, generate, { label: `${pathname} (route ${route.pattern})` });
+          } catch (error) {
+            throw new Error(`prerendering ${pathname} (${route.file}) failed: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`, { cause: error });
+          }
+          if (served.state === 'DYNAMIC') {
+            route.dynamic = true;
+            route.cacheable = false;
+            logger.info(`${route.pattern} is dynamic (rendered per request)`);
+            return;
+          }
+          route.prerendered.push(pathname);
+          count++;
+        });
+        if (route.dynamic) route.prerendered = [];
+        route.prerendered.sort();
+      }
+      await engine.regenerate(NOT_FOUND_KEY, site.notFoundGenerator(), { label: 'the 404 page' });
+      await engine.flush();
+
+      await writeFile(path.join(workDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+      const oldDir = `${finalDir}.old-${buildId}`;
+      if (existsSync(finalDir)) await rename(finalDir, oldDir);
+      await rename(workDir, finalDir);
+      await rm(oldDir, { recursive: true, force: true });
+      return { buildId, buildDir: finalDir, manifest, prerendered: count, durationMs: performance.now() - began };
+    } finally {
+      setRuntime(undefined);
+      await store.close?.();
+    }
+  } catch (error) {
+    await rm(workDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** The paths to prerender for a route: its pattern when static, else `generateStaticParams()`. */
+async function staticPaths(site: Site, route: ManifestRoute): Promise<{ pathname: string; params: Params }[]> {
+  if (route.segments.every((segment) => segment.type === 'static')) return [{ pathname: route.pattern, params: {} }];
+  const module = await site.load<SegmentConfig>(route.module);
+  if (typeof module.generateStaticParams !== 'function') return [];
+  let list: unknown;
+  try {
+    list = await module.generateStaticParams({ params: {} });
+  } catch (error) {
+    throw new Error(`${route.file}: generateStaticParams() failed: ${(error as Error).message}`, { cause: error });
+  }
+  if (!Array.isArray(list)) throw new TypeError(`${route.file}: generateStaticParams() must return an array of params objects`);
+  const seen = new Set<string>();
+  const out: { pathname: string; params: Params }[] = [];
+  for (const params of list as Params[]) {
+    const pathname = pathForParams(route, params);
+    if (seen.has(pathname)) continue;
+    seen.add(pathname);
+    // The params a request for this path will carry (decoded), so build and runtime agree.
+    out.push({ pathname, params: matchSegments(route, pathname.split('/').filter(Boolean).map(decodeURIComponent))! });
+  }
+  return out;
+}

@@ -1,0 +1,121 @@
+import { build as esbuild, type Message, type Plugin, formatMessages } from 'esbuild';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/**
+ * Compiles a site's `app/` modules with esbuild into ESM for Node, so the seeds' App Router
+ * examples run unmodified:
+ *
+ * - `next/cache` and `isr/cache` → this package's cache API (bundled: it reaches the engine through
+ *   the process registry); `next/navigation` → `notFound()` / `redirect()`; `next` → an empty
+ *   module (the seeds import only types from it, which the compiler erases).
+ * - `react`, `react-dom` and their subpaths → the copies this package renders with, by absolute
+ *   path, so the site and the renderer share one React.
+ * - `@/x` → `<siteDir>/x` when the site's tsconfig does not map it.
+ * - other packages stay external and resolve from the site's own `node_modules`.
+ */
+
+const here = fileURLToPath(import.meta.url);
+const sourceExtension = path.extname(here);
+const require = createRequire(import.meta.url);
+
+function ownModule(relative: string): string {
+  return path.join(path.dirname(here), '..', `${relative}${sourceExtension}`);
+}
+
+const SHIMS: Record<string, string> = {
+  'next/cache': ownModule('app/cache-api'),
+  'isr/cache': ownModule('app/cache-api'),
+  'next/navigation': ownModule('app/navigation'),
+  next: ownModule('app/shims/next'),
+};
+
+function isrResolvePlugin(siteDir: string): Plugin {
+  return {
+    name: 'isr-resolve',
+    setup(build) {
+      build.onResolve({ filter: /^(next|isr)(\/.*)?$/ }, (args) => {
+        const shim = SHIMS[args.path];
+        if (shim !== undefined) return { path: shim };
+        return {
+          errors: [{ text: `"${args.path}" is not provided by isr (supported: next, next/cache, next/navigation, isr/cache)` }],
+        };
+      });
+      build.onResolve({ filter: /^react(-dom)?(\/.*)?$/ }, (args) => {
+        try {
+          return { path: pathToFileURL(require.resolve(args.path)).href, external: true };
+        } catch {
+          return { errors: [{ text: `cannot resolve "${args.path}" from isr's own dependencies` }] };
+        }
+      });
+      build.onResolve({ filter: /^@\// }, async (args) => {
+        if (args.pluginData === 'isr-alias') return undefined;
+        const result = await build.resolve(args.path, {
+          kind: args.kind,
+          resolveDir: args.resolveDir,
+          importer: args.importer,
+          pluginData: 'isr-alias',
+        });
+        if (result.errors.length === 0 && !result.external) return result;
+        return build.resolve(`./${args.path.slice(2)}`, { kind: args.kind, resolveDir: siteDir, pluginData: 'isr-alias' });
+      });
+    },
+  };
+}
+
+/** Thrown when the site does not compile; `message` holds esbuild's formatted diagnostics. */
+export class CompileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CompileError';
+  }
+}
+
+async function describe(messages: Message[]): Promise<string> {
+  return (await formatMessages(messages, { kind: 'error', color: false })).join('\n');
+}
+
+/**
+ * Compiles `files` (relative to `siteDir`, `/`-separated) into `outDir`.
+ * @returns for each input file, the compiled module's path relative to `outDir`'s parent
+ *   (`server/app/blog/[id]/page.mjs`).
+ * @throws CompileError with file, line and column for syntax or resolution errors.
+ */
+export async function compileSite(siteDir: string, files: readonly string[], outDir: string): Promise<Map<string, string>> {
+  const outputs = new Map<string, string>();
+  const entryPoints = files.map((file) => {
+    const out = file.replace(/\.[^./]+$/, '');
+    outputs.set(file, `${path.basename(outDir)}/${out}.mjs`);
+    return { in: path.join(siteDir, file), out };
+  });
+  try {
+    const result = await esbuild({
+      absWorkingDir: siteDir,
+      entryPoints,
+      outdir: outDir,
+      outExtension: { '.js': '.mjs' },
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      packages: 'external',
+      jsx: 'automatic',
+      sourcemap: 'linked',
+      chunkNames: 'chunks/[name]-[hash]',
+      logLevel: 'silent',
+      plugins: [isrResolvePlugin(siteDir)],
+      banner: { js: '// compiled by isr build' },
+    });
+    if (result.errors.length > 0) throw new CompileError(await describe(result.errors));
+  } catch (error) {
+    if (error instanceof CompileError) throw error;
+    const failure = error as { errors?: Message[] };
+    if (Array.isArray(failure.errors) && failure.errors.length > 0) {
+      throw new CompileError(`the site does not compile:\n${await describe(failure.errors)}`);
+    }
+    throw error;
+  }
+  return outputs;
+}

@@ -1,0 +1,60 @@
+/**
+ * The cache-handler interface: what every storage tier (memory, filesystem, and later Redis)
+ * implements. The engine never knows which store it holds.
+ *
+ * Keys are opaque strings chosen by the engine (`page:/blog/1`, `fetch:<sha256>`, ...). A store must
+ * treat them as data: a key can never select a location outside the store (the filesystem store
+ * hashes them into file names).
+ */
+
+/** What was generated: a page, a route handler's response, a fetch response or a function result. */
+export type CacheValueKind = 'page' | 'route' | 'fetch' | 'function';
+
+export interface CacheValue {
+  kind: CacheValueKind;
+  /** HTTP status of the generated response (200, 404, ...). */
+  status: number;
+  /** Response headers worth keeping (content-type, ...), lower-case names. */
+  headers: Record<string, string>;
+  /** The bytes: HTML for a page, the response body for a fetch, JSON for a function result. */
+  body: Uint8Array;
+}
+
+export interface CacheEntry {
+  /** The key the entry was stored under (stores check it on read). */
+  key: string;
+  value: CacheValue;
+  /** Explicit tags (`fetch(..., { next: { tags } })`) and implicit path tags (see engine/tags.ts). */
+  tags: string[];
+  /** Seconds after `lastModified` during which the entry is fresh; `false`: until invalidated. */
+  revalidate: number | false;
+  /** Seconds after `lastModified` after which the entry may no longer be served stale. */
+  expire: number;
+  /**
+   * Milliseconds since the epoch (may be fractional) at which the data in this generation was
+   * read: the start of the render that produced it. Invalidations at or after this time make the
+   * entry stale, which is how a revalidation that races an in-flight regeneration is never lost.
+   */
+  lastModified: number;
+  /** Strong entity tag of `value.body`, quoted (RFC 9110 §8.8.3). */
+  etag: string;
+}
+
+/** A tag's most recent invalidation time, milliseconds since the epoch. */
+export type TagManifest = Map<string, number>;
+
+export interface CacheStore {
+  /** Short name for logs: `memory`, `filesystem:/path`, ... */
+  readonly name: string;
+  /** The entry stored under `key`, or undefined. A corrupt entry reads as undefined (and is logged). */
+  get(key: string): Promise<CacheEntry | undefined>;
+  /** Stores `entry` under `key`, atomically: readers see the old entry or the new one, never a mix. */
+  set(key: string, entry: CacheEntry): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Every recorded tag invalidation (tag → time in ms). Read once at start-up. */
+  getTagManifest(): Promise<TagManifest>;
+  /** Records that `tags` were invalidated at `at` (ms since the epoch); keeps the later time per tag. */
+  invalidateTags(tags: readonly string[], at: number): Promise<void>;
+  /** Releases handles (files, connections). */
+  close?(): Promise<void>;
+}

@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { build } from '../build/build.ts';
+import { CompileError } from '../build/compile.ts';
+import { startServer } from '../server/index.ts';
+import { createConsoleLogger } from '../log.ts';
+
+/**
+ * The `isr` command line:
+ *
+ *   isr build [dir]                                   prerender the site in dir (default .)
+ *   isr start [dir] [--port N] [--hostname H]         serve it (PORT and HOSTNAME env too)
+ *
+ * Exit codes: 0 success, 1 failure (build error, port taken, ...), 2 usage error.
+ */
+
+const USAGE = `Usage:
+  isr build [dir]                               Prerender the site in dir (default: .)
+  isr start [dir] [--port N] [--hostname H]     Serve the built site (default port: $PORT or 3000)
+  isr --version | --help
+
+Environment: ISR_REVALIDATE_TOKEN, ISR_CACHE_DIR, ISR_MEMORY_CACHE_SIZE, ISR_EXPIRE_TIME,
+ISR_DEBUG_CACHE=1, ISR_BUILD_CONCURRENCY, PORT, HOSTNAME. See the README.`;
+
+class UsageError extends Error {}
+
+function parsePort(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535, got "${value}"`);
+  return port;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      port: { type: 'string', short: 'p' },
+      hostname: { type: 'string', short: 'H' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+  if (values.version) {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    console.log(pkg.version);
+    return 0;
+  }
+  const [command, dir = '.', ...extra] = positionals;
+  if (values.help || command === undefined || command === 'help') {
+    console.log(USAGE);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+  const logger = createConsoleLogger();
+
+  if (command === 'build') {
+    logger.info(`building ${dir} ...`);
+    const result = await build({ siteDir: dir, logger });
+    const routes = result.manifest.routes.map((route) => {
+      const kind = route.dynamic ? 'dynamic' : route.cacheable ? `ISR, ${route.prerendered.length} prerendered` : 'per request';
+      return `  ${route.pattern.padEnd(32)} ${route.kind.padEnd(5)} ${kind}`;
+    });
+    logger.info(
+      `build ${result.buildId}: ${result.prerendered} page(s) prerendered in ${(result.durationMs / 1000).toFixed(1)} s\n${routes.join('\n')}`,
+    );
+    return 0;
+  }
+  if (command === 'start') {
+    const running = await startServer({ siteDir: dir, port: parsePort(values.port), hostname: values.hostname });
+    logger.info(`serving ${dir} (build ${running.isr.site.buildId}) at ${running.url}`);
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info(`${signal}: shutting down`);
+      running.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    return -1;
+  }
+  throw new UsageError(`unknown command "${command}"`);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`isr: ${(error as Error).message}\n\n${USAGE}`);
+      process.exitCode = 2;
+    } else if (error instanceof CompileError) {
+      console.error(`isr: ${error.message}`);
+      process.exitCode = 1;
+    } else {
+      console.error(`isr: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      process.exitCode = 1;
+    }
+  },
+);

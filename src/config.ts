@@ -1,0 +1,85 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ONE_YEAR_SECONDS } from './engine/cache-control.ts';
+
+/**
+ * Configuration of a site: `isr.config.mjs` (or `.js`, default export) in the site folder,
+ * overridden by environment variables, overridden by explicit options (CLI flags, embedders).
+ */
+export interface IsrConfig {
+  /** Durable cache folder. Default `<site>/.isr/cache`. Env `ISR_CACHE_DIR`. */
+  cacheDir: string;
+  /** Bytes of the in-memory LRU tier in front of the durable store; `0` disables it. Default 50 MiB. Env `ISR_MEMORY_CACHE_SIZE`. */
+  memoryCacheSize: number;
+  /**
+   * Seconds after generation beyond which a stale page is no longer served while it regenerates
+   * (sent as `stale-while-revalidate=<expireTime - revalidate>`). Default one year. Env `ISR_EXPIRE_TIME`.
+   */
+  expireTime: number;
+  /** Secret for `POST /_isr/revalidate`; the endpoint answers 401 while unset. Env `ISR_REVALIDATE_TOKEN`. */
+  revalidateToken: string | undefined;
+  /** Log every HIT/STALE/MISS, regeneration and data-cache fetch. Default false. Env `ISR_DEBUG_CACHE=1`. */
+  debugCache: boolean;
+  /** Pages prerendered in parallel by `isr build`. Default 8. Env `ISR_BUILD_CONCURRENCY`. */
+  buildConcurrency: number;
+}
+
+export const CONFIG_FILES = ['isr.config.mjs', 'isr.config.js'];
+
+function positiveInteger(name: string, value: unknown, allowZero = false): number {
+  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isInteger(number) || number < (allowZero ? 0 : 1)) {
+    throw new TypeError(`${name} must be ${allowZero ? 'a non-negative' : 'a positive'} integer, got ${JSON.stringify(value)}`);
+  }
+  return number;
+}
+
+/**
+ * Loads the configuration of the site in `siteDir`.
+ * @param overrides explicit values (highest precedence).
+ * @param env environment (default `process.env`).
+ * @throws TypeError naming the option (and the config file) for an unknown option or a bad value;
+ *   Error when the config file fails to load.
+ */
+export async function loadConfig(
+  siteDir: string,
+  overrides: Partial<IsrConfig> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<IsrConfig> {
+  let fileConfig: Record<string, unknown> = {};
+  let source = 'options';
+  for (const name of CONFIG_FILES) {
+    const file = path.join(siteDir, name);
+    if (!existsSync(file)) continue;
+    const loaded = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    if (typeof loaded.default !== 'object' || loaded.default === null) {
+      throw new TypeError(`${file} must export a configuration object as its default export`);
+    }
+    fileConfig = loaded.default as Record<string, unknown>;
+    source = file;
+    break;
+  }
+  const known = new Set(['cacheDir', 'memoryCacheSize', 'expireTime', 'revalidateToken', 'debugCache', 'buildConcurrency']);
+  for (const key of Object.keys(fileConfig)) {
+    if (!known.has(key)) throw new TypeError(`${source}: unknown option "${key}" (known: ${[...known].join(', ')})`);
+  }
+  const pick = (key: keyof IsrConfig, envName: string): unknown =>
+    overrides[key] !== undefined ? overrides[key] : env[envName] !== undefined && env[envName] !== '' ? env[envName] : fileConfig[key];
+
+  const cacheDir = pick('cacheDir', 'ISR_CACHE_DIR');
+  if (cacheDir !== undefined && typeof cacheDir !== 'string') throw new TypeError(`cacheDir must be a path string`);
+  const token = pick('revalidateToken', 'ISR_REVALIDATE_TOKEN');
+  if (token !== undefined && (typeof token !== 'string' || token.length < 8)) {
+    throw new TypeError('revalidateToken (ISR_REVALIDATE_TOKEN) must be a string of at least 8 characters');
+  }
+  const debug = pick('debugCache', 'ISR_DEBUG_CACHE');
+  return {
+    cacheDir: path.resolve(siteDir, (cacheDir as string | undefined) ?? path.join('.isr', 'cache')),
+    memoryCacheSize: positiveInteger('memoryCacheSize', pick('memoryCacheSize', 'ISR_MEMORY_CACHE_SIZE') ?? 50 * 1024 * 1024, true),
+    expireTime: positiveInteger('expireTime', pick('expireTime', 'ISR_EXPIRE_TIME') ?? ONE_YEAR_SECONDS),
+    revalidateToken: token as string | undefined,
+    debugCache: debug === true || debug === '1' || debug === 'true',
+    buildConcurrency: positiveInteger('buildConcurrency', pick('buildConcurrency', 'ISR_BUILD_CONCURRENCY') ?? 8),
+  };
+}

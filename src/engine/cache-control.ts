@@ -1,0 +1,22 @@
+/**
+ * `Cache-Control` values for ISR responses (RFC 9111 §5.2, RFC 5861; the values Next.js sends).
+ */
+
+/** One year in seconds: the `s-maxage` of a page with `revalidate = false`, and the default expire. */
+export const ONE_YEAR_SECONDS = 31_536_000;
+
+/** What Next.js sends for dynamic responses (rendered per request, never stored). */
+export const NO_STORE = 'private, no-cache, no-store, max-age=0, must-revalidate';
+
+/**
+ * The `Cache-Control` header of a cached page.
+ * @param revalidate seconds, or `false` (cached until revalidated on demand).
+ * @param expire seconds after generation during which a stale page may still be served.
+ * @returns `s-maxage=<revalidate>, stale-while-revalidate=<expire - revalidate>`, or
+ *   `s-maxage=31536000` for `revalidate = false`.
+ */
+export function cacheControl(revalidate: number | false, expire: number): string {
+  if (revalidate === false) return `s-maxage=${ONE_YEAR_SECONDS}`;
+  const swr = Math.max(0, Math.floor(expire - revalidate));
+  return swr > 0 ? `s-maxage=${revalidate}, stale-while-revalidate=${swr}` : `s-maxage=${revalidate}`;
+}

@@ -1,0 +1,364 @@
+import { createHash } from 'node:crypto';
+import type { CacheEntry, CacheStore, CacheValue, TagManifest } from '../cache/store.ts';
+import { createConsoleLogger, describeError, type Logger } from '../log.ts';
+import { ONE_YEAR_SECONDS } from './cache-control.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { freshness, latestInvalidation } from './freshness.ts';
+import { pathTag, validateTag, type RevalidatePathType } from './tags.ts';
+
+/**
+ * The ISR core: pure logic over an injected clock and store. It knows nothing of HTTP, React or
+ * files. Every rule of the seeds lives here, readable top to bottom:
+ *
+ * 1. A fresh entry is served as is (HIT).
+ * 2. A stale entry (revalidate window passed) is served at once (STALE) and one background
+ *    regeneration starts; concurrent requests share it (single flight).
+ * 3. A missing entry is generated before answering (MISS); concurrent requests share the render.
+ * 4. A generation that throws never replaces the stored entry: the last good one keeps being
+ *    served and the error is logged; the next request after the window retries.
+ * 5. `revalidateTag`/`revalidatePath`: entries carrying the tag are `invalidated` from that instant;
+ *    the next request regenerates before answering. An entry's `lastModified` is the time its
+ *    render *started*, so a render that read its data before a revalidation is never fresh after it.
+ */
+
+/** How a response was produced, sent to clients as `x-isr-cache`. */
+export type CacheState = 'HIT' | 'STALE' | 'MISS';
+
+/** What a generator returns. */
+export interface Generated {
+  value: CacheValue;
+  /** Tags the entry carries (explicit and implicit). */
+  tags: readonly string[];
+  /** Seconds the result stays fresh, or `false` (until revalidated). `0` means dynamic. */
+  revalidate: number | false;
+  /** Not to be stored: rendered for this request only (`no-store` fetches, dynamic pages). */
+  dynamic?: boolean;
+}
+
+/** Produces a new generation of an entry (renders a page, fetches a URL, calls a function). */
+export type Generate = () => Promise<Generated>;
+
+export interface Served {
+  entry: CacheEntry;
+  /** `DYNAMIC`: generated for this request and not stored. */
+  state: CacheState | 'DYNAMIC';
+}
+
+export interface ServeOptions {
+  /**
+   * Serve a stale entry at once and regenerate in the background (pages: `true`, the default).
+   * `false` regenerates before answering (the data cache: a regenerating page must read current data).
+   */
+  staleWhileRevalidate?: boolean;
+  /** Tags checked besides the entry's own (a page's implicit tags, when reading its data). */
+  extraTags?: readonly string[];
+  /** Names the entry in logs, e.g. `page /blog/1 (route /blog/[id])`. Defaults to the key. */
+  label?: string;
+  /** Log failed generations (default `true`; the data cache leaves that to the page). */
+  logFailures?: boolean;
+}
+
+export interface EngineOptions {
+  store: CacheStore;
+  clock?: Clock;
+  logger?: Logger;
+  /**
+   * Seconds after generation beyond which a stale entry is no longer served while regenerating
+   * (Next.js `expireTime`); default one year.
+   */
+  expireTime?: number;
+}
+
+interface Flight {
+  startedAt: number;
+  promise: Promise<{ entry: CacheEntry; dynamic: boolean }>;
+}
+
+/** Thrown (with `cause`) when an entry could not be generated and no previous version exists. */
+export class GenerationError extends Error {
+  constructor(
+    readonly label: string,
+    cause: unknown,
+  ) {
+    super(`generation of ${label} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'GenerationError';
+  }
+}
+
+/** The entity tag of a body: a quoted base64url SHA-1 digest (RFC 9110 §8.8.3, strong). */
+export function entityTag(body: Uint8Array): string {
+  return `"${createHash('sha1').update(body).digest('base64url')}"`;
+}
+
+export class IsrEngine {
+  readonly store: CacheStore;
+  readonly logger: Logger;
+  /** Default seconds an entry may be served stale after generation. */
+  readonly expireTime: number;
+  private readonly clock: Clock;
+  private readonly tagTimes: TagManifest = new Map();
+  private readonly inflight = new Map<string, Flight>();
+  private readonly writes = new Map<string, Promise<unknown>>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private lastTime = -Infinity;
+
+  constructor(options: EngineOptions) {
+    this.store = options.store;
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? createConsoleLogger();
+    this.expireTime = options.expireTime ?? ONE_YEAR_SECONDS;
+    if (!(this.expireTime > 0)) throw new RangeError(`expireTime must be a positive number of seconds, got ${this.expireTime}`);
+  }
+
+  /** Loads the recorded tag invalidations from the store. Call once before serving. */
+  async init(): Promise<void> {
+    this.applyInvalidations(await this.store.getTagManifest());
+  }
+
+  /**
+   * The current time in ms, strictly increasing across calls within this engine so that an
+   * invalidation and a render started "in the same millisecond" are still ordered.
+   */
+  now(): number {
+    const t = this.clock.now();
+    this.lastTime = t > this.lastTime ? t : this.lastTime + 0.001;
+    return this.lastTime;
+  }
+
+  /**
+   * Answers a request for `key`: HIT, STALE (and a background regeneration), or MISS (generated
+   * before answering). Rules 1–5 above.
+   * @throws GenerationError when the entry must be generated, generation fails, and there is no
+   *   previous version to fall back on.
+   */
+  async serve(key: string, generate: Generate, options: ServeOptions = {}): Promise<Served> {
+    const arrivedAt = this.now();
+    const entry = await this.store.get(key);
+    if (entry === undefined) return this.blocking(key, generate, -Infinity, arrivedAt, undefined, options);
+
+    const state = freshness(entry, arrivedAt, this.tagTimes, options.extraTags);
+    switch (state) {
+      case 'fresh':
+        return { entry, state: 'HIT' };
+      case 'stale':
+        if (options.staleWhileRevalidate !== false) {
+          this.regenerateInBackground(key, generate, options);
+          return { entry, state: 'STALE' };
+        }
+        return this.blocking(key, generate, -Infinity, arrivedAt, entry, options);
+      case 'expired':
+        return this.blocking(key, generate, -Infinity, arrivedAt, entry, options);
+      case 'invalidated': {
+        const invalidatedAt = latestInvalidation(this.tagTimes, entry.tags, options.extraTags);
+        return this.blocking(key, generate, invalidatedAt, arrivedAt, entry, options);
+      }
+    }
+  }
+
+  /**
+   * Generates `key` now (joining a render that started after this call's predecessors' data was
+   * read) and stores the result. Used by the build's prerender and on-demand regeneration.
+   * @throws GenerationError if generation fails (the stored entry, if any, is left in place).
+   */
+  async regenerate(key: string, generate: Generate, options: ServeOptions = {}): Promise<Served> {
+    const at = this.now();
+    return this.blocking(key, generate, at, at, undefined, options);
+  }
+
+  /**
+   * Records that `tags` changed now. From the moment this returns, every entry carrying one of
+   * them is regenerated before it is served again. Persisting the record to the store happens in
+   * the background; `flush()` waits for it.
+   * @returns the invalidation time (ms since the epoch).
+   */
+  invalidateTags(tags: readonly string[]): number {
+    const { at, persisted } = this.record(tags);
+    this.track(
+      persisted.catch((error) => {
+        this.logger.error(`could not persist the invalidation of ${tags.length} tag(s) to ${this.store.name}`, error);
+      }),
+    );
+    return at;
+  }
+
+  /**
+   * Like {@link invalidateTags}, and resolves once the invalidation is recorded in the store.
+   * @returns the invalidation time (ms since the epoch).
+   * @throws what the store threw when it could not record it (the in-memory effect stays).
+   */
+  async invalidateTagsDurably(tags: readonly string[]): Promise<number> {
+    const { at, persisted } = this.record(tags);
+    await persisted;
+    return at;
+  }
+
+  private record(tags: readonly string[]): { at: number; persisted: Promise<void> } {
+    const at = this.now();
+    for (const tag of tags) {
+      const previous = this.tagTimes.get(tag);
+      if (previous === undefined || previous < at) this.tagTimes.set(tag, at);
+    }
+    return { at, persisted: tags.length > 0 ? this.store.invalidateTags(tags, at) : Promise.resolve() };
+  }
+
+  /**
+   * `revalidateTag(tag)`: invalidates every entry (page or data) carrying `tag`.
+   * @throws TypeError for a tag that is empty, too long or uses the reserved `_N_T_` prefix.
+   */
+  revalidateTag(tag: string): number {
+    return this.invalidateTags([validateTag(tag)]);
+  }
+
+  /**
+   * `revalidatePath(path, type?)`: invalidates the page at `path`, the pages of a route
+   * (`type: 'page'`) or everything below a segment (`type: 'layout'`). See engine/tags.ts.
+   * @throws TypeError for a malformed path or type.
+   */
+  revalidatePath(path: string, type?: RevalidatePathType): number {
+    return this.invalidateTags([pathTag(path, type)]);
+  }
+
+  /** Merges invalidations recorded elsewhere (start-up, another process) into this engine's view. */
+  applyInvalidations(manifest: TagManifest): void {
+    for (const [tag, at] of manifest) {
+      const previous = this.tagTimes.get(tag);
+      if (previous === undefined || previous < at) this.tagTimes.set(tag, at);
+      if (at > this.lastTime) this.lastTime = at;
+    }
+  }
+
+  /** The recorded invalidation time (ms) of `tag`, if any. */
+  invalidatedAt(tag: string): number | undefined {
+    return this.tagTimes.get(tag);
+  }
+
+  /** Whether a generation of `key` is running. */
+  isGenerating(key: string): boolean {
+    return this.inflight.has(key);
+  }
+
+  /** Waits for background regenerations and pending writes to settle (shutdown, tests). */
+  async flush(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  private track(promise: Promise<unknown>): void {
+    const tracked = promise.finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
+  }
+
+  private regenerateInBackground(key: string, generate: Generate, options: ServeOptions): void {
+    if (this.inflight.has(key)) return;
+    const flight = this.startOrJoin(key, generate, -Infinity, options);
+    this.track(flight.promise.catch(() => {}));
+  }
+
+  /**
+   * Generates before answering, sharing a flight that started after `notBefore` (ms). If the result
+   * was invalidated by a revalidation recorded before this request arrived, generates again: a
+   * request that follows a revalidation never gets content read before it.
+   */
+  private async blocking(
+    key: string,
+    generate: Generate,
+    notBefore: number,
+    arrivedAt: number,
+    fallback: CacheEntry | undefined,
+    options: ServeOptions,
+  ): Promise<Served> {
+    for (let attempt = 0; ; attempt++) {
+      const current = this.inflight.get(key);
+      const flight = this.startOrJoin(key, generate, notBefore, options);
+      const joined = flight === current;
+      let outcome: { entry: CacheEntry; dynamic: boolean };
+      try {
+        outcome = await flight.promise;
+      } catch (error) {
+        if (fallback !== undefined) return { entry: fallback, state: 'STALE' };
+        throw error instanceof GenerationError ? error : new GenerationError(options.label ?? key, error);
+      }
+      if (outcome.dynamic) {
+        // A dynamic result belongs to the request that produced it: a joiner renders its own.
+        if (!joined) return { entry: outcome.entry, state: 'DYNAMIC' };
+        const startedAt = this.now();
+        return { entry: this.toEntry(key, await generate(), startedAt), state: 'DYNAMIC' };
+      }
+      const invalidatedAt = latestInvalidation(this.tagTimes, outcome.entry.tags, options.extraTags);
+      if (invalidatedAt >= outcome.entry.lastModified && invalidatedAt <= arrivedAt && attempt < 2) {
+        notBefore = invalidatedAt;
+        continue;
+      }
+      return { entry: outcome.entry, state: 'MISS' };
+    }
+  }
+
+  private startOrJoin(key: string, generate: Generate, notBefore: number, options: ServeOptions): Flight {
+    const current = this.inflight.get(key);
+    if (current !== undefined && current.startedAt > notBefore) return current;
+
+    const startedAt = this.now();
+    const label = options.label ?? key;
+    const began = performance.now();
+    const flight: Flight = {
+      startedAt,
+      promise: Promise.resolve()
+        .then(generate)
+        .then(async (generated) => {
+          const entry = this.toEntry(key, generated, startedAt);
+          const dynamic = generated.dynamic === true || generated.revalidate === 0;
+          if (dynamic) {
+            await this.serialized(key, () => this.store.delete(key));
+          } else {
+            await this.serialized(key, () => this.storeIfNewer(key, entry));
+          }
+          this.logger.debug(`generated ${label} in ${(performance.now() - began).toFixed(1)} ms${dynamic ? ' (dynamic, not stored)' : ''}`);
+          return { entry, dynamic };
+        })
+        .finally(() => {
+          if (this.inflight.get(key) === flight) this.inflight.delete(key);
+        }),
+    };
+    if (options.logFailures !== false) {
+      flight.promise.catch((error) => {
+        this.logger.error(`generation of ${label} failed; the last good version (if any) stays in place: ${describeError(error).split('\n')[0]}`, error);
+      });
+    } else {
+      flight.promise.catch(() => {});
+    }
+    this.inflight.set(key, flight);
+    return flight;
+  }
+
+  /** Stores `entry` unless a newer generation (later `lastModified`) is already stored. */
+  private async storeIfNewer(key: string, entry: CacheEntry): Promise<void> {
+    const existing = await this.store.get(key);
+    if (existing !== undefined && existing.lastModified > entry.lastModified) return;
+    await this.store.set(key, entry);
+  }
+
+  /** Runs `task` after every earlier write to `key` in this process has finished. */
+  private serialized(key: string, task: () => Promise<void>): Promise<void> {
+    const previous = this.writes.get(key) ?? Promise.resolve();
+    const next = previous.then(task, task);
+    this.writes.set(key, next);
+    return next.finally(() => {
+      if (this.writes.get(key) === next) this.writes.delete(key);
+    });
+  }
+
+  private toEntry(key: string, generated: Generated, startedAt: number): CacheEntry {
+    const revalidate = generated.revalidate;
+    if (revalidate !== false && !(typeof revalidate === 'number' && revalidate >= 0 && Number.isFinite(revalidate))) {
+      throw new TypeError(`revalidate must be a non-negative number of seconds or false, got ${String(revalidate)}`);
+    }
+    return {
+      key,
+      value: generated.value,
+      tags: [...new Set(generated.tags)],
+      revalidate,
+      expire: revalidate === false ? this.expireTime : Math.max(this.expireTime, revalidate),
+      lastModified: startedAt,
+      etag: entityTag(generated.value.body),
+    };
+  }
+}

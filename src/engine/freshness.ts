@@ -1,0 +1,55 @@
+import type { CacheEntry, TagManifest } from '../cache/store.ts';
+
+/**
+ * Where an entry stands at a given time.
+ *
+ * - `fresh`: inside its revalidate window and not invalidated — serve it (HIT).
+ * - `stale`: the window has passed but `expire` has not — serve it and regenerate in the
+ *   background (stale-while-revalidate, RFC 5861 §3 and the seeds' "serve the stale page").
+ * - `invalidated`: a tag or path it carries was revalidated at or after its generation read its
+ *   data — regenerate before answering (the seeds: after `revalidatePath`/`revalidateTag` the
+ *   next request gets fresh content).
+ * - `expired`: older than `expire` — regenerate before answering.
+ */
+export type Freshness = 'fresh' | 'stale' | 'invalidated' | 'expired';
+
+/**
+ * The latest invalidation time (ms since the epoch) of any of `tags` and `extraTags`, or
+ * `-Infinity` when none was invalidated.
+ */
+export function latestInvalidation(
+  tagTimes: TagManifest,
+  tags: readonly string[],
+  extraTags: readonly string[] = [],
+): number {
+  let latest = -Infinity;
+  if (tagTimes.size === 0) return latest;
+  for (const tag of tags) {
+    const at = tagTimes.get(tag);
+    if (at !== undefined && at > latest) latest = at;
+  }
+  for (const tag of extraTags) {
+    const at = tagTimes.get(tag);
+    if (at !== undefined && at > latest) latest = at;
+  }
+  return latest;
+}
+
+/**
+ * Classifies `entry` at time `now` (ms since the epoch).
+ * @param extraTags tags to check besides the entry's own, e.g. the implicit tags of the page whose
+ *   render reads a data-cache entry (so `revalidatePath` also refreshes the page's cached fetches).
+ */
+export function freshness(
+  entry: CacheEntry,
+  now: number,
+  tagTimes: TagManifest,
+  extraTags: readonly string[] = [],
+): Freshness {
+  if (latestInvalidation(tagTimes, entry.tags, extraTags) >= entry.lastModified) return 'invalidated';
+  if (entry.revalidate === false) return 'fresh';
+  const age = now - entry.lastModified;
+  if (age < entry.revalidate * 1000) return 'fresh';
+  if (age < entry.expire * 1000) return 'stale';
+  return 'expired';
+}

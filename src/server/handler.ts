@@ -1,0 +1,191 @@
+import path from 'node:path';
+import type { ManifestRoute } from '../app/manifest.ts';
+import { runRouteHandler } from '../app/render.ts';
+import type { Params } from '../app/routes.ts';
+import { NOT_FOUND_KEY, type Site } from '../app/site.ts';
+import type { RouteModule } from '../app/segment-config.ts';
+import type { CacheEntry } from '../cache/store.ts';
+import type { IsrConfig } from '../config.ts';
+import { cacheControl, NO_STORE } from '../engine/cache-control.ts';
+import { type Generate, type IsrEngine, type Served } from '../engine/engine.ts';
+import type { Logger } from '../log.ts';
+import { parsePath } from './paths.ts';
+import { handleRevalidateRequest, REVALIDATE_ENDPOINT } from './revalidate-endpoint.ts';
+import { PublicFiles } from './static-files.ts';
+
+/**
+ * The Web-standard request handler: `(Request) => Promise<Response>`. Routing, ISR headers,
+ * conditional requests and the revalidation endpoint; the caching decisions are the engine's.
+ *
+ * Response headers of cached pages (the seeds; RFC 9111, RFC 5861):
+ *   Cache-Control: s-maxage=<revalidate>, stale-while-revalidate=<expire - revalidate>
+ *   ETag, x-isr-cache: HIT | STALE | MISS
+ * Dynamic pages: `Cache-Control: private, no-cache, no-store, max-age=0, must-revalidate`.
+ */
+export type RequestHandler = (request: Request) => Promise<Response>;
+
+export interface HandlerOptions {
+  site: Site;
+  engine: IsrEngine;
+  config: IsrConfig;
+  logger: Logger;
+  /** The site folder (for `public/`). */
+  siteDir: string;
+}
+
+const ERROR_PAGE = new TextEncoder().encode(
+  '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>500: Internal Server Error</title></head>' +
+    '<body><h1>500</h1><p>Internal Server Error.</p></body></html>',
+);
+
+function text(status: number, message: string, headers: Record<string, string> = {}): Response {
+  return new Response(`${message}\n`, {
+    status,
+    headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': NO_STORE, ...headers },
+  });
+}
+
+/**
+ * Whether an `If-None-Match` header value matches `etag` (RFC 9110 §13.1.2: weak comparison,
+ * a comma-separated list, or `*`).
+ */
+export function etagMatches(header: string | null, etag: string): boolean {
+  if (header === null) return false;
+  const value = header.trim();
+  if (value === '*') return true;
+  const opaque = etag.replace(/^W\//, '');
+  for (const candidate of value.split(',')) {
+    if (candidate.trim().replace(/^W\//, '') === opaque) return true;
+  }
+  return false;
+}
+
+/** Response headers of a stored entry, computed once per entry. */
+const headerCache = new WeakMap<CacheEntry, Record<string, string>>();
+
+function entryHeaders(entry: CacheEntry): Record<string, string> {
+  let headers = headerCache.get(entry);
+  if (headers === undefined) {
+    const status = entry.value.status;
+    headers = {
+      ...entry.value.headers,
+      // 404s stay out of downstream caches: a page created later must not be hidden behind one.
+      'cache-control': status === 404 ? NO_STORE : cacheControl(entry.revalidate, entry.expire),
+      etag: entry.etag,
+    };
+    headerCache.set(entry, headers);
+  }
+  return headers;
+}
+
+function respondWithEntry(served: Served, request: Request): Response {
+  const { entry, state } = served;
+  if (state === 'DYNAMIC') {
+    return new Response(request.method === 'HEAD' ? null : entry.value.body as Uint8Array<ArrayBuffer>, {
+      status: entry.value.status,
+      headers: { ...entry.value.headers, 'cache-control': NO_STORE },
+    });
+  }
+  const headers = { ...entryHeaders(entry), 'x-isr-cache': state };
+  if (entry.value.status === 200 && etagMatches(request.headers.get('if-none-match'), entry.etag)) {
+    return new Response(null, { status: 304, headers });
+  }
+  const bodyless = request.method === 'HEAD' || entry.value.status === 304 || entry.value.status === 204;
+  return new Response(bodyless ? null : entry.value.body as Uint8Array<ArrayBuffer>, { status: entry.value.status, headers });
+}
+
+/**
+ * Creates the request handler of a built site.
+ */
+export function createRequestHandler(options: HandlerOptions): RequestHandler {
+  const { site, engine, config, logger } = options;
+  const publicFiles = new PublicFiles(path.join(options.siteDir, 'public'), site.manifest.publicFiles);
+  /** Routes found dynamic at run time: rendered per request from then on. */
+  const learnedDynamic = new Set<ManifestRoute>();
+
+  const errorPage = (): Response =>
+    new Response(ERROR_PAGE, { status: 500, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': NO_STORE } });
+
+  async function serve(key: string, generate: Generate, request: Request, label: string, route?: ManifestRoute): Promise<Response> {
+    const began = performance.now();
+    let served: Served;
+    try {
+      served = await engine.serve(key, generate, { label });
+    } catch {
+      // The engine logged the failure with its cause; nothing cached to fall back on.
+      return errorPage();
+    }
+    if (served.state === 'DYNAMIC' && route !== undefined) learnedDynamic.add(route);
+    logger.debug(`${served.state} ${label} ${(performance.now() - began).toFixed(2)} ms`);
+    return respondWithEntry(served, request);
+  }
+
+  async function renderDynamic(generate: Generate, request: Request, label: string): Promise<Response> {
+    const began = performance.now();
+    try {
+      const generated = await generate();
+      logger.debug(`DYNAMIC ${label} rendered in ${(performance.now() - began).toFixed(1)} ms`);
+      return new Response(request.method === 'HEAD' ? null : (generated.value.body as Uint8Array<ArrayBuffer>), {
+        status: generated.value.status,
+        headers: { ...generated.value.headers, 'cache-control': NO_STORE },
+      });
+    } catch (error) {
+      logger.error(`rendering ${label} failed`, error);
+      return errorPage();
+    }
+  }
+
+  function notFound(request: Request): Promise<Response> {
+    return serve(NOT_FOUND_KEY, site.notFoundGenerator(), request, 'the 404 page');
+  }
+
+  async function handleRoute(route: ManifestRoute, params: Params, pathname: string, url: URL, request: Request): Promise<Response> {
+    const label = `${pathname} (route ${route.pattern})`;
+    const readOnly = request.method === 'GET' || request.method === 'HEAD';
+    if (route.kind === 'route') {
+      if (route.cacheable && readOnly && !learnedDynamic.has(route)) {
+        return serve(pathname, site.routeGenerator(route, params, pathname, url.origin), request, label, route);
+      }
+      try {
+        const module = await site.load<RouteModule>(route.module);
+        return await runRouteHandler({ path: pathname, pattern: route.pattern, params, module, config: route.config, request });
+      } catch (error) {
+        logger.error(`route handler ${label} failed`, error);
+        return errorPage();
+      }
+    }
+    if (!readOnly) return text(405, `Method ${request.method} is not allowed for pages`, { allow: 'GET, HEAD' });
+    const hasParams = route.segments.some((segment) => segment.type !== 'static');
+    if (hasParams && !route.config.dynamicParams && !site.isPrerendered(route, pathname)) return notFound(request);
+    const generate = site.pageGenerator(route, params, pathname, url.searchParams);
+    if (route.dynamic || learnedDynamic.has(route)) return renderDynamic(generate, request, label);
+    return serve(pathname, generate, request, label, route);
+  }
+
+  return async function handle(request: Request): Promise<Response> {
+    let url: URL;
+    try {
+      url = new URL(request.url);
+    } catch {
+      return text(400, 'Bad request URL');
+    }
+    const parsed = parsePath(url.pathname);
+    if (!parsed.ok) return text(parsed.status, parsed.message);
+    const { pathname, parts } = parsed;
+
+    if (pathname === REVALIDATE_ENDPOINT) {
+      return handleRevalidateRequest(request, engine, config.revalidateToken, logger);
+    }
+    if (url.pathname.length > 1 && url.pathname.endsWith('/')) {
+      return new Response(null, { status: 308, headers: { location: `${pathname}${url.search}` } });
+    }
+    const readOnly = request.method === 'GET' || request.method === 'HEAD';
+    if (readOnly && publicFiles.has(parts)) return publicFiles.respond(parts, request);
+
+    const match = site.match(pathname, parts);
+    if (match === undefined) {
+      return readOnly ? notFound(request) : text(404, 'Not found');
+    }
+    return handleRoute(match.route, match.params, pathname, url, request);
+  };
+}

@@ -1,0 +1,130 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { installFetch } from '../app/data-cache.ts';
+import { buildDirOf, prerenderDirOf } from '../app/manifest.ts';
+import { getRuntime, setRuntime } from '../app/runtime.ts';
+import { Site } from '../app/site.ts';
+import { FileSystemStore } from '../cache/filesystem.ts';
+import { MemoryStore } from '../cache/memory.ts';
+import type { CacheStore } from '../cache/store.ts';
+import { TieredStore } from '../cache/tiered.ts';
+import { loadConfig, type IsrConfig } from '../config.ts';
+import type { Clock } from '../engine/clock.ts';
+import { IsrEngine } from '../engine/engine.ts';
+import { createConsoleLogger, type Logger } from '../log.ts';
+import { createRequestHandler, type RequestHandler } from './handler.ts';
+import { toNodeListener } from './node.ts';
+
+export { createRequestHandler, etagMatches, type RequestHandler } from './handler.ts';
+export { toNodeListener, toWebRequest, writeWebResponse } from './node.ts';
+
+export interface IsrOptions {
+  /** The site folder (holds `app/` and, after `isr build`, `.isr/build/`). */
+  siteDir: string;
+  /** Overrides of the site's configuration (see config.ts). */
+  config?: Partial<IsrConfig>;
+  logger?: Logger;
+  /** Injected clock (tests); default wall time. */
+  clock?: Clock;
+}
+
+/** A built site wired to its cache: the handler, and the pieces behind it. */
+export interface Isr {
+  handler: RequestHandler;
+  engine: IsrEngine;
+  site: Site;
+  config: IsrConfig;
+  store: CacheStore;
+  logger: Logger;
+  /** Waits for background regenerations, closes the stores and unregisters the runtime. */
+  close(): Promise<void>;
+}
+
+/**
+ * Loads a built site and its cache: memory tier (LRU, `memoryCacheSize` bytes) → durable
+ * filesystem store (`<cacheDir>/<buildId>`) → the build's prerendered pages (read-only).
+ * Registers the engine for `isr/cache` calls in this process.
+ * @throws Error when the site has not been built, or the configuration is invalid.
+ */
+export async function createIsr(options: IsrOptions): Promise<Isr> {
+  const siteDir = path.resolve(options.siteDir);
+  const config = await loadConfig(siteDir, options.config);
+  const logger = options.logger ?? createConsoleLogger({ debug: config.debugCache });
+  const buildDir = buildDirOf(siteDir);
+  const site = await Site.load(buildDir);
+  const tiers: { store: CacheStore; readOnly?: boolean }[] = [];
+  if (config.memoryCacheSize > 0) tiers.push({ store: new MemoryStore({ maxBytes: config.memoryCacheSize }) });
+  tiers.push({ store: new FileSystemStore({ dir: path.join(config.cacheDir, site.buildId), logger }) });
+  tiers.push({ store: new FileSystemStore({ dir: prerenderDirOf(buildDir), logger, readOnly: true }), readOnly: true });
+  const store = new TieredStore({ tiers, logger });
+  const engine = new IsrEngine({ store, logger, clock: options.clock, expireTime: config.expireTime });
+  await engine.init();
+  installFetch();
+  const runtime = { engine, logger };
+  setRuntime(runtime);
+  const handler = createRequestHandler({ site, engine, config, logger, siteDir });
+  return {
+    handler,
+    engine,
+    site,
+    config,
+    store,
+    logger,
+    async close() {
+      await engine.flush();
+      await store.close?.();
+      if (getRuntime() === runtime) setRuntime(undefined);
+    },
+  };
+}
+
+export interface StartOptions extends IsrOptions {
+  /** TCP port; `0` picks a free one. Default `PORT` or 3000. */
+  port?: number;
+  /** Interface to listen on. Default `HOSTNAME` or `0.0.0.0`. */
+  hostname?: string;
+}
+
+export interface RunningServer {
+  isr: Isr;
+  server: Server;
+  /** `http://host:port` of the listening server. */
+  url: string;
+  port: number;
+  /** Stops accepting connections, then closes the cache. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves a built site over HTTP (`isr start`).
+ * @throws Error when the site has not been built, the config is invalid or the port is taken.
+ */
+export async function startServer(options: StartOptions): Promise<RunningServer> {
+  const isr = await createIsr(options);
+  const server = createServer({ keepAliveTimeout: 5_000 }, toNodeListener(isr.handler, isr.logger));
+  const port = options.port ?? Number(process.env.PORT ?? 3000);
+  const hostname = options.hostname ?? process.env.HOSTNAME ?? '0.0.0.0';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, hostname, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = hostname === '0.0.0.0' || hostname === '::' ? '127.0.0.1' : hostname.includes(':') ? `[${hostname}]` : hostname;
+  return {
+    isr,
+    server,
+    url: `http://${shownHost}:${address.port}`,
+    port: address.port,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await isr.close();
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import type { Logger } from '../log.ts';
+import type { RequestHandler } from './handler.ts';
+
+/**
+ * The Node `http` adapter: turns a Web-standard handler into a `(req, res)` listener for
+ * `http.createServer`, Express or any Node framework. Thin by design (DESIGN.md).
+ */
+
+const HOST_PATTERN = /^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+
+/** Builds a Web `Request` from a Node request; a malformed `Host` falls back to `localhost`. */
+export function toWebRequest(req: IncomingMessage): Request {
+  const hostHeader = req.headers.host;
+  const host = hostHeader !== undefined && hostHeader.length <= 255 && HOST_PATTERN.test(hostHeader) ? hostHeader : 'localhost';
+  const target = req.url ?? '/';
+  const url = target.startsWith('/') ? `http://${host}${target}` : `http://${host}/${target === '*' ? '' : target}`;
+  const headers = new Headers();
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!;
+    if (name.startsWith(':')) continue;
+    try {
+      headers.append(name, req.rawHeaders[i + 1]!);
+    } catch {
+      // a header value the Fetch spec rejects: leave it out
+    }
+  }
+  const method = req.method ?? 'GET';
+  const hasBody = method !== 'GET' && method !== 'HEAD';
+  return new Request(url, {
+    method,
+    headers,
+    body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : null,
+    // @ts-expect-error: `duplex` is required by Node's fetch for streaming bodies, missing from the DOM types
+    duplex: hasBody ? 'half' : undefined,
+  });
+}
+
+/** Writes a Web `Response` to a Node response. */
+export async function writeWebResponse(response: Response, res: ServerResponse): Promise<void> {
+  res.statusCode = response.status;
+  const setCookies = response.headers.getSetCookie();
+  response.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') res.setHeader(name, value);
+  });
+  if (setCookies.length > 0) res.setHeader('set-cookie', setCookies);
+  if (response.body === null) {
+    res.end();
+    return;
+  }
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    if (!res.write(chunk)) await new Promise<void>((resolve) => res.once('drain', resolve));
+  }
+  res.end();
+}
+
+/**
+ * Wraps a handler as a Node listener. A handler that throws answers 500 (logged, no details to
+ * the client); a request URL that cannot be parsed answers 400.
+ */
+export function toNodeListener(handler: RequestHandler, logger?: Logger): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    let request: Request;
+    try {
+      request = toWebRequest(req);
+    } catch {
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('Bad request\n');
+      return;
+    }
+    handler(request)
+      .then((response) => writeWebResponse(response, res))
+      .catch((error: unknown) => {
+        logger?.error(`unhandled error answering ${req.method} ${req.url}`, error);
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end();
+      });
+  };
+}

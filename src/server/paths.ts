@@ -1,0 +1,41 @@
+/**
+ * Request-path canonicalisation: one cache key per page whatever the encoding of the request,
+ * and a clear 4xx for paths no page can have.
+ */
+
+/** Longest accepted path, in characters (after the URL parser's normalisation). */
+export const MAX_PATH_LENGTH = 2048;
+
+export type ParsedPath =
+  | { ok: true; /** canonical form, e.g. `/blog/caf%C3%A9` */ pathname: string; /** decoded segments */ parts: string[] }
+  | { ok: false; status: 400 | 414; message: string };
+
+/**
+ * Canonicalises a pathname from the WHATWG URL parser (which has already resolved `.`/`..`
+ * segments, including `%2e%2e`): each segment is percent-decoded, checked, and re-encoded with
+ * `encodeURIComponent`; empty segments are dropped.
+ * @returns the canonical path and decoded segments, or the status and message of the refusal:
+ *   414 for an overlong path, 400 for invalid percent-encoding or UTF-8, NUL, backslash, an
+ *   encoded `/`, or a segment that decodes to `.` or `..`.
+ */
+export function parsePath(pathname: string): ParsedPath {
+  if (pathname.length > MAX_PATH_LENGTH) {
+    return { ok: false, status: 414, message: `path is longer than ${MAX_PATH_LENGTH} characters` };
+  }
+  const parts: string[] = [];
+  let canonical = '';
+  for (const raw of pathname.split('/')) {
+    if (raw === '') continue;
+    let segment: string;
+    try {
+      segment = raw.includes('%') ? decodeURIComponent(raw) : raw;
+    } catch {
+      return { ok: false, status: 400, message: 'path has invalid percent-encoding or UTF-8' };
+    }
+    if (segment === '.' || segment === '..') return { ok: false, status: 400, message: 'path has a "." or ".." segment' };
+    if (/[\0\\/]/.test(segment)) return { ok: false, status: 400, message: 'path has a NUL, a backslash or an encoded "/"' };
+    parts.push(segment);
+    canonical += `/${encodeURIComponent(segment)}`;
+  }
+  return { ok: true, pathname: canonical === '' ? '/' : canonical, parts };
+}

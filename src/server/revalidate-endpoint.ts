@@ -1,0 +1,141 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IsrEngine } from '../engine/engine.ts';
+import { MAX_TAG_LENGTH, pathTag, validateTag, type RevalidatePathType } from '../engine/tags.ts';
+import type { Logger } from '../log.ts';
+
+/**
+ * `POST /_isr/revalidate`: the on-demand revalidation webhook (the seeds' headless-CMS flow).
+ *
+ *   Authorization: Bearer <ISR_REVALIDATE_TOKEN>
+ *   {"paths": ["/blog/1", {"path": "/blog", "type": "layout"}], "tags": ["posts"]}
+ *
+ * 401 without a valid token (compared in constant time), 405 for other methods, 413 for a body
+ * over {@link MAX_BODY_BYTES}, 400 with a message naming the field for a malformed body, 200 with
+ * what was revalidated otherwise. The invalidation is recorded durably before the 200.
+ */
+
+export const REVALIDATE_ENDPOINT = '/_isr/revalidate';
+/** Largest accepted request body, in bytes. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+/** Most paths plus tags accepted in one request. */
+export const MAX_ITEMS = 10_000;
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
+  });
+}
+
+/** Constant-time comparison of two secrets of any lengths (both are hashed first). */
+export function safeEqual(a: string, b: string): boolean {
+  const x = createHash('sha256').update(a).digest();
+  const y = createHash('sha256').update(b).digest();
+  return timingSafeEqual(x, y);
+}
+
+async function readBody(request: Request): Promise<Uint8Array | 'too-large'> {
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > MAX_BODY_BYTES) return 'too-large';
+  if (request.body === null) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      return 'too-large';
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}
+
+type PathItem = { path: string; type?: RevalidatePathType };
+
+function parseRequest(value: unknown): { paths: PathItem[]; tags: string[] } | string {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return 'body must be a JSON object like {"paths": ["/blog/1"], "tags": ["posts"]}';
+  }
+  const body = value as Record<string, unknown>;
+  for (const key of Object.keys(body)) {
+    if (key !== 'paths' && key !== 'tags') return `unknown field "${key}" (expected "paths" and/or "tags")`;
+  }
+  const rawPaths = body.paths ?? [];
+  const rawTags = body.tags ?? [];
+  if (!Array.isArray(rawPaths)) return '"paths" must be an array';
+  if (!Array.isArray(rawTags)) return '"tags" must be an array';
+  if (rawPaths.length + rawTags.length === 0) return 'nothing to revalidate: give at least one path or tag';
+  if (rawPaths.length + rawTags.length > MAX_ITEMS) return `too many paths and tags (at most ${MAX_ITEMS} per request)`;
+  const paths: PathItem[] = [];
+  for (const [index, item] of rawPaths.entries()) {
+    const candidate: unknown = typeof item === 'string' ? { path: item } : item;
+    if (typeof candidate !== 'object' || candidate === null) return `paths[${index}] must be a string or {"path", "type"}`;
+    const { path, type } = candidate as { path?: unknown; type?: unknown };
+    if (typeof path !== 'string' || path.length > 2048) return `paths[${index}] must be a path string of at most 2048 characters`;
+    try {
+      pathTag(path, type as RevalidatePathType | undefined);
+    } catch (error) {
+      return `paths[${index}]: ${(error as Error).message.replace(/^revalidatePath: /, '')}`;
+    }
+    paths.push(type === undefined ? { path } : { path, type: type as RevalidatePathType });
+  }
+  const tags: string[] = [];
+  for (const [index, tag] of rawTags.entries()) {
+    try {
+      tags.push(validateTag(tag));
+    } catch (error) {
+      return `tags[${index}]: ${(error as Error).message} (max ${MAX_TAG_LENGTH} characters)`;
+    }
+  }
+  return { paths, tags };
+}
+
+/**
+ * Handles a request to {@link REVALIDATE_ENDPOINT}.
+ * @param token the configured secret; without one every request gets 401.
+ */
+export async function handleRevalidateRequest(
+  request: Request,
+  engine: IsrEngine,
+  token: string | undefined,
+  logger: Logger,
+): Promise<Response> {
+  if (request.method !== 'POST') return json(405, { error: 'use POST' }, { allow: 'POST' });
+  const authorization = request.headers.get('authorization') ?? '';
+  const match = /^Bearer\s+(.+)$/i.exec(authorization);
+  if (token === undefined) {
+    return json(401, { error: 'revalidation is disabled: set ISR_REVALIDATE_TOKEN on the server' });
+  }
+  if (match === null || !safeEqual(match[1]!.trim(), token)) {
+    return json(401, { error: 'missing or invalid bearer token' }, { 'www-authenticate': 'Bearer' });
+  }
+  const raw = await readBody(request);
+  if (raw === 'too-large') return json(413, { error: `body is larger than ${MAX_BODY_BYTES} bytes` });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
+  } catch {
+    return json(400, { error: 'body is not valid JSON' });
+  }
+  const items = parseRequest(parsed);
+  if (typeof items === 'string') return json(400, { error: items });
+  const tags = [...items.paths.map((item) => pathTag(item.path, item.type)), ...items.tags];
+  let at: number;
+  try {
+    at = await engine.invalidateTagsDurably(tags);
+  } catch (error) {
+    logger.error('a revalidation was applied in memory but could not be recorded in the cache store', error);
+    return json(500, { error: 'the revalidation could not be recorded durably; it applies to this process only' });
+  }
+  logger.info(`revalidated ${items.paths.length} path(s) and ${items.tags.length} tag(s) via ${REVALIDATE_ENDPOINT}`);
+  return json(200, {
+    revalidated: true,
+    paths: items.paths.map((item) => (item.type ? item : item.path)),
+    tags: items.tags,
+    now: Math.floor(at),
+  });
+}

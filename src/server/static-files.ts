@@ -1,0 +1,51 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { lookup } from 'mime-types';
+import { entityTag } from '../engine/engine.ts';
+
+/**
+ * Files under the site's `public/` folder, served at the same path (Next.js `public`). Only files
+ * listed in the build manifest are served, by exact name, so no request can reach outside it.
+ * Contents are read on first request and kept in memory.
+ */
+export class PublicFiles {
+  private readonly names: Set<string>;
+  private readonly loaded = new Map<string, Promise<{ body: Uint8Array<ArrayBuffer>; etag: string; type: string }>>();
+
+  /**
+   * @param dir the site's `public/` folder.
+   * @param files the manifest's `publicFiles` (relative, `/`-separated).
+   */
+  constructor(
+    private readonly dir: string,
+    files: readonly string[],
+  ) {
+    this.names = new Set(files);
+  }
+
+  /** Whether `parts` (decoded path segments) name a public file. */
+  has(parts: readonly string[]): boolean {
+    return this.names.size > 0 && this.names.has(parts.join('/'));
+  }
+
+  /**
+   * The response for a public file (GET or HEAD; 304 when `If-None-Match` matches).
+   * @param parts decoded path segments for which {@link has} is true.
+   */
+  async respond(parts: readonly string[], request: Request): Promise<Response> {
+    const name = parts.join('/');
+    let file = this.loaded.get(name);
+    if (file === undefined) {
+      file = readFile(path.join(this.dir, ...parts)).then((buffer) => {
+        const body = new Uint8Array(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength)) as Uint8Array<ArrayBuffer>;
+        return { body, etag: entityTag(body), type: lookup(name) || 'application/octet-stream' };
+      });
+      file.catch(() => this.loaded.delete(name));
+      this.loaded.set(name, file);
+    }
+    const { body, etag, type } = await file;
+    const headers = { 'content-type': type, etag, 'cache-control': 'public, max-age=0' };
+    if (request.headers.get('if-none-match') === etag) return new Response(null, { status: 304, headers });
+    return new Response(request.method === 'HEAD' ? null : body, { status: 200, headers });
+  }
+}
