@@ -1,0 +1,266 @@
+/**
+ * The durable tier: one file per entry, plus a tag manifest file, under one directory.
+ *
+ * ```
+ * <dir>/entries/<h0h1>/<h>.entry   h = sha256(UTF-8 key), lower-case hex; h0h1 its first 2 chars
+ * <dir>/tags.json                  {"<tag>": <ms since the epoch>, ...}
+ * ```
+ *
+ * Keys are hashed, never used as paths, so no key can name a location outside `dir`. Every file
+ * is replaced atomically (unique temp file in the same directory, optional fsync, `rename` over
+ * the target), so a reader in this or another process sees the old file or the new one, never a
+ * mix. Entry files use the format in `codec.ts`.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { Logger } from '../log.ts';
+import { CorruptEntryError, decodeEntry, encodeEntry } from './codec.ts';
+import { mergeTagTimes } from './memory.ts';
+import type { CacheEntry, CacheStore, TagManifest } from './store.ts';
+
+/** Thrown (as a rejection) by the writing methods of a store opened with `readOnly: true`. */
+export class ReadOnlyStoreError extends Error {
+  override readonly name = 'ReadOnlyStoreError';
+  /** The store's `name`. */
+  readonly store: string;
+
+  constructor(store: string, operation: string) {
+    super(`${store} is read-only: cannot ${operation}`);
+    this.store = store;
+  }
+}
+
+export interface FileSystemStoreOptions {
+  /** Root directory of the store (resolved against the working directory). Created on first write. */
+  dir: string;
+  /** fsync each file (and its directory after the rename) before reporting a write done. Default false. */
+  fsync?: boolean;
+  /** Refuse every write (`set`, `delete`, `invalidateTags` reject with ReadOnlyStoreError). Default false. */
+  readOnly?: boolean;
+  /** Where warnings go (corrupt entry, unreadable file, malformed tags.json). Default: dropped. */
+  logger?: Logger;
+}
+
+/** Error codes meaning "there is nothing at this path" (ENOTDIR: a path component is a file). */
+const MISSING = new Set(['ENOENT', 'ENOTDIR']);
+
+function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * `CacheStore` on the local file system (layout in the module comment).
+ *
+ * - `get` never rejects: a missing file is `undefined`; a corrupt file (undecodable, or holding
+ *   another key) or an unreadable one is a `warn` and `undefined`.
+ * - `set`/`delete`/`invalidateTags` reject with the file-system error when the disk refuses
+ *   (EACCES, ENOSPC, ENOTDIR, ...), with ReadOnlyStoreError in read-only mode, and `set` with
+ *   TypeError when the entry cannot be encoded or `entry.key !== key`.
+ * - `invalidateTags` calls in one process run one at a time; each re-reads tags.json and writes
+ *   the per-tag maximum, so concurrent processes lose an update only if their read-merge-write
+ *   cycles overlap.
+ */
+export class FileSystemStore implements CacheStore {
+  /** `filesystem:<absolute dir>`. */
+  readonly name: string;
+  /** Absolute root directory. */
+  readonly dir: string;
+  readonly readOnly: boolean;
+  readonly #fsync: boolean;
+  readonly #logger: Logger | undefined;
+  /** Tail of the in-process invalidateTags queue; never rejects. */
+  #tagQueue: Promise<void> = Promise.resolve();
+
+  constructor(options: FileSystemStoreOptions) {
+    if (typeof options.dir !== 'string' || options.dir === '') {
+      throw new TypeError('FileSystemStore needs a non-empty dir');
+    }
+    this.dir = resolve(options.dir);
+    this.name = `filesystem:${this.dir}`;
+    this.readOnly = options.readOnly ?? false;
+    this.#fsync = options.fsync ?? false;
+    this.#logger = options.logger;
+  }
+
+  /** Absolute path of the file that holds (or would hold) `key`; always inside `<dir>/entries`. */
+  entryPath(key: string): string {
+    const hash = createHash('sha256').update(key, 'utf8').digest('hex');
+    return join(this.dir, 'entries', hash.slice(0, 2), `${hash}.entry`);
+  }
+
+  /** Absolute path of the tag manifest file. */
+  get tagsPath(): string {
+    return join(this.dir, 'tags.json');
+  }
+
+  async get(key: string): Promise<CacheEntry | undefined> {
+    const path = this.entryPath(key);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path);
+    } catch (error) {
+      if (MISSING.has(errorCode(error) ?? '')) return undefined;
+      this.#logger?.warn(`${this.name}: cannot read entry ${JSON.stringify(key)} (${path}): ${errorMessage(error)}`);
+      return undefined;
+    }
+    let entry: CacheEntry;
+    try {
+      entry = decodeEntry(bytes);
+    } catch (error) {
+      // Only CorruptEntryError is expected; anything else is treated the same way (never throw here).
+      const reason = error instanceof CorruptEntryError ? error.message : `cannot decode: ${errorMessage(error)}`;
+      this.#logger?.warn(`${this.name}: ignoring entry ${JSON.stringify(key)} (${path}): ${reason}`);
+      return undefined;
+    }
+    if (entry.key !== key) {
+      this.#logger?.warn(
+        `${this.name}: ignoring entry ${JSON.stringify(key)} (${path}): file holds key ${JSON.stringify(entry.key)}`,
+      );
+      return undefined;
+    }
+    return entry;
+  }
+
+  async set(key: string, entry: CacheEntry): Promise<void> {
+    this.#assertWritable('set');
+    if (entry.key !== key) {
+      throw new TypeError(`cache entry key ${JSON.stringify(entry.key)} does not match ${JSON.stringify(key)}`);
+    }
+    await writeFileAtomic(this.entryPath(key), encodeEntry(entry), { fsync: this.#fsync });
+  }
+
+  /** Removes the file for `key`; a missing file is not an error. */
+  async delete(key: string): Promise<void> {
+    this.#assertWritable('delete');
+    try {
+      await unlink(this.entryPath(key));
+    } catch (error) {
+      if (!MISSING.has(errorCode(error) ?? '')) throw error;
+    }
+  }
+
+  /**
+   * The manifest in tags.json (after this process's pending `invalidateTags` calls). A missing file
+   * is an empty manifest; a malformed one is a `warn` and an empty manifest; malformed items are
+   * skipped with a `warn`. Rejects only when the file exists but cannot be read (e.g. EACCES).
+   */
+  async getTagManifest(): Promise<TagManifest> {
+    await this.#tagQueue;
+    return this.#readTags();
+  }
+
+  /** Merges `tags` at `at` ms into tags.json (re-read first), keeping the later time per tag. */
+  invalidateTags(tags: readonly string[], at: number): Promise<void> {
+    try {
+      this.#assertWritable('invalidateTags');
+      mergeTagTimes(new Map(), tags, at); // validate the arguments before queueing
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const tagList = [...tags];
+    const run = this.#tagQueue.then(async () => {
+      const manifest = await this.#readTags();
+      mergeTagTimes(manifest, tagList, at);
+      const json = `${JSON.stringify(Object.fromEntries(manifest), null, 1)}\n`;
+      await writeFileAtomic(this.tagsPath, Buffer.from(json, 'utf8'), { fsync: this.#fsync });
+    });
+    this.#tagQueue = run.catch(() => {});
+    return run;
+  }
+
+  /** Waits for pending tag writes. Holds no other resources. */
+  async close(): Promise<void> {
+    await this.#tagQueue;
+  }
+
+  async #readTags(): Promise<TagManifest> {
+    const manifest: TagManifest = new Map();
+    let text: string;
+    try {
+      text = await readFile(this.tagsPath, 'utf8');
+    } catch (error) {
+      if (MISSING.has(errorCode(error) ?? '')) return manifest;
+      throw error;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      this.#logger?.warn(`${this.name}: ignoring malformed ${this.tagsPath}: ${errorMessage(error)}`);
+      return manifest;
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      this.#logger?.warn(`${this.name}: ignoring malformed ${this.tagsPath}: not a JSON object`);
+      return manifest;
+    }
+    for (const [tag, time] of Object.entries(parsed)) {
+      if (typeof time === 'number' && Number.isFinite(time)) manifest.set(tag, time);
+      else this.#logger?.warn(`${this.name}: ignoring tag ${JSON.stringify(tag)} in ${this.tagsPath}: bad time`);
+    }
+    return manifest;
+  }
+
+  #assertWritable(operation: string): void {
+    if (this.readOnly) throw new ReadOnlyStoreError(this.name, operation);
+  }
+}
+
+/**
+ * Replaces the file at `target` with `data` atomically: writes `<target>.<pid>.<random>.tmp` in the
+ * same directory (creating the directory, recursively, if it is missing), optionally fsyncs it,
+ * then renames it over `target`. On failure the temp file is removed (best effort) and the error
+ * rethrown, leaving any previous `target` untouched.
+ *
+ * @param options.fsync also fsync the file before the rename and its directory after. Default false.
+ * @throws the underlying file-system error (EACCES, ENOSPC, ENOTDIR, EROFS, ...).
+ */
+export async function writeFileAtomic(
+  target: string,
+  data: Uint8Array,
+  options: { fsync?: boolean } = {},
+): Promise<void> {
+  const dir = dirname(target);
+  const temp = join(dir, `${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const fsync = options.fsync ?? false;
+
+  let handle;
+  try {
+    handle = await open(temp, 'wx');
+  } catch (error) {
+    if (errorCode(error) !== 'ENOENT') throw error;
+    await mkdir(dir, { recursive: true });
+    handle = await open(temp, 'wx');
+  }
+  try {
+    try {
+      await handle.writeFile(data);
+      if (fsync) await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, target);
+  } catch (error) {
+    await unlink(temp).catch(() => {});
+    throw error;
+  }
+  if (fsync) await syncDirectory(dir);
+}
+
+/** fsyncs a directory so a rename in it is durable; ignored where directories cannot be synced. */
+async function syncDirectory(dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // Some platforms/file systems (Windows, some network mounts) refuse; the data itself is synced.
+  } finally {
+    await handle?.close();
+  }
+}

@@ -1,0 +1,308 @@
+/**
+ * A `CacheStore` over an ordered list of stores, fastest first, e.g.
+ *
+ * ```
+ * memory → filesystem (runtime dir, writable) → filesystem (build output, read-only)
+ * ```
+ *
+ * Reads go down the list and copy hits up; writes go to every writable tier and succeed as long
+ * as one tier took them, so a server whose disk refuses writes keeps serving from memory. Tier
+ * failures are logged once per failure streak (per tier) and counted for reporting.
+ */
+import { createConsoleLogger, type Logger } from '../log.ts';
+import { mergeTagTimes } from './memory.ts';
+import type { CacheEntry, CacheStore, TagManifest } from './store.ts';
+
+/** One level of a TieredStore. */
+export interface Tier {
+  store: CacheStore;
+  /**
+   * Never write to this tier (set, delete, invalidateTags, copying hits up). Default: the store's
+   * own `readOnly` property when it has one that is `true` (FileSystemStore), else false.
+   */
+  readOnly?: boolean;
+}
+
+export interface TieredStoreOptions {
+  /** The tiers, fastest first. At least one. */
+  tiers: readonly Tier[];
+  /** Receives tier failure warnings and recovery notices. Default: the console logger. */
+  logger?: Logger;
+}
+
+/** A failed tier operation, as kept in `TieredStore.lastDurableError`. */
+export interface TierFailure {
+  /** `name` of the store that failed. */
+  store: string;
+  /** `backfill` is the copy of a lower tier's hit into this tier during `get`. */
+  operation: 'set' | 'delete' | 'invalidateTags' | 'backfill';
+  /** The cache key, for `set`, `delete` and `backfill`. */
+  key?: string;
+  /** What the store threw. */
+  error: unknown;
+  /** When it failed, ms since the epoch. */
+  at: number;
+}
+
+interface TierState {
+  store: CacheStore;
+  readOnly: boolean;
+  /** Writes have been failing since the last success (the streak has been logged). */
+  writeFailures: number;
+  /** Reads have been failing since the last success (the streak has been logged). */
+  readFailures: number;
+}
+
+/** A `get` in progress; `dirty` once a `set`/`delete` of the same key started after it. */
+interface ReadToken {
+  dirty: boolean;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Calls `fn`, turning a synchronous throw into a rejection. */
+function attempt<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/**
+ * `CacheStore` over `options.tiers`, in order: `new TieredStore({ tiers: [{ store }, ...], logger })`.
+ *
+ * - `get(key)`: the first tier holding `key` answers. A hit below the top is copied into every
+ *   writable tier above it, without delaying the answer (`flush()` waits for those copies; a
+ *   MemoryStore has the copy before `get` resolves). So that a copy never overwrites a newer
+ *   write in this process, it is skipped if a `set`/`delete` of that key started while the read
+ *   was in flight or is still running, and a `set`/`delete` first waits for copies of its key
+ *   already under way. A tier whose `get` rejects is logged and skipped.
+ * - `set`, `delete`, `invalidateTags`: applied to every writable tier concurrently. Failing tiers
+ *   are logged (`warn`, once per failure streak, naming the store and the cause), counted in
+ *   `durableWriteErrors` and recorded in `lastDurableError`; the call resolves if at least one
+ *   writable tier succeeded, else rejects with the tier's error (one writable tier) or an
+ *   AggregateError. With no writable tier at all, they reject with an Error.
+ * - `getTagManifest`: the per-tag maximum over all tiers (read-only ones included); tiers that
+ *   fail are logged and skipped; rejects only if every tier failed.
+ * - `delete` does not hide an entry that a read-only tier still holds: a later `get` returns it.
+ */
+export class TieredStore implements CacheStore {
+  readonly name: string;
+  /** Number of failed writes to a tier (set, delete, invalidateTags, backfill) since construction. */
+  durableWriteErrors = 0;
+  /** The most recent failed write to a tier, or undefined if none has failed. */
+  lastDurableError: TierFailure | undefined;
+
+  readonly #tiers: readonly TierState[];
+  readonly #writable: readonly TierState[];
+  readonly #logger: Logger;
+  readonly #reads = new Map<string, Set<ReadToken>>();
+  /** Copy-ups in progress, by key (one settled-never-rejects promise per key). */
+  readonly #backfills = new Map<string, Promise<void>>();
+  /** Number of `set`/`delete` calls in progress, by key. */
+  readonly #writing = new Map<string, number>();
+
+  /** @throws TypeError if `tiers` is empty or an item has no store. */
+  constructor(options: TieredStoreOptions) {
+    const tiers = options?.tiers;
+    if (!Array.isArray(tiers) || tiers.length === 0) throw new TypeError('TieredStore needs at least one tier');
+    this.#tiers = tiers.map((tier, index) => {
+      if (typeof tier?.store?.get !== 'function') throw new TypeError(`TieredStore tier ${index} has no store`);
+      const ownReadOnly = (tier.store as { readOnly?: unknown }).readOnly === true;
+      return { store: tier.store, readOnly: tier.readOnly ?? ownReadOnly, writeFailures: 0, readFailures: 0 };
+    });
+    this.#writable = this.#tiers.filter((tier) => !tier.readOnly);
+    this.#logger = options.logger ?? createConsoleLogger();
+    this.name = `tiered(${this.#tiers.map((t) => `${t.store.name}${t.readOnly ? ' (read-only)' : ''}`).join(' > ')})`;
+  }
+
+  /** The tiers' stores, in order. */
+  get stores(): CacheStore[] {
+    return this.#tiers.map((tier) => tier.store);
+  }
+
+  async get(key: string): Promise<CacheEntry | undefined> {
+    const token: ReadToken = { dirty: false };
+    let tokens = this.#reads.get(key);
+    if (tokens === undefined) this.#reads.set(key, (tokens = new Set()));
+    tokens.add(token);
+    try {
+      for (let index = 0; index < this.#tiers.length; index++) {
+        const tier = this.#tiers[index]!;
+        let entry: CacheEntry | undefined;
+        try {
+          entry = await tier.store.get(key);
+          this.#readSucceeded(tier);
+        } catch (error) {
+          this.#readFailed(tier, 'get', error);
+          continue;
+        }
+        if (entry === undefined) continue;
+        if (entry.key !== key) {
+          this.#logger.warn(`${tier.store.name}: get ${JSON.stringify(key)} returned key ${JSON.stringify(entry.key)}; ignored`);
+          continue;
+        }
+        if (index > 0 && !token.dirty && !this.#writing.has(key)) this.#backfill(key, entry, index);
+        return entry;
+      }
+      return undefined;
+    } finally {
+      tokens.delete(token);
+      if (tokens.size === 0) this.#reads.delete(key);
+    }
+  }
+
+  async set(key: string, entry: CacheEntry): Promise<void> {
+    await this.#writeKey(key, 'set', (store) => store.set(key, entry));
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.#writeKey(key, 'delete', (store) => store.delete(key));
+  }
+
+  async getTagManifest(): Promise<TagManifest> {
+    const results = await Promise.allSettled(this.#tiers.map((tier) => attempt(() => tier.store.getTagManifest())));
+    const merged: TagManifest = new Map();
+    const errors: unknown[] = [];
+    results.forEach((result, index) => {
+      const tier = this.#tiers[index]!;
+      if (result.status === 'rejected') {
+        this.#readFailed(tier, 'getTagManifest', result.reason);
+        errors.push(result.reason);
+        return;
+      }
+      this.#readSucceeded(tier);
+      for (const [tag, time] of result.value) {
+        const previous = merged.get(tag);
+        if (previous === undefined || time > previous) merged.set(tag, time);
+      }
+    });
+    if (errors.length === this.#tiers.length) throw combine(errors, `${this.name}: getTagManifest failed on every tier`);
+    return merged;
+  }
+
+  /** @throws TypeError (as a rejection) for a non-finite `at` or non-string tag, before any tier is touched. */
+  async invalidateTags(tags: readonly string[], at: number): Promise<void> {
+    mergeTagTimes(new Map(), tags, at); // validates
+    await this.#writeAll('invalidateTags', undefined, (store) => store.invalidateTags(tags, at));
+  }
+
+  /** Resolves when every copy-up started by `get` so far has settled (never rejects). */
+  async flush(): Promise<void> {
+    while (this.#backfills.size > 0) await Promise.all([...this.#backfills.values()]);
+  }
+
+  /** Waits for copy-ups, then closes every tier; rejects (after trying all) if any close failed. */
+  async close(): Promise<void> {
+    await this.flush();
+    const results = await Promise.allSettled(this.#tiers.map((tier) => attempt(async () => tier.store.close?.())));
+    const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    if (errors.length > 0) throw combine(errors, `${this.name}: close failed on ${errors.length} tier(s)`);
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  /** Runs `write` on every writable tier; resolves if one succeeded (see the class comment). */
+  async #writeAll(
+    operation: 'set' | 'delete' | 'invalidateTags',
+    key: string | undefined,
+    write: (store: CacheStore) => Promise<void>,
+  ): Promise<void> {
+    if (this.#writable.length === 0) throw new Error(`${this.name}: no writable tier to ${operation}`);
+    const results = await Promise.allSettled(this.#writable.map((tier) => attempt(() => write(tier.store))));
+    const errors: unknown[] = [];
+    results.forEach((result, index) => {
+      const tier = this.#writable[index]!;
+      if (result.status === 'fulfilled') this.#writeSucceeded(tier);
+      else {
+        this.#writeFailed(tier, operation, key, result.reason);
+        errors.push(result.reason);
+      }
+    });
+    if (errors.length === this.#writable.length) {
+      throw combine(errors, `${this.name}: ${operation} failed on every writable tier`);
+    }
+  }
+
+  /**
+   * A `set`/`delete` of `key`: marks reads of `key` in flight as outdated (they will not copy their
+   * older result up), blocks new copy-ups of `key` while it runs, and waits for copy-ups of `key`
+   * already started, so none of them can land after this write.
+   */
+  async #writeKey(key: string, operation: 'set' | 'delete', write: (store: CacheStore) => Promise<void>): Promise<void> {
+    const tokens = this.#reads.get(key);
+    if (tokens !== undefined) for (const token of tokens) token.dirty = true;
+    this.#writing.set(key, (this.#writing.get(key) ?? 0) + 1);
+    try {
+      const copying = this.#backfills.get(key);
+      if (copying !== undefined) await copying;
+      await this.#writeAll(operation, key, write);
+    } finally {
+      const count = this.#writing.get(key)! - 1;
+      if (count === 0) this.#writing.delete(key);
+      else this.#writing.set(key, count);
+    }
+  }
+
+  /** Copies `entry` (found in tier `foundAt`) into the writable tiers above it, in the background. */
+  #backfill(key: string, entry: CacheEntry, foundAt: number): void {
+    const copies: Promise<void>[] = [];
+    for (const tier of this.#tiers.slice(0, foundAt)) {
+      if (tier.readOnly) continue;
+      // A synchronous store (MemoryStore) has the entry as soon as `set` is called.
+      copies.push(
+        attempt(() => tier.store.set(key, entry)).then(
+          () => this.#writeSucceeded(tier),
+          (error: unknown) => this.#writeFailed(tier, 'backfill', key, error),
+        ),
+      );
+    }
+    if (copies.length === 0) return;
+    const previous = this.#backfills.get(key);
+    const all: Promise<void> = Promise.all([previous, ...copies]).then(() => {
+      if (this.#backfills.get(key) === all) this.#backfills.delete(key);
+    });
+    this.#backfills.set(key, all);
+  }
+
+  #writeFailed(tier: TierState, operation: TierFailure['operation'], key: string | undefined, error: unknown): void {
+    this.durableWriteErrors++;
+    this.lastDurableError = { store: tier.store.name, operation, ...(key === undefined ? {} : { key }), error, at: Date.now() };
+    if (tier.writeFailures++ === 0) {
+      const what = key === undefined ? operation : `${operation} ${JSON.stringify(key)}`;
+      this.#logger.warn(
+        `${tier.store.name}: ${what} failed: ${errorMessage(error)} ` +
+          '(continuing with the other tiers; further write failures of this store are not logged until one succeeds)',
+      );
+    }
+  }
+
+  #writeSucceeded(tier: TierState): void {
+    if (tier.writeFailures === 0) return;
+    this.#logger.info(`${tier.store.name}: writes succeed again after ${tier.writeFailures} failure(s)`);
+    tier.writeFailures = 0;
+  }
+
+  #readFailed(tier: TierState, operation: string, error: unknown): void {
+    if (tier.readFailures++ === 0) {
+      this.#logger.warn(
+        `${tier.store.name}: ${operation} failed: ${errorMessage(error)} ` +
+          '(skipping this store; further read failures are not logged until one succeeds)',
+      );
+    }
+  }
+
+  #readSucceeded(tier: TierState): void {
+    if (tier.readFailures === 0) return;
+    this.#logger.info(`${tier.store.name}: reads succeed again after ${tier.readFailures} failure(s)`);
+    tier.readFailures = 0;
+  }
+}
+
+/** One error as is, several as an AggregateError with `message`. */
+function combine(errors: unknown[], message: string): unknown {
+  return errors.length === 1 ? errors[0] : new AggregateError(errors, message);
+}
