@@ -1,0 +1,55 @@
+import { notFound } from 'next/navigation';
+
+interface Post {
+  id: string;
+  title: string;
+  date: string;
+  category: string;
+  author: string;
+  html: string;
+}
+
+// A post is regenerated in the background at most once a minute after it goes stale.
+export const revalidate = 60;
+
+// Only the params from `generateStaticParams` are prerendered at build time; any other post is
+// rendered on its first request, then cached.
+export const dynamicParams = true;
+
+function contentApi(): string {
+  return process.env.CONTENT_API_URL ?? 'http://127.0.0.1:4000';
+}
+
+function formatDate(iso: string): string {
+  return new Date(iso).toLocaleDateString('en-US', { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' });
+}
+
+export async function generateStaticParams() {
+  const res = await fetch(`${contentApi()}/posts?limit=100`);
+  if (!res.ok) throw new Error(`Failed to fetch posts, received status ${res.status}`);
+  const posts: Array<{ id: string }> = await res.json();
+  return posts.map((post) => ({ id: post.id }));
+}
+
+export default async function Page({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  const res = await fetch(`${contentApi()}/posts/${encodeURIComponent(id)}`, {
+    next: { tags: ['posts', `post-${id}`] },
+  });
+  if (res.status === 404) notFound();
+  if (!res.ok) throw new Error(`Failed to fetch post ${id}, received status ${res.status}`);
+  const post: Post = await res.json();
+
+  return (
+    <main>
+      <article>
+        <h1>{post.title}</h1>
+        <p className="meta">
+          <time dateTime={post.date}>{formatDate(post.date)}</time>
+          {post.author ? ` · ${post.author}` : null} · {post.category}
+        </p>
+        <div dangerouslySetInnerHTML={{ __html: post.html }} />
+      </article>
+    </main>
+  );
+}

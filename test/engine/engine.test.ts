@@ -1,0 +1,352 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { MemoryStore } from '../../src/cache/memory.ts';
+import { cacheControl, NO_STORE } from '../../src/engine/cache-control.ts';
+import { ManualClock } from '../../src/engine/clock.ts';
+import { GenerationError, IsrEngine, type Generated } from '../../src/engine/engine.ts';
+import { implicitTags } from '../../src/engine/tags.ts';
+import { createMemoryLogger } from '../../src/log.ts';
+
+/** Rules 1–6 of the seeds, against the engine alone, with an injected clock. */
+
+const text = (body: Uint8Array) => new TextDecoder().decode(body);
+
+/** A data source whose value the test changes, and a generator that renders it, counting calls. */
+function source(initial: string, options: { revalidate?: number | false; tags?: string[]; path?: string } = {}) {
+  const state = { value: initial, calls: 0, fail: false as boolean | Error, gate: undefined as Promise<void> | undefined };
+  const generate = async (): Promise<Generated> => {
+    state.calls++;
+    const read = state.value; // the data this generation is made of
+    if (state.gate) await state.gate;
+    if (state.fail) throw state.fail instanceof Error ? state.fail : new Error('content API answered 500');
+    return {
+      value: { kind: 'page', status: 200, headers: { 'content-type': 'text/html' }, body: new TextEncoder().encode(read) },
+      tags: [...(options.tags ?? []), ...implicitTags(options.path ?? '/blog/1', '/blog/[id]')],
+      revalidate: options.revalidate ?? 60,
+    };
+  };
+  return { state, generate };
+}
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+function setup() {
+  const clock = new ManualClock();
+  const logger = createMemoryLogger();
+  const store = new MemoryStore();
+  const engine = new IsrEngine({ store, clock, logger });
+  return { clock, logger, store, engine };
+}
+
+describe('rule 1: inside the revalidate window, requests are served from cache', () => {
+  test('a generated page is a HIT until its window passes, without generating again', async () => {
+    const { engine, clock } = setup();
+    const { state, generate } = source('v1');
+    assert.equal((await engine.serve('/blog/1', generate)).state, 'MISS');
+    clock.advanceSeconds(59);
+    const served = await engine.serve('/blog/1', generate);
+    assert.equal(served.state, 'HIT');
+    assert.equal(text(served.entry.value.body), 'v1');
+    assert.equal(state.calls, 1);
+  });
+
+  test('an entry prerendered by one engine is a HIT for another on the same store (build, then start)', async () => {
+    const { store, clock } = setup();
+    const builder = new IsrEngine({ store, clock, logger: createMemoryLogger() });
+    const { state, generate } = source('built');
+    await builder.regenerate('/blog/1', generate);
+    const server = new IsrEngine({ store, clock, logger: createMemoryLogger() });
+    await server.init();
+    assert.equal((await server.serve('/blog/1', generate)).state, 'HIT');
+    assert.equal(state.calls, 1);
+  });
+});
+
+describe('rule 2: after the window, stale-while-revalidate with one shared regeneration', () => {
+  test('the stale page is served at once, one regeneration runs for 50 concurrent requests, then the new page', async () => {
+    const { engine, clock } = setup();
+    const { state, generate } = source('v1');
+    await engine.serve('/blog/1', generate);
+    clock.advance(60_001);
+    state.value = 'v2';
+    const gate = deferred();
+    state.gate = gate.promise;
+    const answers = await Promise.all(Array.from({ length: 50 }, () => engine.serve('/blog/1', generate)));
+    assert.ok(answers.every((a) => a.state === 'STALE' && text(a.entry.value.body) === 'v1'));
+    assert.equal(state.calls, 2, 'exactly one background regeneration');
+    assert.ok(engine.isGenerating('/blog/1'));
+    gate.resolve();
+    await engine.flush();
+    const after = await engine.serve('/blog/1', generate);
+    assert.equal(after.state, 'HIT');
+    assert.equal(text(after.entry.value.body), 'v2');
+    assert.equal(state.calls, 2);
+  });
+
+  test('the new generation gets a full window from when its render started', async () => {
+    const { engine, clock } = setup();
+    const { generate } = source('v1');
+    await engine.serve('/blog/1', generate);
+    clock.advanceSeconds(61);
+    await engine.serve('/blog/1', generate);
+    await engine.flush();
+    clock.advanceSeconds(59);
+    assert.equal((await engine.serve('/blog/1', generate)).state, 'HIT');
+    clock.advance(1001);
+    assert.equal((await engine.serve('/blog/1', generate)).state, 'STALE');
+  });
+
+  test('past expire, a stale page is no longer served: the request waits for the new one', async () => {
+    const { clock, store, logger } = setup();
+    const engine = new IsrEngine({ store, clock, logger, expireTime: 600 });
+    const { state, generate } = source('v1');
+    await engine.serve('/blog/1', generate);
+    clock.advanceSeconds(601);
+    state.value = 'v2';
+    const served = await engine.serve('/blog/1', generate);
+    assert.equal(served.state, 'MISS');
+    assert.equal(text(served.entry.value.body), 'v2');
+  });
+
+  test('staleWhileRevalidate: false (the data cache) refreshes before answering', async () => {
+    const { engine, clock } = setup();
+    const { state, generate } = source('v1', { revalidate: 5 });
+    await engine.serve('fetch:x', generate, { staleWhileRevalidate: false });
+    clock.advance(5001);
+    state.value = 'v2';
+    const served = await engine.serve('fetch:x', generate, { staleWhileRevalidate: false });
+    assert.equal(served.state, 'MISS');
+    assert.equal(text(served.entry.value.body), 'v2');
+  });
+});
+
+describe('rule 3: unknown paths are generated on first request and cached', () => {
+  test('concurrent first requests share one blocking generation', async () => {
+    const { engine } = setup();
+    const { state, generate } = source('fresh');
+    const gate = deferred();
+    state.gate = gate.promise;
+    const pending = Array.from({ length: 20 }, () => engine.serve('/blog/26', generate));
+    await new Promise((r) => setImmediate(r));
+    gate.resolve();
+    const answers = await Promise.all(pending);
+    assert.ok(answers.every((a) => a.state === 'MISS' && text(a.entry.value.body) === 'fresh'));
+    assert.equal(state.calls, 1);
+    assert.equal((await engine.serve('/blog/26', generate)).state, 'HIT');
+  });
+
+  test('a dynamic result is returned but never stored', async () => {
+    const { engine, store } = setup();
+    let calls = 0;
+    const generate = async (): Promise<Generated> => ({
+      value: { kind: 'page', status: 200, headers: {}, body: new TextEncoder().encode(`render ${++calls}`) },
+      tags: [],
+      revalidate: 60,
+      dynamic: true,
+    });
+    assert.equal((await engine.serve('/dash', generate)).state, 'DYNAMIC');
+    assert.equal(await store.get('/dash'), undefined);
+    assert.equal(text((await engine.serve('/dash', generate)).entry.value.body), 'render 2');
+  });
+});
+
+describe('rule 4: a failed regeneration never replaces the last good page', () => {
+  test('background failure: the old page stays, the error is logged with the route and cause, the next request retries', async () => {
+    const { engine, clock, logger } = setup();
+    const { state, generate } = source('good');
+    await engine.serve('/blog/1', generate, { label: '/blog/1 (route /blog/[id])' });
+    clock.advanceSeconds(61);
+    state.fail = new Error('Failed to fetch posts, received status 500');
+    assert.equal((await engine.serve('/blog/1', generate, { label: '/blog/1 (route /blog/[id])' })).state, 'STALE');
+    await engine.flush();
+    const errors = logger.lines.filter((line) => line.startsWith('error'));
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]!, /\/blog\/1 \(route \/blog\/\[id\]\).*received status 500/);
+    const again = await engine.serve('/blog/1', generate);
+    assert.equal(again.state, 'STALE');
+    assert.equal(text(again.entry.value.body), 'good');
+    await engine.flush();
+    assert.equal(state.calls, 3, 'each request after the window retries');
+    state.fail = false;
+    state.value = 'recovered';
+    await engine.serve('/blog/1', generate);
+    await engine.flush();
+    assert.equal(text((await engine.serve('/blog/1', generate)).entry.value.body), 'recovered');
+  });
+
+  test('a failed blocking regeneration (after a revalidation) serves the last good page as STALE', async () => {
+    const { engine, clock } = setup();
+    const { state, generate } = source('good', { tags: ['posts'] });
+    await engine.serve('/blog/1', generate);
+    clock.advance(10);
+    engine.revalidateTag('posts');
+    state.fail = true;
+    const served = await engine.serve('/blog/1', generate);
+    assert.equal(served.state, 'STALE');
+    assert.equal(text(served.entry.value.body), 'good');
+  });
+
+  test('a failed first generation throws GenerationError and stores nothing', async () => {
+    const { engine, store } = setup();
+    const { state, generate } = source('x');
+    state.fail = true;
+    await assert.rejects(engine.serve('/blog/9', generate, { label: '/blog/9' }), (error: unknown) => {
+      assert.ok(error instanceof GenerationError);
+      assert.match((error as Error).message, /\/blog\/9.*500/);
+      return true;
+    });
+    assert.equal(await store.get('/blog/9'), undefined);
+  });
+});
+
+describe('rule 5: on-demand revalidation by tag and path', () => {
+  test('after revalidateTag returns, the next request gets freshly rendered content, never the old page', async () => {
+    const { engine } = setup();
+    const { state, generate } = source('v1', { tags: ['posts'] });
+    await engine.serve('/blog/1', generate);
+    state.value = 'v2';
+    engine.revalidateTag('posts');
+    const served = await engine.serve('/blog/1', generate);
+    assert.equal(served.state, 'MISS');
+    assert.equal(text(served.entry.value.body), 'v2');
+    assert.equal((await engine.serve('/blog/1', generate)).state, 'HIT');
+  });
+
+  test('an unrelated tag leaves the page cached', async () => {
+    const { engine } = setup();
+    const { state, generate } = source('v1', { tags: ['posts'] });
+    await engine.serve('/blog/1', generate);
+    engine.revalidateTag('comments');
+    assert.equal((await engine.serve('/blog/1', generate)).state, 'HIT');
+    assert.equal(state.calls, 1);
+  });
+
+  for (const [call, affected] of [
+    [['/blog/1'], true],
+    [['/blog/2'], false],
+    [['/blog/[id]', 'page'], true],
+    [['/blog', 'layout'], true],
+    [['/', 'layout'], true],
+    [['/about', 'layout'], false],
+  ] as const) {
+    test(`revalidatePath(${call.map((c) => JSON.stringify(c)).join(', ')}) ${affected ? 'regenerates' : 'leaves'} /blog/1`, async () => {
+      const { engine } = setup();
+      const { state, generate } = source('v1');
+      await engine.serve('/blog/1', generate);
+      state.value = 'v2';
+      engine.revalidatePath(call[0], call[1]);
+      const served = await engine.serve('/blog/1', generate);
+      assert.equal(served.state, affected ? 'MISS' : 'HIT');
+      assert.equal(text(served.entry.value.body), affected ? 'v2' : 'v1');
+    });
+  }
+
+  test('revalidate = false caches until revalidated, however much time passes', async () => {
+    const { engine, clock } = setup();
+    const { state, generate } = source('v1', { revalidate: false, tags: ['forever'] });
+    await engine.serve('/about', generate);
+    clock.advanceSeconds(10 * 365 * 24 * 3600);
+    assert.equal((await engine.serve('/about', generate)).state, 'HIT');
+    state.value = 'v2';
+    engine.revalidateTag('forever');
+    assert.equal(text((await engine.serve('/about', generate)).entry.value.body), 'v2');
+  });
+
+  test('a revalidation during an in-flight regeneration is never lost', async () => {
+    // Next.js 15 stores the in-flight result (read before the revalidation) as fresh.
+    const { engine, clock } = setup();
+    const { state, generate } = source('v1', { tags: ['posts'] });
+    await engine.serve('/blog/1', generate);
+    clock.advanceSeconds(61);
+    const gate = deferred();
+    state.gate = gate.promise;
+    assert.equal((await engine.serve('/blog/1', generate)).state, 'STALE'); // regeneration reads v1 ...
+    state.value = 'v2'; // ... the CMS changes the post ...
+    engine.revalidateTag('posts'); // ... and calls the webhook while that render is still running
+    state.gate = undefined;
+    const next = engine.serve('/blog/1', generate); // a request after the revalidation
+    gate.resolve();
+    const served = await next;
+    assert.equal(text(served.entry.value.body), 'v2', 'the request after the revalidation never sees v1');
+    await engine.flush();
+    const later = await engine.serve('/blog/1', generate);
+    assert.equal(text(later.entry.value.body), 'v2');
+    assert.equal(later.state, 'HIT');
+  });
+
+  test('an in-flight result that finishes after a newer one never overwrites it', async () => {
+    const { engine, store, clock } = setup();
+    const { state, generate } = source('v0', { tags: ['posts'] });
+    await engine.serve('/blog/1', generate);
+    clock.advanceSeconds(61);
+    const gate = deferred();
+    state.gate = gate.promise;
+    state.value = 'old';
+    await engine.serve('/blog/1', generate); // STALE: a slow background render of 'old' starts
+    engine.revalidateTag('posts');
+    state.gate = undefined;
+    state.value = 'new';
+    const second = await engine.serve('/blog/1', generate); // must not join the older render
+    assert.equal(text(second.entry.value.body), 'new');
+    gate.resolve(); // the older render finishes last
+    await engine.flush();
+    assert.equal(text((await store.get('/blog/1'))!.value.body), 'new');
+    assert.equal(text((await engine.serve('/blog/1', generate)).entry.value.body), 'new');
+  });
+
+  test('data-cache reads check the reading page’s implicit tags (extraTags)', async () => {
+    const { engine } = setup();
+    const { state, generate } = source('data v1', { revalidate: false, tags: [] });
+    const pageTags = implicitTags('/other', '/other');
+    await engine.serve('fetch:shared', generate, { staleWhileRevalidate: false, extraTags: pageTags });
+    state.value = 'data v2';
+    engine.revalidatePath('/other');
+    const served = await engine.serve('fetch:shared', generate, { staleWhileRevalidate: false, extraTags: pageTags });
+    assert.equal(text(served.entry.value.body), 'data v2');
+  });
+
+  test('invalidations persist in the store and apply to an engine started later', async () => {
+    const { store, clock } = setup();
+    const first = new IsrEngine({ store, clock, logger: createMemoryLogger() });
+    const { state, generate } = source('v1', { tags: ['posts'] });
+    await first.serve('/blog/1', generate);
+    await first.invalidateTagsDurably(['posts']);
+    const second = new IsrEngine({ store, clock, logger: createMemoryLogger() });
+    await second.init();
+    state.value = 'v2';
+    assert.equal(text((await second.serve('/blog/1', generate)).entry.value.body), 'v2');
+  });
+
+  test('bad tags and paths are refused with a clear error', () => {
+    const { engine } = setup();
+    assert.throws(() => engine.revalidateTag(''), /non-empty/);
+    assert.throws(() => engine.revalidateTag('x'.repeat(257)), /longer than 256/);
+    assert.throws(() => engine.revalidateTag('_N_T_/blog'), /reserved/);
+    assert.throws(() => engine.revalidatePath('blog'), /starting with "\/"/);
+    assert.throws(() => engine.revalidatePath('/blog/[id]'), /dynamic segment/);
+    assert.throws(() => engine.revalidatePath('/blog', 'everything' as 'page'), /"page" or "layout"/);
+  });
+});
+
+describe('rule 6: Cache-Control values', () => {
+  test('s-maxage and stale-while-revalidate from revalidate and expire (seconds)', () => {
+    assert.equal(cacheControl(60, 31_536_000), 's-maxage=60, stale-while-revalidate=31535940');
+    assert.equal(cacheControl(3600, 86_400), 's-maxage=3600, stale-while-revalidate=82800');
+    assert.equal(cacheControl(false, 31_536_000), 's-maxage=31536000');
+    assert.equal(NO_STORE, 'private, no-cache, no-store, max-age=0, must-revalidate');
+  });
+
+  test('every stored entry carries a strong ETag of its body', async () => {
+    const { engine } = setup();
+    const a = await engine.serve('/a', source('same').generate);
+    const b = await engine.serve('/b', source('same').generate);
+    const c = await engine.serve('/c', source('other').generate);
+    assert.match(a.entry.etag, /^"[A-Za-z0-9_-]{27}"$/);
+    assert.equal(a.entry.etag, b.entry.etag);
+    assert.notEqual(a.entry.etag, c.entry.etag);
+  });
+});
