@@ -40,6 +40,27 @@ function sha256(value: string): string {
   return createHash('sha256').update(value).digest('hex');
 }
 
+/**
+ * The valid tags of a fetch or `unstable_cache` call. Invalid ones (empty, over 256 characters,
+ * reserved prefix) are dropped with a warning rather than failing the page, as Next.js does.
+ */
+function validTags(tags: unknown, where: string, runtime: IsrRuntime | undefined): string[] {
+  if (tags === undefined) return [];
+  if (!Array.isArray(tags)) {
+    runtime?.logger.warn(`${where}: tags must be an array of strings; ignored`);
+    return [];
+  }
+  const valid: string[] = [];
+  for (const tag of tags) {
+    try {
+      valid.push(validateTag(tag));
+    } catch (error) {
+      runtime?.logger.warn(`${where}: ${(error as Error).message}; the tag is ignored`);
+    }
+  }
+  return valid;
+}
+
 function checkRevalidate(value: unknown, where: string): number | false | undefined {
   if (value === undefined || value === false) return value;
   if (typeof value === 'number' && value >= 0 && Number.isFinite(value)) return value;
@@ -73,7 +94,7 @@ async function cachedFetch(
   const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
   const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
   const next = init?.next;
-  const tags = (next?.tags ?? []).map(validateTag);
+  const tags = validTags(next?.tags, `fetch ${url}`, runtime);
   for (const tag of tags) context.tags.add(tag);
   const requestInit: RequestInit | undefined = init === undefined ? undefined : { ...init };
   if (requestInit !== undefined) delete (requestInit as FetchInit).next;
@@ -128,7 +149,7 @@ export interface UnstableCacheOptions {
  * JSON-serialisable) in the data cache, keyed by `fn`'s source, `keyParts` and the arguments.
  * Inside a page render the tags and revalidate also apply to the page. Without a running isr
  * server or build, `fn` is simply called.
- * @throws TypeError for a bad `revalidate` or tag.
+ * @throws TypeError for a bad `revalidate` (invalid tags are dropped with a warning).
  */
 export function unstableCache<Args extends unknown[], Result>(
   fn: (...args: Args) => Promise<Result>,
@@ -136,7 +157,7 @@ export function unstableCache<Args extends unknown[], Result>(
   options: UnstableCacheOptions = {},
 ): (...args: Args) => Promise<Result> {
   const revalidate = checkRevalidate(options.revalidate, 'unstable_cache') ?? false;
-  const tags = (options.tags ?? []).map(validateTag);
+  const tags = validTags(options.tags, 'unstable_cache', getRuntime());
   const fixedKey = [fn.toString(), ...keyParts];
   return async (...args: Args): Promise<Result> => {
     const runtime = getRuntime();

@@ -72,6 +72,7 @@ function entryHeaders(entry: CacheEntry): Record<string, string> {
       // 404s stay out of downstream caches: a page created later must not be hidden behind one.
       'cache-control': status === 404 ? NO_STORE : cacheControl(entry.revalidate, entry.expire),
       etag: entry.etag,
+      'content-length': String(entry.value.body.byteLength),
     };
     headerCache.set(entry, headers);
   }
@@ -88,7 +89,8 @@ function respondWithEntry(served: Served, request: Request): Response {
   }
   const headers = { ...entryHeaders(entry), 'x-isr-cache': state };
   if (entry.value.status === 200 && etagMatches(request.headers.get('if-none-match'), entry.etag)) {
-    return new Response(null, { status: 304, headers });
+    const { 'content-length': _length, ...notModified } = headers;
+    return new Response(null, { status: 304, headers: notModified });
   }
   const bodyless = request.method === 'HEAD' || entry.value.status === 304 || entry.value.status === 204;
   return new Response(bodyless ? null : entry.value.body as Uint8Array<ArrayBuffer>, { status: entry.value.status, headers });

@@ -114,7 +114,10 @@ export async function handleRevalidateRequest(
     return json(401, { error: 'missing or invalid bearer token' }, { 'www-authenticate': 'Bearer' });
   }
   const raw = await readBody(request);
-  if (raw === 'too-large') return json(413, { error: `body is larger than ${MAX_BODY_BYTES} bytes` });
+  if (raw === 'too-large') {
+    // The rest of the body is not read: the connection cannot be reused.
+    return json(413, { error: `body is larger than ${MAX_BODY_BYTES} bytes` }, { connection: 'close' });
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));

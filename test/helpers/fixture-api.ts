@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * A controllable content API for the fixture site: `GET /item/:id` answers
- * `{ id, text }` from `items`, or the status set in `statuses`, after `delayMs`. Counts calls.
+ * `{ id, text }` from `items` (read on arrival), or the status set in `statuses`, after the
+ * delay in `delays`. Counts calls per id.
  */
 export interface FixtureApi {
   url: string;
@@ -31,13 +32,14 @@ export async function startFixtureApi(initial: Record<string, string> = {}): Pro
     const id = decodeURIComponent(match[1]!);
     calls.set(id, (calls.get(id) ?? 0) + 1);
     const delay = delays.get(id) ?? delays.get('*') ?? 0;
+    // The data is read when the request arrives, then answered after the delay: a slow origin.
+    const status = statuses.get(id);
+    const text = items.get(id);
     setTimeout(() => {
-      const status = statuses.get(id);
       if (status !== undefined) {
         res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: status }));
         return;
       }
-      const text = items.get(id);
       if (text === undefined) {
         res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
         return;
