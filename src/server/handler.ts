@@ -87,7 +87,7 @@ function respondWithEntry(served: Served, request: Request): Response {
       headers: { ...entry.value.headers, 'cache-control': NO_STORE },
     });
   }
-  const headers = { ...entryHeaders(entry), 'x-isr-cache': state };
+  const headers: Record<string, string> = { ...entryHeaders(entry), 'x-isr-cache': state };
   if (entry.value.status === 200 && etagMatches(request.headers.get('if-none-match'), entry.etag)) {
     const { 'content-length': _length, ...notModified } = headers;
     return new Response(null, { status: 304, headers: notModified });
