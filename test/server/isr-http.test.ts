@@ -295,3 +295,41 @@ describe('rule 8: ISR_DEBUG_CACHE logs', () => {
     assert.ok(lines.includes(`debug fetch HIT ${f.api.url}/item/mix-a`), 'data-cache HIT with the full URL');
   });
 });
+
+describe('route segment config', () => {
+  test("dynamic = 'force-dynamic' renders every request with no-store", async () => {
+    const a = pageText((await get('/forced-dynamic')).text);
+    const response = await get('/forced-dynamic');
+    assert.notEqual(pageText(response.text), a);
+    assert.equal(response.headers.get('cache-control'), 'private, no-cache, no-store, max-age=0, must-revalidate');
+  });
+
+  test("dynamic = 'force-static' keeps a page cached despite a no-store fetch in a nested async component", async () => {
+    await get('/forced-static'); // (an earlier test revalidated every page)
+    const response = await get('/forced-static');
+    assert.equal(response.headers.get('x-isr-cache'), 'HIT');
+    assert.match(response.text, /static <span>/);
+  });
+
+  test('a page that reads searchParams is dynamic: the query is never cached under the path', async () => {
+    const one = await get('/search?q=one');
+    const two = await get('/search?q=two');
+    assert.equal(pageText(one.text), 'q=one');
+    assert.equal(pageText(two.text), 'q=two');
+    assert.equal(two.headers.get('cache-control'), 'private, no-cache, no-store, max-age=0, must-revalidate');
+  });
+
+  test('the query string of a static page does not create or poison entries', async () => {
+    const plain = await get('/items/1');
+    const withQuery = await get('/items/1?utm=x&x=1');
+    assert.equal(withQuery.headers.get('x-isr-cache'), 'HIT');
+    assert.equal(withQuery.headers.get('etag'), plain.headers.get('etag'));
+  });
+
+  test('unstable_cache results are cached with their tags and revalidated by them', async () => {
+    f.api.items.set('fn', 'fn v2');
+    assert.equal(pageText((await get('/cached-fn')).text), 'fn v1');
+    await revalidate({ tags: ['fn'] });
+    assert.equal(pageText((await get('/cached-fn')).text), 'fn v2');
+  });
+});
