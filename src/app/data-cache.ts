@@ -21,7 +21,8 @@ import {
  * - A fetch without any of these is not stored: it runs on every generation of the page.
  * - An entry whose window has passed is fetched again *inside* the regeneration that reads it, so
  *   a regenerated page carries current data. A failed fetch fails the regeneration, and the last
- *   good page stays (the engine's rule 4). Only successful (2xx) responses are stored.
+ *   good page stays (the engine's rule 4) — the old data is not reused for a new page. Only
+ *   successful (2xx) responses are stored; others reach the page without touching the stored one.
  */
 
 /** Next.js's extension of `RequestInit`. */
@@ -124,10 +125,10 @@ async function cachedFetch(
         value: { kind: 'fetch', status: response.status, headers: kept, body },
         tags: [...tags, ...context.implicitTags],
         revalidate: entryRevalidate,
-        dynamic: !response.ok,
+        transient: !response.ok,
       };
     },
-    { staleWhileRevalidate: false, extraTags: context.implicitTags, label: `fetch ${url}`, logFailures: false },
+    { staleWhileRevalidate: false, staleIfError: false, extraTags: context.implicitTags, label: `fetch ${url}`, logFailures: false },
   );
   runtime.logger.debug(`fetch ${served.state === 'HIT' ? 'HIT' : 'MISS'} ${url}`);
   const { status, headers: storedHeaders, body } = served.entry.value;
@@ -162,6 +163,7 @@ export function unstableCache<Args extends unknown[], Result>(
   return async (...args: Args): Promise<Result> => {
     const runtime = getRuntime();
     const context = currentRenderContext();
+    if (revalidate === 0) markDynamic(context, 'unstable_cache with revalidate: 0');
     if (runtime === undefined || revalidate === 0) return fn(...args);
     for (const tag of tags) context?.tags.add(tag);
     lowerRevalidate(context, revalidate);
@@ -177,7 +179,13 @@ export function unstableCache<Args extends unknown[], Result>(
           revalidate,
         };
       },
-      { staleWhileRevalidate: false, extraTags: context?.implicitTags, label: `unstable_cache ${keyParts.join(',')}`, logFailures: false },
+      {
+        staleWhileRevalidate: false,
+        staleIfError: false,
+        extraTags: context?.implicitTags,
+        label: `unstable_cache ${keyParts.join(',')}`,
+        logFailures: false,
+      },
     );
     const parsed = JSON.parse(new TextDecoder().decode(served.entry.value.body)) as { value?: Result };
     return parsed.value as Result;

@@ -31,8 +31,13 @@ export interface Generated {
   tags: readonly string[];
   /** Seconds the result stays fresh, or `false` (until revalidated). `0` means dynamic. */
   revalidate: number | false;
-  /** Not to be stored: rendered for this request only (`no-store` fetches, dynamic pages). */
+  /**
+   * Rendered for this request only (`no-store` fetches, dynamic pages): not stored, and any stored
+   * entry under the key is removed (the thing it caches is no longer cacheable).
+   */
   dynamic?: boolean;
+  /** Returned to the caller but neither stored nor replacing what is stored (a non-2xx fetch response). */
+  transient?: boolean;
 }
 
 /** Produces a new generation of an entry (renders a page, fetches a URL, calls a function). */
@@ -50,6 +55,12 @@ export interface ServeOptions {
    * `false` regenerates before answering (the data cache: a regenerating page must read current data).
    */
   staleWhileRevalidate?: boolean;
+  /**
+   * When a regeneration fails, answer with the last good entry (stale-if-error, RFC 5861 §4; the
+   * seeds' rule for pages: default `true`). `false` rethrows instead: the data cache, so a page whose
+   * data could not be refreshed fails its regeneration rather than being stored with old data.
+   */
+  staleIfError?: boolean;
   /** Tags checked besides the entry's own (a page's implicit tags, when reading its data). */
   extraTags?: readonly string[];
   /** Names the entry in logs, e.g. `page /blog/1 (route /blog/[id])`. Defaults to the key. */
@@ -274,7 +285,7 @@ export class IsrEngine {
       try {
         outcome = await flight.promise;
       } catch (error) {
-        if (fallback !== undefined) return { entry: fallback, state: 'STALE' };
+        if (fallback !== undefined && options.staleIfError !== false) return { entry: fallback, state: 'STALE' };
         throw error instanceof GenerationError ? error : new GenerationError(options.label ?? key, error);
       }
       if (outcome.dynamic) {
@@ -305,8 +316,10 @@ export class IsrEngine {
         .then(generate)
         .then(async (generated) => {
           const entry = this.toEntry(key, generated, startedAt);
-          const dynamic = generated.dynamic === true || generated.revalidate === 0;
-          if (dynamic) {
+          const dynamic = generated.dynamic === true || generated.revalidate === 0 || generated.transient === true;
+          if (generated.transient === true) {
+            // neither stored nor removing what is stored
+          } else if (dynamic) {
             await this.serialized(key, () => this.store.delete(key));
           } else {
             await this.serialized(key, () => this.storeIfNewer(key, entry));

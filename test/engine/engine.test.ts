@@ -350,3 +350,28 @@ describe('rule 6: Cache-Control values', () => {
     assert.notEqual(a.entry.etag, c.entry.etag);
   });
 });
+
+describe('data cache mode (staleIfError: false)', () => {
+  test('a failed refresh rethrows instead of handing back the old data', async () => {
+    const { engine, clock } = setup();
+    const { state, generate } = source('old data', { revalidate: 5 });
+    await engine.serve('fetch:x', generate, { staleWhileRevalidate: false, staleIfError: false });
+    clock.advance(5001);
+    state.fail = true;
+    await assert.rejects(engine.serve('fetch:x', generate, { staleWhileRevalidate: false, staleIfError: false }), GenerationError);
+  });
+
+  test('a transient result is returned without replacing the stored entry', async () => {
+    const { engine, store, clock } = setup();
+    const { generate } = source('good', { revalidate: 5 });
+    await engine.serve('fetch:y', generate, { staleWhileRevalidate: false });
+    clock.advance(5001);
+    const served = await engine.serve(
+      'fetch:y',
+      async () => ({ value: { kind: 'fetch', status: 500, headers: {}, body: new Uint8Array() }, tags: [], revalidate: 5, transient: true }),
+      { staleWhileRevalidate: false },
+    );
+    assert.equal(served.entry.value.status, 500);
+    assert.equal(text((await store.get('fetch:y'))!.value.body), 'good');
+  });
+});

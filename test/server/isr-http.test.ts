@@ -54,7 +54,7 @@ describe('rule 1: prerendered pages are served from cache inside their window', 
 describe('rule 2: stale-while-revalidate after the window', () => {
   test('the stale page answers at once, 30 concurrent requests cause one regeneration, then the new page is served', async () => {
     f.api.items.set('2', 'two v2');
-    f.api.delays.set('2', 100);
+    f.api.delays.set('2', 500); // the regeneration outlasts the burst
     f.clock.advance(10_001);
     const calls = f.api.callsFor('2');
     const answers = await Promise.all(Array.from({ length: 30 }, () => get('/items/2')));
@@ -331,5 +331,49 @@ describe('route segment config', () => {
     assert.equal(pageText((await get('/cached-fn')).text), 'fn v1');
     await revalidate({ tags: ['fn'] });
     assert.equal(pageText((await get('/cached-fn')).text), 'fn v2');
+  });
+});
+
+describe('data cache failures', () => {
+  test('when a cached fetch cannot be refreshed, the regeneration fails: the old page stays STALE, never re-stored as fresh', async () => {
+    await get('/data');
+    await flush();
+    const before = pageText((await get('/data')).text);
+    f.api.statuses.set('data', 500);
+    f.clock.advance(30_001);
+    assert.equal((await get('/data')).headers.get('x-isr-cache'), 'STALE');
+    await flush();
+    const after = await get('/data');
+    assert.equal(after.headers.get('x-isr-cache'), 'STALE', 'the failed regeneration did not store a page');
+    assert.equal(pageText(after.text), before);
+    await flush();
+    f.api.statuses.delete('data');
+    f.api.items.set('data', 'data v3');
+    await get('/data');
+    await flush();
+    assert.equal(pageText((await get('/data')).text), 'data v3');
+  });
+
+  test('when an unstable_cache function throws on refresh, its old result is not reused for a new page', async () => {
+    await get('/cached-fn');
+    await flush();
+    const before = pageText((await get('/cached-fn')).text);
+    f.api.statuses.set('fn', 500);
+    f.clock.advance(20_001);
+    assert.equal((await get('/cached-fn')).headers.get('x-isr-cache'), 'STALE');
+    await flush();
+    const after = await get('/cached-fn');
+    assert.equal(after.headers.get('x-isr-cache'), 'STALE', 'no page was stored from the old data');
+    assert.equal(pageText(after.text), before);
+    await flush();
+    f.api.statuses.delete('fn');
+  });
+
+  test('revalidatePath takes paths as written or encoded, like requests', async () => {
+    f.api.items.set('c++', 'cpp v1');
+    assert.equal(pageText((await get('/items/c%2B%2B')).text), 'cpp v1');
+    f.api.items.set('c++', 'cpp v2');
+    await revalidate({ paths: ['/items/c++'] });
+    assert.equal(pageText((await get('/items/c++')).text), 'cpp v2');
   });
 });
