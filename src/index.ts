@@ -18,5 +18,8 @@ export { ManualClock, systemClock, type Clock } from './engine/clock.ts';
 export { cacheControl, NO_STORE } from './engine/cache-control.ts';
 export { implicitTags, pathTag } from './engine/tags.ts';
 export type { CacheEntry, CacheStore, CacheValue, TagManifest } from './cache/store.ts';
+export { MemoryStore, type MemoryStoreOptions } from './cache/memory.ts';
+export { FileSystemStore, type FileSystemStoreOptions } from './cache/filesystem.ts';
+export { TieredStore, type Tier, type TieredStoreOptions } from './cache/tiered.ts';
 export { createConsoleLogger, createMemoryLogger, type Logger } from './log.ts';
 export { revalidatePath, revalidateTag, unstable_cache, unstable_noStore } from './app/cache-api.ts';

@@ -18,10 +18,10 @@ export function describeError(error: unknown): string {
 
 /**
  * The console logger.
- * @param options.debug print `debug` lines (cache HIT/STALE/MISS tracing); default: `ISR_DEBUG_CACHE=1`.
+ * @param options.debug print `debug` lines (cache HIT/STALE/MISS tracing); default: `ISR_DEBUG_CACHE=1` (or `true`).
  */
 export function createConsoleLogger(options: { debug?: boolean } = {}): Logger {
-  const debug = options.debug ?? process.env.ISR_DEBUG_CACHE === '1';
+  const debug = options.debug ?? (process.env.ISR_DEBUG_CACHE === '1' || process.env.ISR_DEBUG_CACHE === 'true');
   return {
     info: (message) => console.error(`[isr] ${message}`),
     warn: (message) => console.error(`[isr] warning: ${message}`),

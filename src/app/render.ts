@@ -96,7 +96,9 @@ export function renderPage(input: PageRenderInput): Promise<Generated> {
     let headers: Record<string, string> = HTML_HEADERS;
     let body: Uint8Array<ArrayBuffer>;
     try {
-      const page = createElement(input.page.default, { params, searchParams: searchParamsPromise(context, input.searchParams) });
+      // force-static pages see an empty query (Next.js): one request's query must not be cached for all.
+      const query = input.config.dynamic === 'force-static' ? undefined : input.searchParams;
+      const page = createElement(input.page.default, { params, searchParams: searchParamsPromise(context, query) });
       body = await renderToHtml(wrapInLayouts(input.layouts, params, page));
     } catch (error) {
       const redirect = redirectTarget(error);

@@ -68,6 +68,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'start') {
+    // A site's stray promise must not take the server (and every cached page) down with it.
+    process.on('unhandledRejection', (reason) => logger.error('unhandled promise rejection in site code', reason));
     const running = await startServer({ siteDir: dir, port: parsePort(values.port), hostname: values.hostname });
     logger.info(`serving ${dir} (build ${running.isr.site.buildId}) at ${running.url}`);
     let stopping = false;

@@ -1,3 +1,4 @@
+import { readdir, rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -18,6 +19,37 @@ import { toNodeListener } from './node.ts';
 
 export { createRequestHandler, etagMatches, type RequestHandler } from './handler.ts';
 export { toNodeListener, toWebRequest, writeWebResponse } from './node.ts';
+
+/** How many build folders `<cacheDir>/<buildId>` are kept besides the current one (for rollbacks). */
+export const KEPT_PREVIOUS_BUILDS = 2;
+
+/**
+ * Removes cache folders of builds older than the current one and the {@link KEPT_PREVIOUS_BUILDS}
+ * most recent others (by modification time). Best effort: failures are logged, never thrown.
+ */
+export async function pruneOldBuilds(cacheDir: string, currentBuildId: string, logger: Logger): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(cacheDir);
+  } catch {
+    return [];
+  }
+  const others = await Promise.all(
+    names
+      .filter((name) => name !== currentBuildId && !name.startsWith('.'))
+      .map(async (name) => ({ name, mtime: (await stat(path.join(cacheDir, name)).catch(() => undefined))?.mtimeMs ?? 0 })),
+  );
+  const removed: string[] = [];
+  for (const { name } of others.sort((a, b) => b.mtime - a.mtime).slice(KEPT_PREVIOUS_BUILDS)) {
+    try {
+      await rm(path.join(cacheDir, name), { recursive: true, force: true });
+      removed.push(name);
+    } catch (error) {
+      logger.warn(`could not remove the old build cache ${path.join(cacheDir, name)}: ${(error as Error).message}`);
+    }
+  }
+  return removed;
+}
 
 export interface IsrOptions {
   /** The site folder (holds `app/` and, after `isr build`, `.isr/build/`). */
@@ -44,6 +76,7 @@ export interface Isr {
 /**
  * Loads a built site and its cache: memory tier (LRU, `memoryCacheSize` bytes) → durable
  * filesystem store (`<cacheDir>/<buildId>`) → the build's prerendered pages (read-only).
+ * Cache folders of older builds beyond the two most recent are removed.
  * Registers the engine for `isr/cache` calls in this process.
  * @throws Error when the site has not been built, or the configuration is invalid.
  */
@@ -53,6 +86,7 @@ export async function createIsr(options: IsrOptions): Promise<Isr> {
   const logger = options.logger ?? createConsoleLogger({ debug: config.debugCache });
   const buildDir = buildDirOf(siteDir);
   const site = await Site.load(buildDir);
+  await pruneOldBuilds(config.cacheDir, site.buildId, logger);
   const tiers: { store: CacheStore; readOnly?: boolean }[] = [];
   if (config.memoryCacheSize > 0) tiers.push({ store: new MemoryStore({ maxBytes: config.memoryCacheSize }) });
   tiers.push({ store: new FileSystemStore({ dir: path.join(config.cacheDir, site.buildId), logger }) });

@@ -119,3 +119,20 @@ describe('storage', () => {
     }
   });
 });
+
+describe('old build caches', () => {
+  test('starting a build keeps its cache and the two most recent others, and removes older ones', async () => {
+    const { mkdir, utimes } = await import('node:fs/promises');
+    const { pruneOldBuilds } = await import('../../src/server/index.ts');
+    const cacheDir = path.join(f.dir, 'prune-test');
+    const names = ['b1', 'b2', 'b3', 'b4', 'current'];
+    for (const [index, name] of names.entries()) {
+      await mkdir(path.join(cacheDir, name, 'entries'), { recursive: true });
+      const time = new Date(Date.now() - (names.length - index) * 60_000);
+      await utimes(path.join(cacheDir, name), time, time);
+    }
+    const removed = await pruneOldBuilds(cacheDir, 'current', createMemoryLogger());
+    assert.deepEqual(removed.sort(), ['b1', 'b2']);
+    assert.deepEqual((await readdir(cacheDir)).sort(), ['b3', 'b4', 'current']);
+  });
+});
