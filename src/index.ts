@@ -10,7 +10,8 @@
 export { build, type BuildOptions, type BuildResult } from './build/build.ts';
 export { CompileError } from './build/compile.ts';
 export { createIsr, startServer, type Isr, type IsrOptions, type RunningServer, type StartOptions } from './server/index.ts';
-export { createRequestHandler, etagMatches, type RequestHandler } from './server/handler.ts';
+export { createRequestHandler, type RequestHandler } from './server/handler.ts';
+export { etagMatches } from './server/etag.ts';
 export { toNodeListener, toWebRequest, writeWebResponse } from './server/node.ts';
 export { loadConfig, type IsrConfig } from './config.ts';
 export { IsrEngine, GenerationError, type CacheState, type Generated, type Generate, type Served, type ServeOptions } from './engine/engine.ts';

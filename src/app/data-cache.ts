@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { validateTag } from '../engine/tags.ts';
+import { storableHeaders } from './response-headers.ts';
 import {
   currentRenderContext,
   getRuntime,
@@ -117,12 +118,8 @@ async function cachedFetch(
     async () => {
       const response = await original(input, requestInit);
       const body = new Uint8Array(await response.arrayBuffer());
-      const kept: Record<string, string> = {};
-      response.headers.forEach((value, name) => {
-        if (name !== 'set-cookie') kept[name] = value;
-      });
       return {
-        value: { kind: 'fetch', status: response.status, headers: kept, body },
+        value: { kind: 'fetch', status: response.status, headers: storableHeaders(response.headers), body },
         tags: [...tags, ...context.implicitTags],
         revalidate: entryRevalidate,
         transient: !response.ok,

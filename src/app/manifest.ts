@@ -25,7 +25,9 @@ export interface ManifestRoute {
   dynamic: boolean;
   /** GET responses are cached (pages: unless dynamic; route handlers: when they opt in). */
   cacheable: boolean;
-  /** Paths prerendered at build time (the only valid ones when `dynamicParams` is false). */
+  /** Paths from `generateStaticParams` (or the pattern of a static route): the only valid ones when `dynamicParams` is false. */
+  staticPaths: string[];
+  /** Paths prerendered at build time (the static paths of a cacheable route). */
   prerendered: string[];
 }
 

@@ -3,6 +3,7 @@ import { prerender } from 'react-dom/static';
 import type { Generated } from '../engine/engine.ts';
 import { implicitTags } from '../engine/tags.ts';
 import { isNotFoundError, redirectTarget } from './navigation.ts';
+import { storableHeaders } from './response-headers.ts';
 import type { Params } from './routes.ts';
 import { markDynamic, renderStorage, type RenderContext } from './runtime.ts';
 import type { LayoutModule, PageModule, ResolvedSegmentConfig, RouteModule } from './segment-config.ts';
@@ -211,7 +212,8 @@ export async function runRouteHandler(input: RouteHandlerInput): Promise<Respons
 
 /**
  * Runs a cacheable GET route handler inside a render context and captures its response for the
- * engine (status, headers except `set-cookie`, body bytes).
+ * engine (status, storable headers — see response-headers.ts —, body bytes). A 5xx answer fails
+ * the generation, so the last good response stays.
  */
 export function generateRouteResponse(input: RouteHandlerInput): Promise<Generated> {
   const context = newContext(input.path, input.pattern, input.config);
@@ -220,12 +222,8 @@ export function generateRouteResponse(input: RouteHandlerInput): Promise<Generat
     if (response.status >= 500) {
       throw new Error(`${input.pattern}: the GET handler answered ${response.status}; the cached response stays`);
     }
-    const headers: Record<string, string> = {};
-    response.headers.forEach((value, name) => {
-      if (name !== 'set-cookie') headers[name] = value;
-    });
     return {
-      value: { kind: 'route' as const, status: response.status, headers, body: new Uint8Array(await response.arrayBuffer()) },
+      value: { kind: 'route' as const, status: response.status, headers: storableHeaders(response.headers), body: new Uint8Array(await response.arrayBuffer()) },
       tags: [...context.implicitTags, ...context.tags],
       revalidate: context.revalidate,
       dynamic: context.dynamicReason !== undefined,

@@ -18,14 +18,14 @@ export class Site {
   private readonly modules = new Map<string, Promise<unknown>>();
   private readonly staticRoutes = new Map<string, ManifestRoute>();
   private readonly dynamicRoutes: ManifestRoute[];
-  private readonly prerendered = new Map<ManifestRoute, Set<string>>();
+  private readonly staticPaths = new Map<ManifestRoute, Set<string>>();
 
   constructor(
     readonly buildDir: string,
     readonly manifest: BuildManifest,
   ) {
     for (const route of manifest.routes) {
-      this.prerendered.set(route, new Set(route.prerendered));
+      this.staticPaths.set(route, new Set(route.staticPaths));
       if (route.segments.every((s) => s.type === 'static')) this.staticRoutes.set(route.pattern, route);
     }
     this.dynamicRoutes = manifest.routes.filter((route) => !this.staticRoutes.has(route.pattern));
@@ -58,9 +58,9 @@ export class Site {
     return undefined;
   }
 
-  /** Whether `path` was prerendered for `route` at build time. */
-  isPrerendered(route: ManifestRoute, path: string): boolean {
-    return this.prerendered.get(route)?.has(path) ?? false;
+  /** Whether `generateStaticParams` of `route` returned `path` (the paths valid when `dynamicParams` is false). */
+  isStaticPath(route: ManifestRoute, path: string): boolean {
+    return this.staticPaths.get(route)?.has(path) ?? false;
   }
 
   /** Imports a compiled module once. */

@@ -70,12 +70,21 @@ async function listFiles(dir: string, prefix = ''): Promise<string[]> {
   return out;
 }
 
+/** Runs `task` over `items`, `concurrency` at a time; after a failure starts no new task, waits for the running ones, then throws the first error. */
 async function runPool<T>(items: readonly T[], concurrency: number, task: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < items.length) await task(items[next++]!);
+    while (failure === undefined && next < items.length) {
+      try {
+        await task(items[next++]!);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  if (failure !== undefined) throw failure.error;
 }
 
 /**
@@ -125,7 +134,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       const own = modules.at(-1) as PageModule | RouteModule;
       const dynamic = isStaticallyDynamic(config);
       const cacheable = route.kind === 'page' ? !dynamic : isCacheableRouteHandler(own as RouteModule, config);
-      manifest.routes.push({ ...route, module, layouts, config, dynamic, cacheable, prerendered: [] });
+      manifest.routes.push({ ...route, module, layouts, config, dynamic, cacheable, staticPaths: [], prerendered: [] });
     }
 
     installFetch();
@@ -135,8 +144,9 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     try {
       let count = 0;
       for (const route of manifest.routes) {
-        if (!route.cacheable) continue;
         const paths = await staticPaths(site, route);
+        route.staticPaths = paths.map((item) => item.pathname).sort();
+        if (!route.cacheable) continue;
         await runPool(paths, concurrency, async ({ pathname, params }) => {
           const generate =
             route.kind === 'page'

@@ -67,6 +67,8 @@ export interface ServeOptions {
   label?: string;
   /** Log failed generations (default `true`; the data cache leaves that to the page). */
   logFailures?: boolean;
+  /** Called when a generation of this key turns out dynamic (not cacheable), in the foreground or background. */
+  onDynamic?: () => void;
 }
 
 export interface EngineOptions {
@@ -147,7 +149,7 @@ export class IsrEngine {
     const entry = await this.store.get(key);
     if (entry === undefined) return this.blocking(key, generate, -Infinity, arrivedAt, undefined, options);
 
-    const state = freshness(entry, arrivedAt, this.tagTimes, options.extraTags);
+    const state = freshness(entry, arrivedAt, this.tagTimes, options.extraTags, this.expireTime);
     switch (state) {
       case 'fresh':
         return { entry, state: 'HIT' };
@@ -292,7 +294,12 @@ export class IsrEngine {
         // A dynamic result belongs to the request that produced it: a joiner renders its own.
         if (!joined) return { entry: outcome.entry, state: 'DYNAMIC' };
         const startedAt = this.now();
-        return { entry: this.toEntry(key, await generate(), startedAt), state: 'DYNAMIC' };
+        try {
+          return { entry: this.toEntry(key, await generate(), startedAt), state: 'DYNAMIC' };
+        } catch (error) {
+          if (options.logFailures !== false) this.logger.error(`generation of ${options.label ?? key} failed`, error);
+          throw new GenerationError(options.label ?? key, error);
+        }
       }
       const invalidatedAt = latestInvalidation(this.tagTimes, outcome.entry.tags, options.extraTags);
       if (invalidatedAt >= outcome.entry.lastModified && invalidatedAt <= arrivedAt && attempt < 2) {
@@ -320,6 +327,7 @@ export class IsrEngine {
           if (generated.transient === true) {
             // neither stored nor removing what is stored
           } else if (dynamic) {
+            options.onDynamic?.();
             await this.serialized(key, () => this.store.delete(key));
           } else {
             await this.serialized(key, () => this.storeIfNewer(key, entry));

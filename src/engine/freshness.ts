@@ -39,17 +39,20 @@ export function latestInvalidation(
  * Classifies `entry` at time `now` (ms since the epoch).
  * @param extraTags tags to check besides the entry's own, e.g. the implicit tags of the page whose
  *   render reads a data-cache entry (so `revalidatePath` also refreshes the page's cached fetches).
+ * @param expire seconds after generation beyond which the entry is `expired`; default the
+ *   entry's own (the server's current `expireTime` is passed, so operators can change it).
  */
 export function freshness(
   entry: CacheEntry,
   now: number,
   tagTimes: TagManifest,
   extraTags: readonly string[] = [],
+  expire: number = entry.expire,
 ): Freshness {
   if (latestInvalidation(tagTimes, entry.tags, extraTags) >= entry.lastModified) return 'invalidated';
   if (entry.revalidate === false) return 'fresh';
   const age = now - entry.lastModified;
   if (age < entry.revalidate * 1000) return 'fresh';
-  if (age < entry.expire * 1000) return 'stale';
+  if (age < Math.max(expire, entry.revalidate) * 1000) return 'stale';
   return 'expired';
 }

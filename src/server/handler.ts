@@ -9,6 +9,7 @@ import type { IsrConfig } from '../config.ts';
 import { cacheControl, NO_STORE } from '../engine/cache-control.ts';
 import { type Generate, type IsrEngine, type Served } from '../engine/engine.ts';
 import type { Logger } from '../log.ts';
+import { etagMatches } from './etag.ts';
 import { parsePath } from './paths.ts';
 import { handleRevalidateRequest, REVALIDATE_ENDPOINT } from './revalidate-endpoint.ts';
 import { PublicFiles } from './static-files.ts';
@@ -46,40 +47,28 @@ function text(status: number, message: string, headers: Record<string, string> =
 }
 
 /**
- * Whether an `If-None-Match` header value matches `etag` (RFC 9110 §13.1.2: weak comparison,
- * a comma-separated list, or `*`).
+ * Response headers of stored entries, computed once per entry. `expireTime` (seconds) is the
+ * server's current setting, which applies to entries generated under another.
  */
-export function etagMatches(header: string | null, etag: string): boolean {
-  if (header === null) return false;
-  const value = header.trim();
-  if (value === '*') return true;
-  const opaque = etag.replace(/^W\//, '');
-  for (const candidate of value.split(',')) {
-    if (candidate.trim().replace(/^W\//, '') === opaque) return true;
-  }
-  return false;
+function entryHeaderCache(expireTime: number): (entry: CacheEntry) => Record<string, string> {
+  const cache = new WeakMap<CacheEntry, Record<string, string>>();
+  return (entry) => {
+    let headers = cache.get(entry);
+    if (headers === undefined) {
+      headers = {
+        ...entry.value.headers,
+        // 404s stay out of downstream caches: a page created later must not be hidden behind one.
+        'cache-control': entry.value.status === 404 ? NO_STORE : cacheControl(entry.revalidate, expireTime),
+        etag: entry.etag,
+        'content-length': String(entry.value.body.byteLength),
+      };
+      cache.set(entry, headers);
+    }
+    return headers;
+  };
 }
 
-/** Response headers of a stored entry, computed once per entry. */
-const headerCache = new WeakMap<CacheEntry, Record<string, string>>();
-
-function entryHeaders(entry: CacheEntry): Record<string, string> {
-  let headers = headerCache.get(entry);
-  if (headers === undefined) {
-    const status = entry.value.status;
-    headers = {
-      ...entry.value.headers,
-      // 404s stay out of downstream caches: a page created later must not be hidden behind one.
-      'cache-control': status === 404 ? NO_STORE : cacheControl(entry.revalidate, entry.expire),
-      etag: entry.etag,
-      'content-length': String(entry.value.body.byteLength),
-    };
-    headerCache.set(entry, headers);
-  }
-  return headers;
-}
-
-function respondWithEntry(served: Served, request: Request): Response {
+function respondWithEntry(served: Served, request: Request, entryHeaders: (entry: CacheEntry) => Record<string, string>): Response {
   const { entry, state } = served;
   if (state === 'DYNAMIC') {
     return new Response(request.method === 'HEAD' ? null : entry.value.body as Uint8Array<ArrayBuffer>, {
@@ -104,6 +93,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
   const publicFiles = new PublicFiles(path.join(options.siteDir, 'public'), site.manifest.publicFiles);
   /** Routes found dynamic at run time: rendered per request from then on. */
   const learnedDynamic = new Set<ManifestRoute>();
+  const entryHeaders = entryHeaderCache(engine.expireTime);
 
   const errorPage = (): Response =>
     new Response(ERROR_PAGE, { status: 500, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': NO_STORE } });
@@ -112,14 +102,18 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     const began = performance.now();
     let served: Served;
     try {
-      served = await engine.serve(key, generate, { label });
+      served = await engine.serve(key, generate, {
+        label,
+        // A page prerendered as static that turns dynamic (even in a background regeneration)
+        // is rendered per request from then on, never served from an older tier.
+        onDynamic: route === undefined ? undefined : () => learnedDynamic.add(route),
+      });
     } catch {
       // The engine logged the failure with its cause; nothing cached to fall back on.
       return errorPage();
     }
-    if (served.state === 'DYNAMIC' && route !== undefined) learnedDynamic.add(route);
     logger.debug(`${served.state} ${label} ${(performance.now() - began).toFixed(2)} ms`);
-    return respondWithEntry(served, request);
+    return respondWithEntry(served, request, entryHeaders);
   }
 
   async function renderDynamic(generate: Generate, request: Request, label: string): Promise<Response> {
@@ -144,6 +138,10 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
   async function handleRoute(route: ManifestRoute, params: Params, pathname: string, url: URL, request: Request): Promise<Response> {
     const label = `${pathname} (route ${route.pattern})`;
     const readOnly = request.method === 'GET' || request.method === 'HEAD';
+    const hasParams = route.segments.some((segment) => segment.type !== 'static');
+    if (hasParams && !route.config.dynamicParams && !site.isStaticPath(route, pathname)) {
+      return readOnly ? notFound(request) : text(404, 'Not found');
+    }
     if (route.kind === 'route') {
       if (route.cacheable && readOnly && !learnedDynamic.has(route)) {
         return serve(pathname, site.routeGenerator(route, params, pathname, url.origin), request, label, route);
@@ -157,8 +155,6 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
       }
     }
     if (!readOnly) return text(405, `Method ${request.method} is not allowed for pages`, { allow: 'GET, HEAD' });
-    const hasParams = route.segments.some((segment) => segment.type !== 'static');
-    if (hasParams && !route.config.dynamicParams && !site.isPrerendered(route, pathname)) return notFound(request);
     const generate = site.pageGenerator(route, params, pathname, url.searchParams);
     if (route.dynamic || learnedDynamic.has(route)) return renderDynamic(generate, request, label);
     return serve(pathname, generate, request, label, route);

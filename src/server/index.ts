@@ -17,7 +17,8 @@ import { createConsoleLogger, type Logger } from '../log.ts';
 import { createRequestHandler, type RequestHandler } from './handler.ts';
 import { toNodeListener } from './node.ts';
 
-export { createRequestHandler, etagMatches, type RequestHandler } from './handler.ts';
+export { createRequestHandler, type RequestHandler } from './handler.ts';
+export { etagMatches } from './etag.ts';
 export { toNodeListener, toWebRequest, writeWebResponse } from './node.ts';
 
 /** How many build folders `<cacheDir>/<buildId>` are kept besides the current one (for rollbacks). */

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { lookup } from 'mime-types';
 import { entityTag } from '../engine/engine.ts';
+import { etagMatches } from './etag.ts';
 
 /**
  * Files under the site's `public/` folder, served at the same path (Next.js `public`). Only files
@@ -45,7 +46,7 @@ export class PublicFiles {
     }
     const { body, etag, type } = await file;
     const headers = { 'content-type': type, etag, 'cache-control': 'public, max-age=0' };
-    if (request.headers.get('if-none-match') === etag) return new Response(null, { status: 304, headers });
+    if (etagMatches(request.headers.get('if-none-match'), etag)) return new Response(null, { status: 304, headers });
     return new Response(request.method === 'HEAD' ? null : body, { status: 200, headers });
   }
 }

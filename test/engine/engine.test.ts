@@ -375,3 +375,21 @@ describe('data cache mode (staleIfError: false)', () => {
     assert.equal(text((await store.get('fetch:y'))!.value.body), 'good');
   });
 });
+
+describe('requests that follow a revalidation never get content read before it', () => {
+  test('a first render in flight when the revalidation arrives is not handed to a request that came after it', async () => {
+    const { engine } = setup();
+    const { state, generate } = source('v1', { tags: ['posts'] });
+    const gate = deferred();
+    state.gate = gate.promise;
+    const first = engine.serve('/blog/1', generate); // MISS, reads v1, slow
+    await new Promise((r) => setImmediate(r));
+    state.value = 'v2';
+    engine.revalidateTag('posts');
+    state.gate = undefined;
+    const second = engine.serve('/blog/1', generate); // arrives after the revalidation
+    gate.resolve();
+    assert.equal(text((await first).entry.value.body), 'v1', 'the earlier request may get v1');
+    assert.equal(text((await second).entry.value.body), 'v2');
+  });
+});

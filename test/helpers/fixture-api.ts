@@ -34,7 +34,8 @@ export async function startFixtureApi(initial: Record<string, string> = {}): Pro
     const delay = delays.get(id) ?? delays.get('*') ?? 0;
     // The data is read when the request arrives, then answered after the delay: a slow origin.
     const status = statuses.get(id);
-    const text = items.get(id);
+    // `whoami` answers with the request's Authorization header (per-user data).
+    const text = id === 'whoami' ? req.headers.authorization : items.get(id);
     setTimeout(() => {
       if (status !== undefined) {
         res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: status }));

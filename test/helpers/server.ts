@@ -52,6 +52,8 @@ export async function startFixtureServer(config: Partial<IsrConfig> = {}): Promi
     broken: 'broken v1',
     'mix-a': 'a1',
     'mix-b': 'b1',
+    untagged: 'untagged v1',
+    sometimes: 'static v1',
   });
   process.env.FIXTURE_API_URL = api.url;
   process.env.MY_SECRET_TOKEN = TOKEN;

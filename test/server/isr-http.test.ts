@@ -377,3 +377,62 @@ describe('data cache failures', () => {
     assert.equal(pageText((await get('/items/c++')).text), 'cpp v2');
   });
 });
+
+describe('review cases', () => {
+  test('the seeds’ route handler revalidates by tag and by route pattern with a type', async () => {
+    f.api.items.set('fn', 'fn via handler');
+    assert.equal((await get(`/api/revalidate?secret=${TOKEN}&tag=fn`, { method: 'POST' })).status, 200);
+    assert.equal(pageText((await get('/cached-fn')).text), 'fn via handler');
+    f.api.items.set('1', 'one via pattern');
+    await get(`/api/revalidate?secret=${TOKEN}&path=/items/[id]&type=page`, { method: 'POST' });
+    assert.equal(pageText((await get('/items/1')).text), 'one via pattern');
+  });
+
+  test('revalidatePath reaches a page’s untagged cached fetch', async () => {
+    assert.equal(pageText((await get('/untagged')).text), 'untagged v1');
+    f.api.items.set('untagged', 'untagged v2');
+    await revalidate({ paths: ['/untagged'] });
+    assert.equal(pageText((await get('/untagged')).text), 'untagged v2');
+  });
+
+  test('cached fetches of one URL with different Authorization headers do not share an entry', async () => {
+    assert.equal(pageText((await get('/whoami')).text), 'alice|bob');
+  });
+
+  test('a cached route handler never replays Set-Cookie, and a 5xx keeps its last good response', async () => {
+    await revalidate({ paths: ['/api/static'] });
+    const first = await get('/api/static');
+    assert.equal(first.headers.get('set-cookie'), null);
+    const good = first.text;
+    f.api.statuses.set('route', 500);
+    f.clock.advance(10_001);
+    assert.equal((await get('/api/static')).headers.get('x-isr-cache'), 'STALE');
+    await flush();
+    const after = await get('/api/static');
+    assert.equal(after.status, 200);
+    assert.equal(after.text, good);
+    assert.equal(after.headers.get('x-isr-cache'), 'STALE');
+    f.api.statuses.delete('route');
+    await flush();
+  });
+
+  test('a prerendered page that turns dynamic is rendered per request from then on', async () => {
+    assert.equal(pageText((await get('/sometimes')).text), 'static v1');
+    f.api.items.set('sometimes', 'dynamic 1');
+    f.clock.advance(10_001);
+    await get('/sometimes'); // STALE: the background regeneration finds the page dynamic
+    await flush();
+    const now = await get('/sometimes');
+    assert.equal(pageText(now.text), 'dynamic 1');
+    assert.equal(now.headers.get('cache-control'), 'private, no-cache, no-store, max-age=0, must-revalidate');
+    f.api.items.set('sometimes', 'dynamic 2');
+    assert.equal(pageText((await get('/sometimes')).text), 'dynamic 2');
+  });
+
+  test('dynamicParams = false on a dynamic page: generateStaticParams paths render, others are 404', async () => {
+    const valid = await get('/strict-dyn/a?q=1');
+    assert.equal(valid.status, 200);
+    assert.equal(pageText(valid.text), 'a q=1');
+    assert.equal((await get('/strict-dyn/zz')).status, 404);
+  });
+});

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { storableHeaders } from '../../src/app/response-headers.ts';
+import { pageText, request, startFixtureServer, TOKEN } from '../helpers/server.ts';
+
+/** Configuration over HTTP: expireTime, a memory-only cache, and what a failing disk means. */
+
+describe('configuration', () => {
+  test('expireTime sets stale-while-revalidate = expire − revalidate; revalidate = false stays one year', async () => {
+    const f = await startFixtureServer({ expireTime: 600 });
+    try {
+      assert.equal((await request(f, '/items/1')).headers.get('cache-control'), 's-maxage=10, stale-while-revalidate=590');
+      assert.equal((await request(f, '/forever')).headers.get('cache-control'), 's-maxage=31536000');
+      f.api.items.set('1', 'one after expire');
+      f.clock.advance(600_001);
+      const expired = await request(f, '/items/1');
+      assert.equal(expired.headers.get('x-isr-cache'), 'MISS', 'past expire the stale page is not served');
+      assert.equal(pageText(expired.text), 'one after expire');
+    } finally {
+      await f.close();
+    }
+  });
+
+  test('without a memory tier and with an unwritable cache folder, a revalidation that cannot be recorded answers 500', async () => {
+    const f = await startFixtureServer({ memoryCacheSize: 0 });
+    try {
+      const blocker = path.join(f.dir, 'blocker');
+      await writeFile(blocker, 'a file where a folder should be');
+      await f.server.close();
+      const { startServer } = await import('../../src/server/index.ts');
+      f.server = await startServer({
+        siteDir: f.dir,
+        port: 0,
+        hostname: '127.0.0.1',
+        logger: f.logger,
+        clock: f.clock,
+        config: { revalidateToken: TOKEN, memoryCacheSize: 0, cacheDir: path.join(blocker, 'cache') },
+      });
+      assert.equal((await request(f, '/items/1')).status, 200, 'prerendered pages are still served');
+      const response = await request(f, '/_isr/revalidate', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({ tags: ['items'] }),
+      });
+      assert.equal(response.status, 500);
+      assert.match(JSON.parse(response.text).error, /could not be recorded/);
+    } finally {
+      await f.close();
+    }
+  });
+
+  test('stored response headers drop cookies, hop-by-hop and encoding headers', () => {
+    const headers = new Headers({
+      'content-type': 'application/json',
+      'set-cookie': 'a=b',
+      'content-encoding': 'gzip',
+      'content-length': '12',
+      'transfer-encoding': 'chunked',
+      connection: 'keep-alive',
+      'x-custom': 'kept',
+    });
+    assert.deepEqual(storableHeaders(headers), { 'content-type': 'application/json', 'x-custom': 'kept' });
+  });
+});
