@@ -8,6 +8,8 @@ export interface Logger {
   error(message: string, cause?: unknown): void;
   /** Cache tracing, printed only when debugging is on (`ISR_DEBUG_CACHE=1`). */
   debug(message: string): void;
+  /** Whether `debug` prints anything: callers on hot paths skip building the message when not. */
+  readonly debugEnabled: boolean;
 }
 
 /** Formats an error for a log line: its stack when it has one, else its string form. */
@@ -28,6 +30,7 @@ export function createConsoleLogger(options: { debug?: boolean } = {}): Logger {
     error: (message, cause) =>
       console.error(`[isr] error: ${message}${cause === undefined ? '' : `\n${describeError(cause)}`}`),
     debug: debug ? (message) => console.error(`[isr] ${message}`) : () => {},
+    debugEnabled: debug,
   };
 }
 
@@ -40,5 +43,6 @@ export function createMemoryLogger(options: { debug?: boolean } = {}): Logger & 
     warn: (m) => lines.push(`warn ${m}`),
     error: (m, cause) => lines.push(`error ${m}${cause === undefined ? '' : ` :: ${describeError(cause)}`}`),
     debug: options.debug === false ? () => {} : (m) => lines.push(`debug ${m}`),
+    debugEnabled: options.debug !== false,
   };
 }

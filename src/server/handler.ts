@@ -112,7 +112,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
       // The engine logged the failure with its cause; nothing cached to fall back on.
       return errorPage();
     }
-    logger.debug(`${served.state} ${label} ${(performance.now() - began).toFixed(2)} ms`);
+    if (logger.debugEnabled) logger.debug(`${served.state} ${label} ${(performance.now() - began).toFixed(2)} ms`);
     return respondWithEntry(served, request, entryHeaders);
   }
 
