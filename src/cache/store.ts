@@ -48,6 +48,12 @@ export interface CacheStore {
   readonly name: string;
   /** The entry stored under `key`, or undefined. A corrupt entry reads as undefined (and is logged). */
   get(key: string): Promise<CacheEntry | undefined>;
+  /**
+   * The entry under `key` if it can be read synchronously, without I/O (a memory tier); undefined
+   * when it is absent *or* would need I/O — callers then fall back to `get`. Optional: the
+   * serving hot path uses it to answer a HIT without awaiting anything.
+   */
+  peek?(key: string): CacheEntry | undefined;
   /** Stores `entry` under `key`, atomically: readers see the old entry or the new one, never a mix. */
   set(key: string, entry: CacheEntry): Promise<void>;
   delete(key: string): Promise<void>;

@@ -124,6 +124,12 @@ export class TieredStore implements CacheStore {
     return this.#tiers.map((tier) => tier.store);
   }
 
+  /** The first tier's synchronous `peek` (the memory tier), or undefined when it has none. */
+  peek(key: string): CacheEntry | undefined {
+    const entry = this.#tiers[0]!.store.peek?.(key);
+    return entry !== undefined && entry.key === key ? entry : undefined;
+  }
+
   async get(key: string): Promise<CacheEntry | undefined> {
     const token: ReadToken = { dirty: false };
     let tokens = this.#reads.get(key);

@@ -169,6 +169,16 @@ export class IsrEngine {
   }
 
   /**
+   * The hot path of rule 1: the entry under `key` if the store holds it in memory and it is fresh,
+   * read synchronously; undefined otherwise (the caller then goes through {@link serve}).
+   */
+  peekFresh(key: string): CacheEntry | undefined {
+    const entry = this.store.peek?.(key);
+    if (entry === undefined) return undefined;
+    return freshness(entry, this.now(), this.tagTimes, undefined, this.expireTime) === 'fresh' ? entry : undefined;
+  }
+
+  /**
    * Generates `key` now (joining a render that started after this call's predecessors' data was
    * read) and stores the result. Used by the build's prerender and on-demand regeneration.
    * @throws GenerationError if generation fails (the stored entry, if any, is left in place).

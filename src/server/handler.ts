@@ -23,7 +23,28 @@ import { PublicFiles } from './static-files.ts';
  *   ETag, x-isr-cache: HIT | STALE | MISS
  * Dynamic pages: `Cache-Control: private, no-cache, no-store, max-age=0, must-revalidate`.
  */
-export type RequestHandler = (request: Request) => Promise<Response>;
+export type RequestHandler = ((request: Request) => Promise<Response>) & {
+  /**
+   * The HIT fast path for adapters: answers a GET/HEAD for a fresh page held in memory from the
+   * raw request target (`/blog/1?x=1`), without building a Web Request or Response. Undefined
+   * whenever it cannot (not in memory, stale, unusual path, public file...): use the handler then.
+   */
+  fromMemory?: (method: string, target: string, ifNoneMatch: string | undefined) => MemoryAnswer | undefined;
+};
+
+/** A response the adapter writes as is: precomputed headers and the stored bytes. */
+export interface MemoryAnswer {
+  status: number;
+  headers: Readonly<Record<string, string>>;
+  /** Undefined for HEAD and 304. */
+  body: Uint8Array | undefined;
+}
+
+/**
+ * Paths whose canonical form (server/paths.ts) is the path itself: segments of characters that
+ * `encodeURIComponent` leaves alone, no trailing slash. Anything else takes the full path.
+ */
+const CANONICAL_PATH = /^\/(?:[A-Za-z0-9\-_.!~*'()]+(?:\/[A-Za-z0-9\-_.!~*'()]+)*)?$/;
 
 export interface HandlerOptions {
   site: Site;
@@ -160,7 +181,34 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     return serve(pathname, generate, request, label, route);
   }
 
-  return async function handle(request: Request): Promise<Response> {
+  /** Headers of a HIT from the fast path, per entry (the entry headers plus `x-isr-cache: HIT`). */
+  const hitHeaders = new WeakMap<CacheEntry, { full: Record<string, string>; notModified: Record<string, string> }>();
+
+  function fromMemory(method: string, target: string, ifNoneMatch: string | undefined): MemoryAnswer | undefined {
+    if (method !== 'GET' && method !== 'HEAD') return undefined;
+    const began = logger.debugEnabled ? performance.now() : 0;
+    const query = target.indexOf('?');
+    const pathname = query === -1 ? target : target.slice(0, query);
+    if (!CANONICAL_PATH.test(pathname) || /(^|\/)\.\.?(\/|$)/.test(pathname) || publicFiles.hasPath(pathname)) return undefined;
+    const entry = engine.peekFresh(pathname);
+    if (entry === undefined) return undefined;
+    let headers = hitHeaders.get(entry);
+    if (headers === undefined) {
+      const full: Record<string, string> = { ...entryHeaders(entry), 'x-isr-cache': 'HIT' };
+      const { 'content-length': _length, ...notModified } = full;
+      headers = { full, notModified };
+      hitHeaders.set(entry, headers);
+    }
+    if (logger.debugEnabled) logger.debug(`HIT ${pathname} (memory) ${(performance.now() - began).toFixed(3)} ms`);
+    if (ifNoneMatch !== undefined && entry.value.status === 200 && etagMatches(ifNoneMatch, entry.etag)) {
+      return { status: 304, headers: headers.notModified, body: undefined };
+    }
+    return { status: entry.value.status, headers: headers.full, body: method === 'HEAD' ? undefined : entry.value.body };
+  }
+
+  return Object.assign(handle, { fromMemory });
+
+  async function handle(request: Request): Promise<Response> {
     let url: URL;
     try {
       url = new URL(request.url);
@@ -185,5 +233,5 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
       return readOnly ? notFound(request) : text(404, 'Not found');
     }
     return handleRoute(match.route, match.params, pathname, url, request);
-  };
+  }
 }

@@ -56,11 +56,23 @@ export async function writeWebResponse(response: Response, res: ServerResponse):
 }
 
 /**
- * Wraps a handler as a Node listener. A handler that throws answers 500 (logged, no details to
+ * Wraps a handler as a Node listener. A fresh page held in memory is written straight from its
+ * stored bytes and precomputed headers (the handler's `fromMemory`); everything else goes through
+ * the Web-standard handler. A handler that throws answers 500 (logged, no details to
  * the client); a request URL that cannot be parsed answers 400.
  */
 export function toNodeListener(handler: RequestHandler, logger?: Logger): (req: IncomingMessage, res: ServerResponse) => void {
+  const fromMemory = handler.fromMemory;
   return (req, res) => {
+    if (fromMemory !== undefined) {
+      const header = req.headers['if-none-match'];
+      const answer = fromMemory(req.method ?? 'GET', req.url ?? '/', header);
+      if (answer !== undefined) {
+        res.writeHead(answer.status, answer.headers);
+        res.end(answer.body);
+        return;
+      }
+    }
     let request: Request;
     try {
       request = toWebRequest(req);

@@ -24,6 +24,11 @@ export class PublicFiles {
     this.names = new Set(files);
   }
 
+  /** Whether a canonical path (`/favicon.ico`) names a public file. */
+  hasPath(pathname: string): boolean {
+    return this.names.size > 0 && this.names.has(decodeURIComponent(pathname.slice(1)));
+  }
+
   /** Whether `parts` (decoded path segments) name a public file. */
   has(parts: readonly string[]): boolean {
     return this.names.size > 0 && this.names.has(parts.join('/'));

@@ -436,3 +436,35 @@ describe('review cases', () => {
     assert.equal((await get('/strict-dyn/zz')).status, 404);
   });
 });
+
+describe('the in-memory HIT fast path', () => {
+  test('answers fresh pages from memory with the same status, headers and bytes as the full handler', async () => {
+    await get('/items/2');
+    const fast = await get('/items/2');
+    assert.ok(f.logger.lines.some((line) => /^debug HIT \/items\/2 \(memory\) [\d.]+ ms$/.test(line)), 'served by the fast path');
+    const slow = await f.server.isr.handler(new Request(`${f.url}/items/2`));
+    assert.equal(fast.status, slow.status);
+    assert.equal(fast.text, await slow.text());
+    for (const name of ['cache-control', 'etag', 'content-type', 'content-length', 'x-isr-cache']) {
+      assert.equal(fast.headers.get(name), slow.headers.get(name), name);
+    }
+  });
+
+  test('stale, revalidated and oddly spelled requests bypass it and get the full rules', async () => {
+    await get('/items/2');
+    f.clock.advance(10_001);
+    assert.equal((await get('/items/2')).headers.get('x-isr-cache'), 'STALE');
+    await flush();
+    await revalidate({ tags: ['item-2'] });
+    assert.equal((await get('/items/2')).headers.get('x-isr-cache'), 'MISS');
+    assert.equal((await get('/items/2/')).status, 308);
+    assert.equal((await get('/items/%32')).headers.get('x-isr-cache'), 'HIT');
+    const head = await get('/items/2', { method: 'HEAD' });
+    assert.equal(head.text, '');
+    assert.equal(head.headers.get('x-isr-cache'), 'HIT');
+    const etag = head.headers.get('etag')!;
+    const notModified = await get('/items/2', { headers: { 'if-none-match': `W/${etag}, "other"` } });
+    assert.equal(notModified.status, 304);
+    assert.equal(notModified.headers.get('content-length'), null);
+  });
+});
