@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { DEFAULT_MEMORY_MAX_BYTES } from './cache/memory.ts';
 import { ONE_YEAR_SECONDS } from './engine/cache-control.ts';
 
 /**
@@ -76,7 +77,7 @@ export async function loadConfig(
   const debug = pick('debugCache', 'ISR_DEBUG_CACHE');
   return {
     cacheDir: path.resolve(siteDir, (cacheDir as string | undefined) ?? path.join('.isr', 'cache')),
-    memoryCacheSize: positiveInteger('memoryCacheSize', pick('memoryCacheSize', 'ISR_MEMORY_CACHE_SIZE') ?? 50 * 1024 * 1024, true),
+    memoryCacheSize: positiveInteger('memoryCacheSize', pick('memoryCacheSize', 'ISR_MEMORY_CACHE_SIZE') ?? DEFAULT_MEMORY_MAX_BYTES, true),
     expireTime: positiveInteger('expireTime', pick('expireTime', 'ISR_EXPIRE_TIME') ?? ONE_YEAR_SECONDS),
     revalidateToken: token as string | undefined,
     debugCache: debug === true || debug === '1' || debug === 'true',

@@ -12,6 +12,11 @@ export interface Logger {
   readonly debugEnabled: boolean;
 }
 
+/** An error's message (or string form), for one-line log messages. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** Formats an error for a log line: its stack when it has one, else its string form. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;

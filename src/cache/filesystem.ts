@@ -14,10 +14,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Logger } from '../log.ts';
+import { errorMessage, type Logger } from '../log.ts';
 import { CorruptEntryError, decodeEntry, encodeEntry } from './codec.ts';
-import { mergeTagTimes } from './memory.ts';
-import type { CacheEntry, CacheStore, TagManifest } from './store.ts';
+import { mergeTagTimes, type CacheEntry, type CacheStore, type TagManifest } from './store.ts';
 
 /** Thrown (as a rejection) by the writing methods of a store opened with `readOnly: true`. */
 export class ReadOnlyStoreError extends Error {
@@ -48,10 +47,6 @@ const MISSING = new Set(['ENOENT', 'ENOTDIR']);
 function errorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**

@@ -3,12 +3,12 @@
  * file-system and tiered stores.
  */
 export type { CacheEntry, CacheStore, CacheValue, CacheValueKind, TagManifest } from './store.ts';
+export { mergeTagManifests, mergeTagTimes } from './store.ts';
 export { CorruptEntryError, decodeEntry, encodeEntry, ENTRY_HEADER_BYTES, ENTRY_MAGIC } from './codec.ts';
 export {
   DEFAULT_MEMORY_MAX_BYTES,
   ENTRY_OVERHEAD_BYTES,
   estimateEntrySize,
-  mergeTagTimes,
   MemoryStore,
   type MemoryStoreOptions,
 } from './memory.ts';

@@ -7,7 +7,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../log.ts';
-import type { CacheEntry, CacheStore, TagManifest } from './store.ts';
+import { mergeTagTimes, type CacheEntry, type CacheStore, type TagManifest } from './store.ts';
 
 /** Default byte bound of a MemoryStore: 50 MiB. */
 export const DEFAULT_MEMORY_MAX_BYTES = 50 * 1024 * 1024;
@@ -125,22 +125,5 @@ export class MemoryStore implements CacheStore {
   async close(): Promise<void> {
     this.#entries.clear();
     this.#tags.clear();
-  }
-}
-
-/**
- * Sets `manifest[tag] = max(manifest[tag], at)` for each tag, in place.
- * @throws TypeError if `at` is not a finite number or a tag is not a string (before changing anything).
- */
-export function mergeTagTimes(manifest: TagManifest, tags: readonly string[], at: number): void {
-  if (typeof at !== 'number' || !Number.isFinite(at)) {
-    throw new TypeError(`tag invalidation time must be a finite number of ms (got ${String(at)})`);
-  }
-  for (const tag of tags) {
-    if (typeof tag !== 'string') throw new TypeError(`tags must be strings (got ${typeof tag})`);
-  }
-  for (const tag of tags) {
-    const previous = manifest.get(tag);
-    if (previous === undefined || at > previous) manifest.set(tag, at);
   }
 }

@@ -64,3 +64,28 @@ export interface CacheStore {
   /** Releases handles (files, connections). */
   close?(): Promise<void>;
 }
+
+/**
+ * Sets `manifest[tag] = max(manifest[tag], at)` for each tag, in place.
+ * @throws TypeError if `at` is not a finite number or a tag is not a string (before changing anything).
+ */
+export function mergeTagTimes(manifest: TagManifest, tags: readonly string[], at: number): void {
+  if (typeof at !== 'number' || !Number.isFinite(at)) {
+    throw new TypeError(`tag invalidation time must be a finite number of ms (got ${String(at)})`);
+  }
+  for (const tag of tags) {
+    if (typeof tag !== 'string') throw new TypeError(`tags must be strings (got ${typeof tag})`);
+  }
+  for (const tag of tags) {
+    const previous = manifest.get(tag);
+    if (previous === undefined || at > previous) manifest.set(tag, at);
+  }
+}
+
+/** Merges `source` into `target`, keeping the later invalidation time of each tag. */
+export function mergeTagManifests(target: TagManifest, source: TagManifest): void {
+  for (const [tag, at] of source) {
+    const previous = target.get(tag);
+    if (previous === undefined || at > previous) target.set(tag, at);
+  }
+}

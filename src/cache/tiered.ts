@@ -9,9 +9,8 @@
  * as one tier took them, so a server whose disk refuses writes keeps serving from memory. Tier
  * failures are logged once per failure streak (per tier) and counted for reporting.
  */
-import { createConsoleLogger, type Logger } from '../log.ts';
-import { mergeTagTimes } from './memory.ts';
-import type { CacheEntry, CacheStore, TagManifest } from './store.ts';
+import { createConsoleLogger, errorMessage, type Logger } from '../log.ts';
+import { mergeTagManifests, mergeTagTimes, type CacheEntry, type CacheStore, type TagManifest } from './store.ts';
 
 /** One level of a TieredStore. */
 export interface Tier {
@@ -56,10 +55,6 @@ interface TierState {
 /** A `get` in progress; `dirty` once a `set`/`delete` of the same key started after it. */
 interface ReadToken {
   dirty: boolean;
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Calls `fn`, turning a synchronous throw into a rejection. */
@@ -119,11 +114,6 @@ export class TieredStore implements CacheStore {
     this.name = `tiered(${this.#tiers.map((t) => `${t.store.name}${t.readOnly ? ' (read-only)' : ''}`).join(' > ')})`;
   }
 
-  /** The tiers' stores, in order. */
-  get stores(): CacheStore[] {
-    return this.#tiers.map((tier) => tier.store);
-  }
-
   /** The first tier's synchronous `peek` (the memory tier), or undefined when it has none. */
   peek(key: string): CacheEntry | undefined {
     const entry = this.#tiers[0]!.store.peek?.(key);
@@ -181,10 +171,7 @@ export class TieredStore implements CacheStore {
         return;
       }
       this.#readSucceeded(tier);
-      for (const [tag, time] of result.value) {
-        const previous = merged.get(tag);
-        if (previous === undefined || time > previous) merged.set(tag, time);
-      }
+      mergeTagManifests(merged, result.value);
     });
     if (errors.length === this.#tiers.length) throw combine(errors, `${this.name}: getTagManifest failed on every tier`);
     return merged;

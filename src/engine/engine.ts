@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CacheEntry, CacheStore, CacheValue, TagManifest } from '../cache/store.ts';
+import { mergeTagManifests, mergeTagTimes, type CacheEntry, type CacheStore, type CacheValue, type TagManifest } from '../cache/store.ts';
 import { createConsoleLogger, describeError, type Logger } from '../log.ts';
 import { ONE_YEAR_SECONDS } from './cache-control.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -217,10 +217,7 @@ export class IsrEngine {
 
   private record(tags: readonly string[]): { at: number; persisted: Promise<void> } {
     const at = this.now();
-    for (const tag of tags) {
-      const previous = this.tagTimes.get(tag);
-      if (previous === undefined || previous < at) this.tagTimes.set(tag, at);
-    }
+    mergeTagTimes(this.tagTimes, tags, at);
     return { at, persisted: tags.length > 0 ? this.store.invalidateTags(tags, at) : Promise.resolve() };
   }
 
@@ -243,16 +240,8 @@ export class IsrEngine {
 
   /** Merges invalidations recorded elsewhere (start-up, another process) into this engine's view. */
   applyInvalidations(manifest: TagManifest): void {
-    for (const [tag, at] of manifest) {
-      const previous = this.tagTimes.get(tag);
-      if (previous === undefined || previous < at) this.tagTimes.set(tag, at);
-      if (at > this.lastTime) this.lastTime = at;
-    }
-  }
-
-  /** The recorded invalidation time (ms) of `tag`, if any. */
-  invalidatedAt(tag: string): number | undefined {
-    return this.tagTimes.get(tag);
+    mergeTagManifests(this.tagTimes, manifest);
+    for (const at of manifest.values()) if (at > this.lastTime) this.lastTime = at;
   }
 
   /** Whether a generation of `key` is running. */

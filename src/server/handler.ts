@@ -4,7 +4,7 @@ import { runRouteHandler } from '../app/render.ts';
 import type { Params } from '../app/routes.ts';
 import { NOT_FOUND_KEY, type Site } from '../app/site.ts';
 import type { RouteModule } from '../app/segment-config.ts';
-import type { CacheEntry } from '../cache/store.ts';
+import type { CacheEntry, CacheValue } from '../cache/store.ts';
 import type { IsrConfig } from '../config.ts';
 import { cacheControl, NO_STORE } from '../engine/cache-control.ts';
 import { type Generate, type IsrEngine, type Served } from '../engine/engine.ts';
@@ -89,14 +89,17 @@ function entryHeaderCache(expireTime: number): (entry: CacheEntry) => Record<str
   };
 }
 
+/** A response rendered for this request only: never stored, `Cache-Control: no-store`. */
+function dynamicResponse(value: CacheValue, request: Request): Response {
+  return new Response(request.method === 'HEAD' ? null : (value.body as Uint8Array<ArrayBuffer>), {
+    status: value.status,
+    headers: { ...value.headers, 'cache-control': NO_STORE },
+  });
+}
+
 function respondWithEntry(served: Served, request: Request, entryHeaders: (entry: CacheEntry) => Record<string, string>): Response {
   const { entry, state } = served;
-  if (state === 'DYNAMIC') {
-    return new Response(request.method === 'HEAD' ? null : entry.value.body as Uint8Array<ArrayBuffer>, {
-      status: entry.value.status,
-      headers: { ...entry.value.headers, 'cache-control': NO_STORE },
-    });
-  }
+  if (state === 'DYNAMIC') return dynamicResponse(entry.value, request);
   const headers: Record<string, string> = { ...entryHeaders(entry), 'x-isr-cache': state };
   if (entry.value.status === 200 && etagMatches(request.headers.get('if-none-match'), entry.etag)) {
     const { 'content-length': _length, ...notModified } = headers;
@@ -142,10 +145,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     try {
       const generated = await generate();
       logger.debug(`DYNAMIC ${label} rendered in ${(performance.now() - began).toFixed(1)} ms`);
-      return new Response(request.method === 'HEAD' ? null : (generated.value.body as Uint8Array<ArrayBuffer>), {
-        status: generated.value.status,
-        headers: { ...generated.value.headers, 'cache-control': NO_STORE },
-      });
+      return dynamicResponse(generated.value, request);
     } catch (error) {
       logger.error(`rendering ${label} failed`, error);
       return errorPage();
@@ -189,7 +189,8 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     const began = logger.debugEnabled ? performance.now() : 0;
     const query = target.indexOf('?');
     const pathname = query === -1 ? target : target.slice(0, query);
-    if (!CANONICAL_PATH.test(pathname) || /(^|\/)\.\.?(\/|$)/.test(pathname) || publicFiles.hasPath(pathname)) return undefined;
+    // A `.` or `..` segment passes the pattern, but no key holds one (parsePath refuses them), so the peek misses.
+    if (!CANONICAL_PATH.test(pathname) || publicFiles.hasPath(pathname)) return undefined;
     const entry = engine.peekFresh(pathname);
     if (entry === undefined) return undefined;
     let headers = hitHeaders.get(entry);

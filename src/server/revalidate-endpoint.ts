@@ -54,7 +54,7 @@ async function readBody(request: Request): Promise<Uint8Array | 'too-large'> {
   return Buffer.concat(chunks);
 }
 
-type PathItem = { path: string; type?: RevalidatePathType };
+type PathItem = { path: string; type?: RevalidatePathType; tag: string };
 
 function parseRequest(value: unknown): { paths: PathItem[]; tags: string[] } | string {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -76,12 +76,13 @@ function parseRequest(value: unknown): { paths: PathItem[]; tags: string[] } | s
     if (typeof candidate !== 'object' || candidate === null) return `paths[${index}] must be a string or {"path", "type"}`;
     const { path, type } = candidate as { path?: unknown; type?: unknown };
     if (typeof path !== 'string' || path.length > 2048) return `paths[${index}] must be a path string of at most 2048 characters`;
+    let tag: string;
     try {
-      pathTag(path, type as RevalidatePathType | undefined);
+      tag = pathTag(path, type as RevalidatePathType | undefined);
     } catch (error) {
       return `paths[${index}]: ${(error as Error).message.replace(/^revalidatePath: /, '')}`;
     }
-    paths.push(type === undefined ? { path } : { path, type: type as RevalidatePathType });
+    paths.push(type === undefined ? { path, tag } : { path, type: type as RevalidatePathType, tag });
   }
   const tags: string[] = [];
   for (const [index, tag] of rawTags.entries()) {
@@ -126,7 +127,7 @@ export async function handleRevalidateRequest(
   }
   const items = parseRequest(parsed);
   if (typeof items === 'string') return json(400, { error: items });
-  const tags = [...items.paths.map((item) => pathTag(item.path, item.type)), ...items.tags];
+  const tags = [...items.paths.map((item) => item.tag), ...items.tags];
   let at: number;
   try {
     at = await engine.invalidateTagsDurably(tags);
@@ -137,7 +138,7 @@ export async function handleRevalidateRequest(
   logger.info(`revalidated ${items.paths.length} path(s) and ${items.tags.length} tag(s) via ${REVALIDATE_ENDPOINT}`);
   return json(200, {
     revalidated: true,
-    paths: items.paths.map((item) => (item.type ? item : item.path)),
+    paths: items.paths.map((item) => (item.type ? { path: item.path, type: item.type } : item.path)),
     tags: items.tags,
     now: Math.floor(at),
   });
