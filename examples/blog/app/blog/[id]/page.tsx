@@ -20,12 +20,19 @@ function contentApi(): string {
   return process.env.CONTENT_API_URL ?? 'http://127.0.0.1:4000';
 }
 
+/** How many of the newest posts the build prerenders: BLOG_PRERENDER_COUNT (a number or `all`), default 100. */
+function prerenderLimit(): string {
+  const value = process.env.BLOG_PRERENDER_COUNT ?? '100';
+  if (value !== 'all' && !/^\d+$/.test(value)) throw new Error(`BLOG_PRERENDER_COUNT must be a number or "all", got "${value}"`);
+  return value === 'all' ? '' : `?limit=${value}`;
+}
+
 function formatDate(iso: string): string {
   return new Date(iso).toLocaleDateString('en-US', { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' });
 }
 
 export async function generateStaticParams() {
-  const res = await fetch(`${contentApi()}/posts?limit=100`);
+  const res = await fetch(`${contentApi()}/posts${prerenderLimit()}`);
   if (!res.ok) throw new Error(`Failed to fetch posts, received status ${res.status}`);
   const posts: Array<{ id: string }> = await res.json();
   return posts.map((post) => ({ id: post.id }));

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what the benchmark needs beyond the repository's own packages:
+#   - wrk and nginx, Debian packages (apt-get; needs root or sudo), when missing;
+#   - bench/'s npm packages (next, react, react-dom), from bench/package-lock.json.
+# Run by `npm run bench`; safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")"
+export PATH="$PATH:/usr/sbin:/sbin"
+
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+command -v nginx >/dev/null || missing+=(nginx)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "bench/setup.sh: installing ${missing[*]} with apt-get"
+  $sudo apt-get update -qq
+  # Debian's nginx package would start a service on port 80: keep it from starting.
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+  $sudo chmod +x /usr/sbin/policy-rc.d
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  $sudo rm -f /usr/sbin/policy-rc.d
+fi
+
+if [ ! -d node_modules/next ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi

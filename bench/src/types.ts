@@ -1,0 +1,86 @@
+/**
+ * Shapes shared by the benchmark's parts. Units are in the names: `Ms` milliseconds, `Us`
+ * microseconds, `Bytes` bytes; request rates are requests per second.
+ */
+
+/** The systems compared. `isr` is this project; `ceiling` a bare node:http server answering one constant Buffer. */
+export type SystemName = 'isr' | 'next' | 'nginx-1w' | 'nginx-2w' | 'ceiling';
+
+/** One load-generator run (wrk) against one URL or URL mix. */
+export interface LoadRun {
+  requestsPerSec: number;
+  latencyUs: { p50: number; p90: number; p99: number; max: number };
+  /** Socket errors plus non-2xx/3xx answers; any non-zero value fails the run. */
+  errors: number;
+  requests: number;
+  durationMs: number;
+}
+
+/** The median run of several, with every run kept for the record. */
+export interface LoadFigures {
+  median: LoadRun;
+  runs: LoadRun[];
+}
+
+/** A measured latency distribution of sequential requests, in milliseconds. */
+export interface LatencyFigures {
+  samples: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/** `next build` / `isr build` of the same site. */
+export interface BuildFigures {
+  pages: number;
+  wallMs: number;
+  peakRssBytes: number;
+  runs: Array<{ wallMs: number; peakRssBytes: number }>;
+}
+
+/** A running server process (or process tree) under test. */
+export interface RunningServer {
+  pid: number;
+  url: string;
+  /** RSS of the process and its descendants, in bytes. */
+  rssBytes(): number;
+  stop(): Promise<void>;
+}
+
+/** A target from issue 3 and whether this run met it. */
+export interface TargetCheck {
+  name: string;
+  goal: string;
+  measured: string;
+  holds: boolean | null;
+}
+
+/** Everything one `npm run bench` writes to bench/results/latest.json. */
+export interface BenchResults {
+  startedAt: string;
+  finishedAt: string;
+  mode: 'full' | 'quick';
+  machine: { cpus: number; cpuModel: string; memoryBytes: number; os: string; node: string };
+  versions: Record<string, string>;
+  settings: Record<string, unknown>;
+  scenarios: {
+    hit: Record<string, Partial<Record<SystemName, LoadFigures>>>;
+    hitMany: Partial<Record<SystemName, LoadFigures>>;
+    miss: Partial<Record<SystemName, LatencyFigures>>;
+    staleHerd: Partial<Record<SystemName, { contentApiCalls: number[]; median: number; statuses: Record<string, number> }>>;
+    build: Partial<Record<SystemName, BuildFigures>>;
+    memory: {
+      afterEveryPost: Partial<Record<SystemName, { rssBytes: number; rssAfterStartBytes: number; posts: number }>>;
+      synthetic?: {
+        entries: number;
+        memoryTierBoundBytes: number;
+        rssBytesAt: Array<{ entries: number; rssBytes: number }>;
+        hitAt1k: LoadFigures;
+        hitAtEnd: LoadFigures;
+        p50Ratio: number;
+      };
+    };
+  };
+  targets: TargetCheck[];
+  notes: string[];
+}
