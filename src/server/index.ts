@@ -1,6 +1,6 @@
 import { readdir, rm, stat } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import path from 'node:path';
 import { installFetch } from '../app/data-cache.ts';
 import { buildDirOf, prerenderDirOf } from '../app/manifest.ts';
@@ -15,7 +15,11 @@ import type { Clock } from '../engine/clock.ts';
 import { IsrEngine } from '../engine/engine.ts';
 import { createConsoleLogger, type Logger } from '../log.ts';
 import { createRequestHandler, type RequestHandler } from './handler.ts';
+import { closeFastPath, createFastPathServer } from './fast-path.ts';
 import { toNodeListener } from './node.ts';
+
+/** Idle time after which a keep-alive connection is closed, in milliseconds. */
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
 export { createRequestHandler, type RequestHandler } from './handler.ts';
 export { etagMatches } from './etag.ts';
@@ -123,7 +127,10 @@ export interface StartOptions extends IsrOptions {
 
 export interface RunningServer {
   isr: Isr;
-  server: Server;
+  /** The listening server: the HIT fast path's TCP server (server/fast-path.ts), or `http` without a memory tier. */
+  server: NetServer;
+  /** Node's HTTP server, which serves every request the fast path does not answer. */
+  http: HttpServer;
   /** `http://host:port` of the listening server. */
   url: string;
   port: number;
@@ -137,7 +144,11 @@ export interface RunningServer {
  */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const isr = await createIsr(options);
-  const server = createServer({ keepAliveTimeout: 5_000 }, toNodeListener(isr.handler, isr.logger));
+  const http = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, toNodeListener(isr.handler, isr.logger));
+  const fromMemory = isr.config.memoryCacheSize > 0 ? isr.handler.fromMemory : undefined;
+  // With a memory tier, connections start on the HIT fast path, which hands them to `http` as needed.
+  const server: NetServer =
+    fromMemory === undefined ? http : createFastPathServer(http, fromMemory, { keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS });
   const port = options.port ?? Number(process.env.PORT ?? 3000);
   const hostname = options.hostname ?? process.env.HOSTNAME ?? '0.0.0.0';
   await new Promise<void>((resolve, reject) => {
@@ -152,13 +163,18 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   return {
     isr,
     server,
+    http,
     url: `http://${shownHost}:${address.port}`,
     port: address.port,
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      if (server === http) {
+        await new Promise<void>((resolve) => {
+          http.close(() => resolve());
+          http.closeAllConnections();
+        });
+      } else {
+        await closeFastPath(server, http);
+      }
       await isr.close();
     },
   };

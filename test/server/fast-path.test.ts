@@ -1,0 +1,226 @@
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { parseSimpleRequest } from '../../src/server/fast-path.ts';
+import { pageText, startFixtureServer, type FixtureServer } from '../helpers/server.ts';
+
+/** One HTTP/1.1 response read off a raw socket. */
+interface RawResponse {
+  status: number;
+  /** Header lines as sent (name case kept). */
+  lines: string[];
+  headers: Map<string, string>;
+  body: string;
+}
+
+/**
+ * Writes `parts` to a new connection (each part a separate write, `gapMs` apart), then reads
+ * `count` responses (`headOnly[i]`: the i-th answers a HEAD, so it has no body). Resolves with the
+ * responses and whether the server closed the connection afterwards.
+ */
+function exchange(url: string, parts: string[], count: number, options: { gapMs?: number; headOnly?: boolean[] } = {}) {
+  const { port } = new URL(url);
+  return new Promise<{ responses: RawResponse[]; closed: boolean }>((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1');
+    let buffer = Buffer.alloc(0);
+    const responses: RawResponse[] = [];
+    let closed = false;
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`timed out with ${responses.length} of ${count} responses; buffered: ${buffer.toString('latin1').slice(0, 300)}`));
+    }, 5_000);
+    const finish = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ responses, closed });
+    };
+    const parse = () => {
+      for (;;) {
+        const end = buffer.indexOf('\r\n\r\n');
+        if (end === -1) return;
+        const [statusLine, ...lines] = buffer.subarray(0, end).toString('latin1').split('\r\n');
+        const headers = new Map(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+        let bodyLength = options.headOnly?.[responses.length] || statusLine!.includes(' 304 ') ? 0 : Number(headers.get('content-length') ?? 0);
+        let body: string;
+        if (headers.get('transfer-encoding') === 'chunked') {
+          // Enough for these tests: the body's chunks are kept as sent, up to the last chunk.
+          const last = buffer.indexOf('\r\n0\r\n\r\n', end + 4);
+          if (last === -1) return;
+          bodyLength = last + 7 - (end + 4);
+        }
+        if (buffer.length < end + 4 + bodyLength) return;
+        body = buffer.subarray(end + 4, end + 4 + bodyLength).toString('utf8');
+        responses.push({ status: Number(statusLine!.split(' ')[1]), lines, headers, body });
+        buffer = buffer.subarray(end + 4 + bodyLength);
+        if (responses.length === count) {
+          // Give the server a moment to close (Connection: close) before reporting.
+          setTimeout(finish, 50);
+          return;
+        }
+      }
+    };
+    socket.on('data', (chunk: Buffer) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      parse();
+    });
+    socket.on('end', () => {
+      closed = true;
+    });
+    socket.on('close', () => {
+      closed = true;
+    });
+    socket.on('error', reject);
+    socket.on('connect', async () => {
+      for (const [i, part] of parts.entries()) {
+        if (i > 0 && options.gapMs) await new Promise((r) => setTimeout(r, options.gapMs));
+        socket.write(part);
+      }
+    });
+  });
+}
+
+const get = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: localhost\r\n${extra}\r\n`;
+/** Answers from the fast path carry a lowercase `date` line; node:http writes `Date`. */
+const fromFastPath = (r: RawResponse) => r.lines.some((l) => l.startsWith('date: '));
+
+describe('parseSimpleRequest (the fast path grammar)', () => {
+  it('accepts GET and HEAD in origin-form over HTTP/1.1, with If-None-Match', () => {
+    assert.deepEqual(parseSimpleRequest('GET /a/b?x=1 HTTP/1.1\r\nHost: h\r\nIf-None-Match:  "e1" \r\nConnection: Keep-Alive'), {
+      method: 'GET',
+      target: '/a/b?x=1',
+      ifNoneMatch: '"e1"',
+    });
+    assert.deepEqual(parseSimpleRequest('HEAD / HTTP/1.1'), { method: 'HEAD', target: '/', ifNoneMatch: undefined });
+  });
+
+  it('refuses everything else, for node:http to handle', () => {
+    const refused = [
+      'POST / HTTP/1.1\r\nHost: h',
+      'GET / HTTP/1.0\r\nHost: h',
+      'GET http://h/ HTTP/1.1\r\nHost: h',
+      'GET * HTTP/1.1',
+      'GET /a b HTTP/1.1',
+      'GET /\u00e9 HTTP/1.1',
+      'GET /\x7f HTTP/1.1',
+      'GET / HTTP/1.1 \r\nHost: h',
+      'GET  / HTTP/1.1',
+      'get / HTTP/1.1',
+      'GET / HTTP/1.1\r\nContent-Length: 0',
+      'GET / HTTP/1.1\r\ntransfer-encoding: chunked',
+      'GET / HTTP/1.1\r\nUpgrade: websocket',
+      'GET / HTTP/1.1\r\nExpect: 100-continue',
+      'GET / HTTP/1.1\r\nConnection: close',
+      'GET / HTTP/1.1\r\nConnection: keep-alive, Upgrade',
+      'GET / HTTP/1.1\r\nHost : h',
+      'GET / HTTP/1.1\r\n Host: h',
+      'GET / HTTP/1.1\r\nHost h',
+      'GET / HTTP/1.1\r\n: h',
+      'GET / HTTP/1.1\r\nX-A: a\x00b',
+      'GET / HTTP/1.1\r\nX-A: a\nb',
+      'GET / HTTP/1.1\r\nIf-None-Match: "a"\r\nIf-None-Match: "b"',
+    ];
+    for (const head of refused) assert.equal(parseSimpleRequest(head), undefined, JSON.stringify(head));
+  });
+});
+
+describe('the HIT fast path over real connections', () => {
+  let f: FixtureServer;
+  before(async () => {
+    f = await startFixtureServer();
+    // First requests load the prerendered pages into the memory tier (node:http answers them).
+    for (const path of ['/items/1', '/items/2']) assert.equal((await fetch(f.url + path)).status, 200);
+  });
+  after(() => f.close());
+
+  it('answers a fresh page from memory with the same status, headers and bytes as node:http', async () => {
+    const fast = (await exchange(f.url, [get('/items/1')], 1)).responses[0]!;
+    const slow = (await exchange(f.url, [get('/items/1', 'Connection: close\r\n')], 1)).responses[0]!;
+    assert.ok(fromFastPath(fast), 'answered by the fast path');
+    assert.ok(!fromFastPath(slow), 'answered by node:http');
+    assert.equal(fast.status, 200);
+    assert.equal(fast.body, slow.body);
+    assert.equal(pageText(fast.body), 'one');
+    for (const name of ['content-type', 'cache-control', 'etag', 'content-length', 'x-isr-cache']) {
+      assert.equal(fast.headers.get(name), slow.headers.get(name), name);
+    }
+    assert.equal(fast.headers.get('x-isr-cache'), 'HIT');
+    assert.equal(fast.headers.get('connection'), 'keep-alive');
+    assert.match(fast.headers.get('date') ?? '', /^\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
+  });
+
+  it('answers HEAD with headers only and a matching If-None-Match with 304', async () => {
+    const etag = (await exchange(f.url, [get('/items/1')], 1)).responses[0]!.headers.get('etag')!;
+    const head = `HEAD /items/1 HTTP/1.1\r\nHost: localhost\r\n\r\n`;
+    const { responses } = await exchange(f.url, [head + get('/items/1', `If-None-Match: ${etag}\r\n`) + get('/items/2')], 3, {
+      headOnly: [true, false, false],
+    });
+    assert.deepEqual(responses.map((r) => r.status), [200, 304, 200]);
+    assert.ok(responses.every(fromFastPath));
+    assert.equal(responses[0]!.headers.get('content-length'), String(Buffer.byteLength(responses[2]!.body.replace('two', 'one'))));
+    assert.equal(responses[1]!.headers.get('content-length'), undefined);
+    assert.equal(responses[1]!.headers.get('etag'), etag);
+    assert.equal(pageText(responses[2]!.body), 'two');
+  });
+
+  it('answers pipelined requests in order, handing the connection over at the first it cannot answer', async () => {
+    const { responses, closed } = await exchange(
+      f.url,
+      [get('/items/1') + get('/items/does-not-exist') + get('/items/2') + get('/items/1', 'Connection: close\r\n')],
+      4,
+    );
+    assert.deepEqual(responses.map((r) => r.status), [200, 404, 200, 200]);
+    assert.deepEqual(responses.map(fromFastPath), [true, false, false, false]);
+    assert.deepEqual(responses.map((r) => pageText(r.body) ?? null), ['one', null, 'two', 'one']);
+    assert.ok(closed, 'Connection: close is honoured after the hand-over');
+  });
+
+  it('hands a request with a body to node:http without losing or misreading a byte', async () => {
+    const body = JSON.stringify({ paths: ['/items/1'] });
+    const post =
+      `POST /_isr/revalidate HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer wrong-token-123\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    const { responses } = await exchange(f.url, [get('/items/1') + post + get('/items/2')], 3);
+    assert.deepEqual(responses.map((r) => r.status), [200, 401, 200]);
+    assert.equal(pageText(responses[2]!.body), 'two');
+  });
+
+  it('does not answer a GET that declares a body: the body cannot be taken for the next request', async () => {
+    // A smuggling attempt: the "body" is a second request. node:http reads it as the body.
+    const smuggled = get('/items/2');
+    const attack = `GET /items/1 HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${smuggled.length}\r\n\r\n${smuggled}`;
+    const { responses } = await exchange(f.url, [attack + get('/items/1', 'Connection: close\r\n')], 2);
+    assert.deepEqual(responses.map((r) => pageText(r.body)), ['one', 'one']);
+  });
+
+  it('hands over a head split across packets, and malformed heads get node:http’s 400', async () => {
+    const split = await exchange(f.url, ['GET /items/2 HTTP/1.1\r\nHo', 'st: localhost\r\n\r\n'], 1, { gapMs: 30 });
+    assert.equal(split.responses[0]!.status, 200);
+    assert.equal(pageText(split.responses[0]!.body), 'two');
+    const bad = await exchange(f.url, [get('/items/1') + 'GET /items/1 HTTP/1.1\r\nHost : localhost\r\n\r\n'], 2);
+    assert.deepEqual(bad.responses.map((r) => r.status), [200, 400]);
+    assert.ok(bad.closed);
+  });
+
+  it('serves the regenerated page, not the old bytes, once a page is revalidated', async () => {
+    f.api.items.set('1', 'one v2');
+    const res = await fetch(`${f.url}/_isr/revalidate`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer test-token-0123456789', 'content-type': 'application/json' },
+      body: JSON.stringify({ tags: ['item-1'] }),
+    });
+    assert.equal(res.status, 200);
+    const first = (await exchange(f.url, [get('/items/1')], 1)).responses[0]!;
+    assert.equal(first.headers.get('x-isr-cache'), 'MISS');
+    assert.equal(pageText(first.body), 'one v2');
+    const second = (await exchange(f.url, [get('/items/1')], 1)).responses[0]!;
+    assert.ok(fromFastPath(second));
+    assert.equal(pageText(second.body), 'one v2');
+  });
+
+  it('passes a stale page to node:http, which serves it STALE and regenerates it', async () => {
+    f.clock.advance(11_000);
+    const stale = (await exchange(f.url, [get('/items/2')], 1)).responses[0]!;
+    assert.ok(!fromFastPath(stale));
+    assert.equal(stale.headers.get('x-isr-cache'), 'STALE');
+  });
+});
