@@ -9,8 +9,11 @@ interface PostSummary {
 // Regenerate the list at most once an hour; edits revalidate it at once (tag 'posts', path '/blog').
 export const revalidate = 3600;
 
+// One formatter for every date (`toLocaleDateString` builds a new one per call).
+const dateFormat = new Intl.DateTimeFormat('en-US', { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' });
+
 function formatDate(iso: string): string {
-  return new Date(iso).toLocaleDateString('en-US', { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' });
+  return dateFormat.format(new Date(iso));
 }
 
 export default async function Page() {

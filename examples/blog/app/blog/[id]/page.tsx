@@ -27,8 +27,11 @@ function prerenderLimit(): string {
   return value === 'all' ? '' : `?limit=${value}`;
 }
 
+// One formatter for every date (`toLocaleDateString` builds a new one per call).
+const dateFormat = new Intl.DateTimeFormat('en-US', { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' });
+
 function formatDate(iso: string): string {
-  return new Date(iso).toLocaleDateString('en-US', { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' });
+  return dateFormat.format(new Date(iso));
 }
 
 export async function generateStaticParams() {
