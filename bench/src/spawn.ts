@@ -1,112 +1,235 @@
 /**
- * Child processes under test: a command run to completion with its wall time and peak RSS (a
- * build), or a server started in its own process group and stopped with it.
+ * Child processes under test, the one place the benchmark spawns them: a command run to completion
+ * with its wall time and peak RSS (a build), or a server started and stopped. Each child leads its
+ * own process group, so workers it leaves behind are found (RSS) and killed with it; groups still
+ * running when the benchmark process exits get SIGKILL.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { samplePeakRss, treeRssBytes } from './proc.ts';
 import type { RunningServer } from './types.ts';
 
+/** The outcome of a command run to completion. */
 export interface CommandResult {
+  /** The command exited with status 0. */
   ok: boolean;
+  /** Wall-clock time from spawn to the exit of the command's process, in milliseconds. */
   wallMs: number;
-  /** Highest RSS of the process tree seen while it ran, sampled every 100 ms, in bytes. */
+  /** Highest sum of RSS over the command's process tree (sampled every 100 ms while it ran), in bytes. */
   peakRssBytes: number;
-  /** The last 4 KB of stdout and stderr. */
+  /** The last 4 KB (4,096 bytes) of stdout and stderr, interleaved as received. */
   output: string;
 }
 
 export interface SpawnOptions {
+  /** The child's working directory. */
   cwd: string;
   /** Merged over process.env. */
   env?: Record<string, string>;
 }
 
-const OUTPUT_TAIL = 4096;
-
-function tail(chunks: string[]): string {
-  return chunks.join('').slice(-OUTPUT_TAIL);
+export interface ServerOptions extends SpawnOptions {
+  /** Base URL the server will answer on, `http://<host>:<port>` (no trailing slash). */
+  url: string;
+  /** Polled until it gives any HTTP answer; default `url`. */
+  readyUrl?: string;
+  /** How long the server has to answer `readyUrl`, in milliseconds; default 60,000. */
+  timeoutMs?: number;
 }
 
-/** Runs `command args` to completion; never rejects for a non-zero exit (see `ok`). */
-export function runMeasured(command: string, args: string[], options: SpawnOptions): Promise<CommandResult> {
-  return new Promise((resolve) => {
-    const started = performance.now();
-    const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const output: string[] = [];
-    child.stdout.on('data', (d: Buffer) => output.push(d.toString()));
-    child.stderr.on('data', (d: Buffer) => output.push(d.toString()));
-    const sampler = child.pid === undefined ? undefined : samplePeakRss(child.pid, 100);
-    const finish = (ok: boolean, note = '') => {
-      const peakRssBytes = sampler?.stop() ?? 0;
-      resolve({ ok, wallMs: performance.now() - started, peakRssBytes, output: tail(output) + note });
-    };
-    child.on('error', (err) => finish(false, `\n${err.message}`));
-    child.on('exit', (code) => finish(code === 0));
-  });
+/** How much of a child's output is kept, in bytes. */
+const OUTPUT_LIMIT_BYTES = 4096;
+const RSS_SAMPLE_MS = 100;
+const START_TIMEOUT_MS = 60_000;
+const STOP_GRACE_MS = 5_000;
+/** How long to wait for a child's pipes to close after it exited (a worker left behind may hold them). */
+const DRAIN_MS = 1_000;
+const ANSWER_TIMEOUT_MS = 2_000;
+const POLL_MS = 100;
+
+/** Process groups still running, killed if the benchmark exits without stopping them. */
+const liveGroups = new Set<number>();
+process.on('exit', () => {
+  for (const pgid of liveGroups) killGroup(pgid, 'SIGKILL');
+});
+
+/**
+ * Runs `command args` (no shell) to completion in its own process group; then kills (SIGKILL)
+ * whatever of the group is left. Never rejects: a non-zero exit or a failed spawn gives `ok: false`.
+ */
+export async function runMeasured(command: string, args: string[], options: SpawnOptions): Promise<CommandResult> {
+  const output = new OutputTail(OUTPUT_LIMIT_BYTES);
+  const started = performance.now();
+  let child: ChildProcess;
+  try {
+    child = spawnGroup(command, args, options, output);
+  } catch (error) {
+    return { ok: false, wallMs: performance.now() - started, peakRssBytes: 0, output: String(error) };
+  }
+  const pid = child.pid;
+  const sampler = pid === undefined ? null : samplePeakRss(pid, RSS_SAMPLE_MS);
+  // Taken when the process exits, not once its output is drained (a worker left behind may hold the pipes).
+  let measured: { wallMs: number; peakRssBytes: number } | undefined;
+  const measure = () => (measured ??= { wallMs: performance.now() - started, peakRssBytes: sampler ? sampler.stop() : 0 });
+  child.once('exit', measure);
+  const code = await exited(child, output);
+  if (pid !== undefined) endGroup(pid);
+  // measure() here too: a failed spawn emits no 'exit'.
+  return { ok: code === 0, ...measure(), output: output.text() };
 }
 
 /**
- * Starts a server in its own process group and resolves once `readyUrl` answers (any status)
- * within `timeoutMs` (default 60 s); otherwise kills it and rejects with its output.
+ * Starts `command args` (no shell) as the leader of a new process group and resolves once
+ * `readyUrl` gives any HTTP answer. `name` labels errors.
+ *
+ * @throws Error if the port of `url` on its host is already taken (checked before spawning, so
+ *   nothing else answers in the server's place); Error with the last 4 KB of the server's output if
+ *   it does not spawn, exits before answering, or does not answer within `timeoutMs` (it is stopped
+ *   first).
  */
-export async function startServer(
-  name: string,
-  command: string,
-  args: string[],
-  options: SpawnOptions & { url: string; readyUrl?: string; timeoutMs?: number },
-): Promise<RunningServer> {
+export async function startServer(name: string, command: string, args: string[], options: ServerOptions): Promise<RunningServer> {
+  const { hostname, port } = new URL(options.url);
+  await assertPortFree(name, hostname, Number(port || 80));
+  const output = new OutputTail(OUTPUT_LIMIT_BYTES);
+  const child = spawnGroup(command, args, options, output);
+  const exit = exited(child, output);
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`${name} did not spawn (exit ${await exit}):\n${output.text()}`);
+  let done = false;
+  void exit.then(() => {
+    done = true;
+  });
+
+  const stop = async (): Promise<void> => {
+    if (!done) {
+      killGroup(pid, 'SIGTERM');
+      const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), STOP_GRACE_MS);
+      await exit;
+      clearTimeout(timer);
+    }
+    endGroup(pid);
+  };
+
+  const readyUrl = options.readyUrl ?? options.url;
+  const timeoutMs = options.timeoutMs ?? START_TIMEOUT_MS;
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if (done) {
+      endGroup(pid);
+      throw new Error(`${name} exited (${describeExit(child)}) before answering GET ${readyUrl}:\n${output.text()}`);
+    }
+    if (await answers(readyUrl)) break;
+    if (performance.now() > deadline) {
+      await stop();
+      throw new Error(`${name} did not answer GET ${readyUrl} within ${timeoutMs / 1000} s:\n${output.text()}`);
+    }
+    await delay(POLL_MS);
+  }
+  return { pid, url: options.url, rssBytes: () => treeRssBytes(pid), stop };
+}
+
+/** Keeps the last `limit` bytes of what is appended. */
+class OutputTail {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  constructor(private readonly limit: number) {}
+  append(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    while (this.chunks.length > 1 && this.size - this.chunks[0]!.length >= this.limit) {
+      this.size -= this.chunks.shift()!.length;
+    }
+  }
+  text(): string {
+    const all = Buffer.concat(this.chunks);
+    return all.subarray(Math.max(0, all.length - this.limit)).toString('utf8');
+  }
+}
+
+/** Spawns `command args` (no shell) as the leader of a new process group, recorded in `liveGroups`. */
+function spawnGroup(command: string, args: string[], options: SpawnOptions, output: OutputTail): ChildProcess {
   const child = spawn(command, args, {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
-  const output: string[] = [];
-  const keep = (d: Buffer) => {
-    output.push(d.toString());
-    if (output.length > 200) output.splice(0, 100);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  let exited = false;
-  const exit = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      exited = true;
-      resolve();
-    }),
-  );
-  const pid = child.pid;
-  const stop = async () => {
-    if (exited || pid === undefined) return;
-    try {
-      process.kill(-pid, 'SIGTERM');
-    } catch {
-      return;
-    }
-    const killed = await Promise.race([exit.then(() => true), delay(5000).then(() => false)]);
-    if (!killed) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-      await exit;
-    }
-  };
-  const readyUrl = options.readyUrl ?? options.url;
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-  let last = 'no answer';
-  while (!exited && pid !== undefined && Date.now() < deadline) {
-    try {
-      const res = await fetch(readyUrl, { signal: AbortSignal.timeout(5000) });
-      await res.arrayBuffer();
-      return { pid, url: options.url, rssBytes: () => treeRssBytes(pid), stop };
-    } catch (err) {
-      last = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
-    }
-    await delay(100);
+  if (child.pid !== undefined) liveGroups.add(child.pid);
+  child.stdout?.on('data', (chunk: Buffer) => output.append(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => output.append(chunk));
+  return child;
+}
+
+/**
+ * Resolves with the exit status (null if killed by a signal, -1 if it could not be spawned) once the
+ * process has exited and its output is drained (at most `DRAIN_MS` more).
+ */
+function exited(child: ChildProcess, output: OutputTail): Promise<number | null> {
+  return new Promise((resolveExit) => {
+    let closed = false;
+    child.once('close', () => {
+      closed = true;
+    });
+    const onExit = (code: number | null): void => {
+      if (closed) return resolveExit(code);
+      const timer = setTimeout(() => resolveExit(code), DRAIN_MS);
+      child.once('close', () => {
+        clearTimeout(timer);
+        resolveExit(code);
+      });
+    };
+    if (child.exitCode !== null || child.signalCode !== null) return onExit(child.exitCode);
+    child.once('exit', onExit);
+    child.once('error', (error) => {
+      output.append(Buffer.from(`\n[bench] ${error.message}\n`));
+      if (child.pid === undefined) resolveExit(-1);
+    });
+  });
+}
+
+/** `status N` or `signal SIG` of an exited child. */
+function describeExit(child: ChildProcess): string {
+  return child.signalCode !== null ? `signal ${child.signalCode}` : `status ${child.exitCode}`;
+}
+
+/** Sends `signal` to the process group `pgid`; ignores a group that is already gone. */
+function killGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // ESRCH: nothing left in the group
   }
-  await stop();
-  throw new Error(`${name} did not answer ${readyUrl} (${exited ? 'it exited' : last}):\n${tail(output)}`);
+}
+
+/** Once a group's leader has exited: SIGKILL to anything of the group still alive, and forget it. */
+function endGroup(pgid: number): void {
+  killGroup(pgid, 'SIGKILL');
+  liveGroups.delete(pgid);
+}
+
+/** Whether `url` gives any HTTP answer within `ANSWER_TIMEOUT_MS`. */
+function answers(url: string): Promise<boolean> {
+  return new Promise((resolveAnswer) => {
+    const req = request(url, { method: 'GET', agent: false, timeout: ANSWER_TIMEOUT_MS }, (res) => {
+      res.resume();
+      resolveAnswer(true);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolveAnswer(false));
+    req.end();
+  });
+}
+
+/** Throws if something already listens on `host`:`port` (it would answer in the server's place). */
+function assertPortFree(name: string, host: string, port: number): Promise<void> {
+  return new Promise((resolveFree, reject) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(new Error(`${name}: port ${port} on ${host} is not free (${error.code ?? error.message})`));
+    });
+    server.listen(port, host, () => server.close(() => resolveFree()));
+  });
 }

@@ -38,12 +38,18 @@ export interface BuildFigures {
   runs: Array<{ wallMs: number; peakRssBytes: number }>;
 }
 
-/** A running server process (or process tree) under test. */
+/** A server under test, started by `startServer` (spawn.ts). */
 export interface RunningServer {
+  /** Pid of the server's main process (also its process group id). */
   pid: number;
+  /** Base URL, e.g. `http://127.0.0.1:3100` (no trailing slash). */
   url: string;
-  /** RSS of the process and its descendants, in bytes. */
+  /** Current sum of RSS over the server's process tree (descendants and process group), in bytes; 0 once stopped. */
   rssBytes(): number;
+  /**
+   * SIGTERM to the process group, SIGKILL after 5 s; resolves once the main process has exited (and
+   * its output is drained, at most 1 s more), after SIGKILL to anything of the group still alive.
+   */
   stop(): Promise<void>;
 }
 
