@@ -7,57 +7,20 @@
  * `next build` insists on for a .tsx project are bench dependencies, so Next does not try to
  * install them.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { cp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { dirname, join, parse, relative, resolve, sep } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { samplePeakRss, treeRssBytes } from './proc.ts';
-
-/** The outcome of one build. */
-export interface BuildResult {
-  /** The build exited with status 0. */
-  ok: boolean;
-  /** Wall-clock time from spawn to exit, in milliseconds. */
-  wallMs: number;
-  /** Highest sum of RSS over the build's process tree (sampled every 100 ms), in bytes. */
-  peakRssBytes: number;
-  /** The last 4 KB of stdout and stderr, interleaved as received. */
-  output: string;
-}
-
-/** A server started by the benchmark. */
-export interface RunningServer {
-  /** Pid of the server's main process (also its process group id). */
-  pid: number;
-  /** Base URL, e.g. `http://127.0.0.1:3200` (no trailing slash). */
-  url: string;
-  /** Current sum of RSS over the server's process tree, in bytes (0 once stopped). */
-  rssBytes(): number;
-  /** SIGTERM to the process group, SIGKILL after 5 s; resolves once the main process has exited. */
-  stop(): Promise<void>;
-}
+import { runMeasured, startServer, type CommandResult } from './spawn.ts';
+import type { RunningServer } from './types.ts';
 
 /** The bench package (holds node_modules/next). */
 const BENCH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH_NODE_MODULES = join(BENCH_DIR, 'node_modules');
 const NEXT_BIN = join(BENCH_NODE_MODULES, 'next', 'dist', 'bin', 'next');
 
-/** How much of a child's output is kept, in bytes. */
-const OUTPUT_LIMIT = 4096;
-const RSS_SAMPLE_MS = 100;
-const START_TIMEOUT_MS = 60_000;
-const STOP_GRACE_MS = 5_000;
-
-/** Process groups still running, killed if the benchmark exits without stopping them. */
-const liveGroups = new Set<number>();
-process.on('exit', () => {
-  for (const pgid of liveGroups) killGroup(pgid, 'SIGKILL');
-});
+/** Merged over the caller's env of every `next` command. */
+const NEXT_ENV = { NEXT_TELEMETRY_DISABLED: '1' };
 
 /**
  * Copies the site tree prepared by the caller (`siteDir`, containing `app/`) into `projectDir`
@@ -96,81 +59,30 @@ export async function prepareNextProject(siteDir: string, projectDir: string): P
 
 /**
  * Runs `next build` in `projectDir` (after removing its `.next`, so every build is a cold one and
- * no fetch cache survives from the previous build). `env` is merged over process.env;
- * NEXT_TELEMETRY_DISABLED=1 always. Never throws: a failed build (or a failed spawn) gives `ok: false`.
+ * no fetch cache survives from the previous build) with {@link runMeasured}. `env` is merged over
+ * process.env; NEXT_TELEMETRY_DISABLED=1 always. Never throws: a failed build (or a failed spawn)
+ * gives `ok: false`.
  */
-export async function buildNext(projectDir: string, env: Record<string, string>): Promise<BuildResult> {
+export async function buildNext(projectDir: string, env: Record<string, string>): Promise<CommandResult> {
   const cwd = resolve(projectDir);
   await rm(join(cwd, '.next'), { recursive: true, force: true });
-  const output = new OutputTail(OUTPUT_LIMIT);
-  const started = performance.now();
-  let child: ChildProcess;
-  try {
-    child = spawnNext(['build'], cwd, env, output);
-  } catch (error) {
-    return { ok: false, wallMs: performance.now() - started, peakRssBytes: 0, output: String(error) };
-  }
-  const pid = child.pid;
-  const sampler = pid === undefined ? null : samplePeakRss(pid, RSS_SAMPLE_MS);
-  const code = await exited(child, output);
-  const wallMs = performance.now() - started;
-  const peakRssBytes = sampler ? sampler.stop() : 0;
-  if (pid !== undefined) {
-    killGroup(pid, 'SIGKILL'); // workers left behind, if any
-    liveGroups.delete(pid);
-  }
-  return { ok: code === 0, wallMs, peakRssBytes, output: output.text() };
+  return runMeasured(process.execPath, [NEXT_BIN, 'build'], { cwd, env: { ...env, ...NEXT_ENV } });
 }
 
 /**
- * Starts `next start -p <port> -H 127.0.0.1` in `projectDir` (`env` merged over process.env,
- * NEXT_TELEMETRY_DISABLED=1 always) and resolves once `GET /` gets an HTTP answer.
+ * Starts `next start -p <port> -H 127.0.0.1` in `projectDir` with {@link startServer} (`env`
+ * merged over process.env, NEXT_TELEMETRY_DISABLED=1 always) and resolves once `GET /` gets an
+ * HTTP answer.
  *
- * @throws Error (with Next's output) if the port is taken, the server exits, or it does not answer
- *   within 60 s (it is killed first).
+ * @throws Error if 127.0.0.1:`port` is taken (checked before spawning); Error with Next's output if
+ *   the server exits or does not answer within 60 s (it is stopped first).
  */
-export async function startNext(projectDir: string, port: number, env: Record<string, string>): Promise<RunningServer> {
-  await assertPortFree(port);
-  const output = new OutputTail(OUTPUT_LIMIT);
-  const child = spawnNext(['start', '-p', String(port), '-H', '127.0.0.1'], resolve(projectDir), env, output);
-  const pid = child.pid;
-  if (pid === undefined) {
-    const code = await exited(child, output);
-    throw new Error(`next start did not spawn (exit ${code}):\n${output.text()}`);
-  }
-  const exit = exited(child, output);
-  let done = false;
-  void exit.then(() => {
-    done = true;
+export function startNext(projectDir: string, port: number, env: Record<string, string>): Promise<RunningServer> {
+  return startServer('next start', process.execPath, [NEXT_BIN, 'start', '-p', String(port), '-H', '127.0.0.1'], {
+    cwd: resolve(projectDir),
+    env: { ...env, ...NEXT_ENV },
+    url: `http://127.0.0.1:${port}`,
   });
-
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async (): Promise<void> => {
-    if (!done) {
-      killGroup(pid, 'SIGTERM');
-      const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), STOP_GRACE_MS);
-      await exit;
-      clearTimeout(timer);
-    }
-    killGroup(pid, 'SIGKILL'); // anything of the group still alive after the main process exited
-    liveGroups.delete(pid);
-  };
-
-  const deadline = performance.now() + START_TIMEOUT_MS;
-  for (;;) {
-    if (done) {
-      killGroup(pid, 'SIGKILL');
-      liveGroups.delete(pid);
-      throw new Error(`next start exited (status ${await exit}) before answering on ${url}:\n${output.text()}`);
-    }
-    if (await answers(`${url}/`)) break;
-    if (performance.now() > deadline) {
-      await stop();
-      throw new Error(`next start did not answer GET ${url}/ within ${START_TIMEOUT_MS / 1000} s:\n${output.text()}`);
-    }
-    await delay(100);
-  }
-  return { pid, url, rssBytes: () => treeRssBytes(pid), stop };
 }
 
 // --- the generated project ----------------------------------------------------------------------
@@ -235,98 +147,4 @@ function commonAncestor(a: string, b: string): string {
   const shared: string[] = [];
   for (let i = 0; i < Math.min(left.length, right.length) && left[i] === right[i]; i++) shared.push(left[i]!);
   return root + shared.join(sep);
-}
-
-// --- processes ------------------------------------------------------------------------------------
-
-/** Keeps the last `limit` bytes of what is appended. */
-class OutputTail {
-  private chunks: Buffer[] = [];
-  private size = 0;
-  constructor(private readonly limit: number) {}
-  append(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.size += chunk.length;
-    while (this.chunks.length > 1 && this.size - this.chunks[0]!.length >= this.limit) {
-      this.size -= this.chunks.shift()!.length;
-    }
-  }
-  text(): string {
-    const all = Buffer.concat(this.chunks);
-    return all.subarray(Math.max(0, all.length - this.limit)).toString('utf8');
-  }
-}
-
-/** Spawns `node next <args>` (no shell) as the leader of a new process group. */
-function spawnNext(args: string[], cwd: string, env: Record<string, string>, output: OutputTail): ChildProcess {
-  const child = spawn(process.execPath, [NEXT_BIN, ...args], {
-    cwd,
-    env: { ...process.env, ...env, NEXT_TELEMETRY_DISABLED: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  if (child.pid !== undefined) liveGroups.add(child.pid);
-  child.stdout?.on('data', (chunk: Buffer) => output.append(chunk));
-  child.stderr?.on('data', (chunk: Buffer) => output.append(chunk));
-  return child;
-}
-
-/**
- * Resolves with the exit status (null if killed by a signal, -1 if it could not be spawned) once the
- * process has exited and its output is drained (at most 1 s more: a worker left behind may hold the pipes).
- */
-function exited(child: ChildProcess, output: OutputTail): Promise<number | null> {
-  return new Promise((resolveExit) => {
-    let closed = false;
-    child.once('close', () => {
-      closed = true;
-    });
-    const onExit = (code: number | null): void => {
-      if (closed) return resolveExit(code);
-      const timer = setTimeout(() => resolveExit(code), 1_000);
-      child.once('close', () => {
-        clearTimeout(timer);
-        resolveExit(code);
-      });
-    };
-    if (child.exitCode !== null || child.signalCode !== null) return onExit(child.exitCode);
-    child.once('exit', onExit);
-    child.once('error', (error) => {
-      output.append(Buffer.from(`\n[bench] ${error.message}\n`));
-      if (child.pid === undefined) resolveExit(-1);
-    });
-  });
-}
-
-/** Sends `signal` to the process group `pgid`; ignores a group that is already gone. */
-function killGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // ESRCH: nothing left in the group
-  }
-}
-
-/** Whether `url` gives any HTTP answer within 2 s. */
-function answers(url: string): Promise<boolean> {
-  return new Promise((resolveAnswer) => {
-    const req = request(url, { method: 'GET', agent: false, timeout: 2_000 }, (res) => {
-      res.resume();
-      resolveAnswer(true);
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolveAnswer(false));
-    req.end();
-  });
-}
-
-/** Throws if something already listens on 127.0.0.1:`port` (it would answer in Next's place). */
-function assertPortFree(port: number): Promise<void> {
-  return new Promise((resolveFree, reject) => {
-    const server = createServer();
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      reject(new Error(`startNext: port ${port} on 127.0.0.1 is not free (${error.code ?? error.message})`));
-    });
-    server.listen(port, '127.0.0.1', () => server.close(() => resolveFree()));
-  });
 }
