@@ -23,5 +23,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ ! -d node_modules/next ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  # Not `npm ci`: it refuses this lock file, whose Mac and Windows builds of @next/swc the registry
+  # here does not list; `install --no-save` installs the locked versions and leaves the file alone.
+  npm install --no-save --no-audit --no-fund
 fi
