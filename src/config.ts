@@ -24,9 +24,22 @@ export interface IsrConfig {
   debugCache: boolean;
   /** Pages prerendered in parallel by `isr build`. Default 8. Env `ISR_BUILD_CONCURRENCY`. */
   buildConcurrency: number;
+  /**
+   * `isr start` answers simple GET/HEAD requests for fresh in-memory pages on its TCP fast path
+   * (docs/performance.md); `false` sends every request through `node:http`. Default true.
+   * Env `ISR_FAST_PATH` (`1`/`true` or `0`/`false`).
+   */
+  fastPath: boolean;
 }
 
 export const CONFIG_FILES = ['isr.config.mjs', 'isr.config.js'];
+
+function boolean(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (value === true || value === 'true' || value === '1') return true;
+  if (value === false || value === 'false' || value === '0') return false;
+  throw new TypeError(`${name} must be true or false (1 or 0), got ${JSON.stringify(value)}`);
+}
 
 function positiveInteger(name: string, value: unknown, allowZero = false): number {
   const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
@@ -61,7 +74,7 @@ export async function loadConfig(
     source = file;
     break;
   }
-  const known = new Set(['cacheDir', 'memoryCacheSize', 'expireTime', 'revalidateToken', 'debugCache', 'buildConcurrency']);
+  const known = new Set(['cacheDir', 'memoryCacheSize', 'expireTime', 'revalidateToken', 'debugCache', 'buildConcurrency', 'fastPath']);
   for (const key of Object.keys(fileConfig)) {
     if (!known.has(key)) throw new TypeError(`${source}: unknown option "${key}" (known: ${[...known].join(', ')})`);
   }
@@ -82,5 +95,6 @@ export async function loadConfig(
     revalidateToken: token as string | undefined,
     debugCache: debug === true || debug === '1' || debug === 'true',
     buildConcurrency: positiveInteger('buildConcurrency', pick('buildConcurrency', 'ISR_BUILD_CONCURRENCY') ?? 8),
+    fastPath: boolean('fastPath (ISR_FAST_PATH)', pick('fastPath', 'ISR_FAST_PATH'), true),
   };
 }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startContentApi } from '../../examples/blog/content-api/server.ts';
 import { DEFAULT_MEMORY_MAX_BYTES } from '../../src/cache/memory.ts';
-import { get } from './http.ts';
+import { get, getAll } from './http.ts';
 import { buildIsr, startIsr } from './isr.ts';
 import { buildNext, prepareNextProject, startNext } from './next.ts';
 import { startNginx } from './nginx.ts';
@@ -33,7 +33,7 @@ import { benchRoot, prepareSiteTree, repoRoot } from './site.ts';
 import { startServer } from './spawn.ts';
 import type { BenchResults, RunningServer, SystemName } from './types.ts';
 
-const PORTS = { api: 4100, isr: 3100, isrSynthetic: 3101, next: 3200, nginx1: 3300, nginx2: 3301, ceiling: 3400 };
+const PORTS = { api: 4100, isr: 3100, isrSynthetic: 3101, isrHttp: 3102, next: 3200, nginx1: 3300, nginx2: 3301, ceiling: 3400 };
 /** The HIT scenario's post: the prerendered post whose page is closest to this size (issue 3's orientation figure). */
 const HIT_PAGE_TARGET_BYTES = 8 * 1024;
 const PRERENDERED = 100;
@@ -97,8 +97,8 @@ async function main(): Promise<void> {
     isr: (JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version,
     next: await packageVersion(benchRoot, 'next'),
     react: await packageVersion(repoRoot, 'react'),
-    nginx: toolVersion('nginx', ['-v']),
-    wrk: toolVersion('wrk', ['-v']),
+    nginx: toolVersion('nginx', ['-v']).replace(/^nginx version: nginx\//, ''),
+    wrk: toolVersion('wrk', ['-v']).replace(/^wrk (\S+).*$/, '$1'),
   };
   log(`mode ${quick ? 'quick' : 'full'}; ${settings.runs} run(s) per figure; next ${versions.next}; ${versions.nginx}`);
 
@@ -182,6 +182,9 @@ async function main(): Promise<void> {
     const hitPath = `/blog/${encodeURIComponent(hit.id)}`;
     results.settings.hitPage = { path: hitPath, isrBytes: hit.size, nextBytes: (await get(`${next.url}${hitPath}`)).body.length };
     log(`HIT page ${hitPath}: ${hit.size} bytes from isr, ${(results.settings.hitPage as { nextBytes: number }).nextBytes} from next`);
+    // The same build and cache folder, fast path off: what the TCP fast path adds over node:http.
+    const isrHttp = await start('isr-http', startIsr(isrDir, PORTS.isrHttp, join(work, 'isr-cache'), { ...env, ISR_FAST_PATH: '0' }));
+    await getAll(posts.map((id) => `${isrHttp.url}/blog/${encodeURIComponent(id)}`), 4);
     await start('nginx-1w', startNginx(nginxRoot, PORTS.nginx1, 1, join(work, 'nginx-1w')));
     await start('nginx-2w', startNginx(nginxRoot, PORTS.nginx2, 2, join(work, 'nginx-2w')));
     await start(
@@ -194,7 +197,7 @@ async function main(): Promise<void> {
     const origin = (system: SystemName) => servers.get(system)!.url;
 
     // 1. HIT: one prerendered post.
-    const hitSystems: SystemName[] = ['isr', 'next', 'nginx-1w', 'nginx-2w', 'ceiling'];
+    const hitSystems: SystemName[] = ['isr', 'isr-http', 'next', 'nginx-1w', 'nginx-2w', 'ceiling'];
     for (const connections of settings.connections) {
       log(`HIT ${hitPath}, ${connections} connections`);
       results.scenarios.hit[String(connections)] = await loadRuns(hitSystems, (s) => `${origin(s)}${hitPath}`, connections, settings, log);

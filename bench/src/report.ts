@@ -8,6 +8,7 @@ import type { BenchResults, LoadFigures, SystemName, TargetCheck } from './types
 
 const SYSTEM_LABELS: Record<SystemName, string> = {
   isr: 'isr',
+  'isr-http': 'isr, fast path off',
   next: 'next start',
   'nginx-1w': 'nginx, 1 worker',
   'nginx-2w': 'nginx, 2 workers',
@@ -17,7 +18,11 @@ const SYSTEM_LABELS: Record<SystemName, string> = {
 const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
 const fmtMs = (us: number) => (us / 1000).toFixed(2);
 const fmtMiB = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
-const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+/** `a / b` as a ratio: two decimals, or two significant digits below 0.1 (so 0.004× does not show as 0.00×). */
+const ratio = (a: number, b: number) => {
+  const r = a / b;
+  return `${r >= 0.1 ? r.toFixed(2) : r.toPrecision(2)}×`;
+};
 
 function check(name: string, goal: string, measured: string | undefined, holds: boolean | undefined): TargetCheck {
   return { name, goal, measured: measured ?? 'not measured', holds: measured === undefined ? null : (holds ?? null) };
@@ -106,7 +111,7 @@ export function hitChart(results: BenchResults): string {
   const labelW = 150;
   const barW = 460;
   const width = labelW + barW + 190;
-  const colors: Record<SystemName, string> = { isr: '#3b7d23', next: '#555555', 'nginx-1w': '#1f6feb', 'nginx-2w': '#6e9ff0', ceiling: '#b08800' };
+  const colors: Record<SystemName, string> = { isr: '#3b7d23', 'isr-http': '#8cc36f', next: '#555555', 'nginx-1w': '#1f6feb', 'nginx-2w': '#6e9ff0', ceiling: '#b08800' };
   const parts: string[] = [];
   let y = 40;
   for (const [connections, figures] of groups) {

@@ -3,8 +3,12 @@
  * microseconds, `Bytes` bytes; request rates are requests per second.
  */
 
-/** The systems compared. `isr` is this project; `ceiling` a bare node:http server answering one constant Buffer. */
-export type SystemName = 'isr' | 'next' | 'nginx-1w' | 'nginx-2w' | 'ceiling';
+/**
+ * The systems compared. `isr` is this project; `isr-http` the same server with its TCP fast path
+ * off (ISR_FAST_PATH=0: every request through node:http); `ceiling` a bare node:http server
+ * answering one constant Buffer.
+ */
+export type SystemName = 'isr' | 'isr-http' | 'next' | 'nginx-1w' | 'nginx-2w' | 'ceiling';
 
 /** One load-generator run (wrk) against one URL or URL mix. */
 export interface LoadRun {

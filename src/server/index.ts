@@ -145,8 +145,8 @@ export interface RunningServer {
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const isr = await createIsr(options);
   const http = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, toNodeListener(isr.handler, isr.logger));
-  const fromMemory = isr.config.memoryCacheSize > 0 ? isr.handler.fromMemory : undefined;
-  // With a memory tier, connections start on the HIT fast path, which hands them to `http` as needed.
+  const fromMemory = isr.config.memoryCacheSize > 0 && isr.config.fastPath ? isr.handler.fromMemory : undefined;
+  // With a memory tier (and unless turned off), connections start on the HIT fast path, which hands them to `http` as needed.
   const server: NetServer =
     fromMemory === undefined ? http : createFastPathServer(http, fromMemory, { keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS });
   const port = options.port ?? Number(process.env.PORT ?? 3000);

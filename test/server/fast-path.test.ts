@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
+import { loadConfig } from '../../src/config.ts';
 import { parseSimpleRequest } from '../../src/server/fast-path.ts';
 import { pageText, startFixtureServer, type FixtureServer } from '../helpers/server.ts';
 
@@ -222,5 +224,27 @@ describe('the HIT fast path over real connections', () => {
     const stale = (await exchange(f.url, [get('/items/2')], 1)).responses[0]!;
     assert.ok(!fromFastPath(stale));
     assert.equal(stale.headers.get('x-isr-cache'), 'STALE');
+  });
+});
+
+describe('fastPath: false (ISR_FAST_PATH=0)', () => {
+  it('serves every request, HITs included, through node:http', async () => {
+    const f = await startFixtureServer({ fastPath: false });
+    try {
+      assert.equal((await fetch(`${f.url}/items/1`)).status, 200);
+      const { responses } = await exchange(f.url, [get('/items/1') + get('/items/1')], 2);
+      assert.deepEqual(responses.map((r) => r.headers.get('x-isr-cache')), ['HIT', 'HIT']);
+      assert.deepEqual(responses.map(fromFastPath), [false, false]);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('takes 1/0 and true/false, and names the option for anything else', async () => {
+    const dir = tmpdir();
+    assert.equal((await loadConfig(dir, {}, { ISR_FAST_PATH: '0' })).fastPath, false);
+    assert.equal((await loadConfig(dir, {}, { ISR_FAST_PATH: 'true' })).fastPath, true);
+    assert.equal((await loadConfig(dir, {}, {})).fastPath, true);
+    await assert.rejects(loadConfig(dir, {}, { ISR_FAST_PATH: 'off' }), /fastPath \(ISR_FAST_PATH\) must be true or false/);
   });
 });
