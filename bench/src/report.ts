@@ -172,7 +172,7 @@ export function markdown(results: BenchResults): string {
   lines.push('', `## 4. STALE herd: ${results.settings.herdConcurrency} concurrent requests to a page whose window just passed`, '', '| system | content-API calls per run | statuses |', '|---|---|---|');
   for (const [system, f] of Object.entries(s.staleHerd)) lines.push(`| ${SYSTEM_LABELS[system as SystemName]} | ${f!.contentApiCalls.join(', ')} | ${JSON.stringify(f!.statuses)} |`);
   lines.push('', '## 5. Build: prerender every post', '', '| system | pages | wall s | peak RSS MiB (process tree) |', '|---|---:|---:|---:|');
-  for (const [system, f] of Object.entries(s.build)) lines.push(`| ${SYSTEM_LABELS[system as SystemName]} | ${f!.pages} | ${(f!.wallMs / 1000).toFixed(1)} | ${fmtMiB(f!.peakRssBytes)} |`);
+  for (const [system, f] of Object.entries(s.build)) lines.push(`| ${system} build | ${f!.pages} | ${(f!.wallMs / 1000).toFixed(1)} | ${fmtMiB(f!.peakRssBytes)} |`);
   lines.push('', '## 6. Memory', '', '| system | RSS after start MiB | RSS after every post once MiB |', '|---|---:|---:|');
   for (const [system, f] of Object.entries(s.memory.afterEveryPost)) lines.push(`| ${SYSTEM_LABELS[system as SystemName]} | ${fmtMiB(f!.rssAfterStartBytes)} | ${fmtMiB(f!.rssBytes)} |`);
   const syn = s.memory.synthetic;
