@@ -20,8 +20,8 @@ import type { MemoryAnswer, RequestHandler } from './handler.ts';
  *
  * Grammar accepted here (RFC 9112 §3, stricter): request line `GET|HEAD SP origin-form SP
  * HTTP/1.1 CRLF`, the target made of visible ASCII only; header lines `token ":" OWS value OWS
- * CRLF` with no control characters but HTAB in the value; the head ends at the first empty line
- * and is at most {@link MAX_HEAD_BYTES}. `Content-Length`, `Transfer-Encoding`, `Upgrade` and
+ * CRLF` with no control characters but HTAB in the value, exactly one `Host`; the head ends at
+ * the first empty line and is at most {@link MAX_HEAD_BYTES}. `Content-Length`, `Transfer-Encoding`, `Upgrade` and
  * `Expect` headers, and a `Connection` header other than `keep-alive`, are handed over.
  */
 
@@ -77,6 +77,7 @@ export function parseSimpleRequest(head: string): SimpleRequest | undefined {
   }
   const target = head.slice(i, space);
   let ifNoneMatch: string | undefined;
+  let hosts = 0;
   let line = requestLineEnd + 2;
   while (line < head.length) {
     let end = head.indexOf('\r\n', line);
@@ -93,9 +94,12 @@ export function parseSimpleRequest(head: string): SimpleRequest | undefined {
     }
     const nameLength = colon - line;
     // Only the names that change how a request is read or answered are looked at.
-    if (nameLength === 13 || nameLength === 14 || nameLength === 17 || nameLength === 10 || nameLength === 7 || nameLength === 6) {
+    if (nameLength === 13 || nameLength === 14 || nameLength === 17 || nameLength === 10 || nameLength === 7 || nameLength === 6 || nameLength === 4) {
       const name = head.slice(line, colon).toLowerCase();
       switch (name) {
+        case 'host':
+          hosts++;
+          break;
         case 'if-none-match':
           if (ifNoneMatch !== undefined) return undefined;
           ifNoneMatch = head.slice(colon + 1, end).trim();
@@ -112,6 +116,8 @@ export function parseSimpleRequest(head: string): SimpleRequest | undefined {
     }
     line = end + 2;
   }
+  // HTTP/1.1 requires exactly one Host (RFC 9112 §3.2); node:http answers 400 otherwise.
+  if (hosts !== 1) return undefined;
   return { method, target, ifNoneMatch };
 }
 
