@@ -184,7 +184,6 @@ export async function syntheticEntries(
   checkpoints.push(settings.syntheticEntries);
   const rssBytesAt: Array<{ entries: number; rssBytes: number }> = [];
   const hitUrl = `${server.url}/synthetic/0`;
-  const hitSettings = { ...settings };
   let hitAt1k: LoadFigures | undefined;
   let done = 0;
   for (const checkpoint of checkpoints) {
@@ -198,11 +197,11 @@ export async function syntheticEntries(
     done = checkpoint;
     rssBytesAt.push({ entries: done, rssBytes: server.rssBytes() });
     log(`  isr       ${done} entries: RSS ${mib(server.rssBytes())}`);
-    if (done === 1_000 || (hitAt1k === undefined && checkpoint === checkpoints[0])) {
-      hitAt1k = (await loadRuns(['isr'], () => hitUrl, 64, hitSettings, log)).isr!;
+    if (hitAt1k === undefined) {
+      hitAt1k = (await loadRuns(['isr'], () => hitUrl, 64, settings, log)).isr!;
     }
   }
-  const hitAtEnd = (await loadRuns(['isr'], () => hitUrl, 64, hitSettings, log)).isr!;
+  const hitAtEnd = (await loadRuns(['isr'], () => hitUrl, 64, settings, log)).isr!;
   return { rssBytesAt, hitAt1k: hitAt1k!, hitAtEnd };
 }
 

@@ -179,9 +179,14 @@ function responseCache(keepAliveTimeoutMs: number): (answer: MemoryAnswer) => Bu
 /**
  * Creates the TCP server of the fast path. `http` receives, through its `connection` event, every
  * connection this path hands over (and is told `listening` when this server listens, so its header
- * and request timeouts run). Listen on the returned server; close it with {@link closeFastPath}.
+ * and request timeouts run). Listen on `server`; `close()` stops accepting connections and closes
+ * every open one, on the fast path and handed over.
  */
-export function createFastPathServer(http: HttpServer, fromMemory: FromMemory, options: FastPathOptions): NetServer {
+export function createFastPathServer(
+  http: HttpServer,
+  fromMemory: FromMemory,
+  options: FastPathOptions,
+): { server: NetServer; close(): Promise<void> } {
   const responseOf = responseCache(options.keepAliveTimeoutMs);
   const sockets = new Set<Socket>();
   const server = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
@@ -234,18 +239,12 @@ export function createFastPathServer(http: HttpServer, fromMemory: FromMemory, o
     socket.once('close', () => sockets.delete(socket));
   });
   server.on('listening', () => http.emit('listening'));
-  fastPathSockets.set(server, sockets);
-  return server;
-}
-
-const fastPathSockets = new WeakMap<NetServer, Set<Socket>>();
-
-/** Stops accepting connections and closes every open one, on the fast path and handed over. */
-export function closeFastPath(server: NetServer, http: HttpServer): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    for (const socket of fastPathSockets.get(server) ?? []) socket.destroy();
-    http.closeAllConnections();
-    http.close(() => {}); // not listening itself: this only stops its timeout checks
-  });
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      for (const socket of sockets) socket.destroy();
+      http.closeAllConnections();
+      http.close(() => {}); // not listening itself: this only stops its timeout checks
+    });
+  return { server, close };
 }

@@ -15,7 +15,7 @@ import type { Clock } from '../engine/clock.ts';
 import { IsrEngine } from '../engine/engine.ts';
 import { createConsoleLogger, type Logger } from '../log.ts';
 import { createRequestHandler, type RequestHandler } from './handler.ts';
-import { closeFastPath, createFastPathServer } from './fast-path.ts';
+import { createFastPathServer } from './fast-path.ts';
 import { toNodeListener } from './node.ts';
 
 /** Idle time after which a keep-alive connection is closed, in milliseconds. */
@@ -147,8 +147,18 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const http = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, toNodeListener(isr.handler, isr.logger));
   const fromMemory = isr.config.memoryCacheSize > 0 && isr.config.fastPath ? isr.handler.fromMemory : undefined;
   // With a memory tier (and unless turned off), connections start on the HIT fast path, which hands them to `http` as needed.
-  const server: NetServer =
-    fromMemory === undefined ? http : createFastPathServer(http, fromMemory, { keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS });
+  const front =
+    fromMemory === undefined
+      ? {
+          server: http as NetServer,
+          close: () =>
+            new Promise<void>((resolve) => {
+              http.close(() => resolve());
+              http.closeAllConnections();
+            }),
+        }
+      : createFastPathServer(http, fromMemory, { keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS });
+  const { server } = front;
   const port = options.port ?? Number(process.env.PORT ?? 3000);
   const hostname = options.hostname ?? process.env.HOSTNAME ?? '0.0.0.0';
   await new Promise<void>((resolve, reject) => {
@@ -167,14 +177,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     url: `http://${shownHost}:${address.port}`,
     port: address.port,
     async close() {
-      if (server === http) {
-        await new Promise<void>((resolve) => {
-          http.close(() => resolve());
-          http.closeAllConnections();
-        });
-      } else {
-        await closeFastPath(server, http);
-      }
+      await front.close();
       await isr.close();
     },
   };
