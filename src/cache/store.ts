@@ -1,6 +1,11 @@
 /**
- * The cache-handler interface: what every storage tier (memory, filesystem, and later Redis)
- * implements. The engine never knows which store it holds.
+ * The cache-handler interface: what every storage tier (memory, filesystem, Redis) implements.
+ * The engine never knows which store it holds.
+ *
+ * A *shared* store (Redis; the filesystem store behind `isr start --workers`) is one that several
+ * instances use at once. It also implements the two optional coordination methods, `subscribe`
+ * (what the other instances did: synchronized purges) and `lock` (one regeneration per key across
+ * the cluster: cache shielding, seed 004).
  *
  * Keys are opaque strings chosen by the engine (`page:/blog/1`, `fetch:<sha256>`, ...). A store must
  * treat them as data: a key can never select a location outside the store (the filesystem store
@@ -43,6 +48,34 @@ export interface CacheEntry {
 /** A tag's most recent invalidation time, milliseconds since the epoch. */
 export type TagManifest = Map<string, number>;
 
+/**
+ * Something that happened to a shared store, delivered to `subscribe` listeners on every instance
+ * (the instance that caused it may receive its own events too; handling one twice is harmless).
+ *
+ * - `invalidate`: `tags` were invalidated at `at` (ms since the epoch), as by `invalidateTags`.
+ * - `set`: a generation of `key` whose render started at `lastModified` (ms) was stored.
+ * - `delete`: `key` was removed.
+ * - `unlock`: the regeneration lock of `key` was released (the holder stored its result or failed).
+ * - `resync`: the connection to the store was (re)established after a gap during which events may
+ *   have been missed; the listener should re-read what it relies on (`getTagManifest`).
+ */
+export type StoreEvent =
+  | { type: 'invalidate'; tags: string[]; at: number }
+  | { type: 'set'; key: string; lastModified: number }
+  | { type: 'delete'; key: string }
+  | { type: 'unlock'; key: string }
+  | { type: 'resync' };
+
+/** A held regeneration lock (see `CacheStore.lock`). */
+export interface Lease {
+  /**
+   * Releases the lock if this holder still owns it (an expired lock taken over by another instance
+   * is left alone) and announces `unlock`. Never rejects: a failure to release only means the lock
+   * expires on its own.
+   */
+  release(): Promise<void>;
+}
+
 export interface CacheStore {
   /** Short name for logs: `memory`, `filesystem:/path`, ... */
   readonly name: string;
@@ -54,7 +87,12 @@ export interface CacheStore {
    * serving hot path uses it to answer a HIT without awaiting anything.
    */
   peek?(key: string): CacheEntry | undefined;
-  /** Stores `entry` under `key`, atomically: readers see the old entry or the new one, never a mix. */
+  /**
+   * Stores `entry` under `key`, atomically: readers see the old entry or the new one, never a mix.
+   * A shared store never replaces a stored entry whose `lastModified` is later than
+   * `entry.lastModified` (compare-and-set), so a regeneration whose lock expired cannot overwrite
+   * a newer generation stored meanwhile by another instance.
+   */
   set(key: string, entry: CacheEntry): Promise<void>;
   delete(key: string): Promise<void>;
   /** Every recorded tag invalidation (tag → time in ms). Read once at start-up. */
@@ -63,6 +101,17 @@ export interface CacheStore {
   invalidateTags(tags: readonly string[], at: number): Promise<void>;
   /** Releases handles (files, connections). */
   close?(): Promise<void>;
+  /**
+   * Shared stores: calls `listener` for each {@link StoreEvent}, from now until the returned
+   * function is called or the store is closed. Listeners must not throw.
+   */
+  subscribe?(listener: (event: StoreEvent) => void): () => void;
+  /**
+   * Shared stores: takes the regeneration lock of `key` for `ttlMs` milliseconds unless another
+   * holder has it. Resolves a Lease, or undefined when the lock is held elsewhere. Rejects when the
+   * store cannot be reached (the caller then regenerates without the cluster lock).
+   */
+  lock?(key: string, ttlMs: number): Promise<Lease | undefined>;
 }
 
 /**
