@@ -112,6 +112,13 @@ export interface CacheStore {
    * store cannot be reached (the caller then regenerates without the cluster lock).
    */
   lock?(key: string, ttlMs: number): Promise<Lease | undefined>;
+  /**
+   * Stores that keep per-process copies in front of a shared tier (TieredStore): reads `key` from
+   * the shared tier, bypassing the local copies, and refreshes them if the shared one is newer.
+   * Returns the newer of the two. The engine calls it before regenerating, so an instance adopts a
+   * generation another instance stored instead of rendering again.
+   */
+  getShared?(key: string): Promise<CacheEntry | undefined>;
 }
 
 /**

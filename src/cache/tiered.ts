@@ -10,7 +10,15 @@
  * failures are logged once per failure streak (per tier) and counted for reporting.
  */
 import { createConsoleLogger, errorMessage, type Logger } from '../log.ts';
-import { mergeTagManifests, mergeTagTimes, type CacheEntry, type CacheStore, type TagManifest } from './store.ts';
+import {
+  mergeTagManifests,
+  mergeTagTimes,
+  type CacheEntry,
+  type CacheStore,
+  type Lease,
+  type StoreEvent,
+  type TagManifest,
+} from './store.ts';
 
 /** One level of a TieredStore. */
 export interface Tier {
@@ -83,6 +91,11 @@ function attempt<T>(fn: () => Promise<T>): Promise<T> {
  * - `getTagManifest`: the per-tag maximum over all tiers (read-only ones included); tiers that
  *   fail are logged and skipped; rejects only if every tier failed.
  * - `delete` does not hide an entry that a read-only tier still holds: a later `get` returns it.
+ * - Shared tier: the first tier whose store has `subscribe` (Redis, or the coordinated filesystem
+ *   store of `isr start --workers`); the tiers above it are this process's own copies. `subscribe`
+ *   forwards its events after applying them to those copies: a `set` of a newer generation or a
+ *   `delete` from another instance drops the local copy, so the next read goes to the shared tier.
+ *   `lock` is the shared tier's; `getShared` reads past the local copies.
  */
 export class TieredStore implements CacheStore {
   readonly name: string;
@@ -181,6 +194,73 @@ export class TieredStore implements CacheStore {
   async invalidateTags(tags: readonly string[], at: number): Promise<void> {
     mergeTagTimes(new Map(), tags, at); // validates
     await this.#writeAll('invalidateTags', undefined, (store) => store.invalidateTags(tags, at));
+  }
+
+  /** Index of the shared tier (the first whose store has `subscribe`), or -1. */
+  get #sharedIndex(): number {
+    return this.#tiers.findIndex((tier) => typeof tier.store.subscribe === 'function');
+  }
+
+  /**
+   * Subscribes to the shared tier's events (see the class comment); a no-op returning a no-op
+   * when there is no shared tier.
+   */
+  subscribe(listener: (event: StoreEvent) => void): () => void {
+    const index = this.#sharedIndex;
+    if (index < 0) return () => {};
+    const local = this.#tiers.slice(0, index).filter((tier) => !tier.readOnly);
+    return this.#tiers[index]!.store.subscribe!((event) => {
+      if (event.type === 'set' || event.type === 'delete') {
+        const key = event.key;
+        for (const tier of local) {
+          const held = tier.store.peek?.(key);
+          if (held === undefined || (event.type === 'set' && held.lastModified >= event.lastModified)) continue;
+          // A read of `key` in flight must not copy its older result back up.
+          const tokens = this.#reads.get(key);
+          if (tokens !== undefined) for (const token of tokens) token.dirty = true;
+          attempt(() => tier.store.delete(key)).catch((error: unknown) => this.#writeFailed(tier, 'delete', key, error));
+        }
+      }
+      listener(event);
+    });
+  }
+
+  /** The shared tier's `lock`; rejects with an Error when no tier can lock. */
+  async lock(key: string, ttlMs: number): Promise<Lease | undefined> {
+    const tier = this.#tiers.find((candidate) => typeof candidate.store.lock === 'function');
+    if (tier === undefined) throw new Error(`${this.name}: no tier supports locks`);
+    return tier.store.lock!(key, ttlMs);
+  }
+
+  /**
+   * `key` as the shared tier (and the tiers below it) hold it, compared with this process's copy:
+   * the newer one is returned, and the local copies are replaced when the shared one is newer.
+   * Without a shared tier, the same as `get`. Never rejects for a failing tier (it is skipped).
+   */
+  async getShared(key: string): Promise<CacheEntry | undefined> {
+    const index = this.#sharedIndex;
+    if (index <= 0) return this.get(key);
+    let local: CacheEntry | undefined;
+    for (const tier of this.#tiers.slice(0, index)) {
+      local = tier.store.peek?.(key);
+      if (local !== undefined) break;
+    }
+    for (let at = index; at < this.#tiers.length; at++) {
+      const tier = this.#tiers[at]!;
+      let entry: CacheEntry | undefined;
+      try {
+        entry = await tier.store.get(key);
+        this.#readSucceeded(tier);
+      } catch (error) {
+        this.#readFailed(tier, 'get', error);
+        continue;
+      }
+      if (entry === undefined || entry.key !== key) continue;
+      if (local !== undefined && local.lastModified >= entry.lastModified) return local;
+      if (!this.#writing.has(key)) this.#backfill(key, entry, at);
+      return entry;
+    }
+    return local ?? undefined;
   }
 
   /** Resolves when every copy-up started by `get` so far has settled (never rejects). */

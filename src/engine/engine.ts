@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { mergeTagManifests, mergeTagTimes, type CacheEntry, type CacheStore, type CacheValue, type TagManifest } from '../cache/store.ts';
+import {
+  mergeTagManifests,
+  mergeTagTimes,
+  type CacheEntry,
+  type CacheStore,
+  type CacheValue,
+  type Lease,
+  type StoreEvent,
+  type TagManifest,
+} from '../cache/store.ts';
 import { createConsoleLogger, describeError, type Logger } from '../log.ts';
 import { ONE_YEAR_SECONDS } from './cache-control.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -19,6 +28,16 @@ import { pathTag, validateTag, type RevalidatePathType } from './tags.ts';
  * 5. `revalidateTag`/`revalidatePath`: entries carrying the tag are `invalidated` from that instant;
  *    the next request regenerates before answering. An entry's `lastModified` is the time its
  *    render *started*, so a render that read its data before a revalidation is never fresh after it.
+ * 6. With a shared store (Redis, or the coordinated filesystem store of `isr start --workers`),
+ *    the whole cluster behaves as one cache (seed 004: cache shielding, synchronized purges):
+ *    - invalidations recorded by any instance arrive as store events and apply here at once; after
+ *      a reconnect the recorded times are re-read (and this instance's own pushed back);
+ *    - a regeneration first takes the store's lock for the key. The holder re-reads the shared
+ *      entry (another instance may have just stored a fresh one, which it adopts) and otherwise
+ *      renders and stores. Every other instance waits for the holder's result (its `set` or
+ *      `unlock` event, or a poll) and adopts it; meanwhile STALE requests keep getting the stale
+ *      page. After `lockTimeout` seconds without a result a waiter renders itself. When the store
+ *      cannot be reached, regeneration falls back to this process's single flight.
  */
 
 /** How a response was produced, sent to clients as `x-isr-cache`. */
@@ -80,7 +99,18 @@ export interface EngineOptions {
    * (Next.js `expireTime`); default one year.
    */
   expireTime?: number;
+  /**
+   * Seconds a regeneration holds the shared store's lock for a key (it expires after that), and
+   * the longest another instance waits for that regeneration's result before rendering itself.
+   * Default {@link DEFAULT_LOCK_TIMEOUT}. Only used with a store that has `lock`.
+   */
+  lockTimeout?: number;
 }
+
+/** Default `lockTimeout`, in seconds. */
+export const DEFAULT_LOCK_TIMEOUT = 10;
+/** While waiting for another instance's regeneration, re-check the shared store this often (ms). */
+const SHIELD_POLL_MS = 200;
 
 interface Flight {
   startedAt: number;
@@ -114,6 +144,11 @@ export class IsrEngine {
   private readonly writes = new Map<string, Promise<unknown>>();
   private readonly pending = new Set<Promise<unknown>>();
   private lastTime = -Infinity;
+  /** Resolvers of waits for another instance's regeneration of a key (see rule 6). */
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private unsubscribe: (() => void) | undefined;
+  /** Milliseconds of the shared regeneration lock, and of waiting for another instance's result. */
+  private readonly lockTimeoutMs: number;
 
   constructor(options: EngineOptions) {
     this.store = options.store;
@@ -121,11 +156,87 @@ export class IsrEngine {
     this.logger = options.logger ?? createConsoleLogger();
     this.expireTime = options.expireTime ?? ONE_YEAR_SECONDS;
     if (!(this.expireTime > 0)) throw new RangeError(`expireTime must be a positive number of seconds, got ${this.expireTime}`);
+    const lockTimeout = options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT;
+    if (!(lockTimeout > 0) || !Number.isFinite(lockTimeout)) {
+      throw new RangeError(`lockTimeout must be a positive number of seconds, got ${lockTimeout}`);
+    }
+    this.lockTimeoutMs = lockTimeout * 1000;
   }
 
-  /** Loads the recorded tag invalidations from the store. Call once before serving. */
+  /**
+   * Subscribes to the store's events (shared stores) and loads the recorded tag invalidations.
+   * Call once before serving; {@link close} undoes the subscription.
+   */
   async init(): Promise<void> {
+    this.unsubscribe ??= this.store.subscribe?.((event) => this.onStoreEvent(event));
     this.applyInvalidations(await this.store.getTagManifest());
+  }
+
+  /** Stops listening to the store's events and wakes every wait (shutdown). Does not close the store. */
+  close(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    for (const key of [...this.waiters.keys()]) this.wake(key);
+  }
+
+  /** Applies what another instance did to the shared store (rule 6). */
+  private onStoreEvent(event: StoreEvent): void {
+    switch (event.type) {
+      case 'invalidate':
+        this.applyInvalidations(new Map(event.tags.map((tag) => [tag, event.at])));
+        return;
+      case 'set':
+      case 'delete':
+      case 'unlock':
+        this.wake(event.key);
+        return;
+      case 'resync':
+        this.track(this.resync());
+        return;
+    }
+  }
+
+  /**
+   * After a gap in the store's events: re-reads the recorded invalidations, and records in the store
+   * those this instance knows of that it lacks (made while it was unreachable, or lost by it).
+   */
+  private async resync(): Promise<void> {
+    try {
+      const recorded = await this.store.getTagManifest();
+      this.applyInvalidations(recorded);
+      const missing = new Map<number, string[]>();
+      for (const [tag, at] of this.tagTimes) {
+        const theirs = recorded.get(tag);
+        if (theirs === undefined || theirs < at) missing.set(at, [...(missing.get(at) ?? []), tag]);
+      }
+      for (const [at, tags] of missing) await this.store.invalidateTags(tags, at);
+      if (missing.size > 0) this.logger.info(`${this.store.name}: recorded ${[...missing.values()].flat().length} invalidation(s) made while it was unreachable`);
+    } catch (error) {
+      this.logger.warn(`${this.store.name}: could not resynchronize tag invalidations: ${describeError(error).split('\n')[0]}`);
+    }
+  }
+
+  private wake(key: string): void {
+    const waiting = this.waiters.get(key);
+    if (waiting === undefined) return;
+    this.waiters.delete(key);
+    for (const resolve of waiting) resolve();
+  }
+
+  /** Resolves on the next store event about `key`, or after `ms` milliseconds. */
+  private waitForEvent(key: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let waiting = this.waiters.get(key);
+      if (waiting === undefined) this.waiters.set(key, (waiting = new Set()));
+      const done = () => {
+        clearTimeout(timer);
+        waiting.delete(done);
+        if (waiting.size === 0 && this.waiters.get(key) === waiting) this.waiters.delete(key);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      waiting.add(done);
+    });
   }
 
   /**
@@ -315,25 +426,10 @@ export class IsrEngine {
 
     const startedAt = this.now();
     const label = options.label ?? key;
-    const began = performance.now();
     const flight: Flight = {
       startedAt,
       promise: Promise.resolve()
-        .then(generate)
-        .then(async (generated) => {
-          const entry = this.toEntry(key, generated, startedAt);
-          const dynamic = generated.dynamic === true || generated.revalidate === 0 || generated.transient === true;
-          if (generated.transient === true) {
-            // neither stored nor removing what is stored
-          } else if (dynamic) {
-            options.onDynamic?.();
-            await this.serialized(key, () => this.store.delete(key));
-          } else {
-            await this.serialized(key, () => this.storeIfNewer(key, entry));
-          }
-          this.logger.debug(`generated ${label} in ${(performance.now() - began).toFixed(1)} ms${dynamic ? ' (dynamic, not stored)' : ''}`);
-          return { entry, dynamic };
-        })
+        .then(() => this.shielded(key, notBefore, options, () => this.generateAndStore(key, generate, options)))
         .finally(() => {
           if (this.inflight.get(key) === flight) this.inflight.delete(key);
         }),
@@ -347,6 +443,86 @@ export class IsrEngine {
     }
     this.inflight.set(key, flight);
     return flight;
+  }
+
+  /** Runs `generate`, stores (or, for a dynamic result, removes) the entry, logs the timing. */
+  private async generateAndStore(key: string, generate: Generate, options: ServeOptions): Promise<{ entry: CacheEntry; dynamic: boolean }> {
+    // The entry's lastModified: when its data starts being read (after any wait for the cluster lock).
+    const startedAt = this.now();
+    const began = performance.now();
+    const generated = await generate();
+    const entry = this.toEntry(key, generated, startedAt);
+    const dynamic = generated.dynamic === true || generated.revalidate === 0 || generated.transient === true;
+    if (generated.transient === true) {
+      // neither stored nor removing what is stored
+    } else if (dynamic) {
+      options.onDynamic?.();
+      await this.serialized(key, () => this.store.delete(key));
+    } else {
+      await this.serialized(key, () => this.storeIfNewer(key, entry));
+    }
+    this.logger.debug(
+      `generated ${options.label ?? key} in ${(performance.now() - began).toFixed(1)} ms${dynamic ? ' (dynamic, not stored)' : ''}`,
+    );
+    return { entry, dynamic };
+  }
+
+  /**
+   * Rule 6: runs `produce` (a render) at most once per key across the instances sharing the store.
+   * Without a lock-capable store, runs it at once. Otherwise takes the lock; the holder adopts a
+   * fresh shared entry if one appeared, else produces. An instance that finds the lock held waits
+   * for the holder's result and adopts it; after `lockTimeout` it produces itself.
+   */
+  private async shielded(
+    key: string,
+    notBefore: number,
+    options: ServeOptions,
+    produce: () => Promise<{ entry: CacheEntry; dynamic: boolean }>,
+  ): Promise<{ entry: CacheEntry; dynamic: boolean }> {
+    if (typeof this.store.lock !== 'function') return produce();
+    const deadline = performance.now() + this.lockTimeoutMs;
+    for (;;) {
+      let lease: Lease | undefined;
+      try {
+        lease = await this.store.lock(key, this.lockTimeoutMs);
+      } catch (error) {
+        this.logger.debug(`no cluster lock for ${options.label ?? key} (${describeError(error).split('\n')[0]}); regenerating here`);
+        return produce();
+      }
+      if (lease !== undefined) {
+        try {
+          const adopted = await this.adoptShared(key, notBefore, options);
+          return adopted !== undefined ? { entry: adopted, dynamic: false } : await produce();
+        } finally {
+          await lease.release();
+        }
+      }
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) {
+        this.logger.warn(`${options.label ?? key}: another instance's regeneration gave no result in ${this.lockTimeoutMs / 1000} s; regenerating here`);
+        return produce();
+      }
+      await this.waitForEvent(key, Math.min(remaining, SHIELD_POLL_MS));
+      const adopted = await this.adoptShared(key, notBefore, options);
+      if (adopted !== undefined) return { entry: adopted, dynamic: false };
+    }
+  }
+
+  /**
+   * The shared store's entry for `key` if another instance stored a generation that is fresh now
+   * and started after `notBefore` (ms); undefined otherwise (or when it cannot be read).
+   */
+  private async adoptShared(key: string, notBefore: number, options: ServeOptions): Promise<CacheEntry | undefined> {
+    let entry: CacheEntry | undefined;
+    try {
+      entry = await (this.store.getShared?.(key) ?? this.store.get(key));
+    } catch {
+      return undefined;
+    }
+    if (entry === undefined || entry.lastModified <= notBefore) return undefined;
+    if (freshness(entry, this.now(), this.tagTimes, options.extraTags, this.expireTime) !== 'fresh') return undefined;
+    this.logger.debug(`adopted ${options.label ?? key} from ${this.store.name} (regenerated by another instance)`);
+    return entry;
   }
 
   /** Stores `entry` unless a newer generation (later `lastModified`) is already stored. */

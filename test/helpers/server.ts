@@ -73,6 +73,8 @@ export async function startFixtureServer(config: Partial<IsrConfig> = {}): Promi
     },
     async restart() {
       await fixture.server.close();
+      // A real restart takes time: the new process's clock is past every time the old one handed out.
+      clock.advance(1);
       fixture.server = await startServer(options);
     },
     async close() {
