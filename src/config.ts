@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_MEMORY_MAX_BYTES } from './cache/memory.ts';
@@ -30,6 +30,24 @@ export interface IsrConfig {
    * Env `ISR_FAST_PATH` (`1`/`true` or `0`/`false`).
    */
   fastPath: boolean;
+  /**
+   * `redis://[:password@]host:port[/db]` (or `rediss://`) of a Redis shared by every instance of
+   * the site: the durable cache tier, synchronized purges and cache shielding (docs/deployment.md).
+   * Unset: the filesystem store in `cacheDir`. Env `ISR_REDIS_URL`.
+   */
+  redisUrl: string | undefined;
+  /**
+   * Prefix of every Redis key and channel of this site; the build ID follows it, so builds never
+   * share entries. Default `isr:<site>:` where `<site>` is the `name` in the site's package.json,
+   * else its folder name. Env `ISR_REDIS_KEY_PREFIX`.
+   */
+  redisKeyPrefix: string;
+  /**
+   * Seconds a regeneration holds the cluster-wide lock of its page (it expires after that), and the
+   * longest another instance waits for that result before rendering itself. Default 10.
+   * Env `ISR_LOCK_TIMEOUT`.
+   */
+  lockTimeout: number;
 }
 
 export const CONFIG_FILES = ['isr.config.mjs', 'isr.config.js'];
@@ -74,7 +92,18 @@ export async function loadConfig(
     source = file;
     break;
   }
-  const known = new Set(['cacheDir', 'memoryCacheSize', 'expireTime', 'revalidateToken', 'debugCache', 'buildConcurrency', 'fastPath']);
+  const known = new Set([
+    'cacheDir',
+    'memoryCacheSize',
+    'expireTime',
+    'revalidateToken',
+    'debugCache',
+    'buildConcurrency',
+    'fastPath',
+    'redisUrl',
+    'redisKeyPrefix',
+    'lockTimeout',
+  ]);
   for (const key of Object.keys(fileConfig)) {
     if (!known.has(key)) throw new TypeError(`${source}: unknown option "${key}" (known: ${[...known].join(', ')})`);
   }
@@ -88,6 +117,19 @@ export async function loadConfig(
     throw new TypeError('revalidateToken (ISR_REVALIDATE_TOKEN) must be a string of at least 8 characters');
   }
   const debug = pick('debugCache', 'ISR_DEBUG_CACHE');
+  const redisUrl = pick('redisUrl', 'ISR_REDIS_URL');
+  if (redisUrl !== undefined && (typeof redisUrl !== 'string' || !/^rediss?:\/\/[^\s]+$/.test(redisUrl) || !URL.canParse(redisUrl))) {
+    // Never echo the value: it may hold a password.
+    throw new TypeError('redisUrl (ISR_REDIS_URL) must be a redis:// or rediss:// URL, like redis://127.0.0.1:6379');
+  }
+  const keyPrefix = pick('redisKeyPrefix', 'ISR_REDIS_KEY_PREFIX') ?? `isr:${siteName(siteDir)}:`;
+  if (typeof keyPrefix !== 'string' || keyPrefix === '' || keyPrefix.length > 200 || /[\s]/.test(keyPrefix)) {
+    throw new TypeError(`redisKeyPrefix (ISR_REDIS_KEY_PREFIX) must be 1 to 200 characters without spaces, got ${JSON.stringify(keyPrefix)}`);
+  }
+  const lockTimeout = Number(pick('lockTimeout', 'ISR_LOCK_TIMEOUT') ?? 10);
+  if (!Number.isFinite(lockTimeout) || lockTimeout <= 0 || lockTimeout > 3600) {
+    throw new TypeError(`lockTimeout (ISR_LOCK_TIMEOUT) must be a number of seconds above 0 and at most 3600, got ${JSON.stringify(pick('lockTimeout', 'ISR_LOCK_TIMEOUT'))}`);
+  }
   return {
     cacheDir: path.resolve(siteDir, (cacheDir as string | undefined) ?? path.join('.isr', 'cache')),
     memoryCacheSize: positiveInteger('memoryCacheSize', pick('memoryCacheSize', 'ISR_MEMORY_CACHE_SIZE') ?? DEFAULT_MEMORY_MAX_BYTES, true),
@@ -96,5 +138,19 @@ export async function loadConfig(
     debugCache: debug === true || debug === '1' || debug === 'true',
     buildConcurrency: positiveInteger('buildConcurrency', pick('buildConcurrency', 'ISR_BUILD_CONCURRENCY') ?? 8),
     fastPath: boolean('fastPath (ISR_FAST_PATH)', pick('fastPath', 'ISR_FAST_PATH'), true),
+    redisUrl: redisUrl as string | undefined,
+    redisKeyPrefix: keyPrefix,
+    lockTimeout,
   };
+}
+
+/** The site's name for key prefixes: `name` in its package.json, else its folder name. */
+function siteName(siteDir: string): string {
+  try {
+    const name = (JSON.parse(readFileSync(path.join(siteDir, 'package.json'), 'utf8')) as { name?: unknown }).name;
+    if (typeof name === 'string' && name !== '') return name;
+  } catch {
+    // no package.json (or not JSON): the folder name
+  }
+  return path.basename(path.resolve(siteDir));
 }

@@ -97,7 +97,7 @@ export async function createIsr(options: IsrOptions): Promise<Isr> {
   tiers.push({ store: new FileSystemStore({ dir: path.join(config.cacheDir, site.buildId), logger }) });
   tiers.push({ store: new FileSystemStore({ dir: prerenderDirOf(buildDir), logger, readOnly: true }), readOnly: true });
   const store = new TieredStore({ tiers, logger });
-  const engine = new IsrEngine({ store, logger, clock: options.clock, expireTime: config.expireTime });
+  const engine = new IsrEngine({ store, logger, clock: options.clock, expireTime: config.expireTime, lockTimeout: config.lockTimeout });
   await engine.init();
   installFetch();
   const runtime = { engine, logger };

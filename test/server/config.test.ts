@@ -3,6 +3,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { storableHeaders } from '../../src/app/response-headers.ts';
+import { loadConfig } from '../../src/config.ts';
+import { makeTempDir, removeDir } from '../cache/helpers.ts';
 import { pageText, request, startFixtureServer, TOKEN } from '../helpers/server.ts';
 
 /** Configuration over HTTP: expireTime, a memory-only cache, and what a failing disk means. */
@@ -62,5 +64,31 @@ describe('configuration', () => {
       'x-custom': 'kept',
     });
     assert.deepEqual(storableHeaders(headers), { 'content-type': 'application/json', 'x-custom': 'kept' });
+  });
+
+  test('redisUrl, redisKeyPrefix and lockTimeout: defaults, env, and errors that never echo a password', async () => {
+    const dir = path.join(await makeTempDir(), 'my-site');
+    try {
+      const { mkdir } = await import('node:fs/promises');
+      await mkdir(dir);
+      const defaults = await loadConfig(dir, {}, {});
+      assert.equal(defaults.redisUrl, undefined);
+      assert.equal(defaults.redisKeyPrefix, 'isr:my-site:', 'the folder name without a package.json');
+      assert.equal(defaults.lockTimeout, 10);
+      await writeFile(path.join(dir, 'package.json'), JSON.stringify({ name: 'shop' }));
+      assert.equal((await loadConfig(dir, {}, {})).redisKeyPrefix, 'isr:shop:', 'the package name when there is one');
+      const fromEnv = await loadConfig(dir, {}, { ISR_REDIS_URL: 'redis://:pw@10.0.0.5:6380/2', ISR_REDIS_KEY_PREFIX: 'x:', ISR_LOCK_TIMEOUT: '2.5' });
+      assert.deepEqual([fromEnv.redisUrl, fromEnv.redisKeyPrefix, fromEnv.lockTimeout], ['redis://:pw@10.0.0.5:6380/2', 'x:', 2.5]);
+      await assert.rejects(loadConfig(dir, {}, { ISR_REDIS_URL: 'http://:hunter2@host' }), (error: Error) => {
+        assert.match(error.message, /redisUrl \(ISR_REDIS_URL\) must be a redis:\/\/ or rediss:\/\/ URL/);
+        assert.doesNotMatch(error.message, /hunter2/);
+        return true;
+      });
+      await assert.rejects(loadConfig(dir, {}, { ISR_REDIS_KEY_PREFIX: 'has space' }), /redisKeyPrefix/);
+      await assert.rejects(loadConfig(dir, {}, { ISR_LOCK_TIMEOUT: '0' }), /lockTimeout \(ISR_LOCK_TIMEOUT\) must be a number of seconds/);
+      await assert.rejects(loadConfig(dir, {}, { ISR_LOCK_TIMEOUT: 'soon' }), /lockTimeout/);
+    } finally {
+      await removeDir(path.dirname(dir));
+    }
   });
 });

@@ -1,0 +1,78 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (the CLI is `bin/isr.js`, which runs the compiled `dist/`). */
+export const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** One `isr start` process, as a user runs it. */
+export interface Instance {
+  /** `http://127.0.0.1:<port>`. */
+  url: string;
+  port: number;
+  child: ChildProcess;
+  /** Everything it wrote to stdout and stderr so far. */
+  log(): string;
+  /** SIGTERM, then SIGKILL after 5 s; resolves when the process has exited. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `isr start <siteDir> --port 0 --hostname 127.0.0.1 [...args]` with `env` added to this
+ * process's environment, and resolves once it logs the address it serves.
+ * @throws Error with its output when it exits or has not started within `timeoutMs` (default 20 s).
+ */
+export async function startInstance(siteDir: string, env: Record<string, string>, args: string[] = [], timeoutMs = 20_000): Promise<Instance> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'isr.js'), 'start', siteDir, '--port', '0', '--hostname', '127.0.0.1', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`isr start did not report its address within ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
+    const check = () => {
+      const match = / at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        child.stdout!.off('data', check);
+        child.stderr!.off('data', check);
+        resolve(match[1]!);
+      }
+    };
+    child.stdout!.on('data', check);
+    child.stderr!.on('data', check);
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`isr start exited with ${child.exitCode ?? child.signalCode}:\n${output}`));
+    });
+  });
+  return {
+    url,
+    port: Number(new URL(url).port),
+    child,
+    log: () => output,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** A GET on a new connection (no keep-alive), body as text. Never throws for a network error: status 0. */
+export async function get(url: string): Promise<{ status: number; cache: string | null; text: string }> {
+  try {
+    const response = await fetch(url, { headers: { connection: 'close' }, redirect: 'manual' });
+    return { status: response.status, cache: response.headers.get('x-isr-cache'), text: await response.text() };
+  } catch (error) {
+    return { status: 0, cache: null, text: String(error) };
+  }
+}
