@@ -1,8 +1,8 @@
 /**
  * Storage tiers for the ISR cache: the `CacheStore` interface, the entry codec, and the memory,
- * file-system and tiered stores.
+ * file-system, Redis and tiered stores.
  */
-export type { CacheEntry, CacheStore, CacheValue, CacheValueKind, TagManifest } from './store.ts';
+export type { CacheEntry, CacheStore, CacheValue, CacheValueKind, Lease, StoreEvent, TagManifest } from './store.ts';
 export { mergeTagManifests, mergeTagTimes } from './store.ts';
 export { CorruptEntryError, decodeEntry, encodeEntry, ENTRY_HEADER_BYTES, ENTRY_MAGIC } from './codec.ts';
 export {
@@ -13,4 +13,13 @@ export {
   type MemoryStoreOptions,
 } from './memory.ts';
 export { FileSystemStore, ReadOnlyStoreError, writeFileAtomic, type FileSystemStoreOptions } from './filesystem.ts';
+export {
+  DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
+  DEFAULT_REDIS_CONNECT_TIMEOUT_MS,
+  redactRedisUrl,
+  REDIS_RECONNECT_MAX_MS,
+  REDIS_RECONNECT_MIN_MS,
+  RedisStore,
+  type RedisStoreOptions,
+} from './redis.ts';
 export { TieredStore, type Tier, type TieredStoreOptions, type TierFailure } from './tiered.ts';
