@@ -3,7 +3,8 @@
  *
  * ```
  * base = <keyPrefix><buildId>:
- * <base>e:<key>        HASH { lm: <lastModified ms, decimal string>, v: <encodeEntry bytes> }
+ * <base>e:<key>        HASH { lm: <lastModified ms, decimal string>, v: <encodeEntry bytes> },
+ *                      expiring (PEXPIREAT) when the entry may no longer be served: lm + expire s
  * <base>tags           HASH { <tag>: <invalidation time ms, decimal string>, ... }
  * <base>lock:<key>     STRING <random token of the holder>, with PX <ttl>
  * <base>events         pub/sub channel: JSON StoreEvent plus "origin" (the publishing store's id)
@@ -26,7 +27,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createClient, RESP_TYPES } from 'redis';
 import { createConsoleLogger, errorMessage, type Logger } from '../log.ts';
 import { CorruptEntryError, decodeEntry, encodeEntry } from './codec.ts';
-import { mergeTagTimes, type CacheEntry, type CacheStore, type Lease, type StoreEvent, type TagManifest } from './store.ts';
+import {
+  mergeTagTimes,
+  StoreUnavailableError,
+  type CacheEntry,
+  type CacheStore,
+  type Lease,
+  type StoreEvent,
+  type TagManifest,
+} from './store.ts';
 
 /** Default `commandTimeoutMs`: 1 s. */
 export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 1000;
@@ -77,9 +86,11 @@ function script(source: string): Script {
 }
 
 /**
- * KEYS[1] entry hash; ARGV: lm, encoded value, channel, message.
- * Writes (one HSET) unless the stored `lm` is later; publishes only what it wrote. A key holding
- * something other than a hash (not written by this store) is replaced.
+ * KEYS[1] entry hash; ARGV: lm, encoded value, channel, message, expiry (ms since the epoch).
+ * Writes (one HSET) unless the stored `lm` is later, and sets the key to expire when the entry may
+ * no longer be served (PEXPIREAT, so `maxmemory-policy volatile-lru` evicts entries but never the
+ * tag manifest); publishes only what it wrote. A key holding something other than a hash (not
+ * written by this store) is replaced.
  */
 const SET_SCRIPT = script(`
 local kind = redis.call('TYPE', KEYS[1]).ok
@@ -90,6 +101,7 @@ elseif kind ~= 'none' then
   redis.call('DEL', KEYS[1])
 end
 redis.call('HSET', KEYS[1], 'lm', ARGV[1], 'v', ARGV[2])
+if ARGV[5] ~= '' then redis.call('PEXPIREAT', KEYS[1], ARGV[5]) end
 redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1
 `);
@@ -255,6 +267,8 @@ export class RedisStore implements CacheStore {
   readonly #timeoutMs: number;
   readonly #password: string;
   readonly #client: Connection;
+  /** A `resync` waits for the command connection to be ready. */
+  #resyncPending = false;
   #subscriber: Connection | undefined;
   /** The subscriber's channel subscription is registered (the client renews it on reconnection). */
   #subscribed = false;
@@ -367,7 +381,10 @@ export class RedisStore implements CacheStore {
     }
     const bytes = encodeEntry(entry);
     const message = this.#message({ type: 'set', key, lastModified: entry.lastModified });
-    await this.#eval(SET_SCRIPT, [this.entryKey(key)], [String(entry.lastModified), bytes, this.channel, message]);
+    // The entry is useless once past `expire` seconds after its generation (engine rule: expired).
+    const expiresAt = entry.lastModified + entry.expire * 1000;
+    const expiry = Number.isFinite(expiresAt) ? String(Math.ceil(expiresAt)) : '';
+    await this.#eval(SET_SCRIPT, [this.entryKey(key)], [String(entry.lastModified), bytes, this.channel, message, expiry]);
   }
 
   /** Removes `key` (a missing one is fine) and publishes `delete`. */
@@ -477,6 +494,8 @@ export class RedisStore implements CacheStore {
   /** Sends one command, rejecting after `commandTimeoutMs` without a reply. */
   #call(args: ReadonlyArray<string | Buffer>, options: { typeMapping?: object } = {}): Promise<unknown> {
     if (this.#closing) return Promise.reject(new Error(`${this.name} is closed`));
+    // Down (outage logged once by the connection's handlers): reject without trying.
+    if (!this.#client.isReady) return Promise.reject(new StoreUnavailableError(`${this.name} is unreachable`));
     let sent: Promise<unknown>;
     try {
       sent = this.#client.sendCommand(args, { ...options, timeout: this.#timeoutMs });
@@ -518,9 +537,25 @@ export class RedisStore implements CacheStore {
   }
 
   #onReady(): void {
-    if (!this.#down || this.#closing) return;
-    this.#down = false;
-    this.#logger.info(`${this.name}: Redis is reachable again; resyncing`);
+    if (this.#closing) return;
+    if (this.#down) {
+      this.#down = false;
+      this.#logger.info(`${this.name}: Redis is reachable again; resyncing`);
+    }
+    if (this.#resyncPending) this.#emitResync();
+  }
+
+  /**
+   * Announces `resync` once both connections are up: listeners re-read and write through the
+   * command connection, which may come back after the subscriber.
+   */
+  #emitResync(): void {
+    if (!this.#client.isReady) {
+      this.#resyncPending = true;
+      return;
+    }
+    this.#resyncPending = false;
+    this.#emit({ type: 'resync' });
   }
 
   #startSubscriber(): void {
@@ -540,7 +575,7 @@ export class RedisStore implements CacheStore {
       quiet = false;
       if (this.#closing) return;
       // The client renews a registered subscription before announcing 'ready'.
-      if (this.#subscribed) this.#emit({ type: 'resync' });
+      if (this.#subscribed) this.#emitResync();
       else void this.#subscribeChannel();
     });
     subscriber.connect().catch(() => {}); // rejects only when closed before connecting
@@ -553,7 +588,7 @@ export class RedisStore implements CacheStore {
     try {
       await withTimeout(subscriber.subscribe(this.channel, this.#onMessage), this.#timeoutMs, () => new Error('SUBSCRIBE got no reply'));
       this.#subscribed = true;
-      this.#emit({ type: 'resync' });
+      this.#emitResync();
     } catch (error) {
       if (this.#logger.debugEnabled) this.#logger.debug(`${this.name}: cannot subscribe yet: ${this.#redact(errorMessage(error))}`);
       // A lost connection retries on its next 'ready'; a live one that did not answer, in a second.

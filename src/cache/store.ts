@@ -45,6 +45,14 @@ export interface CacheEntry {
   etag: string;
 }
 
+/**
+ * Rejection of a store that cannot be reached at all (Redis down). The store reports the outage
+ * itself, once, and its recovery; callers (TieredStore) count these failures without logging each.
+ */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+}
+
 /** A tag's most recent invalidation time, milliseconds since the epoch. */
 export type TagManifest = Map<string, number>;
 

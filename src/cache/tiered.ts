@@ -13,6 +13,7 @@ import { createConsoleLogger, errorMessage, type Logger } from '../log.ts';
 import {
   mergeTagManifests,
   mergeTagTimes,
+  StoreUnavailableError,
   type CacheEntry,
   type CacheStore,
   type Lease,
@@ -87,7 +88,8 @@ function attempt<T>(fn: () => Promise<T>): Promise<T> {
  *   are logged (`warn`, once per failure streak, naming the store and the cause), counted in
  *   `durableWriteErrors` and recorded in `lastDurableError`; the call resolves if at least one
  *   writable tier succeeded, else rejects with the tier's error (one writable tier) or an
- *   AggregateError. With no writable tier at all, they reject with an Error.
+ *   AggregateError. With no writable tier at all, they reject with an Error. A
+ *   StoreUnavailableError is counted but not logged: the store reports its own outage.
  * - `getTagManifest`: the per-tag maximum over all tiers (read-only ones included); tiers that
  *   fail are logged and skipped; rejects only if every tier failed.
  * - `delete` does not hide an entry that a read-only tier still holds: a later `get` returns it.
@@ -344,6 +346,7 @@ export class TieredStore implements CacheStore {
   #writeFailed(tier: TierState, operation: TierFailure['operation'], key: string | undefined, error: unknown): void {
     this.durableWriteErrors++;
     this.lastDurableError = { store: tier.store.name, operation, ...(key === undefined ? {} : { key }), error, at: Date.now() };
+    if (error instanceof StoreUnavailableError) return; // the store reports its own outage
     if (tier.writeFailures++ === 0) {
       const what = key === undefined ? operation : `${operation} ${JSON.stringify(key)}`;
       this.#logger.warn(
@@ -360,6 +363,7 @@ export class TieredStore implements CacheStore {
   }
 
   #readFailed(tier: TierState, operation: string, error: unknown): void {
+    if (error instanceof StoreUnavailableError) return; // the store reports its own outage
     if (tier.readFailures++ === 0) {
       this.#logger.warn(
         `${tier.store.name}: ${operation} failed: ${errorMessage(error)} ` +

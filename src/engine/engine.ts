@@ -197,20 +197,17 @@ export class IsrEngine {
   }
 
   /**
-   * After a gap in the store's events: re-reads the recorded invalidations, and records in the store
-   * those this instance knows of that it lacks (made while it was unreachable, or lost by it).
+   * After a gap in the store's events: re-reads the recorded invalidations, and records again every
+   * one this instance knows of (the store keeps the later time per tag), so those made while the
+   * store was unreachable, or lost by it (a Redis restarted without persistence), reach everyone.
    */
   private async resync(): Promise<void> {
     try {
-      const recorded = await this.store.getTagManifest();
-      this.applyInvalidations(recorded);
-      const missing = new Map<number, string[]>();
-      for (const [tag, at] of this.tagTimes) {
-        const theirs = recorded.get(tag);
-        if (theirs === undefined || theirs < at) missing.set(at, [...(missing.get(at) ?? []), tag]);
-      }
-      for (const [at, tags] of missing) await this.store.invalidateTags(tags, at);
-      if (missing.size > 0) this.logger.info(`${this.store.name}: recorded ${[...missing.values()].flat().length} invalidation(s) made while it was unreachable`);
+      this.applyInvalidations(await this.store.getTagManifest());
+      const byTime = new Map<number, string[]>();
+      for (const [tag, at] of this.tagTimes) byTime.set(at, [...(byTime.get(at) ?? []), tag]);
+      for (const [at, tags] of byTime) await this.store.invalidateTags(tags, at);
+      this.logger.debug(`${this.store.name}: resynchronized ${this.tagTimes.size} tag invalidation(s)`);
     } catch (error) {
       this.logger.warn(`${this.store.name}: could not resynchronize tag invalidations: ${describeError(error).split('\n')[0]}`);
     }

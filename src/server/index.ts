@@ -8,6 +8,7 @@ import { getRuntime, setRuntime } from '../app/runtime.ts';
 import { Site } from '../app/site.ts';
 import { FileSystemStore } from '../cache/filesystem.ts';
 import { MemoryStore } from '../cache/memory.ts';
+import { RedisStore } from '../cache/redis.ts';
 import type { CacheStore } from '../cache/store.ts';
 import { TieredStore } from '../cache/tiered.ts';
 import { loadConfig, type IsrConfig } from '../config.ts';
@@ -56,6 +57,9 @@ export async function pruneOldBuilds(cacheDir: string, currentBuildId: string, l
   return removed;
 }
 
+/** How long `createIsr` waits for Redis to answer before serving without it (ms). */
+const REDIS_START_WAIT_MS = 3000;
+
 export interface IsrOptions {
   /** The site folder (holds `app/` and, after `isr build`, `.isr/build/`). */
   siteDir: string;
@@ -79,8 +83,10 @@ export interface Isr {
 }
 
 /**
- * Loads a built site and its cache: memory tier (LRU, `memoryCacheSize` bytes) → durable
- * filesystem store (`<cacheDir>/<buildId>`) → the build's prerendered pages (read-only).
+ * Loads a built site and its cache: memory tier (LRU, `memoryCacheSize` bytes) → durable store →
+ * the build's prerendered pages (read-only). The durable store is Redis (`redisUrl`, keys under
+ * `<redisKeyPrefix><buildId>:`, shared by every instance) or else the filesystem store
+ * (`<cacheDir>/<buildId>`).
  * Cache folders of older builds beyond the two most recent are removed.
  * Registers the engine for `isr/cache` calls in this process.
  * @throws Error when the site has not been built, or the configuration is invalid.
@@ -94,7 +100,15 @@ export async function createIsr(options: IsrOptions): Promise<Isr> {
   await pruneOldBuilds(config.cacheDir, site.buildId, logger);
   const tiers: { store: CacheStore; readOnly?: boolean }[] = [];
   if (config.memoryCacheSize > 0) tiers.push({ store: new MemoryStore({ maxBytes: config.memoryCacheSize }) });
-  tiers.push({ store: new FileSystemStore({ dir: path.join(config.cacheDir, site.buildId), logger }) });
+  // The durable tier: Redis shared by every instance when configured, else this machine's files.
+  if (config.redisUrl !== undefined) {
+    const redis = new RedisStore({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, buildId: site.buildId, logger });
+    // Start with the cluster's recorded invalidations when Redis answers soon; never wait on an outage.
+    await Promise.race([redis.ready.catch(() => {}), new Promise((resolve) => setTimeout(resolve, REDIS_START_WAIT_MS).unref())]);
+    tiers.push({ store: redis });
+  } else {
+    tiers.push({ store: new FileSystemStore({ dir: path.join(config.cacheDir, site.buildId), logger }) });
+  }
   tiers.push({ store: new FileSystemStore({ dir: prerenderDirOf(buildDir), logger, readOnly: true }), readOnly: true });
   const store = new TieredStore({ tiers, logger });
   const engine = new IsrEngine({ store, logger, clock: options.clock, expireTime: config.expireTime, lockTimeout: config.lockTimeout });

@@ -8,7 +8,12 @@ import { redactRedisUrl, RedisStore, type RedisStoreOptions } from '../../src/ca
 import type { CacheEntry, StoreEvent } from '../../src/cache/store.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
-import { makeEntry } from './helpers.ts';
+import { makeEntry as makeAnyEntry } from './helpers.ts';
+
+/** A test entry that never expires in Redis (test times are arbitrary); expiry has its own test. */
+function makeEntry(key: string, overrides: Parameters<typeof makeAnyEntry>[1] = {}): ReturnType<typeof makeAnyEntry> {
+  return makeAnyEntry(key, { expire: Infinity, ...overrides });
+}
 
 /** A key prefix no other test uses. */
 const freshPrefix = () => `isr-test-${randomBytes(6).toString('hex')}:`;
@@ -114,6 +119,23 @@ describe('RedisStore', () => {
     const writes = commands.filter((c) => /"(HSET|HMSET|HSETNX|HDEL|DEL|SET)"/.test(c) && c.includes(store.entryKey('page:/one')));
     assert.equal(writes.length, 1, writes.join('\n'));
     assert.match(writes[0]!, /\[\d+ lua\] "HSET" "[^"]+" "lm" "1700000000000\.25" "v" /);
+  });
+
+  it('expires an entry in Redis when it may no longer be served (lastModified + expire), so volatile-lru can evict it', async () => {
+    const store = openStore();
+    await store.ready;
+    const raw = await rawClient();
+    const now = Date.now();
+    await store.set('page:/hour', makeAnyEntry('page:/hour', { lastModified: now, expire: 3600 }));
+    const ttl = await raw.pTTL(store.entryKey('page:/hour'));
+    assert.ok(ttl > 3_595_000 && ttl <= 3_600_000, `PTTL ${ttl}`);
+    await store.set('page:/past', makeAnyEntry('page:/past', { lastModified: now - 7_200_000, expire: 3600 }));
+    assert.equal(await store.get('page:/past'), undefined, 'an entry already past its expire time is not kept');
+    await store.set('page:/forever', makeAnyEntry('page:/forever', { lastModified: now, expire: Infinity }));
+    assert.equal(await raw.pTTL(store.entryKey('page:/forever')), -1, 'no expiry when the entry never expires');
+    assert.equal(await raw.pTTL(store.tagsKey), -2, 'the tag manifest does not exist yet');
+    await store.invalidateTags(['t'], now);
+    assert.equal(await raw.pTTL(store.tagsKey), -1, 'the tag manifest never expires');
   });
 
   it('never replaces a newer generation with an older one (compare-and-set on lastModified)', async () => {

@@ -8,6 +8,21 @@ import { copyFixture } from './site.ts';
 
 export const TOKEN = 'test-token-0123456789';
 
+/** The fixture content API's items when a fixture site is built (its prerender reads them). */
+export const FIXTURE_ITEMS: Readonly<Record<string, string>> = {
+  '1': 'one',
+  '2': 'two',
+  forever: 'ever v1',
+  data: 'data v1',
+  route: 'route v1',
+  fn: 'fn v1',
+  broken: 'broken v1',
+  'mix-a': 'a1',
+  'mix-b': 'b1',
+  untagged: 'untagged v1',
+  sometimes: 'static v1',
+};
+
 export interface Response_ {
   status: number;
   headers: Headers;
@@ -42,19 +57,7 @@ export interface FixtureServer {
  * in-process on a free port with an injected clock (starting at the wall time of the build).
  */
 export async function startFixtureServer(config: Partial<IsrConfig> = {}): Promise<FixtureServer> {
-  const api = await startFixtureApi({
-    '1': 'one',
-    '2': 'two',
-    forever: 'ever v1',
-    data: 'data v1',
-    route: 'route v1',
-    fn: 'fn v1',
-    broken: 'broken v1',
-    'mix-a': 'a1',
-    'mix-b': 'b1',
-    untagged: 'untagged v1',
-    sometimes: 'static v1',
-  });
+  const api = await startFixtureApi(FIXTURE_ITEMS);
   process.env.FIXTURE_API_URL = api.url;
   process.env.MY_SECRET_TOKEN = TOKEN;
   const { dir, cleanup } = await copyFixture('site');
