@@ -10,6 +10,7 @@ import { FileSystemStore } from '../cache/filesystem.ts';
 import { MemoryStore } from '../cache/memory.ts';
 import type { CacheStore } from '../cache/store.ts';
 import { TieredStore } from '../cache/tiered.ts';
+import { clusterStoreFor } from '../cluster/ipc.ts';
 import { loadConfig, type IsrConfig } from '../config.ts';
 import type { Clock } from '../engine/clock.ts';
 import { IsrEngine } from '../engine/engine.ts';
@@ -64,6 +65,13 @@ export interface IsrOptions {
   logger?: Logger;
   /** Injected clock (tests); default wall time. */
   clock?: Clock;
+  /**
+   * The durable tier to use in place of the filesystem store `<cacheDir>/<buildId>`, which it is
+   * given to wrap or ignore (a store shared with other instances). Default: in a worker of
+   * `isr start --workers N`, that store coordinated through the cluster primary (`clusterStoreFor`);
+   * elsewhere, the filesystem store itself.
+   */
+  sharedStore?: (filesystem: FileSystemStore) => CacheStore;
 }
 
 /** A built site wired to its cache: the handler, and the pieces behind it. */
@@ -80,7 +88,8 @@ export interface Isr {
 
 /**
  * Loads a built site and its cache: memory tier (LRU, `memoryCacheSize` bytes) → durable
- * filesystem store (`<cacheDir>/<buildId>`) → the build's prerendered pages (read-only).
+ * filesystem store (`<cacheDir>/<buildId>`, or `options.sharedStore`) → the build's prerendered
+ * pages (read-only).
  * Cache folders of older builds beyond the two most recent are removed.
  * Registers the engine for `isr/cache` calls in this process.
  * @throws Error when the site has not been built, or the configuration is invalid.
@@ -94,7 +103,8 @@ export async function createIsr(options: IsrOptions): Promise<Isr> {
   await pruneOldBuilds(config.cacheDir, site.buildId, logger);
   const tiers: { store: CacheStore; readOnly?: boolean }[] = [];
   if (config.memoryCacheSize > 0) tiers.push({ store: new MemoryStore({ maxBytes: config.memoryCacheSize }) });
-  tiers.push({ store: new FileSystemStore({ dir: path.join(config.cacheDir, site.buildId), logger }) });
+  const filesystem = new FileSystemStore({ dir: path.join(config.cacheDir, site.buildId), logger });
+  tiers.push({ store: options.sharedStore?.(filesystem) ?? clusterStoreFor(filesystem) ?? filesystem });
   tiers.push({ store: new FileSystemStore({ dir: prerenderDirOf(buildDir), logger, readOnly: true }), readOnly: true });
   const store = new TieredStore({ tiers, logger });
   const engine = new IsrEngine({ store, logger, clock: options.clock, expireTime: config.expireTime });
