@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { build } from '../build/build.ts';
@@ -112,5 +113,7 @@ main(process.argv.slice(2)).then(
       console.error(`isr: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       process.exitCode = 1;
     }
+    // A cluster worker's IPC channel would keep it alive: exit, so the primary sees the failure.
+    if (cluster.isWorker) process.exit(process.exitCode);
   },
 );

@@ -49,12 +49,26 @@ function isShutdownMessage(message: unknown): boolean {
 export async function serveUntilStopped(options: StartOptions, logger: Logger = createConsoleLogger()): Promise<number> {
   // A site's stray promise must not take the server (and every cached page) down with it.
   process.on('unhandledRejection', (reason) => logger.error('unhandled promise rejection in site code', reason));
-  const running = await startServer({ logger, ...options });
   const who = cluster.isWorker ? `worker ${process.pid}: ` : '';
+  // Listening from the start: a stop asked for while the site loads takes effect once it has.
+  let requested: string | undefined;
+  let stop: ((reason: string) => void) | undefined;
+  const request = (reason: string) => {
+    if (stop) stop(reason);
+    else requested ??= reason;
+  };
+  process.once('SIGINT', () => request('SIGINT'));
+  process.once('SIGTERM', () => request('SIGTERM'));
+  if (cluster.isWorker) {
+    process.on('message', (message) => {
+      if (isShutdownMessage(message)) request('asked by the primary');
+    });
+  }
+  const running = await startServer({ logger, ...options });
   logger.info(`${who}serving ${options.siteDir} (build ${running.isr.site.buildId}) at ${running.url}`);
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = (reason: string) => {
+    stop = (reason: string) => {
       if (stopping) return;
       stopping = true;
       logger.info(`${who}${reason}: shutting down`);
@@ -66,13 +80,7 @@ export async function serveUntilStopped(options: StartOptions, logger: Logger = 
         },
       );
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    if (cluster.isWorker) {
-      process.on('message', (message) => {
-        if (isShutdownMessage(message)) stop('asked by the primary');
-      });
-    }
+    if (requested !== undefined) stop(requested);
   });
 }
 

@@ -264,8 +264,8 @@ describe('isr start --workers 2', () => {
       primary!.once('exit', (code, signal) => resolve({ code, signal })),
     );
     primary!.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const result = await Promise.race([exited, new Promise<undefined>((resolve) => (timer = setTimeout(resolve, WAIT_MS)))]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const result = await Promise.race([exited, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), WAIT_MS)))]);
     clearTimeout(timer);
     assert.deepEqual(result, { code: 0, signal: null }, lines.join('\n'));
     await waitFor('every worker to be gone', () => (live.every((pid) => !isAlive(pid)) ? true : undefined));
