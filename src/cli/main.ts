@@ -1,26 +1,32 @@
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { build } from '../build/build.ts';
 import { CompileError } from '../build/compile.ts';
-import { startServer } from '../server/index.ts';
+import { isClusterWorker } from '../cluster/ipc.ts';
+import { runWorkers, serveUntilStopped } from '../cluster/workers.ts';
 import { createConsoleLogger } from '../log.ts';
 
 /**
  * The `isr` command line:
  *
  *   isr build [dir]                                   prerender the site in dir (default .)
- *   isr start [dir] [--port N] [--hostname H]         serve it (PORT and HOSTNAME env too)
+ *   isr start [dir] [--port N] [--hostname H] [--workers N]
+ *                                                     serve it (PORT, HOSTNAME, ISR_WORKERS env too)
  *
  * Exit codes: 0 success, 1 failure (build error, port taken, ...), 2 usage error.
  */
 
 const USAGE = `Usage:
   isr build [dir]                               Prerender the site in dir (default: .)
-  isr start [dir] [--port N] [--hostname H]     Serve the built site (default port: $PORT or 3000)
+  isr start [dir] [--port N] [--hostname H] [--workers N]
+                                                Serve the built site (default port: $PORT or 3000);
+                                                --workers N: N processes on that port sharing the
+                                                cache folder (default: $ISR_WORKERS or 1)
   isr --version | --help
 
 Environment: ISR_REVALIDATE_TOKEN, ISR_CACHE_DIR, ISR_MEMORY_CACHE_SIZE, ISR_EXPIRE_TIME,
-ISR_DEBUG_CACHE=1, ISR_BUILD_CONCURRENCY, PORT, HOSTNAME. See the README.`;
+ISR_DEBUG_CACHE=1, ISR_BUILD_CONCURRENCY, ISR_FAST_PATH, ISR_WORKERS, PORT, HOSTNAME. See the README.`;
 
 class UsageError extends Error {}
 
@@ -31,6 +37,18 @@ function parsePort(value: string | undefined): number | undefined {
   return port;
 }
 
+/** Most worker processes `--workers` accepts. */
+const MAX_WORKERS = 256;
+
+function parseWorkers(value: string | undefined, source: string): number {
+  if (value === undefined || value === '') return 1;
+  const workers = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
+    throw new UsageError(`${source} must be an integer from 1 to ${MAX_WORKERS}, got "${value}"`);
+  }
+  return workers;
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -38,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       port: { type: 'string', short: 'p' },
       hostname: { type: 'string', short: 'H' },
+      workers: { type: 'string', short: 'w' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -68,23 +87,13 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'start') {
-    // A site's stray promise must not take the server (and every cached page) down with it.
-    process.on('unhandledRejection', (reason) => logger.error('unhandled promise rejection in site code', reason));
-    const running = await startServer({ siteDir: dir, port: parsePort(values.port), hostname: values.hostname });
-    logger.info(`serving ${dir} (build ${running.isr.site.buildId}) at ${running.url}`);
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      logger.info(`${signal}: shutting down`);
-      running.close().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    return -1;
+    const workers =
+      values.workers !== undefined ? parseWorkers(values.workers, '--workers') : parseWorkers(process.env.ISR_WORKERS, 'ISR_WORKERS');
+    const start = { siteDir: dir, port: parsePort(values.port), hostname: values.hostname };
+    // A forked worker re-runs this command line: it serves under runWorkers whatever N it was given.
+    const code =
+      workers > 1 || isClusterWorker() ? await runWorkers({ workers, start, logger }) : await serveUntilStopped(start, logger);
+    process.exit(code);
   }
   throw new UsageError(`unknown command "${command}"`);
 }
@@ -104,5 +113,7 @@ main(process.argv.slice(2)).then(
       console.error(`isr: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       process.exitCode = 1;
     }
+    // A cluster worker's IPC channel would keep it alive: exit, so the primary sees the failure.
+    if (cluster.isWorker) process.exit(process.exitCode);
   },
 );

@@ -11,6 +11,7 @@ import { MemoryStore } from '../cache/memory.ts';
 import { RedisStore } from '../cache/redis.ts';
 import type { CacheStore } from '../cache/store.ts';
 import { TieredStore } from '../cache/tiered.ts';
+import { clusterStoreFor } from '../cluster/ipc.ts';
 import { loadConfig, type IsrConfig } from '../config.ts';
 import type { Clock } from '../engine/clock.ts';
 import { IsrEngine } from '../engine/engine.ts';
@@ -68,6 +69,13 @@ export interface IsrOptions {
   logger?: Logger;
   /** Injected clock (tests); default wall time. */
   clock?: Clock;
+  /**
+   * The durable tier to use in place of the filesystem store `<cacheDir>/<buildId>`, which it is
+   * given to wrap or ignore (a store shared with other instances). Default: in a worker of
+   * `isr start --workers N`, that store coordinated through the cluster primary (`clusterStoreFor`);
+   * elsewhere, the filesystem store itself.
+   */
+  sharedStore?: (filesystem: FileSystemStore) => CacheStore;
 }
 
 /** A built site wired to its cache: the handler, and the pieces behind it. */
@@ -86,7 +94,8 @@ export interface Isr {
  * Loads a built site and its cache: memory tier (LRU, `memoryCacheSize` bytes) → durable store →
  * the build's prerendered pages (read-only). The durable store is Redis (`redisUrl`, keys under
  * `<redisKeyPrefix><buildId>:`, shared by every instance) or else the filesystem store
- * (`<cacheDir>/<buildId>`).
+ * (`<cacheDir>/<buildId>`; under `isr start --workers`, coordinated by the cluster primary, or
+ * `options.sharedStore`).
  * Cache folders of older builds beyond the two most recent are removed.
  * Registers the engine for `isr/cache` calls in this process.
  * @throws Error when the site has not been built, or the configuration is invalid.
@@ -100,14 +109,16 @@ export async function createIsr(options: IsrOptions): Promise<Isr> {
   await pruneOldBuilds(config.cacheDir, site.buildId, logger);
   const tiers: { store: CacheStore; readOnly?: boolean }[] = [];
   if (config.memoryCacheSize > 0) tiers.push({ store: new MemoryStore({ maxBytes: config.memoryCacheSize }) });
-  // The durable tier: Redis shared by every instance when configured, else this machine's files.
+  // The durable tier: Redis shared by every instance when configured, else this machine's files
+  // (coordinated by the cluster primary under `isr start --workers`).
   if (config.redisUrl !== undefined) {
     const redis = new RedisStore({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, buildId: site.buildId, logger });
     // Start with the cluster's recorded invalidations when Redis answers soon; never wait on an outage.
     await Promise.race([redis.ready.catch(() => {}), new Promise((resolve) => setTimeout(resolve, REDIS_START_WAIT_MS).unref())]);
     tiers.push({ store: redis });
   } else {
-    tiers.push({ store: new FileSystemStore({ dir: path.join(config.cacheDir, site.buildId), logger }) });
+    const filesystem = new FileSystemStore({ dir: path.join(config.cacheDir, site.buildId), logger });
+    tiers.push({ store: options.sharedStore?.(filesystem) ?? clusterStoreFor(filesystem) ?? filesystem });
   }
   tiers.push({ store: new FileSystemStore({ dir: prerenderDirOf(buildDir), logger, readOnly: true }), readOnly: true });
   const store = new TieredStore({ tiers, logger });
