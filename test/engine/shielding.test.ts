@@ -1,0 +1,232 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MemoryStore } from '../../src/cache/memory.ts';
+import type { CacheStore, Lease } from '../../src/cache/store.ts';
+import { TieredStore } from '../../src/cache/tiered.ts';
+import { CoordinatedStore, DirectHubLink } from '../../src/cluster/coordinated-store.ts';
+import { CoordinationHub } from '../../src/cluster/hub.ts';
+import { ManualClock } from '../../src/engine/clock.ts';
+import { IsrEngine, type Generated } from '../../src/engine/engine.ts';
+import { implicitTags } from '../../src/engine/tags.ts';
+import { createMemoryLogger } from '../../src/log.ts';
+
+/**
+ * Rule 6 (cache shielding, synchronized purges) with two engines — two instances — sharing one
+ * store through an in-process CoordinationHub: the same hub `isr start --workers` runs in its
+ * primary, linked directly instead of over IPC. Each engine has its own memory tier in front.
+ */
+
+const text = (body: Uint8Array) => new TextDecoder().decode(body);
+
+/** The content both instances render; counts renders across the cluster. */
+function origin(initial: string) {
+  const state = { value: initial, calls: 0, fail: false, gate: undefined as Promise<void> | undefined };
+  const generate = async (): Promise<Generated> => {
+    state.calls++;
+    const read = state.value;
+    if (state.gate) await state.gate;
+    if (state.fail) throw new Error('content API answered 500');
+    return {
+      value: { kind: 'page', status: 200, headers: { 'content-type': 'text/html' }, body: new TextEncoder().encode(read) },
+      tags: ['posts', ...implicitTags('/blog/1', '/blog/[id]')],
+      revalidate: 60,
+    };
+  };
+  return { state, generate };
+}
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/** Two instances on one shared store; `wrap` may change the shared tier an instance sees. */
+async function cluster(options: { lockTimeout?: number; wrap?: (store: CacheStore, index: number) => CacheStore } = {}) {
+  const clock = new ManualClock(1_800_000_000_000);
+  const shared = new MemoryStore();
+  // Locks expire on wall time (the engines' waits are wall time too); the hub records invalidations in the shared store.
+  const hub = new CoordinationHub({ tagStore: shared });
+  const instances = await Promise.all(
+    [0, 1].map(async (index) => {
+      const logger = createMemoryLogger();
+      const coordinated = new CoordinatedStore({ inner: shared, link: new DirectHubLink(hub) });
+      const sharedTier = options.wrap?.(coordinated, index) ?? coordinated;
+      const local = new MemoryStore();
+      const store = new TieredStore({ tiers: [{ store: local }, { store: sharedTier }], logger });
+      const engine = new IsrEngine({ store, clock, logger, lockTimeout: options.lockTimeout ?? 5 });
+      await engine.init();
+      return { engine, store, local, logger };
+    }),
+  );
+  return { clock, hub, shared, a: instances[0]!, b: instances[1]! };
+}
+
+describe('rule 6: one regeneration per page across instances (cache shielding)', () => {
+  test('a MISS on two instances at once renders once; the other waits and serves that result', async () => {
+    const { a, b } = await cluster();
+    const { state, generate } = origin('v1');
+    const gate = deferred();
+    state.gate = gate.promise;
+    const first = a.engine.serve('page:/blog/1', generate);
+    await sleep(5);
+    const second = b.engine.serve('page:/blog/1', generate);
+    await sleep(5);
+    gate.resolve();
+    const [x, y] = await Promise.all([first, second]);
+    assert.equal(state.calls, 1, 'one render across the two instances');
+    assert.deepEqual([text(x.entry.value.body), text(y.entry.value.body)], ['v1', 'v1']);
+    assert.equal(x.entry.etag, y.entry.etag);
+  });
+
+  test('a stale page on two instances regenerates once; both keep serving stale meanwhile, then the new page', async () => {
+    const { a, b, clock } = await cluster();
+    const { state, generate } = origin('v1');
+    await a.engine.serve('page:/blog/1', generate);
+    assert.equal((await b.engine.serve('page:/blog/1', generate)).state, 'HIT', 'b reads what a stored');
+    assert.equal(state.calls, 1);
+    clock.advanceSeconds(61);
+    state.value = 'v2';
+    const gate = deferred();
+    state.gate = gate.promise;
+    const stale = await Promise.all([a.engine.serve('page:/blog/1', generate), b.engine.serve('page:/blog/1', generate)]);
+    assert.deepEqual(
+      stale.map((s) => [s.state, text(s.entry.value.body)]),
+      [
+        ['STALE', 'v1'],
+        ['STALE', 'v1'],
+      ],
+    );
+    await sleep(20);
+    assert.equal(state.calls, 2, 'exactly one regeneration started');
+    gate.resolve();
+    await Promise.all([a.engine.flush(), b.engine.flush()]);
+    for (const instance of [a, b]) {
+      const served = await instance.engine.serve('page:/blog/1', generate);
+      assert.deepEqual([served.state, text(served.entry.value.body)], ['HIT', 'v2']);
+    }
+    assert.equal(state.calls, 2);
+  });
+
+  test('the waiting instance adopts the result at once, woken by the set event (not after a poll)', async () => {
+    const { a, b } = await cluster();
+    const { generate } = origin('v1');
+    const slow = origin('v1');
+    const gate = deferred();
+    slow.state.gate = gate.promise;
+    const holder = a.engine.serve('page:/blog/1', slow.generate);
+    await sleep(5);
+    let woken = 0;
+    const waiter = b.engine.serve('page:/blog/1', generate).then((served) => {
+      woken = performance.now();
+      return served;
+    });
+    await sleep(30);
+    const released = performance.now();
+    gate.resolve();
+    await Promise.all([holder, waiter]);
+    assert.ok(woken - released < 100, `woken ${(woken - released).toFixed(1)} ms after the holder finished`);
+  });
+
+  test("a holder whose render fails releases the lock; a waiter then renders itself (no stale copy to fall back on)", async () => {
+    const { a, b } = await cluster();
+    const failing = origin('v1');
+    failing.state.fail = true;
+    const gate = deferred();
+    failing.state.gate = gate.promise;
+    const working = origin('v1 from b');
+    const holder = a.engine.serve('page:/blog/1', failing.generate).catch((error: Error) => error);
+    await sleep(5);
+    const waiter = b.engine.serve('page:/blog/1', working.generate);
+    await sleep(5);
+    gate.resolve();
+    assert.ok((await holder) instanceof Error);
+    const served = await waiter;
+    assert.deepEqual([served.state, text(served.entry.value.body)], ['MISS', 'v1 from b']);
+    assert.equal(working.state.calls, 1);
+  });
+
+  test('a holder that hangs past lockTimeout: the waiter renders itself, and the late result does not replace the newer one', async () => {
+    const { a, b, shared, clock } = await cluster({ lockTimeout: 0.15 });
+    const hanging = origin('old data');
+    const gate = deferred();
+    hanging.state.gate = gate.promise;
+    const holder = a.engine.serve('page:/blog/1', hanging.generate);
+    await sleep(5);
+    clock.advance(100); // b's render starts after a's (the injected clock only moves when told)
+    const fresh = origin('new data');
+    const started = performance.now();
+    const waited = await b.engine.serve('page:/blog/1', fresh.generate);
+    const elapsed = performance.now() - started;
+    assert.equal(text(waited.entry.value.body), 'new data');
+    assert.ok(elapsed >= 140 && elapsed < 1000, `rendered itself after ${elapsed.toFixed(0)} ms (lockTimeout 150 ms)`);
+    gate.resolve(); // the expired holder finishes with data read before b's render started
+    await holder;
+    await a.engine.flush();
+    const stored = await shared.get('page:/blog/1');
+    assert.equal(text(stored!.value.body), 'new data', 'compare-and-set: the older generation did not overwrite the newer');
+  });
+
+  test('when the lock cannot be taken (store unreachable), the instance regenerates on its own', async () => {
+    const { a } = await cluster({
+      wrap: (store) =>
+        Object.assign(Object.create(store) as CacheStore, {
+          subscribe: store.subscribe!.bind(store),
+          lock: (): Promise<Lease | undefined> => Promise.reject(new Error('hub unreachable')),
+        }),
+    });
+    const { state, generate } = origin('v1');
+    const served = await a.engine.serve('page:/blog/1', generate);
+    assert.deepEqual([served.state, text(served.entry.value.body), state.calls], ['MISS', 'v1', 1]);
+  });
+});
+
+describe('rule 6: synchronized purges', () => {
+  test('a revalidateTag on one instance applies on the other at once: its fresh memory copy is no longer served', async () => {
+    const { a, b } = await cluster();
+    const { state, generate } = origin('v1');
+    await a.engine.serve('page:/blog/1', generate);
+    assert.equal((await b.engine.serve('page:/blog/1', generate)).state, 'HIT');
+    assert.ok(b.engine.peekFresh('page:/blog/1'), 'b holds it fresh in memory');
+    state.value = 'v2';
+    await a.engine.invalidateTagsDurably(['posts']);
+    assert.equal(b.engine.peekFresh('page:/blog/1'), undefined, 'b stopped serving the old page when the invalidation arrived');
+    const [x, y] = await Promise.all([a.engine.serve('page:/blog/1', generate), b.engine.serve('page:/blog/1', generate)]);
+    assert.deepEqual([text(x.entry.value.body), text(y.entry.value.body)], ['v2', 'v2']);
+    assert.equal(state.calls, 2, 'one regeneration after the purge, across both instances');
+  });
+
+  test("a newer generation stored by one instance drops the other's older memory copy", async () => {
+    const { a, b, clock } = await cluster();
+    const { state, generate } = origin('v1');
+    await a.engine.serve('page:/blog/1', generate);
+    await b.engine.serve('page:/blog/1', generate);
+    assert.ok(b.local.peek('page:/blog/1'));
+    clock.advanceSeconds(1);
+    state.value = 'v2';
+    await a.engine.regenerate('page:/blog/1', generate);
+    assert.equal(b.local.peek('page:/blog/1'), undefined, "b's older copy is gone");
+    const served = await b.engine.serve('page:/blog/1', generate);
+    assert.deepEqual([served.state, text(served.entry.value.body)], ['HIT', 'v2']);
+    assert.equal(state.calls, 2);
+  });
+
+  test('after a gap (resync), an instance re-reads recorded invalidations and records those it made meanwhile', async () => {
+    const { a, b, hub } = await cluster();
+    const { state, generate } = origin('v1');
+    await a.engine.serve('page:/blog/1', generate);
+    await b.engine.serve('page:/blog/1', generate);
+    // b misses a's invalidation (as if disconnected): its tag time is only in the hub's record ...
+    b.engine.close();
+    state.value = 'v2';
+    await a.engine.invalidateTagsDurably(['posts']);
+    assert.ok(b.engine.peekFresh('page:/blog/1'), 'b missed the message');
+    // ... until a resync, which re-reads the record.
+    hub.publish({ type: 'resync' });
+    await b.engine.init(); // re-subscribes; init reads the manifest like a resync does
+    await b.engine.flush();
+    assert.equal(b.engine.peekFresh('page:/blog/1'), undefined);
+    assert.equal(text((await b.engine.serve('page:/blog/1', generate)).entry.value.body), 'v2');
+  });
+});
