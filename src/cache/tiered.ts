@@ -142,20 +142,8 @@ export class TieredStore implements CacheStore {
     tokens.add(token);
     try {
       for (let index = 0; index < this.#tiers.length; index++) {
-        const tier = this.#tiers[index]!;
-        let entry: CacheEntry | undefined;
-        try {
-          entry = await tier.store.get(key);
-          this.#readSucceeded(tier);
-        } catch (error) {
-          this.#readFailed(tier, 'get', error);
-          continue;
-        }
+        const entry = await this.#read(this.#tiers[index]!, key);
         if (entry === undefined) continue;
-        if (entry.key !== key) {
-          this.#logger.warn(`${tier.store.name}: get ${JSON.stringify(key)} returned key ${JSON.stringify(entry.key)}; ignored`);
-          continue;
-        }
         if (index > 0 && !token.dirty && !this.#writing.has(key)) this.#backfill(key, entry, index);
         return entry;
       }
@@ -248,16 +236,8 @@ export class TieredStore implements CacheStore {
       if (local !== undefined) break;
     }
     for (let at = index; at < this.#tiers.length; at++) {
-      const tier = this.#tiers[at]!;
-      let entry: CacheEntry | undefined;
-      try {
-        entry = await tier.store.get(key);
-        this.#readSucceeded(tier);
-      } catch (error) {
-        this.#readFailed(tier, 'get', error);
-        continue;
-      }
-      if (entry === undefined || entry.key !== key) continue;
+      const entry = await this.#read(this.#tiers[at]!, key);
+      if (entry === undefined) continue;
       if (local !== undefined && local.lastModified >= entry.lastModified) return local;
       if (!this.#writing.has(key)) this.#backfill(key, entry, at);
       return entry;
@@ -341,6 +321,23 @@ export class TieredStore implements CacheStore {
       if (this.#backfills.get(key) === all) this.#backfills.delete(key);
     });
     this.#backfills.set(key, all);
+  }
+
+  /** `tier`'s entry for `key`; undefined when it has none, fails (logged) or answers for another key (logged). */
+  async #read(tier: TierState, key: string): Promise<CacheEntry | undefined> {
+    let entry: CacheEntry | undefined;
+    try {
+      entry = await tier.store.get(key);
+      this.#readSucceeded(tier);
+    } catch (error) {
+      this.#readFailed(tier, 'get', error);
+      return undefined;
+    }
+    if (entry !== undefined && entry.key !== key) {
+      this.#logger.warn(`${tier.store.name}: get ${JSON.stringify(key)} returned key ${JSON.stringify(entry.key)}; ignored`);
+      return undefined;
+    }
+    return entry;
   }
 
   #writeFailed(tier: TierState, operation: TierFailure['operation'], key: string | undefined, error: unknown): void {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from '../../src/build/build.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { startFixtureApi, type FixtureApi } from '../helpers/fixture-api.ts';
-import { pageText, TOKEN } from '../helpers/server.ts';
+import { FIXTURE_ITEMS, pageText, TOKEN } from '../helpers/server.ts';
 import { copyFixture } from '../helpers/site.ts';
 
 /**
@@ -125,17 +125,7 @@ before(async () => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
   // What the fixture site's prerendered pages read (as test/helpers/server.ts), plus this file's items.
   api = await startFixtureApi({
-    '1': 'one',
-    '2': 'two',
-    forever: 'ever v1',
-    data: 'data v1',
-    route: 'route v1',
-    fn: 'fn v1',
-    broken: 'broken v1',
-    'mix-a': 'a1',
-    'mix-b': 'b1',
-    untagged: 'untagged v1',
-    sometimes: 'static v1',
+    ...FIXTURE_ITEMS,
     '7': 'seven',
     s1: 'short v1',
   });
