@@ -147,6 +147,8 @@ export class IsrEngine {
   /** Resolvers of waits for another instance's regeneration of a key (see rule 6). */
   private readonly waiters = new Map<string, Set<() => void>>();
   private unsubscribe: (() => void) | undefined;
+  /** Set while a resync re-reads the recorded invalidations: requests wait for it (rule 6). */
+  private reconciling: Promise<void> | undefined;
   /** Milliseconds of the shared regeneration lock, and of waiting for another instance's result. */
   private readonly lockTimeoutMs: number;
 
@@ -202,8 +204,18 @@ export class IsrEngine {
    * store was unreachable, or lost by it (a Redis restarted without persistence), reach everyone.
    */
   private async resync(): Promise<void> {
+    // Requests wait for the re-read (not for the write-back below): nothing is served on old knowledge.
+    const reread = this.store.getTagManifest().then((manifest) => this.applyInvalidations(manifest));
+    const gate = reread.then(
+      () => {},
+      () => {},
+    );
+    this.reconciling = gate;
+    void gate.then(() => {
+      if (this.reconciling === gate) this.reconciling = undefined;
+    });
     try {
-      this.applyInvalidations(await this.store.getTagManifest());
+      await reread;
       const byTime = new Map<number, string[]>();
       for (const [tag, at] of this.tagTimes) byTime.set(at, [...(byTime.get(at) ?? []), tag]);
       for (const [at, tags] of byTime) await this.store.invalidateTags(tags, at);
@@ -253,6 +265,7 @@ export class IsrEngine {
    *   previous version to fall back on.
    */
   async serve(key: string, generate: Generate, options: ServeOptions = {}): Promise<Served> {
+    if (this.reconciling !== undefined) await this.reconciling;
     const arrivedAt = this.now();
     const entry = await this.store.get(key);
     if (entry === undefined) return this.blocking(key, generate, -Infinity, arrivedAt, undefined, options);
@@ -281,6 +294,7 @@ export class IsrEngine {
    * read synchronously; undefined otherwise (the caller then goes through {@link serve}).
    */
   peekFresh(key: string): CacheEntry | undefined {
+    if (this.reconciling !== undefined) return undefined;
     const entry = this.store.peek?.(key);
     if (entry === undefined) return undefined;
     return freshness(entry, this.now(), this.tagTimes, undefined, this.expireTime) === 'fresh' ? entry : undefined;
