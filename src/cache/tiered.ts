@@ -91,7 +91,10 @@ function attempt<T>(fn: () => Promise<T>): Promise<T> {
  *   AggregateError. With no writable tier at all, they reject with an Error. A
  *   StoreUnavailableError is counted but not logged: the store reports its own outage.
  * - `getTagManifest`: the per-tag maximum over all tiers (read-only ones included); tiers that
- *   fail are logged and skipped; rejects only if every tier failed.
+ *   fail are logged and skipped; rejects only if every tier failed. With a shared tier: over the
+ *   shared tier and those below it only, rejecting when the shared tier fails.
+ * - `invalidateTags` with a shared tier rejects when the shared tier failed, even if a local tier
+ *   took it: the other instances would not learn of it.
  * - `delete` does not hide an entry that a read-only tier still holds: a later `get` returns it.
  * - Shared tier: the first tier whose store has `subscribe` (Redis, or the coordinated filesystem
  *   store of `isr start --workers`); the tiers above it are this process's own copies. `subscribe`
@@ -115,6 +118,11 @@ export class TieredStore implements CacheStore {
   /** Number of `set`/`delete` calls in progress, by key. */
   readonly #writing = new Map<string, number>();
 
+  /** The shared tier's events, after they are applied to the local copies; only with a shared tier. */
+  readonly subscribe?: (listener: (event: StoreEvent) => void) => () => void;
+  /** The shared tier's regeneration lock; only with a shared tier that has one. */
+  readonly lock?: (key: string, ttlMs: number) => Promise<Lease | undefined>;
+
   /** @throws TypeError if `tiers` is empty or an item has no store. */
   constructor(options: TieredStoreOptions) {
     const tiers = options?.tiers;
@@ -127,6 +135,12 @@ export class TieredStore implements CacheStore {
     this.#writable = this.#tiers.filter((tier) => !tier.readOnly);
     this.#logger = options.logger ?? createConsoleLogger();
     this.name = `tiered(${this.#tiers.map((t) => `${t.store.name}${t.readOnly ? ' (read-only)' : ''}`).join(' > ')})`;
+    const shared = this.#sharedIndex;
+    if (shared >= 0) {
+      this.subscribe = (listener) => this.#subscribe(shared, listener);
+      const store = this.#tiers[shared]!.store;
+      if (typeof store.lock === 'function') this.lock = (key, ttlMs) => store.lock!(key, ttlMs);
+    }
   }
 
   /** The first tier's synchronous `peek` (the memory tier), or undefined when it has none. */
@@ -163,11 +177,17 @@ export class TieredStore implements CacheStore {
   }
 
   async getTagManifest(): Promise<TagManifest> {
-    const results = await Promise.allSettled(this.#tiers.map((tier) => attempt(() => tier.store.getTagManifest())));
+    // With a shared tier, its record (and what lies below it) is the manifest: the local tiers only
+    // hold this process's own writes, and must not hide what the shared record lacks. It rejects
+    // when the shared tier cannot be read.
+    const shared = this.#sharedIndex;
+    const tiers = shared >= 0 ? this.#tiers.slice(shared) : this.#tiers;
+    const results = await Promise.allSettled(tiers.map((tier) => attempt(() => tier.store.getTagManifest())));
+    if (shared >= 0 && results[0]!.status === 'rejected') throw results[0]!.reason;
     const merged: TagManifest = new Map();
     const errors: unknown[] = [];
     results.forEach((result, index) => {
-      const tier = this.#tiers[index]!;
+      const tier = tiers[index]!;
       if (result.status === 'rejected') {
         this.#readFailed(tier, 'getTagManifest', result.reason);
         errors.push(result.reason);
@@ -176,14 +196,18 @@ export class TieredStore implements CacheStore {
       this.#readSucceeded(tier);
       mergeTagManifests(merged, result.value);
     });
-    if (errors.length === this.#tiers.length) throw combine(errors, `${this.name}: getTagManifest failed on every tier`);
+    if (errors.length === tiers.length) throw combine(errors, `${this.name}: getTagManifest failed on every tier`);
     return merged;
   }
 
   /** @throws TypeError (as a rejection) for a non-finite `at` or non-string tag, before any tier is touched. */
   async invalidateTags(tags: readonly string[], at: number): Promise<void> {
     mergeTagTimes(new Map(), tags, at); // validates
-    await this.#writeAll('invalidateTags', undefined, (store) => store.invalidateTags(tags, at));
+    const failures = await this.#writeAll('invalidateTags', undefined, (store) => store.invalidateTags(tags, at));
+    // Other instances learn of an invalidation only through the shared tier: it must have it.
+    const shared = this.#tiers[this.#sharedIndex];
+    const sharedFailure = shared === undefined ? undefined : failures.get(shared);
+    if (sharedFailure !== undefined) throw sharedFailure;
   }
 
   /** Index of the shared tier (the first whose store has `subscribe`), or -1. */
@@ -191,13 +215,8 @@ export class TieredStore implements CacheStore {
     return this.#tiers.findIndex((tier) => typeof tier.store.subscribe === 'function');
   }
 
-  /**
-   * Subscribes to the shared tier's events (see the class comment); a no-op returning a no-op
-   * when there is no shared tier.
-   */
-  subscribe(listener: (event: StoreEvent) => void): () => void {
-    const index = this.#sharedIndex;
-    if (index < 0) return () => {};
+  /** Subscribes to the shared tier's events, applying them to the local copies first (class comment). */
+  #subscribe(index: number, listener: (event: StoreEvent) => void): () => void {
     const local = this.#tiers.slice(0, index).filter((tier) => !tier.readOnly);
     return this.#tiers[index]!.store.subscribe!((event) => {
       if (event.type === 'set' || event.type === 'delete') {
@@ -213,13 +232,6 @@ export class TieredStore implements CacheStore {
       }
       listener(event);
     });
-  }
-
-  /** The shared tier's `lock`; rejects with an Error when no tier can lock. */
-  async lock(key: string, ttlMs: number): Promise<Lease | undefined> {
-    const tier = this.#tiers.find((candidate) => typeof candidate.store.lock === 'function');
-    if (tier === undefined) throw new Error(`${this.name}: no tier supports locks`);
-    return tier.store.lock!(key, ttlMs);
   }
 
   /**
@@ -265,21 +277,22 @@ export class TieredStore implements CacheStore {
     operation: 'set' | 'delete' | 'invalidateTags',
     key: string | undefined,
     write: (store: CacheStore) => Promise<void>,
-  ): Promise<void> {
+  ): Promise<Map<TierState, unknown>> {
     if (this.#writable.length === 0) throw new Error(`${this.name}: no writable tier to ${operation}`);
     const results = await Promise.allSettled(this.#writable.map((tier) => attempt(() => write(tier.store))));
-    const errors: unknown[] = [];
+    const failures = new Map<TierState, unknown>();
     results.forEach((result, index) => {
       const tier = this.#writable[index]!;
       if (result.status === 'fulfilled') this.#writeSucceeded(tier);
       else {
         this.#writeFailed(tier, operation, key, result.reason);
-        errors.push(result.reason);
+        failures.set(tier, result.reason);
       }
     });
-    if (errors.length === this.#writable.length) {
-      throw combine(errors, `${this.name}: ${operation} failed on every writable tier`);
+    if (failures.size === this.#writable.length) {
+      throw combine([...failures.values()], `${this.name}: ${operation} failed on every writable tier`);
     }
+    return failures;
   }
 
   /**

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   mergeTagManifests,
   mergeTagTimes,
+  StoreUnavailableError,
   type CacheEntry,
   type CacheStore,
   type CacheValue,
@@ -171,7 +172,16 @@ export class IsrEngine {
    */
   async init(): Promise<void> {
     this.unsubscribe ??= this.store.subscribe?.((event) => this.onStoreEvent(event));
-    this.applyInvalidations(await this.store.getTagManifest());
+    try {
+      this.applyInvalidations(await this.store.getTagManifest());
+    } catch (error) {
+      // A shared store that is down at start-up: serve, and read the record when it is back (resync).
+      if (typeof this.store.subscribe !== 'function') throw error;
+      this.logger.warn(
+        `${this.store.name}: starting without the recorded invalidations (${describeError(error).split('\n')[0]}); ` +
+          'they are applied when the store can be reached',
+      );
+    }
   }
 
   /** Stops listening to the store's events and wakes every wait (shutdown). Does not close the store. */
@@ -199,13 +209,16 @@ export class IsrEngine {
   }
 
   /**
-   * After a gap in the store's events: re-reads the recorded invalidations, and records again every
-   * one this instance knows of (the store keeps the later time per tag), so those made while the
-   * store was unreachable, or lost by it (a Redis restarted without persistence), reach everyone.
+   * After a gap in the store's events: re-reads the recorded invalidations, then records those this
+   * instance knows of that the record lacks or has older (made while the store was unreachable, or
+   * lost by it: a Redis restarted without persistence), so they reach every instance.
    */
   private async resync(): Promise<void> {
     // Requests wait for the re-read (not for the write-back below): nothing is served on old knowledge.
-    const reread = this.store.getTagManifest().then((manifest) => this.applyInvalidations(manifest));
+    const reread = this.store.getTagManifest().then((manifest) => {
+      this.applyInvalidations(manifest);
+      return manifest;
+    });
     const gate = reread.then(
       () => {},
       () => {},
@@ -215,11 +228,15 @@ export class IsrEngine {
       if (this.reconciling === gate) this.reconciling = undefined;
     });
     try {
-      await reread;
-      const byTime = new Map<number, string[]>();
-      for (const [tag, at] of this.tagTimes) byTime.set(at, [...(byTime.get(at) ?? []), tag]);
-      for (const [at, tags] of byTime) await this.store.invalidateTags(tags, at);
-      this.logger.debug(`${this.store.name}: resynchronized ${this.tagTimes.size} tag invalidation(s)`);
+      const recorded = await reread;
+      const missing = new Map<number, string[]>();
+      for (const [tag, at] of this.tagTimes) {
+        const theirs = recorded.get(tag);
+        if (theirs === undefined || theirs < at) missing.set(at, [...(missing.get(at) ?? []), tag]);
+      }
+      for (const [at, tags] of missing) await this.store.invalidateTags(tags, at);
+      const count = [...missing.values()].reduce((sum, tags) => sum + tags.length, 0);
+      if (count > 0) this.logger.info(`${this.store.name}: recorded ${count} invalidation(s) the shared record lacked`);
     } catch (error) {
       this.logger.warn(`${this.store.name}: could not resynchronize tag invalidations: ${describeError(error).split('\n')[0]}`);
     }
@@ -276,12 +293,12 @@ export class IsrEngine {
         return { entry, state: 'HIT' };
       case 'stale':
         if (options.staleWhileRevalidate !== false) {
-          this.regenerateInBackground(key, generate, options);
+          this.regenerateInBackground(key, generate, entry.lastModified, options);
           return { entry, state: 'STALE' };
         }
-        return this.blocking(key, generate, -Infinity, arrivedAt, entry, options);
+        return this.blocking(key, generate, entry.lastModified, arrivedAt, entry, options);
       case 'expired':
-        return this.blocking(key, generate, -Infinity, arrivedAt, entry, options);
+        return this.blocking(key, generate, entry.lastModified, arrivedAt, entry, options);
       case 'invalidated': {
         const invalidatedAt = latestInvalidation(this.tagTimes, entry.tags, options.extraTags);
         return this.blocking(key, generate, invalidatedAt, arrivedAt, entry, options);
@@ -320,6 +337,8 @@ export class IsrEngine {
     const { at, persisted } = this.record(tags);
     this.track(
       persisted.catch((error) => {
+        // An unreachable shared store has logged its outage; the invalidation is recorded on resync.
+        if (error instanceof StoreUnavailableError) return;
         this.logger.error(`could not persist the invalidation of ${tags.length} tag(s) to ${this.store.name}`, error);
       }),
     );
@@ -381,9 +400,10 @@ export class IsrEngine {
     this.pending.add(tracked);
   }
 
-  private regenerateInBackground(key: string, generate: Generate, options: ServeOptions): void {
+  /** Starts a regeneration of `key` (replacing a generation from `notBefore` ms) unless one is running. */
+  private regenerateInBackground(key: string, generate: Generate, notBefore: number, options: ServeOptions): void {
     if (this.inflight.has(key)) return;
-    const flight = this.startOrJoin(key, generate, -Infinity, options);
+    const flight = this.startOrJoin(key, generate, notBefore, options);
     this.track(flight.promise.catch(() => {}));
   }
 
@@ -505,7 +525,8 @@ export class IsrEngine {
           const adopted = await this.adoptShared(key, notBefore, options);
           return adopted !== undefined ? { entry: adopted, dynamic: false } : await produce();
         } finally {
-          await lease.release();
+          // The answer does not wait for the release (it never rejects; `flush` waits for it).
+          this.track(lease.release());
         }
       }
       const remaining = deadline - performance.now();
@@ -520,8 +541,11 @@ export class IsrEngine {
   }
 
   /**
-   * The shared store's entry for `key` if another instance stored a generation that is fresh now
-   * and started after `notBefore` (ms); undefined otherwise (or when it cannot be read).
+   * The shared store's entry for `key` if another instance stored a generation that started after
+   * `notBefore` (ms: the generation being replaced, or the invalidation being answered) and is
+   * neither invalidated nor expired now; undefined otherwise (or when it cannot be read). A
+   * result that went stale while it rendered (a render longer than its window) is still adopted:
+   * rendering it again on every instance in turn would be the regeneration storm this prevents.
    */
   private async adoptShared(key: string, notBefore: number, options: ServeOptions): Promise<CacheEntry | undefined> {
     let entry: CacheEntry | undefined;
@@ -531,7 +555,8 @@ export class IsrEngine {
       return undefined;
     }
     if (entry === undefined || entry.lastModified <= notBefore) return undefined;
-    if (freshness(entry, this.now(), this.tagTimes, options.extraTags, this.expireTime) !== 'fresh') return undefined;
+    const state = freshness(entry, this.now(), this.tagTimes, options.extraTags, this.expireTime);
+    if (state !== 'fresh' && state !== 'stale') return undefined;
     this.logger.debug(`adopted ${options.label ?? key} from ${this.store.name} (regenerated by another instance)`);
     return entry;
   }

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { StoreUnavailableError } from '../cache/store.ts';
 import type { IsrEngine } from '../engine/engine.ts';
 import { MAX_TAG_LENGTH, pathTag, validateTag, type RevalidatePathType } from '../engine/tags.ts';
 import type { Logger } from '../log.ts';
@@ -11,7 +12,9 @@ import type { Logger } from '../log.ts';
  *
  * 401 without a valid token (compared in constant time), 405 for other methods, 413 for a body
  * over {@link MAX_BODY_BYTES}, 400 with a message naming the field for a malformed body, 200 with
- * what was revalidated otherwise. The invalidation is recorded durably before the 200.
+ * what was revalidated otherwise. The invalidation is recorded durably before the 200. With a
+ * shared store (Redis) that is unreachable: 503 with `Retry-After` (it applies to this instance at
+ * once, and to the others once the store is back and this instance has recorded it there).
  */
 
 export const REVALIDATE_ENDPOINT = '/_isr/revalidate';
@@ -132,6 +135,15 @@ export async function handleRevalidateRequest(
   try {
     at = await engine.invalidateTagsDurably(tags);
   } catch (error) {
+    if (error instanceof StoreUnavailableError) {
+      // Redis is down (its outage is logged once): this instance applies it now and records it when
+      // Redis is back, but the others learn of it only then — ask the caller to retry.
+      return json(
+        503,
+        { error: 'the shared cache store is unreachable: the revalidation applies to this instance now and to the others once the store is back; retry later' },
+        { 'retry-after': '5' },
+      );
+    }
     logger.error('a revalidation was applied in memory but could not be recorded in the cache store', error);
     return json(500, { error: 'the revalidation could not be recorded durably; it applies to this process only' });
   }
