@@ -1,6 +1,7 @@
 /**
- * `isr start --workers N`: N processes (node:cluster) serving one site on one port, sharing its
- * filesystem cache folder, with the primary as the coordination hub (ipc.ts).
+ * `isr start --workers N`: N processes (node:cluster) serving one site on one port, sharing one
+ * cache: Redis when `redisUrl` is set (each worker is then an instance like any other), else the
+ * site's cache folder, with the primary as the coordination hub (ipc.ts).
  *
  * The primary loads no site code. It forks the workers (each re-runs the command that started
  * the primary, with `ISR_CLUSTER_WORKER=1` in its environment), answers their hub requests,
