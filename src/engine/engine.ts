@@ -6,13 +6,12 @@ import {
   type CacheEntry,
   type CacheStore,
   type CacheValue,
-  type Lease,
-  type StoreEvent,
   type TagManifest,
 } from '../cache/store.ts';
 import { createConsoleLogger, describeError, type Logger } from '../log.ts';
 import { ONE_YEAR_SECONDS } from './cache-control.ts';
 import { systemClock, type Clock } from './clock.ts';
+import { ClusterCoordination } from './cluster.ts';
 import { freshness, latestInvalidation } from './freshness.ts';
 import { pathTag, validateTag, type RevalidatePathType } from './tags.ts';
 
@@ -30,7 +29,8 @@ import { pathTag, validateTag, type RevalidatePathType } from './tags.ts';
  *    the next request regenerates before answering. An entry's `lastModified` is the time its
  *    render *started*, so a render that read its data before a revalidation is never fresh after it.
  * 6. With a shared store (Redis, or the coordinated filesystem store of `isr start --workers`),
- *    the whole cluster behaves as one cache (seed 004: cache shielding, synchronized purges):
+ *    the whole cluster behaves as one cache (seed 004: cache shielding, synchronized purges;
+ *    implemented in cluster.ts):
  *    - invalidations recorded by any instance arrive as store events and apply here at once; after
  *      a reconnect the recorded times are re-read (and this instance's own pushed back);
  *    - a regeneration first takes the store's lock for the key. The holder re-reads the shared
@@ -110,8 +110,6 @@ export interface EngineOptions {
 
 /** Default `lockTimeout`, in seconds. */
 export const DEFAULT_LOCK_TIMEOUT = 10;
-/** While waiting for another instance's regeneration, re-check the shared store this often (ms). */
-const SHIELD_POLL_MS = 200;
 
 interface Flight {
   startedAt: number;
@@ -145,13 +143,8 @@ export class IsrEngine {
   private readonly writes = new Map<string, Promise<unknown>>();
   private readonly pending = new Set<Promise<unknown>>();
   private lastTime = -Infinity;
-  /** Resolvers of waits for another instance's regeneration of a key (see rule 6). */
-  private readonly waiters = new Map<string, Set<() => void>>();
-  private unsubscribe: (() => void) | undefined;
-  /** Set while a resync re-reads the recorded invalidations: requests wait for it (rule 6). */
-  private reconciling: Promise<void> | undefined;
-  /** Milliseconds of the shared regeneration lock, and of waiting for another instance's result. */
-  private readonly lockTimeoutMs: number;
+  /** Rule 6: the instances sharing the store (a no-op without a shared store). */
+  private readonly cluster: ClusterCoordination;
 
   constructor(options: EngineOptions) {
     this.store = options.store;
@@ -163,7 +156,19 @@ export class IsrEngine {
     if (!(lockTimeout > 0) || !Number.isFinite(lockTimeout)) {
       throw new RangeError(`lockTimeout must be a positive number of seconds, got ${lockTimeout}`);
     }
-    this.lockTimeoutMs = lockTimeout * 1000;
+    this.cluster = new ClusterCoordination({
+      store: this.store,
+      logger: this.logger,
+      lockTimeoutMs: lockTimeout * 1000,
+      invalidations: () => this.tagTimes,
+      applyInvalidations: (manifest) => this.applyInvalidations(manifest),
+      adoptable: (entry, notBefore, extraTags) => {
+        if (entry.lastModified <= notBefore) return false;
+        const state = freshness(entry, this.now(), this.tagTimes, extraTags, this.expireTime);
+        return state === 'fresh' || state === 'stale';
+      },
+      track: (promise) => this.track(promise),
+    });
   }
 
   /**
@@ -171,7 +176,7 @@ export class IsrEngine {
    * Call once before serving; {@link close} undoes the subscription.
    */
   async init(): Promise<void> {
-    this.unsubscribe ??= this.store.subscribe?.((event) => this.onStoreEvent(event));
+    this.cluster.subscribe();
     try {
       this.applyInvalidations(await this.store.getTagManifest());
     } catch (error) {
@@ -186,83 +191,7 @@ export class IsrEngine {
 
   /** Stops listening to the store's events and wakes every wait (shutdown). Does not close the store. */
   close(): void {
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
-    for (const key of [...this.waiters.keys()]) this.wake(key);
-  }
-
-  /** Applies what another instance did to the shared store (rule 6). */
-  private onStoreEvent(event: StoreEvent): void {
-    switch (event.type) {
-      case 'invalidate':
-        this.applyInvalidations(new Map(event.tags.map((tag) => [tag, event.at])));
-        return;
-      case 'set':
-      case 'delete':
-      case 'unlock':
-        this.wake(event.key);
-        return;
-      case 'resync':
-        this.track(this.resync());
-        return;
-    }
-  }
-
-  /**
-   * After a gap in the store's events: re-reads the recorded invalidations, then records those this
-   * instance knows of that the record lacks or has older (made while the store was unreachable, or
-   * lost by it: a Redis restarted without persistence), so they reach every instance.
-   */
-  private async resync(): Promise<void> {
-    // Requests wait for the re-read (not for the write-back below): nothing is served on old knowledge.
-    const reread = this.store.getTagManifest().then((manifest) => {
-      this.applyInvalidations(manifest);
-      return manifest;
-    });
-    const gate = reread.then(
-      () => {},
-      () => {},
-    );
-    this.reconciling = gate;
-    void gate.then(() => {
-      if (this.reconciling === gate) this.reconciling = undefined;
-    });
-    try {
-      const recorded = await reread;
-      const missing = new Map<number, string[]>();
-      for (const [tag, at] of this.tagTimes) {
-        const theirs = recorded.get(tag);
-        if (theirs === undefined || theirs < at) missing.set(at, [...(missing.get(at) ?? []), tag]);
-      }
-      for (const [at, tags] of missing) await this.store.invalidateTags(tags, at);
-      const count = [...missing.values()].reduce((sum, tags) => sum + tags.length, 0);
-      if (count > 0) this.logger.info(`${this.store.name}: recorded ${count} invalidation(s) the shared record lacked`);
-    } catch (error) {
-      this.logger.warn(`${this.store.name}: could not resynchronize tag invalidations: ${describeError(error).split('\n')[0]}`);
-    }
-  }
-
-  private wake(key: string): void {
-    const waiting = this.waiters.get(key);
-    if (waiting === undefined) return;
-    this.waiters.delete(key);
-    for (const resolve of waiting) resolve();
-  }
-
-  /** Resolves on the next store event about `key`, or after `ms` milliseconds. */
-  private waitForEvent(key: string, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      let waiting = this.waiters.get(key);
-      if (waiting === undefined) this.waiters.set(key, (waiting = new Set()));
-      const done = () => {
-        clearTimeout(timer);
-        waiting.delete(done);
-        if (waiting.size === 0 && this.waiters.get(key) === waiting) this.waiters.delete(key);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      waiting.add(done);
-    });
+    this.cluster.close();
   }
 
   /**
@@ -282,7 +211,7 @@ export class IsrEngine {
    *   previous version to fall back on.
    */
   async serve(key: string, generate: Generate, options: ServeOptions = {}): Promise<Served> {
-    if (this.reconciling !== undefined) await this.reconciling;
+    if (this.cluster.reconciling !== undefined) await this.cluster.reconciling;
     const arrivedAt = this.now();
     const entry = await this.store.get(key);
     if (entry === undefined) return this.blocking(key, generate, -Infinity, arrivedAt, undefined, options);
@@ -311,7 +240,7 @@ export class IsrEngine {
    * read synchronously; undefined otherwise (the caller then goes through {@link serve}).
    */
   peekFresh(key: string): CacheEntry | undefined {
-    if (this.reconciling !== undefined) return undefined;
+    if (this.cluster.reconciling !== undefined) return undefined;
     const entry = this.store.peek?.(key);
     if (entry === undefined) return undefined;
     return freshness(entry, this.now(), this.tagTimes, undefined, this.expireTime) === 'fresh' ? entry : undefined;
@@ -460,7 +389,7 @@ export class IsrEngine {
     const flight: Flight = {
       startedAt,
       promise: Promise.resolve()
-        .then(() => this.shielded(key, notBefore, options, () => this.generateAndStore(key, generate, options)))
+        .then(() => this.cluster.shielded(key, notBefore, options, () => this.generateAndStore(key, generate, options)))
         .finally(() => {
           if (this.inflight.get(key) === flight) this.inflight.delete(key);
         }),
@@ -496,69 +425,6 @@ export class IsrEngine {
       `generated ${options.label ?? key} in ${(performance.now() - began).toFixed(1)} ms${dynamic ? ' (dynamic, not stored)' : ''}`,
     );
     return { entry, dynamic };
-  }
-
-  /**
-   * Rule 6: runs `produce` (a render) at most once per key across the instances sharing the store.
-   * Without a lock-capable store, runs it at once. Otherwise takes the lock; the holder adopts a
-   * fresh shared entry if one appeared, else produces. An instance that finds the lock held waits
-   * for the holder's result and adopts it; after `lockTimeout` it produces itself.
-   */
-  private async shielded(
-    key: string,
-    notBefore: number,
-    options: ServeOptions,
-    produce: () => Promise<{ entry: CacheEntry; dynamic: boolean }>,
-  ): Promise<{ entry: CacheEntry; dynamic: boolean }> {
-    if (typeof this.store.lock !== 'function') return produce();
-    const deadline = performance.now() + this.lockTimeoutMs;
-    for (;;) {
-      let lease: Lease | undefined;
-      try {
-        lease = await this.store.lock(key, this.lockTimeoutMs);
-      } catch (error) {
-        this.logger.debug(`no cluster lock for ${options.label ?? key} (${describeError(error).split('\n')[0]}); regenerating here`);
-        return produce();
-      }
-      if (lease !== undefined) {
-        try {
-          const adopted = await this.adoptShared(key, notBefore, options);
-          return adopted !== undefined ? { entry: adopted, dynamic: false } : await produce();
-        } finally {
-          // The answer does not wait for the release (it never rejects; `flush` waits for it).
-          this.track(lease.release());
-        }
-      }
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) {
-        this.logger.warn(`${options.label ?? key}: another instance's regeneration gave no result in ${this.lockTimeoutMs / 1000} s; regenerating here`);
-        return produce();
-      }
-      await this.waitForEvent(key, Math.min(remaining, SHIELD_POLL_MS));
-      const adopted = await this.adoptShared(key, notBefore, options);
-      if (adopted !== undefined) return { entry: adopted, dynamic: false };
-    }
-  }
-
-  /**
-   * The shared store's entry for `key` if another instance stored a generation that started after
-   * `notBefore` (ms: the generation being replaced, or the invalidation being answered) and is
-   * neither invalidated nor expired now; undefined otherwise (or when it cannot be read). A
-   * result that went stale while it rendered (a render longer than its window) is still adopted:
-   * rendering it again on every instance in turn would be the regeneration storm this prevents.
-   */
-  private async adoptShared(key: string, notBefore: number, options: ServeOptions): Promise<CacheEntry | undefined> {
-    let entry: CacheEntry | undefined;
-    try {
-      entry = await (this.store.getShared?.(key) ?? this.store.get(key));
-    } catch {
-      return undefined;
-    }
-    if (entry === undefined || entry.lastModified <= notBefore) return undefined;
-    const state = freshness(entry, this.now(), this.tagTimes, options.extraTags, this.expireTime);
-    if (state !== 'fresh' && state !== 'stale') return undefined;
-    this.logger.debug(`adopted ${options.label ?? key} from ${this.store.name} (regenerated by another instance)`);
-    return entry;
   }
 
   /** Stores `entry` unless a newer generation (later `lastModified`) is already stored. */
