@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the benchmark needs beyond the repository's own packages:
-#   - wrk and nginx, Debian packages (apt-get; needs root or sudo), when missing;
+#   - wrk, nginx and redis-server, Debian packages (apt-get; needs root or sudo), when missing
+#     (the benchmark starts its own redis-server on its own port; it never uses a running one);
 #   - bench/'s npm packages (next, react, react-dom), from bench/package-lock.json.
 # Run by `npm run bench`; safe to run again.
 set -euo pipefail
@@ -10,12 +11,13 @@ export PATH="$PATH:/usr/sbin:/sbin"
 missing=()
 command -v wrk >/dev/null || missing+=(wrk)
 command -v nginx >/dev/null || missing+=(nginx)
+command -v redis-server >/dev/null || missing+=(redis-server)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   echo "bench/setup.sh: installing ${missing[*]} with apt-get"
   $sudo apt-get update -qq
-  # Debian's nginx package would start a service on port 80: keep it from starting.
+  # Debian's nginx and redis-server packages would start services (ports 80, 6379): keep them from starting.
   printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
   $sudo chmod +x /usr/sbin/policy-rc.d
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null

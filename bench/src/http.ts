@@ -12,10 +12,21 @@ export interface Answer {
 }
 
 /** GET `url` with a 60-second timeout; rejects on a socket error or timeout, never on a status. */
-export function get(url: string, headers: Record<string, string> = {}): Promise<Answer> {
+export function get(url: string, headers: Record<string, string> = {}, via: Agent = agent): Promise<Answer> {
+  return send('GET', url, { headers, via });
+}
+
+/**
+ * `method url` with an optional body, through `via` (default: a shared keep-alive agent of up to
+ * 256 sockets; give an `Agent` with `maxSockets: 1` for a client that keeps one connection), with
+ * a 60-second timeout; rejects on a socket error or timeout, never on a status.
+ */
+export function send(method: string, url: string, options: { headers?: Record<string, string>; body?: string; via?: Agent } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const req = request(url, { agent, headers, timeout: 60_000 }, (res) => {
+    const headers = { ...options.headers };
+    if (options.body !== undefined) headers['content-length'] = String(Buffer.byteLength(options.body));
+    const req = request(url, { method, agent: options.via ?? agent, headers, timeout: 60_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>
@@ -23,9 +34,9 @@ export function get(url: string, headers: Record<string, string> = {}): Promise<
       );
       res.on('error', reject);
     });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out`)));
     req.on('error', reject);
-    req.end();
+    req.end(options.body);
   });
 }
 

@@ -7,9 +7,11 @@
  * Flags: --quick, --runs N (default 3; quick 1), --keep-work (leave bench/.work for inspection).
  */
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, release, totalmem, type } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { startContentApi } from '../../examples/blog/content-api/server.ts';
 import { DEFAULT_MEMORY_MAX_BYTES } from '../../src/cache/memory.ts';
@@ -17,6 +19,8 @@ import { get, getAll } from './http.ts';
 import { buildIsr, startIsr } from './isr.ts';
 import { buildNext, prepareNextProject, startNext } from './next.ts';
 import { startNginx } from './nginx.ts';
+import { purgePropagation } from './purge.ts';
+import { startRedis } from './redis.ts';
 import { evaluateTargets, writeReport } from './report.ts';
 import {
   builds,
@@ -33,7 +37,20 @@ import { benchRoot, prepareSiteTree, repoRoot } from './site.ts';
 import { startServer } from './spawn.ts';
 import type { BenchResults, RunningServer, SystemName } from './types.ts';
 
-const PORTS = { api: 4100, isr: 3100, isrSynthetic: 3101, isrHttp: 3102, next: 3200, nginx1: 3300, nginx2: 3301, ceiling: 3400 };
+const PORTS = {
+  api: 4100,
+  isr: 3100,
+  isrSynthetic: 3101,
+  isrHttp: 3102,
+  isr2w: 3103,
+  /** The purge scenario's three instances, on the benchmark's own Redis. */
+  purge: [3110, 3111, 3112],
+  redis: 3500,
+  next: 3200,
+  nginx1: 3300,
+  nginx2: 3301,
+  ceiling: 3400,
+};
 /** The HIT scenario's post: the prerendered post whose page is closest to this size (issue 3's orientation figure). */
 const HIT_PAGE_TARGET_BYTES = 8 * 1024;
 const PRERENDERED = 100;
@@ -52,6 +69,8 @@ const settings: Settings = {
   herdRevalidateSec: 2,
   syntheticEntries: quick ? 2_000 : 100_000,
   buildPrerenderCount: quick ? '100' : 'all',
+  purgeTrials: quick ? 20 : 100,
+  purgeWarmupTrials: quick ? 3 : 6,
 };
 if (!Number.isInteger(settings.runs) || settings.runs < 1) throw new Error(`--runs must be a positive integer, got ${flags.runs}`);
 
@@ -62,6 +81,9 @@ const log = (line: string) => console.log(`[bench ${((Date.now() - started) / 10
 const servers = new Map<string, RunningServer>();
 // Debian installs nginx in /usr/sbin, which is not on every user's PATH.
 process.env.PATH = `${process.env.PATH ?? ''}:/usr/sbin:/sbin`;
+// Servers inherit this environment: a Redis or worker count of the user's must not reach the
+// one-process, cache-folder systems (the scenarios that want them set them explicitly).
+for (const name of ['ISR_REDIS_URL', 'ISR_REDIS_KEY_PREFIX', 'ISR_WORKERS']) delete process.env[name];
 
 /** The first line a tool prints of its version (nginx and wrk print it on stderr, with a non-zero exit for wrk). */
 function toolVersion(command: string, args: string[]): string {
@@ -99,6 +121,7 @@ async function main(): Promise<void> {
     react: await packageVersion(repoRoot, 'react'),
     nginx: toolVersion('nginx', ['-v']).replace(/^nginx version: nginx\//, ''),
     wrk: toolVersion('wrk', ['-v']).replace(/^wrk (\S+).*$/, '$1'),
+    redis: toolVersion('redis-server', ['--version']).replace(/^.*\bv=(\S+).*$/, '$1'),
   };
   log(`mode ${quick ? 'quick' : 'full'}; ${settings.runs} run(s) per figure; next ${versions.next}; ${versions.nginx}`);
 
@@ -185,6 +208,20 @@ async function main(): Promise<void> {
     // The same build and cache folder, fast path off: what the TCP fast path adds over node:http.
     const isrHttp = await start('isr-http', startIsr(isrDir, PORTS.isrHttp, join(work, 'isr-cache'), { ...env, ISR_FAST_PATH: '0' }));
     await getAll(posts.map((id) => `${isrHttp.url}/blog/${encodeURIComponent(id)}`), 4);
+    // The same build with two worker processes on one port (its own cache folder, shared by its
+    // workers through the cluster's primary). Every post is requested twice: each worker has its
+    // own memory tier, and connections are dealt to workers round-robin.
+    await rm(join(work, 'isr-2w-cache'), { recursive: true, force: true });
+    const isr2w = await start('isr-2w', startIsr(isrDir, PORTS.isr2w, join(work, 'isr-2w-cache'), env, 2));
+    const isr2wAfterStart = isr2w.rssBytes();
+    for (let pass = 0; pass < 2; pass++) {
+      const answers = await getAll(posts.map((id) => `${isr2w.url}/blog/${encodeURIComponent(id)}`), 4);
+      const bad = answers.findIndex((a) => a.status !== 200);
+      if (bad !== -1) throw new Error(`isr-2w: /blog/${posts[bad]} answered ${answers[bad]!.status}`);
+    }
+    await delay(1000);
+    results.scenarios.memory.afterEveryPost['isr-2w'] = { rssBytes: isr2w.rssBytes(), rssAfterStartBytes: isr2wAfterStart, posts: posts.length };
+    log(`  isr-2w    RSS ${mib(isr2wAfterStart)} after start, ${mib(isr2w.rssBytes())} after every post (twice)`);
     await start('nginx-1w', startNginx(nginxRoot, PORTS.nginx1, 1, join(work, 'nginx-1w')));
     await start('nginx-2w', startNginx(nginxRoot, PORTS.nginx2, 2, join(work, 'nginx-2w')));
     await start(
@@ -197,7 +234,7 @@ async function main(): Promise<void> {
     const origin = (system: SystemName) => servers.get(system)!.url;
 
     // 1. HIT: one prerendered post.
-    const hitSystems: SystemName[] = ['isr', 'isr-http', 'next', 'nginx-1w', 'nginx-2w', 'ceiling'];
+    const hitSystems: SystemName[] = ['isr', 'isr-2w', 'isr-http', 'next', 'nginx-1w', 'nginx-2w', 'ceiling'];
     for (const connections of settings.connections) {
       log(`HIT ${hitPath}, ${connections} connections`);
       results.scenarios.hit[String(connections)] = await loadRuns(hitSystems, (s) => `${origin(s)}${hitPath}`, connections, settings, log);
@@ -206,7 +243,7 @@ async function main(): Promise<void> {
     // 2. HIT across every post, Zipf-like (newest posts most popular).
     const paths = await tempFile('paths.txt', posts.map((id) => `/blog/${encodeURIComponent(id)}`));
     log(`HIT across ${posts.length} posts (Zipf-like), 64 connections`);
-    results.scenarios.hitMany = await loadRuns(['isr', 'next', 'nginx-1w', 'nginx-2w'], origin, 64, settings, log, paths.path);
+    results.scenarios.hitMany = await loadRuns(['isr', 'isr-2w', 'next', 'nginx-1w', 'nginx-2w'], origin, 64, settings, log, paths.path);
     await paths.remove();
 
     // 4. STALE herd on a page whose window just passed.
@@ -223,6 +260,44 @@ async function main(): Promise<void> {
       results.scenarios.staleHerd[system] = { contentApiCalls: calls, median: Math.max(...calls), statuses };
     }
     await stop(...servers.keys());
+
+    // 7. Purge propagation: three isr instances on the benchmark's own Redis (fresh key prefix).
+    log(`purge propagation: ${PORTS.purge.length} isr instances on one Redis, ${settings.purgeTrials} trials on ${hitPath}`);
+    const redisDir = join(work, 'redis');
+    await mkdir(redisDir, { recursive: true });
+    const redis = await start('redis', startRedis(PORTS.redis, redisDir));
+    const token = randomBytes(16).toString('hex');
+    const purgeEnv = {
+      ...env,
+      ISR_REDIS_URL: redis.url,
+      ISR_REDIS_KEY_PREFIX: `isr-bench-${started.toString(36)}-${randomBytes(3).toString('hex')}:`,
+      ISR_REVALIDATE_TOKEN: token,
+    };
+    const purgeNames = PORTS.purge.map((_, i) => `isr-purge-${i}`);
+    const instances = await Promise.all(
+      PORTS.purge.map(async (port, i) => {
+        const cacheDir = join(work, `${purgeNames[i]}-cache`);
+        await rm(cacheDir, { recursive: true, force: true });
+        return start(purgeNames[i]!, startIsr(isrDir, port, cacheDir, purgeEnv));
+      }),
+    );
+    results.scenarios.purge = await purgePropagation({
+      instances,
+      apiUrl: api.url,
+      postId: hit.id,
+      token,
+      trials: settings.purgeTrials,
+      warmupTrials: settings.purgeWarmupTrials,
+      timeoutMs: 5_000,
+      log,
+    });
+    const purge = results.scenarios.purge;
+    log(
+      `  last instance p50 ${purge.lastInstanceMs.p50Ms.toFixed(1)} ms, p99 ${purge.lastInstanceMs.p99Ms.toFixed(1)} ms, max ${purge.lastInstanceMs.maxMs.toFixed(1)} ms; ` +
+        `render p50 ${purge.render.p50Ms.toFixed(1)} ms`,
+    );
+    await stop(...purgeNames);
+    await stop('redis');
 
     // 6b. Memory with many entries: isr only (its memory tier's bound).
     log(`memory: ${settings.syntheticEntries} synthetic pages through a fresh isr server`);
@@ -241,6 +316,9 @@ async function main(): Promise<void> {
     if (!flags['keep-work']) {
       await rm(join(work, 'isr-cache'), { recursive: true, force: true });
       await rm(join(work, 'isr-synthetic-cache'), { recursive: true, force: true });
+      await rm(join(work, 'isr-2w-cache'), { recursive: true, force: true });
+      await rm(join(work, 'redis'), { recursive: true, force: true });
+      for (let i = 0; i < PORTS.purge.length; i++) await rm(join(work, `isr-purge-${i}-cache`), { recursive: true, force: true });
     }
   }
   results.finishedAt = new Date().toISOString();

@@ -1,6 +1,6 @@
 /**
- * The benchmark's outputs: issue 3's targets checked against one run's figures, and
- * latest.json (everything), latest.md (tables) and latest.svg (the HIT chart).
+ * The benchmark's outputs: issues 3 and 4's targets checked against one run's figures, and
+ * latest.json (everything), latest.md (tables) and latest.svg (the HIT and purge chart).
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import type { BenchResults, LoadFigures, SystemName, TargetCheck } from './types
 
 const SYSTEM_LABELS: Record<SystemName, string> = {
   isr: 'isr',
+  'isr-2w': 'isr, 2 workers',
   'isr-http': 'isr, fast path off',
   next: 'next start',
   'nginx-1w': 'nginx, 1 worker',
@@ -28,7 +29,14 @@ function check(name: string, goal: string, measured: string | undefined, holds: 
   return { name, goal, measured: measured ?? 'not measured', holds: measured === undefined ? null : (holds ?? null) };
 }
 
-/** Issue 3's targets, each with the ratio measured in this run (ratios, never absolute timings). */
+/** Slack of the purge-propagation goal over the page's render time, in ms (issue 4: loopback). */
+export const PURGE_SLACK_MS = 50;
+
+/**
+ * Issue 3's targets, each with the ratio measured in this run (ratios, never absolute timings),
+ * and issue 4's: purge propagation against the page's render time measured beside it, and what
+ * a second worker process adds (reported without a goal).
+ */
 export function evaluateTargets(results: BenchResults): TargetCheck[] {
   const hit = results.scenarios.hit['64'] ?? {};
   const rps = (s: SystemName) => hit[s]?.median.requestsPerSec;
@@ -87,7 +95,51 @@ export function evaluateTargets(results: BenchResults): TargetCheck[] {
       synthetic && synthetic.p50Ratio <= 1.2,
     ),
   );
+  const purge = results.scenarios.purge;
+  const purgeGoalMs = purge && PURGE_SLACK_MS + purge.render.p50Ms;
+  targets.push(
+    check(
+      `Purge propagation, ${purge?.instances ?? 3} instances on one Redis: p99 until the last instance serves the new page`,
+      purge ? `≤ ${PURGE_SLACK_MS} ms + render p50 (${purge.render.p50Ms.toFixed(1)} ms) = ${purgeGoalMs!.toFixed(1)} ms` : `≤ ${PURGE_SLACK_MS} ms + render p50`,
+      purge &&
+        `p99 ${purge.lastInstanceMs.p99Ms.toFixed(1)} ms (p50 ${purge.lastInstanceMs.p50Ms.toFixed(1)}, max ${purge.lastInstanceMs.maxMs.toFixed(1)}; ${purge.lastInstanceMs.samples} trials)`,
+      purge && purge.lastInstanceMs.p99Ms <= purgeGoalMs!,
+    ),
+  );
+  const workers = workerRatios(results);
+  targets.push(
+    check(
+      'HIT req/s with 2 worker processes vs 1: isr start --workers 2 / isr (nginx 2 workers / 1 beside it)',
+      'none, reported (2 cores, wrk takes one)',
+      workers.length === 0 ? undefined : workers.map((w) => `${w.connections} connections: ${w.isr} (nginx ${w.nginx})`).join('; '),
+      undefined,
+    ),
+  );
   return targets;
+}
+
+/** isr-2w / isr and nginx-2w / nginx-1w requests/s per HIT connection count, where both were measured. */
+function workerRatios(results: BenchResults): Array<{ connections: string; isr: string; nginx: string }> {
+  const rows: Array<{ connections: string; isr: string; nginx: string }> = [];
+  for (const [connections, figures] of Object.entries(results.scenarios.hit)) {
+    const line = twoVsOne(figures);
+    if (line) rows.push({ connections, ...line });
+  }
+  return rows;
+}
+
+/** The two-process / one-process ratios of one load table, if it has isr, isr-2w and both nginx rows. */
+function twoVsOne(figures: Partial<Record<SystemName, LoadFigures>>): { isr: string; nginx: string } | undefined {
+  const rps = (s: SystemName) => figures[s]?.median.requestsPerSec;
+  const [isr1, isr2, nginx1, nginx2] = [rps('isr'), rps('isr-2w'), rps('nginx-1w'), rps('nginx-2w')];
+  if (isr1 === undefined || isr2 === undefined || nginx1 === undefined || nginx2 === undefined) return undefined;
+  return { isr: ratio(isr2, isr1), nginx: ratio(nginx2, nginx1) };
+}
+
+/** "Two processes vs one" under a load table that has isr, isr-2w and both nginx rows (else nothing). */
+function twoVsOneLine(figures: Partial<Record<SystemName, LoadFigures>>): string[] {
+  const r = twoVsOne(figures);
+  return r ? [`Two processes vs one: isr \`--workers 2\` / isr **${r.isr}**; nginx 2 workers / 1 worker ${r.nginx}.`, ''] : [];
 }
 
 function loadTable(figures: Partial<Record<SystemName, LoadFigures>>, baseline: SystemName): string[] {
@@ -102,7 +154,11 @@ function loadTable(figures: Partial<Record<SystemName, LoadFigures>>, baseline: 
   return rows;
 }
 
-/** A horizontal bar chart (SVG) of HIT requests/s and p99 per system, one group per connection count. */
+/**
+ * A horizontal bar chart (SVG) of HIT requests/s and p99 per system, one group per connection
+ * count; below it, when measured, the purge propagation times against the page's render time and
+ * the goal.
+ */
 export function hitChart(results: BenchResults): string {
   const groups = Object.entries(results.scenarios.hit);
   const systems = [...new Set(groups.flatMap(([, f]) => Object.keys(f)))] as SystemName[];
@@ -111,7 +167,7 @@ export function hitChart(results: BenchResults): string {
   const labelW = 150;
   const barW = 460;
   const width = labelW + barW + 190;
-  const colors: Record<SystemName, string> = { isr: '#3b7d23', 'isr-http': '#8cc36f', next: '#555555', 'nginx-1w': '#1f6feb', 'nginx-2w': '#6e9ff0', ceiling: '#b08800' };
+  const colors: Record<SystemName, string> = { isr: '#3b7d23', 'isr-2w': '#1e5212', 'isr-http': '#8cc36f', next: '#555555', 'nginx-1w': '#1f6feb', 'nginx-2w': '#6e9ff0', ceiling: '#b08800' };
   const parts: string[] = [];
   let y = 40;
   for (const [connections, figures] of groups) {
@@ -129,6 +185,37 @@ export function hitChart(results: BenchResults): string {
       y += rowH;
     }
     y += 24;
+  }
+  const purge = results.scenarios.purge;
+  if (purge) {
+    const goalMs = PURGE_SLACK_MS + purge.render.p50Ms;
+    const bars: Array<[string, number, string]> = [
+      ['render p50 (alone)', purge.render.p50Ms, '#8cc36f'],
+      ['last instance p50', purge.lastInstanceMs.p50Ms, '#3b7d23'],
+      ['last instance p99', purge.lastInstanceMs.p99Ms, '#3b7d23'],
+      ['last instance max', purge.lastInstanceMs.maxMs, '#1e5212'],
+    ];
+    const scale = barW / Math.max(goalMs, ...bars.map(([, ms]) => ms));
+    parts.push(
+      `<text x="10" y="${y}" font-weight="600">Purge propagation: ${purge.instances} isr instances on one Redis, ms from the revalidation call's return (${purge.lastInstanceMs.samples} trials; shorter is better)</text>`,
+    );
+    y += 10;
+    const top = y;
+    for (const [label, ms, color] of bars) {
+      const w = Math.max(1, ms * scale);
+      parts.push(
+        `<text x="${labelW - 8}" y="${y + 15}" text-anchor="end">${label}</text>`,
+        `<rect x="${labelW}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 6}" fill="${color}"/>`,
+        `<text x="${(labelW + w + 6).toFixed(1)}" y="${y + 15}">${ms.toFixed(1)} ms</text>`,
+      );
+      y += rowH;
+    }
+    const goalX = (labelW + goalMs * scale).toFixed(1);
+    parts.push(
+      `<line x1="${goalX}" y1="${top}" x2="${goalX}" y2="${y + 4}" stroke="#cf222e" stroke-dasharray="4 3"/>`,
+      `<text x="${goalX}" y="${y + 16}" text-anchor="middle" fill="#cf222e">goal: p99 ≤ ${PURGE_SLACK_MS} ms + render p50 = ${goalMs.toFixed(1)} ms</text>`,
+    );
+    y += 40;
   }
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" font-family="system-ui, sans-serif" font-size="12">`,
@@ -151,9 +238,9 @@ export function markdown(results: BenchResults): string {
     `Every figure is the median of ${results.settings.runs} run(s), systems alternating run by run; load from wrk, one thread, on 127.0.0.1. ` +
       'Regenerate with `npm run bench` (see bench/README.md).',
     '',
-    '![HIT throughput and p99 latency](latest.svg)',
+    '![HIT throughput and p99 latency; purge propagation](latest.svg)',
     '',
-    '## Targets (issue 3)',
+    '## Targets (issues 3 and 4)',
     '',
     '| target | goal | measured | holds |',
     '|---|---|---|---|',
@@ -164,16 +251,16 @@ export function markdown(results: BenchResults): string {
   for (const [connections, figures] of Object.entries(s.hit)) {
     lines.push(`## 1. HIT, one prerendered post, ${connections} connections`, '');
     if (hitPage) lines.push(`\`${hitPage.path}\`: ${fmtInt(hitPage.isrBytes)} bytes from isr, nginx and node:http; ${fmtInt(hitPage.nextBytes)} from Next.js (its RSC payload inline).`, '');
-    lines.push(...loadTable(figures, 'isr'), '');
+    lines.push(...loadTable(figures, 'isr'), '', ...twoVsOneLine(figures));
   }
-  lines.push('## 2. HIT across every post (Zipf-like mix), 64 connections', '', ...loadTable(s.hitMany, 'isr'), '');
+  lines.push('## 2. HIT across every post (Zipf-like mix), 64 connections', '', ...loadTable(s.hitMany, 'isr'), '', ...twoVsOneLine(s.hitMany));
   lines.push('## 3. MISS: first request of a post that was not prerendered', '', '| system | posts | p50 ms | p99 ms | max ms |', '|---|---:|---:|---:|---:|');
   for (const [system, f] of Object.entries(s.miss)) lines.push(`| ${SYSTEM_LABELS[system as SystemName]} | ${f!.samples} | ${f!.p50Ms.toFixed(1)} | ${f!.p99Ms.toFixed(1)} | ${f!.maxMs.toFixed(1)} |`);
   lines.push('', `## 4. STALE herd: ${results.settings.herdConcurrency} concurrent requests to a page whose window just passed`, '', '| system | content-API calls per run | statuses |', '|---|---|---|');
   for (const [system, f] of Object.entries(s.staleHerd)) lines.push(`| ${SYSTEM_LABELS[system as SystemName]} | ${f!.contentApiCalls.join(', ')} | ${JSON.stringify(f!.statuses)} |`);
   lines.push('', '## 5. Build: prerender every post', '', '| system | pages | wall s | peak RSS MiB (process tree) |', '|---|---:|---:|---:|');
   for (const [system, f] of Object.entries(s.build)) lines.push(`| ${system} build | ${f!.pages} | ${(f!.wallMs / 1000).toFixed(1)} | ${fmtMiB(f!.peakRssBytes)} |`);
-  lines.push('', '## 6. Memory', '', '| system | RSS after start MiB | RSS after every post once MiB |', '|---|---:|---:|');
+  lines.push('', '## 6. Memory', '', '| system | RSS after start MiB | RSS after serving every post MiB |', '|---|---:|---:|');
   for (const [system, f] of Object.entries(s.memory.afterEveryPost)) lines.push(`| ${SYSTEM_LABELS[system as SystemName]} | ${fmtMiB(f!.rssAfterStartBytes)} | ${fmtMiB(f!.rssBytes)} |`);
   const syn = s.memory.synthetic;
   if (syn) {
@@ -187,6 +274,32 @@ export function markdown(results: BenchResults): string {
       '',
       `HIT on one page at 1,000 entries: ${fmtInt(syn.hitAt1k.median.requestsPerSec)} req/s, p50 ${fmtMs(syn.hitAt1k.median.latencyUs.p50)} ms; ` +
         `at ${fmtInt(syn.entries)}: ${fmtInt(syn.hitAtEnd.median.requestsPerSec)} req/s, p50 ${fmtMs(syn.hitAtEnd.median.latencyUs.p50)} ms (ratio ${syn.p50Ratio.toFixed(2)}×).`,
+    );
+  }
+  const purge = s.purge;
+  if (purge) {
+    const oldAnswers = purge.trials.reduce((sum, t) => sum + t.oldAnswers, 0);
+    const withOld = purge.trials.filter((t) => t.oldAnswers > 0).length;
+    const row = (what: string, f: { p50Ms: number; p99Ms: number; maxMs: number }) => `| ${what} | ${f.p50Ms.toFixed(1)} | ${f.p99Ms.toFixed(1)} | ${f.maxMs.toFixed(1)} |`;
+    lines.push(
+      '',
+      `## 7. Purge propagation: ${purge.instances} isr instances on one Redis`,
+      '',
+      `Three \`isr start\` processes of the same build, each with its own cache folder, on one \`redis-server\` started by the benchmark (nothing persisted, a fresh key prefix). ` +
+        `${purge.lastInstanceMs.samples} trials (after ${purge.warmupTrials} discarded) on \`${purge.path}\`: its title is changed in the content API, \`POST /_isr/revalidate\` goes to one instance (each in turn), ` +
+        'and from the moment that call returns every instance is polled, one client per instance on its own keep-alive connection, request after request, until it serves the new title. ' +
+        "A trial's figure is the time until the last instance does. " +
+        `The pollers got ${fmtInt(oldAnswers)} answers with the old title after the call returned, in ${withOld} of the ${purge.trials.length} trials ` +
+        '(none in a trial means the purge had reached every instance before its first poll arrived). ' +
+        'The render row is the same page alone, alternating with the trials: changed, revalidated on one instance, then one request to that instance with no other client ' +
+        `(\`x-isr-cache\`: ${Object.entries(purge.renderCacheStates).map(([state, n]) => `${state} ${n}`).join(', ')}).`,
+      '',
+      '| ms | p50 | p99 | max |',
+      '|---|---:|---:|---:|',
+      row('until the last instance serves the new page (the figure)', purge.lastInstanceMs),
+      row('until the first instance does', purge.firstInstanceMs),
+      row('the page rendered alone (one request after a revalidation)', purge.render),
+      row('the revalidation call itself (until Redis recorded it)', purge.revalidateCallMs),
     );
   }
   if (results.notes.length > 0) lines.push('', '## Notes', '', ...results.notes.map((n) => `- ${n}`));

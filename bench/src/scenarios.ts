@@ -28,6 +28,9 @@ export interface Settings {
   syntheticEntries: number;
   /** `BLOG_PRERENDER_COUNT` for the build scenario (`all` in full mode). */
   buildPrerenderCount: string;
+  /** Measured trials of the purge-propagation scenario (bench/src/purge.ts), and discarded ones before them. */
+  purgeTrials: number;
+  purgeWarmupTrials: number;
 }
 
 export type Log = (line: string) => void;

@@ -32,10 +32,19 @@ export interface SpawnOptions {
 }
 
 export interface ServerOptions extends SpawnOptions {
-  /** Base URL the server will answer on, `http://<host>:<port>` (no trailing slash). */
+  /**
+   * Base URL the server will answer on, `http://<host>:<port>` (no trailing slash; another scheme
+   * such as `redis://` with `ready`). Its port must be free before the spawn.
+   */
   url: string;
-  /** Polled until it gives any HTTP answer; default `url`. */
+  /** Polled until it gives any HTTP answer; default `url`. Ignored when `ready` is given. */
   readyUrl?: string;
+  /**
+   * Polled (every 100 ms) instead of the HTTP probe of `readyUrl` until it resolves true; gets the
+   * last 4 KB of the server's output (e.g. to wait for every worker's start line, or a non-HTTP
+   * server's own readiness check).
+   */
+  ready?: (output: string) => Promise<boolean>;
   /** How long the server has to answer `readyUrl`, in milliseconds; default 60,000. */
   timeoutMs?: number;
 }
@@ -83,7 +92,7 @@ export async function runMeasured(command: string, args: string[], options: Spaw
 
 /**
  * Starts `command args` (no shell) as the leader of a new process group and resolves once
- * `readyUrl` gives any HTTP answer. `name` labels errors.
+ * `readyUrl` gives any HTTP answer (or `ready` resolves true). `name` labels errors.
  *
  * @throws Error if the port of `url` on its host is already taken (checked before spawning, so
  *   nothing else answers in the server's place); Error with the last 4 KB of the server's output if
@@ -114,17 +123,20 @@ export async function startServer(name: string, command: string, args: string[],
   };
 
   const readyUrl = options.readyUrl ?? options.url;
+  const isReady = options.ready ?? (() => answers(readyUrl));
+  const what = options.ready === undefined ? `answer GET ${readyUrl}` : 'become ready';
+  const before = options.ready === undefined ? `answering GET ${readyUrl}` : 'it was ready';
   const timeoutMs = options.timeoutMs ?? START_TIMEOUT_MS;
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     if (done) {
       endGroup(pid);
-      throw new Error(`${name} exited (${describeExit(child)}) before answering GET ${readyUrl}:\n${output.text()}`);
+      throw new Error(`${name} exited (${describeExit(child)}) before ${before}:\n${output.text()}`);
     }
-    if (await answers(readyUrl)) break;
+    if (await isReady(output.text())) break;
     if (performance.now() > deadline) {
       await stop();
-      throw new Error(`${name} did not answer GET ${readyUrl} within ${timeoutMs / 1000} s:\n${output.text()}`);
+      throw new Error(`${name} did not ${what} within ${timeoutMs / 1000} s:\n${output.text()}`);
     }
     await delay(POLL_MS);
   }
@@ -211,7 +223,7 @@ function endGroup(pgid: number): void {
 }
 
 /** Whether `url` gives any HTTP answer within `ANSWER_TIMEOUT_MS`. */
-function answers(url: string): Promise<boolean> {
+export function answers(url: string): Promise<boolean> {
   return new Promise((resolveAnswer) => {
     const req = request(url, { method: 'GET', agent: false, timeout: ANSWER_TIMEOUT_MS }, (res) => {
       res.resume();

@@ -4,11 +4,12 @@
  */
 
 /**
- * The systems compared. `isr` is this project; `isr-http` the same server with its TCP fast path
- * off (ISR_FAST_PATH=0: every request through node:http); `ceiling` a bare node:http server
- * answering one constant Buffer.
+ * The systems compared. `isr` is this project (one process); `isr-2w` the same with
+ * `--workers 2` (node:cluster, two processes on one port); `isr-http` the one-process server with
+ * its TCP fast path off (ISR_FAST_PATH=0: every request through node:http); `ceiling` a bare
+ * node:http server answering one constant Buffer.
  */
-export type SystemName = 'isr' | 'isr-http' | 'next' | 'nginx-1w' | 'nginx-2w' | 'ceiling';
+export type SystemName = 'isr' | 'isr-2w' | 'isr-http' | 'next' | 'nginx-1w' | 'nginx-2w' | 'ceiling';
 
 /** One load-generator run (wrk) against one URL or URL mix. */
 export interface LoadRun {
@@ -57,7 +58,34 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** A target from issue 3 and whether this run met it. */
+/**
+ * Purge propagation (issue 4): several `isr start` processes on one Redis; see bench/src/purge.ts.
+ * Every time is in milliseconds from the return of the revalidation call.
+ */
+export interface PurgeFigures {
+  instances: number;
+  /** The page edited and revalidated. */
+  path: string;
+  warmupTrials: number;
+  /** Until the last instance served the new content: the trial's figure. */
+  lastInstanceMs: LatencyFigures;
+  /** Until the first instance did (the one that rendered the page, or adopted its render first). */
+  firstInstanceMs: LatencyFigures;
+  /** The page's render, alone: one request (no other client) to the instance just asked to revalidate it. */
+  render: LatencyFigures;
+  /** `x-isr-cache` of those render requests (MISS: rendered before answering). */
+  renderCacheStates: Record<string, number>;
+  /** The revalidation call itself (answered once Redis recorded the invalidation). */
+  revalidateCallMs: LatencyFigures;
+  /**
+   * Every trial: the instance asked, both times, and the answers with the old content the pollers
+   * got after the call returned (summed over instances; 0 when the purge had reached every instance
+   * before its poller's first request arrived).
+   */
+  trials: Array<{ revalidatedOn: number; lastMs: number; firstMs: number; oldAnswers: number }>;
+}
+
+/** A target from issue 3 or 4 and whether this run met it (`holds: null`: not measured, or reported without a goal). */
 export interface TargetCheck {
   name: string;
   goal: string;
@@ -77,6 +105,7 @@ export interface BenchResults {
     hit: Record<string, Partial<Record<SystemName, LoadFigures>>>;
     hitMany: Partial<Record<SystemName, LoadFigures>>;
     miss: Partial<Record<SystemName, LatencyFigures>>;
+    purge?: PurgeFigures;
     staleHerd: Partial<Record<SystemName, { contentApiCalls: number[]; median: number; statuses: Record<string, number> }>>;
     build: Partial<Record<SystemName, BuildFigures>>;
     memory: {
