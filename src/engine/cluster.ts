@@ -91,14 +91,18 @@ export class ClusterCoordination {
     const label = options.label ?? key;
     const deadline = performance.now() + lockTimeoutMs;
     for (;;) {
+      // Listen before asking for the lock: the holder's `set`/`unlock` may arrive while we ask.
+      const event = this.#listen(key);
       let lease: Lease | undefined;
       try {
         lease = await store.lock(key, lockTimeoutMs);
       } catch (error) {
+        event.cancel();
         logger.debug(`no cluster lock for ${label} (${describeError(error).split('\n')[0]}); regenerating here`);
         return produce();
       }
       if (lease !== undefined) {
+        event.cancel();
         try {
           const adopted = await this.#adopt(key, notBefore, options.extraTags, label);
           return adopted !== undefined ? { entry: adopted, dynamic: false } : await produce();
@@ -109,10 +113,11 @@ export class ClusterCoordination {
       }
       const remaining = deadline - performance.now();
       if (remaining <= 0) {
+        event.cancel();
         logger.warn(`${label}: another instance's regeneration gave no result in ${lockTimeoutMs / 1000} s; regenerating here`);
         return produce();
       }
-      await this.#waitForEvent(key, Math.min(remaining, SHIELD_POLL_MS));
+      await event.wait(Math.min(remaining, SHIELD_POLL_MS));
       const adopted = await this.#adopt(key, notBefore, options.extraTags, label);
       if (adopted !== undefined) return { entry: adopted, dynamic: false };
     }
@@ -189,19 +194,34 @@ export class ClusterCoordination {
     for (const resolve of waiting) resolve();
   }
 
-  /** Resolves on the next store event about `key`, or after `ms` milliseconds. */
-  #waitForEvent(key: string, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      let waiting = this.#waiters.get(key);
-      if (waiting === undefined) this.#waiters.set(key, (waiting = new Set()));
-      const done = () => {
-        clearTimeout(timer);
-        waiting.delete(done);
-        if (waiting.size === 0 && this.#waiters.get(key) === waiting) this.#waiters.delete(key);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      waiting.add(done);
-    });
+  /**
+   * Starts listening for the next store event about `key`. `wait(ms)` resolves when one has
+   * arrived since (at once if it already has) or after `ms` milliseconds; `cancel()` stops listening.
+   */
+  #listen(key: string): { wait(ms: number): Promise<void>; cancel(): void } {
+    let waiting = this.#waiters.get(key);
+    if (waiting === undefined) this.#waiters.set(key, (waiting = new Set()));
+    const listeners = waiting;
+    let fired = false;
+    let resolveWait: (() => void) | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const done = () => {
+      fired = true;
+      clearTimeout(timer);
+      listeners.delete(done);
+      if (listeners.size === 0 && this.#waiters.get(key) === listeners) this.#waiters.delete(key);
+      resolveWait?.();
+    };
+    listeners.add(done);
+    return {
+      wait: (ms) =>
+        fired
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => {
+              resolveWait = resolve;
+              timer = setTimeout(done, ms);
+            }),
+      cancel: done,
+    };
   }
 }

@@ -131,6 +131,38 @@ describe('rule 6: one regeneration per page across instances (cache shielding)',
     assert.ok(Math.max(...delays) < 60, `woken ${delays.map((d) => d.toFixed(1)).join(', ')} ms after the holder finished`);
   });
 
+  test("the holder's result arriving while the waiter is still asking for the lock wakes it (no lost wake-up)", async () => {
+    let onHeld: (() => Promise<void>) | undefined;
+    const { a, b } = await cluster({
+      wrap: (store, index) =>
+        index === 0
+          ? store
+          : Object.assign(Object.create(store) as CacheStore, {
+              subscribe: store.subscribe!.bind(store),
+              lock: async (key: string, ttlMs: number): Promise<Lease | undefined> => {
+                const lease = await store.lock!(key, ttlMs);
+                if (lease === undefined) await onHeld?.(); // the holder stores and unlocks meanwhile
+                return lease;
+              },
+            }),
+    });
+    const slow = origin('v1');
+    const gate = deferred();
+    slow.state.gate = gate.promise;
+    const holder = a.engine.serve('page:/blog/1', slow.generate);
+    await sleep(5);
+    onHeld = async () => {
+      onHeld = undefined;
+      gate.resolve();
+      await holder;
+    };
+    const started = performance.now();
+    const served = await b.engine.serve('page:/blog/1', origin('other').generate);
+    const elapsed = performance.now() - started;
+    assert.equal(text(served.entry.value.body), 'v1', "b adopted a's result");
+    assert.ok(elapsed < 100, `b answered ${elapsed.toFixed(1)} ms later (a lost wake-up waits for the 200 ms poll)`);
+  });
+
   test('a result that went stale while it rendered (render longer than the window) is adopted, not rendered again', async () => {
     const { a, b, clock } = await cluster();
     const slow = origin('v1');
