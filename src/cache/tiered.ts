@@ -111,6 +111,8 @@ export class TieredStore implements CacheStore {
 
   readonly #tiers: readonly TierState[];
   readonly #writable: readonly TierState[];
+  /** Index of the shared tier (the first whose store has `subscribe`), or -1. */
+  readonly #shared: number;
   readonly #logger: Logger;
   readonly #reads = new Map<string, Set<ReadToken>>();
   /** Copy-ups in progress, by key (one settled-never-rejects promise per key). */
@@ -135,7 +137,7 @@ export class TieredStore implements CacheStore {
     this.#writable = this.#tiers.filter((tier) => !tier.readOnly);
     this.#logger = options.logger ?? createConsoleLogger();
     this.name = `tiered(${this.#tiers.map((t) => `${t.store.name}${t.readOnly ? ' (read-only)' : ''}`).join(' > ')})`;
-    const shared = this.#sharedIndex;
+    const shared = (this.#shared = this.#tiers.findIndex((tier) => typeof tier.store.subscribe === 'function'));
     if (shared >= 0) {
       this.subscribe = (listener) => this.#subscribe(shared, listener);
       const store = this.#tiers[shared]!.store;
@@ -180,7 +182,7 @@ export class TieredStore implements CacheStore {
     // With a shared tier, its record (and what lies below it) is the manifest: the local tiers only
     // hold this process's own writes, and must not hide what the shared record lacks. It rejects
     // when the shared tier cannot be read.
-    const shared = this.#sharedIndex;
+    const shared = this.#shared;
     const tiers = shared >= 0 ? this.#tiers.slice(shared) : this.#tiers;
     const results = await Promise.allSettled(tiers.map((tier) => attempt(() => tier.store.getTagManifest())));
     if (shared >= 0 && results[0]!.status === 'rejected') throw results[0]!.reason;
@@ -205,15 +207,11 @@ export class TieredStore implements CacheStore {
     mergeTagTimes(new Map(), tags, at); // validates
     const failures = await this.#writeAll('invalidateTags', undefined, (store) => store.invalidateTags(tags, at));
     // Other instances learn of an invalidation only through the shared tier: it must have it.
-    const shared = this.#tiers[this.#sharedIndex];
+    const shared = this.#tiers[this.#shared];
     const sharedFailure = shared === undefined ? undefined : failures.get(shared);
     if (sharedFailure !== undefined) throw sharedFailure;
   }
 
-  /** Index of the shared tier (the first whose store has `subscribe`), or -1. */
-  get #sharedIndex(): number {
-    return this.#tiers.findIndex((tier) => typeof tier.store.subscribe === 'function');
-  }
 
   /** Subscribes to the shared tier's events, applying them to the local copies first (class comment). */
   #subscribe(index: number, listener: (event: StoreEvent) => void): () => void {
@@ -240,7 +238,7 @@ export class TieredStore implements CacheStore {
    * Without a shared tier, the same as `get`. Never rejects for a failing tier (it is skipped).
    */
   async getShared(key: string): Promise<CacheEntry | undefined> {
-    const index = this.#sharedIndex;
+    const index = this.#shared;
     if (index <= 0) return this.get(key);
     let local: CacheEntry | undefined;
     for (const tier of this.#tiers.slice(0, index)) {

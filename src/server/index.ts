@@ -86,7 +86,7 @@ export interface Isr {
   config: IsrConfig;
   store: CacheStore;
   logger: Logger;
-  /** Waits for background regenerations, closes the stores and unregisters the runtime. */
+  /** Waits for background regenerations, stops listening to the store, closes the stores and unregisters the runtime. */
   close(): Promise<void>;
 }
 
@@ -137,6 +137,7 @@ export async function createIsr(options: IsrOptions): Promise<Isr> {
     logger,
     async close() {
       await engine.flush();
+      engine.close();
       await store.close?.();
       if (getRuntime() === runtime) setRuntime(undefined);
     },
