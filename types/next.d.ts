@@ -2,7 +2,8 @@
  * Type declarations of the parts of `next` that isr provides, so a site's editor and `tsc`
  * type-check the seeds' code without installing Next.js. Reference it from a site's tsconfig
  * (`"include": ["app", "node_modules/isr/types"]`). The isr build does not read this file: it maps
- * `next/cache` and `next/navigation` to its own implementations.
+ * `next/cache`, `next/navigation`, `next/router`, `next/head` and `next/link` to its own
+ * implementations; `next` itself provides only types.
  */
 declare module 'next/cache' {
   export function revalidatePath(path: string, type?: 'page' | 'layout'): void;
@@ -19,6 +20,102 @@ declare module 'next/navigation' {
   export function notFound(): never;
   export function redirect(url: string, type?: 'replace' | 'push'): never;
   export function permanentRedirect(url: string, type?: 'replace' | 'push'): never;
+}
+
+declare module 'next' {
+  import type { ComponentType } from 'react';
+  import type { IncomingMessage, ServerResponse } from 'node:http';
+
+  type ParsedUrlQuery = Record<string, string | string[] | undefined>;
+
+  export interface GetStaticPropsContext<Q extends ParsedUrlQuery = ParsedUrlQuery> {
+    /** Present for dynamic routes. */
+    params?: Q;
+    revalidateReason: 'build' | 'stale' | 'on-demand';
+    preview: false;
+    draftMode: false;
+  }
+  export type Redirect =
+    | { statusCode: 301 | 302 | 303 | 307 | 308; destination: string }
+    | { permanent: boolean; destination: string };
+  /** `revalidate`: seconds (a whole number >= 1), or false (until revalidated on demand). */
+  export type GetStaticPropsResult<P> =
+    | { props: P; revalidate?: number | boolean }
+    | { redirect: Redirect; revalidate?: number | boolean }
+    | { notFound: true; revalidate?: number | boolean };
+  export type GetStaticProps<P extends { [key: string]: any } = { [key: string]: any }, Q extends ParsedUrlQuery = ParsedUrlQuery> = (
+    context: GetStaticPropsContext<Q>,
+  ) => Promise<GetStaticPropsResult<P>> | GetStaticPropsResult<P>;
+  export interface GetStaticPathsResult<Q extends ParsedUrlQuery = ParsedUrlQuery> {
+    paths: Array<string | { params: Q }>;
+    fallback: boolean | 'blocking';
+  }
+  export type GetStaticPaths<Q extends ParsedUrlQuery = ParsedUrlQuery> = () => Promise<GetStaticPathsResult<Q>> | GetStaticPathsResult<Q>;
+  export type InferGetStaticPropsType<T extends (...args: never[]) => unknown> = Extract<Awaited<ReturnType<T>>, { props: unknown }>['props'];
+  export type NextPage<P = Record<string, unknown>> = ComponentType<P>;
+
+  export interface NextApiRequest extends IncomingMessage {
+    /** The query string's parameters merged with the route's params. */
+    query: Partial<Record<string, string | string[]>>;
+    cookies: Partial<Record<string, string>>;
+    /** Parsed by content type: JSON, a form as an object, otherwise the text. */
+    body: any;
+  }
+  export interface NextApiResponse<Data = any> extends ServerResponse {
+    status(code: number): NextApiResponse<Data>;
+    json(body: Data): void;
+    send(body: Data): void;
+    redirect(url: string): NextApiResponse<Data>;
+    redirect(status: number, url: string): NextApiResponse<Data>;
+    /** Regenerates the page at `urlPath` and resolves once it is stored; rejects if that fails. */
+    revalidate(urlPath: string, options?: { unstable_onlyGenerated?: boolean }): Promise<void>;
+    /** Next.js 12.1's name of `revalidate`. */
+    unstable_revalidate(urlPath: string, options?: { unstable_onlyGenerated?: boolean }): Promise<void>;
+  }
+  export type NextApiHandler<Data = any> = (req: NextApiRequest, res: NextApiResponse<Data>) => unknown | Promise<unknown>;
+}
+
+declare module 'next/router' {
+  export interface NextRouter {
+    pathname: string;
+    route: string;
+    asPath: string;
+    query: Record<string, string | string[] | undefined>;
+    /** True while the fallback page of `getStaticPaths({ fallback: true })` is rendered. */
+    isFallback: boolean;
+    isReady: boolean;
+    isPreview: boolean;
+    basePath: string;
+    push(url: string | object): Promise<boolean>;
+    replace(url: string | object): Promise<boolean>;
+    reload(): void;
+    back(): void;
+    prefetch(url: string): Promise<void>;
+  }
+  export function useRouter(): NextRouter;
+  export function withRouter<P extends object>(Component: import('react').ComponentType<P & { router: NextRouter }>): import('react').ComponentType<P>;
+}
+
+declare module 'next/head' {
+  export default function Head(props: { children?: import('react').ReactNode }): import('react').ReactNode;
+}
+
+declare module 'next/link' {
+  import type { AnchorHTMLAttributes, ReactNode } from 'react';
+  type Href = string | { pathname?: string; query?: Record<string, string | number | boolean | readonly string[]>; hash?: string };
+  export interface LinkProps extends Omit<AnchorHTMLAttributes<HTMLAnchorElement>, 'href'> {
+    href: Href;
+    as?: Href;
+    replace?: boolean;
+    scroll?: boolean;
+    shallow?: boolean;
+    prefetch?: boolean | null;
+    passHref?: boolean;
+    legacyBehavior?: boolean;
+    locale?: string | false;
+    children?: ReactNode;
+  }
+  export default function Link(props: LinkProps): ReactNode;
 }
 
 // Next.js extends fetch's options with `next: { revalidate, tags }`.

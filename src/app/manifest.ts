@@ -8,12 +8,15 @@ import type { Segment } from './routes.ts';
  * serves. Paths inside it are relative to the build folder, `/`-separated.
  */
 
-export const MANIFEST_VERSION = 1;
+export const MANIFEST_VERSION = 2;
 
 export interface ManifestRoute {
   pattern: string;
   segments: Segment[];
-  kind: 'page' | 'route';
+  /** `app/` (App Router) or `pages/` (Pages Router) conventions. */
+  router: 'app' | 'pages';
+  /** `page`, an App Router route handler (`route`), or a Pages Router API route (`api`). */
+  kind: 'page' | 'route' | 'api';
   /** Source file, relative to the site folder (for messages). */
   file: string;
   /** Compiled module of the page or route handler. */
@@ -29,6 +32,14 @@ export interface ManifestRoute {
   staticPaths: string[];
   /** Paths prerendered at build time (the static paths of a cacheable route). */
   prerendered: string[];
+  /**
+   * Pages Router pages with `getStaticPaths`: what a path it did not list gets — `false` a 404,
+   * `'blocking'` a render on first request, `true` the fallback page while the page is generated
+   * (crawlers get the blocking render). Absent for other routes.
+   */
+  fallback?: false | true | 'blocking';
+  /** Pages Router pages with `getStaticProps`: the props are also served as JSON (pages/data-route.ts). */
+  dataRoute?: boolean;
 }
 
 export interface BuildManifest {
@@ -44,6 +55,8 @@ export interface BuildManifest {
   notFound: string | undefined;
   /** Files under `public/`, relative to it, `/`-separated. */
   publicFiles: string[];
+  /** Compiled `pages/_app` and `pages/404` modules, when the site has them. */
+  pages: { app: string | undefined; notFound: string | undefined };
 }
 
 /** The build folder of a site: `<siteDir>/.isr/build`. */

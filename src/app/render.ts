@@ -1,11 +1,10 @@
 import { createElement, type ComponentType, type ReactNode } from 'react';
 import { prerender } from 'react-dom/static';
 import type { Generated } from '../engine/engine.ts';
-import { implicitTags } from '../engine/tags.ts';
 import { isNotFoundError, redirectTarget } from './navigation.ts';
 import { storableHeaders } from './response-headers.ts';
 import type { Params } from './routes.ts';
-import { markDynamic, renderStorage, type RenderContext } from './runtime.ts';
+import { createRenderContext, markDynamic, renderStorage, type RenderContext } from './runtime.ts';
 import type { LayoutModule, PageModule, ResolvedSegmentConfig, RouteModule } from './segment-config.ts';
 
 /**
@@ -14,7 +13,8 @@ import type { LayoutModule, PageModule, ResolvedSegmentConfig, RouteModule } fro
  * signals for the engine.
  */
 
-const HTML_HEADERS = Object.freeze({ 'content-type': 'text/html; charset=utf-8' });
+/** Headers of a rendered HTML page. */
+export const HTML_HEADERS = Object.freeze({ 'content-type': 'text/html; charset=utf-8' });
 
 export interface PageRenderInput {
   /** Concrete URL path, e.g. `/blog/1`. */
@@ -30,18 +30,6 @@ export interface PageRenderInput {
   config: ResolvedSegmentConfig;
   /** The request's query; reading it makes the page dynamic. */
   searchParams?: URLSearchParams;
-}
-
-function newContext(path: string, pattern: string, config: ResolvedSegmentConfig): RenderContext {
-  return {
-    path,
-    pattern,
-    implicitTags: implicitTags(path, pattern),
-    tags: new Set(),
-    revalidate: config.revalidate,
-    dynamicReason: config.dynamic === 'force-dynamic' ? "dynamic = 'force-dynamic'" : config.revalidate === 0 ? 'revalidate = 0' : undefined,
-    dynamicMode: config.dynamic,
-  };
 }
 
 /** A promise of the query that marks the render dynamic when awaited (Next.js `searchParams`). */
@@ -90,7 +78,7 @@ function wrapInLayouts(layouts: readonly LayoutModule[], params: Promise<Params>
  * @throws whatever the page or its data fetching threw.
  */
 export function renderPage(input: PageRenderInput): Promise<Generated> {
-  const context = newContext(input.path, input.pattern, input.config);
+  const context = createRenderContext(input.path, input.pattern, input.config);
   return renderStorage().run(context, async () => {
     const params = Promise.resolve(input.params);
     let status = 200;
@@ -123,7 +111,8 @@ export function renderPage(input: PageRenderInput): Promise<Generated> {
   });
 }
 
-function DefaultNotFound(): ReactNode {
+/** The 404 page of a site without its own (`app/not-found`, `pages/404`). */
+export function DefaultNotFound(): ReactNode {
   return createElement(
     'main',
     null,
@@ -145,7 +134,7 @@ function notFoundTree(rootLayout: readonly LayoutModule[], notFound: ComponentTy
  * matches. It is cached like a page with `revalidate = false` under its own key.
  */
 export function renderNotFound(rootLayout: LayoutModule | undefined, notFound: ComponentType | undefined): Promise<Generated> {
-  const context = newContext('/_not-found', '/_not-found', { revalidate: false, dynamic: 'auto', dynamicParams: true });
+  const context = createRenderContext('/_not-found', '/_not-found', { revalidate: false, dynamic: 'auto' });
   return renderStorage().run(context, async () => ({
     value: {
       kind: 'page' as const,
@@ -216,7 +205,7 @@ export async function runRouteHandler(input: RouteHandlerInput): Promise<Respons
  * the generation, so the last good response stays.
  */
 export function generateRouteResponse(input: RouteHandlerInput): Promise<Generated> {
-  const context = newContext(input.path, input.pattern, input.config);
+  const context = createRenderContext(input.path, input.pattern, input.config);
   return renderStorage().run(context, async () => {
     const response = await runRouteHandler(input);
     if (response.status >= 500) {

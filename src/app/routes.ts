@@ -5,7 +5,8 @@ import path from 'node:path';
  * Route discovery and matching for the App Router conventions: `page`, `layout`, `route`,
  * `not-found` files under `app/`; dynamic segments `[id]`, catch-all `[...slug]`, optional
  * catch-all `[[...slug]]`; route groups `(name)` (not part of the URL) and private folders
- * `_name` (ignored).
+ * `_name` (ignored). The segment grammar, matching and ordering are shared with the Pages Router
+ * (pages/routes.ts).
  */
 
 export type Segment =
@@ -21,22 +22,28 @@ export interface RouteDefinition {
   /** The URL pattern, e.g. `/blog/[id]` (route groups removed). */
   pattern: string;
   segments: Segment[];
-  /** `page`: a React page; `route`: a route handler (`route.ts`). */
-  kind: 'page' | 'route';
+  /** Which conventions the file follows: `app/` (App Router) or `pages/` (Pages Router). */
+  router: 'app' | 'pages';
+  /**
+   * `page`: a React page; `route`: an App Router route handler (`route.ts`); `api`: a Pages Router
+   * API route (`pages/api/**`, Node-style `req`/`res`).
+   */
+  kind: 'page' | 'route' | 'api';
   /** The page or route file, relative to the site folder, `/`-separated. */
   file: string;
-  /** Layout files wrapping the page, root first, relative to the site folder. */
+  /** Layout files wrapping the page, root first, relative to the site folder (App Router pages only). */
   layouts: string[];
 }
 
 export interface AppRoutes {
-  /** Routes ordered most specific first (static segments before dynamic before catch-all). */
+  /** The routes under `app/`, in discovery order (see {@link orderRoutes}). */
   routes: RouteDefinition[];
   /** The root `not-found` file, if any, relative to the site folder. */
   notFound: string | undefined;
 }
 
-const EXTENSIONS = ['.tsx', '.ts', '.jsx', '.js', '.mjs'];
+/** File extensions of routes, layouts and pages, in lookup order. */
+export const EXTENSIONS = ['.tsx', '.ts', '.jsx', '.js', '.mjs'];
 
 /** Parses one folder name into a segment, or `null` for a route group. */
 export function parseSegment(name: string): Segment | null {
@@ -83,6 +90,15 @@ function compareRoutes(a: RouteDefinition, b: RouteDefinition): number {
   return a.pattern < b.pattern ? -1 : a.pattern > b.pattern ? 1 : 0;
 }
 
+/** Whether `dir` exists and is a folder. */
+export function isDirectory(dir: string): boolean {
+  try {
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 function findFile(dir: string, base: string): string | undefined {
   for (const extension of EXTENSIONS) {
     const candidate = path.join(dir, base + extension);
@@ -96,18 +112,13 @@ function findFile(dir: string, base: string): string | undefined {
 }
 
 /**
- * Walks `<siteDir>/app` and returns its routes.
- * @throws Error naming the folder for: a missing `app/` folder, `page` and `route` in one folder,
- *   an invalid segment name, two routes with the same URL shape (`[id]` beside `[slug]`), a
- *   catch-all that is not last, or a page without a root layout.
+ * Walks `<siteDir>/app` and returns its routes, or undefined when the site has no `app/` folder.
+ * @throws Error naming the folder for: `page` and `route` in one folder, an invalid segment name,
+ *   a catch-all that is not last, or a page without a root layout.
  */
-export function discoverRoutes(siteDir: string): AppRoutes {
+export function discoverAppRoutes(siteDir: string): AppRoutes | undefined {
   const appDir = path.join(siteDir, 'app');
-  try {
-    if (!statSync(appDir).isDirectory()) throw new Error();
-  } catch {
-    throw new Error(`no app/ folder in ${siteDir}: a site needs app/layout.tsx and at least one page`);
-  }
+  if (!isDirectory(appDir)) return undefined;
   const relative = (file: string) => path.relative(siteDir, file).split(path.sep).join('/');
   const routes: RouteDefinition[] = [];
 
@@ -122,10 +133,10 @@ export function discoverRoutes(siteDir: string): AppRoutes {
     }
     if (page) {
       if (currentLayouts.length === 0) throw new Error(`${relative(page)}: no root layout (app/layout.tsx) wraps this page`);
-      routes.push({ pattern: patternOf(segments), segments, kind: 'page', file: relative(page), layouts: currentLayouts });
+      routes.push({ pattern: patternOf(segments), segments, router: 'app', kind: 'page', file: relative(page), layouts: currentLayouts });
     }
     if (handler) {
-      routes.push({ pattern: patternOf(segments), segments, kind: 'route', file: relative(handler), layouts: [] });
+      routes.push({ pattern: patternOf(segments), segments, router: 'app', kind: 'route', file: relative(handler), layouts: [] });
     }
     for (const name of readdirSync(dir).sort()) {
       if (name.startsWith('_') || name.startsWith('.') || name === 'node_modules') continue;
@@ -141,7 +152,17 @@ export function discoverRoutes(siteDir: string): AppRoutes {
     }
   };
   walk(appDir, [], []);
+  const notFound = findFile(appDir, 'not-found');
+  return { routes, notFound: notFound ? relative(notFound) : undefined };
+}
 
+/**
+ * Checks that no two routes (of either router) match the same URLs, and orders them most specific
+ * first (static segments before dynamic before catch-all), the order `Site.match` tries them in.
+ * @throws Error naming both files when two routes have the same URL shape (`[id]` beside
+ *   `[slug]`, or `app/blog/page.tsx` beside `pages/blog.tsx`).
+ */
+export function orderRoutes(routes: readonly RouteDefinition[]): RouteDefinition[] {
   const shapes = new Map<string, RouteDefinition>();
   for (const route of routes) {
     const shape = route.segments.map((s) => (s.type === 'static' ? `s:${s.value}` : s.type)).join('/');
@@ -153,9 +174,7 @@ export function discoverRoutes(siteDir: string): AppRoutes {
     }
     shapes.set(shape, route);
   }
-  routes.sort(compareRoutes);
-  const notFound = findFile(appDir, 'not-found');
-  return { routes, notFound: notFound ? relative(notFound) : undefined };
+  return [...routes].sort(compareRoutes);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IsrEngine } from '../engine/engine.ts';
+import { implicitTags } from '../engine/tags.ts';
 import type { Logger } from '../log.ts';
 
 /**
@@ -25,6 +26,26 @@ export interface RenderContext {
   dynamicReason: string | undefined;
   /** `force-static` ignores dynamic signals; `force-dynamic` is decided before rendering. */
   dynamicMode: 'auto' | 'force-static' | 'force-dynamic' | 'error';
+}
+
+/**
+ * A fresh render context for generating `path` (of route `pattern`), starting from the route's
+ * segment config: its `revalidate` (seconds or false) and `dynamic` mode.
+ */
+export function createRenderContext(
+  path: string,
+  pattern: string,
+  config: { revalidate: number | false; dynamic: RenderContext['dynamicMode'] },
+): RenderContext {
+  return {
+    path,
+    pattern,
+    implicitTags: implicitTags(path, pattern),
+    tags: new Set(),
+    revalidate: config.revalidate,
+    dynamicReason: config.dynamic === 'force-dynamic' ? "dynamic = 'force-dynamic'" : config.revalidate === 0 ? 'revalidate = 0' : undefined,
+    dynamicMode: config.dynamic,
+  };
 }
 
 /** The running engine and its logger, registered by `isr start`, `isr build` or an embedder. */

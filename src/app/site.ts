@@ -3,12 +3,20 @@ import { pathToFileURL } from 'node:url';
 import type { ComponentType } from 'react';
 import type { Generate } from '../engine/engine.ts';
 import { readManifest, type BuildManifest, type ManifestRoute } from './manifest.ts';
-import { generateRouteResponse, renderNotFound, renderPage } from './render.ts';
+import { dataRoutePrefix } from '../pages/data-route.ts';
+import { renderPagesFallback, renderPagesNotFoundBody, renderPagesPage } from '../pages/render.ts';
+import type { PagesAppModule, PagesPageModule, StaticPropsContext } from '../pages/static-props.ts';
+import { generateRouteResponse, HTML_HEADERS, renderNotFound, renderPage } from './render.ts';
 import { matchSegments, type Params } from './routes.ts';
 import type { LayoutModule, PageModule, RouteModule } from './segment-config.ts';
 
 /** The cache key of the site's 404 page (page keys are paths, which start with `/`). */
 export const NOT_FOUND_KEY = 'isr:not-found';
+
+/** The cache key of the fallback page of a Pages Router route with `fallback: true`. */
+export function fallbackKey(pattern: string): string {
+  return `isr:fallback:${pattern}`;
+}
 
 /**
  * A built site, ready to serve: its manifest, its routes and its compiled modules (imported on
@@ -115,8 +123,51 @@ export class Site {
       });
   }
 
-  /** A generator rendering the 404 page. */
+  /**
+   * A generator rendering the 404 page: `app/not-found` inside the root layout, else `pages/404`
+   * inside `_app`, else a default page (inside the root layout when there is one).
+   */
   notFoundGenerator(): Generate {
-    return async () => renderNotFound(await this.rootLayout(), await this.notFoundComponent());
+    return async () => {
+      const pagesNotFound = this.manifest.pages.notFound;
+      if (this.manifest.notFound !== undefined || pagesNotFound === undefined) {
+        return renderNotFound(await this.rootLayout(), await this.notFoundComponent());
+      }
+      const body = await renderPagesNotFoundBody(await this.load<PagesPageModule>(pagesNotFound), await this.pagesApp());
+      return { value: { kind: 'page' as const, status: 404, headers: HTML_HEADERS, body }, tags: [], revalidate: false };
+    };
+  }
+
+  private async pagesApp(): Promise<PagesAppModule | undefined> {
+    return this.manifest.pages.app ? this.load<PagesAppModule>(this.manifest.pages.app) : undefined;
+  }
+
+  /**
+   * A generator of a Pages Router page at `pathname` (`getStaticProps`, then the render), with its
+   * data-route JSON in the same entry.
+   * @param reason passed to `getStaticProps` as `revalidateReason`.
+   */
+  pagesGenerator(route: ManifestRoute, params: Params, pathname: string, reason: StaticPropsContext['revalidateReason']): Generate {
+    return async () => {
+      const [page, app] = await Promise.all([this.load<PagesPageModule>(route.module), this.pagesApp()]);
+      return renderPagesPage({
+        path: pathname,
+        pattern: route.pattern,
+        params,
+        dynamicRoute: route.segments.some((segment) => segment.type !== 'static'),
+        page,
+        app,
+        reason,
+        renderNotFound: async () => (await this.notFoundGenerator()()).value.body,
+      });
+    };
+  }
+
+  /** A generator of the fallback page of a `fallback: true` route (stored under {@link fallbackKey}). */
+  fallbackGenerator(route: ManifestRoute): Generate {
+    return async () => {
+      const [page, app] = await Promise.all([this.load<PagesPageModule>(route.module), this.pagesApp()]);
+      return renderPagesFallback({ pattern: route.pattern, page, app, dataPrefix: dataRoutePrefix(this.buildId) });
+    };
   }
 }

@@ -11,7 +11,7 @@ import {
   type ManifestRoute,
 } from '../app/manifest.ts';
 import { isCacheableRouteHandler } from '../app/render.ts';
-import { discoverRoutes, matchSegments, pathForParams, type Params } from '../app/routes.ts';
+import { discoverAppRoutes, matchSegments, orderRoutes, pathForParams, type Params, type RouteDefinition } from '../app/routes.ts';
 import { setRuntime } from '../app/runtime.ts';
 import {
   isStaticallyDynamic,
@@ -20,7 +20,9 @@ import {
   type RouteModule,
   type SegmentConfig,
 } from '../app/segment-config.ts';
-import { NOT_FOUND_KEY, Site } from '../app/site.ts';
+import { fallbackKey, NOT_FOUND_KEY, Site } from '../app/site.ts';
+import { discoverPagesRoutes } from '../pages/routes.ts';
+import { checkStaticPathsResult, type PagesPageModule } from '../pages/static-props.ts';
 import { FileSystemStore } from '../cache/filesystem.ts';
 import { loadConfig } from '../config.ts';
 import { IsrEngine } from '../engine/engine.ts';
@@ -98,7 +100,13 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const logger = options.logger ?? createConsoleLogger();
   const config = await loadConfig(siteDir);
   const concurrency = options.concurrency ?? config.buildConcurrency;
-  const { routes, notFound } = discoverRoutes(siteDir);
+  const appRoutes = discoverAppRoutes(siteDir);
+  const pagesRoutes = discoverPagesRoutes(siteDir);
+  if (appRoutes === undefined && pagesRoutes === undefined) {
+    throw new Error(`no app/ or pages/ folder in ${siteDir}: a site needs app/layout.tsx and a page, or a page in pages/`);
+  }
+  const routes = orderRoutes([...(appRoutes?.routes ?? []), ...(pagesRoutes?.routes ?? [])]);
+  const notFound = appRoutes?.notFound;
   const buildId = newBuildId();
   const finalDir = buildDirOf(siteDir);
   const workDir = `${finalDir}.tmp-${buildId}`;
@@ -112,8 +120,10 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       for (const layout of route.layouts) sources.add(layout);
     }
     if (notFound) sources.add(notFound);
+    if (pagesRoutes?.app) sources.add(pagesRoutes.app);
+    if (pagesRoutes?.notFound) sources.add(pagesRoutes.notFound);
     const compiled = await compileSite(siteDir, [...sources], path.join(workDir, 'server'));
-    const rootLayoutSource = routes.find((route) => route.kind === 'page')?.layouts[0];
+    const rootLayoutSource = routes.find((route) => route.router === 'app' && route.kind === 'page')?.layouts[0];
 
     const manifest: BuildManifest = {
       version: MANIFEST_VERSION,
@@ -123,11 +133,19 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       rootLayout: rootLayoutSource ? compiled.get(rootLayoutSource) : undefined,
       notFound: notFound ? compiled.get(notFound) : undefined,
       publicFiles: await listFiles(path.join(siteDir, 'public')),
+      pages: {
+        app: pagesRoutes?.app ? compiled.get(pagesRoutes.app) : undefined,
+        notFound: pagesRoutes?.notFound ? compiled.get(pagesRoutes.notFound) : undefined,
+      },
     };
     const site = new Site(workDir, manifest);
 
     for (const route of routes) {
       const module = compiled.get(route.file)!;
+      if (route.router === 'pages') {
+        manifest.routes.push(await pagesRouteEntry(route, module, await site.load<PagesPageModule>(module)));
+        continue;
+      }
       const layouts = route.layouts.map((layout) => compiled.get(layout)!);
       const modules = [...(await Promise.all(layouts.map((l) => site.load<SegmentConfig>(l)))), await site.load<SegmentConfig>(module)];
       const config = resolveSegmentConfig(modules, [...route.layouts, route.file]);
@@ -147,11 +165,16 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         const paths = await staticPaths(site, route);
         route.staticPaths = paths.map((item) => item.pathname).sort();
         if (!route.cacheable) continue;
+        if (route.fallback === true) {
+          await engine.regenerate(fallbackKey(route.pattern), site.fallbackGenerator(route), { label: `the fallback page of ${route.pattern}` });
+        }
         await runPool(paths, concurrency, async ({ pathname, params }) => {
           const generate =
-            route.kind === 'page'
-              ? site.pageGenerator(route, params, pathname)
-              : site.routeGenerator(route, params, pathname, 'http://localhost');
+            route.router === 'pages'
+              ? site.pagesGenerator(route, params, pathname, 'build')
+              : route.kind === 'page'
+                ? site.pageGenerator(route, params, pathname)
+                : site.routeGenerator(route, params, pathname, 'http://localhost');
           let served;
           try {
             served = await engine.regenerate(pathname, generate, { label: `${pathname} (route ${route.pattern})` });
@@ -189,9 +212,74 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   }
 }
 
-/** The paths to prerender for a route: its pattern when static, else `generateStaticParams()`. */
-async function staticPaths(site: Site, route: ManifestRoute): Promise<{ pathname: string; params: Params }[]> {
-  if (route.segments.every((segment) => segment.type === 'static')) return [{ pathname: route.pattern, params: {} }];
+/**
+ * The manifest entry of a Pages Router route (its paths are filled in later). Pages are cacheable
+ * and never dynamic; API routes run per request.
+ * @throws Error naming the file for what isr does not support (`getServerSideProps`,
+ *   `getInitialProps`) and for the combinations Next.js refuses (`getStaticPaths` without
+ *   `getStaticProps`, a dynamic route with `getStaticProps` but no `getStaticPaths`).
+ */
+async function pagesRouteEntry(route: RouteDefinition, module: string, own: PagesPageModule): Promise<ManifestRoute> {
+  const base = { ...route, module, layouts: [], staticPaths: [], prerendered: [] };
+  if (route.kind === 'api') {
+    return { ...base, config: { revalidate: false, dynamic: 'force-dynamic', dynamicParams: true }, dynamic: true, cacheable: false };
+  }
+  if (own.getServerSideProps !== undefined || own.getInitialProps !== undefined) {
+    throw new Error(
+      `${route.file}: ${own.getServerSideProps !== undefined ? 'getServerSideProps' : 'getInitialProps'} is not supported by isr ` +
+        '(pages are static); use getStaticProps with revalidate, or an App Router page with dynamic = \'force-dynamic\'',
+    );
+  }
+  const hasProps = typeof own.getStaticProps === 'function';
+  const hasPaths = typeof own.getStaticPaths === 'function';
+  const dynamicRoute = route.segments.some((segment) => segment.type !== 'static');
+  if (hasPaths && !hasProps) throw new Error(`${route.file}: getStaticPaths needs getStaticProps in the same page`);
+  if (hasPaths && !dynamicRoute) throw new Error(`${route.file}: getStaticPaths is only for dynamic routes ([id], [...slug])`);
+  if (hasProps && dynamicRoute && !hasPaths) {
+    throw new Error(`${route.file}: a dynamic page with getStaticProps needs getStaticPaths (return { paths: [], fallback: 'blocking' } to render every path on demand)`);
+  }
+  return {
+    ...base,
+    config: { revalidate: false, dynamic: 'auto', dynamicParams: true },
+    dynamic: false,
+    cacheable: true,
+    dataRoute: hasProps,
+  };
+}
+
+/** Params of a path listed by `getStaticPaths` as a string, as a request for it would carry them. */
+function paramsOfPath(route: ManifestRoute, listed: string): Params {
+  const parts = listed.split('?')[0]!.split('/').filter(Boolean);
+  let decoded: string[];
+  try {
+    decoded = parts.map(decodeURIComponent);
+  } catch {
+    throw new TypeError(`${route.file}: getStaticPaths listed "${listed}", which is not a valid URL path`);
+  }
+  const params = matchSegments(route, decoded);
+  if (params === undefined) throw new TypeError(`${route.file}: getStaticPaths listed "${listed}", which does not match ${route.pattern}`);
+  return params;
+}
+
+/** The params listed by a route's `getStaticPaths` (Pages Router) or `generateStaticParams` (App Router). */
+async function listedParams(site: Site, route: ManifestRoute): Promise<Params[]> {
+  if (route.router === 'pages') {
+    const page = await site.load<PagesPageModule>(route.module);
+    if (typeof page.getStaticPaths !== 'function') {
+      route.fallback = 'blocking';
+      return [];
+    }
+    let result: unknown;
+    try {
+      result = await page.getStaticPaths();
+    } catch (error) {
+      throw new Error(`${route.file}: getStaticPaths() failed: ${(error as Error).message}`, { cause: error });
+    }
+    const { paths, fallback } = checkStaticPathsResult(result, route.file);
+    route.fallback = fallback;
+    route.config = { ...route.config, dynamicParams: fallback !== false };
+    return paths.map((item) => (typeof item === 'string' ? paramsOfPath(route, item) : item));
+  }
   const module = await site.load<SegmentConfig>(route.module);
   if (typeof module.generateStaticParams !== 'function') return [];
   let list: unknown;
@@ -201,9 +289,19 @@ async function staticPaths(site: Site, route: ManifestRoute): Promise<{ pathname
     throw new Error(`${route.file}: generateStaticParams() failed: ${(error as Error).message}`, { cause: error });
   }
   if (!Array.isArray(list)) throw new TypeError(`${route.file}: generateStaticParams() must return an array of params objects`);
+  return list as Params[];
+}
+
+/**
+ * The paths to prerender for a route: its pattern when static, else those its `getStaticPaths` or
+ * `generateStaticParams()` lists (Pages Router routes also get their `fallback` mode set here).
+ */
+async function staticPaths(site: Site, route: ManifestRoute): Promise<{ pathname: string; params: Params }[]> {
+  if (route.segments.every((segment) => segment.type === 'static')) return [{ pathname: route.pattern, params: {} }];
+  const list = await listedParams(site, route);
   const seen = new Set<string>();
   const out: { pathname: string; params: Params }[] = [];
-  for (const params of list as Params[]) {
+  for (const params of list) {
     const pathname = pathForParams(route, params);
     if (seen.has(pathname)) continue;
     seen.add(pathname);

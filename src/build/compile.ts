@@ -4,11 +4,12 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /**
- * Compiles a site's `app/` modules with esbuild into ESM for Node, so the seeds' App Router
- * examples run unmodified:
+ * Compiles a site's `app/` and `pages/` modules with esbuild into ESM for Node, so the seeds' examples run
+ * unmodified:
  *
  * - `next/cache` and `isr/cache` → this package's cache API (bundled: it reaches the engine through
- *   the process registry); `next/navigation` → `notFound()` / `redirect()`; `next` → an empty
+ *   the process registry); `next/navigation` → `notFound()` / `redirect()`; for `pages/`,
+ *   `next/router` → `useRouter()`, `next/head` and `next/link`; `next` → an empty
  *   module (the seeds import only types from it, which the compiler erases).
  * - `react`, `react-dom` and their subpaths → the copies this package renders with, by absolute
  *   path, so the site and the renderer share one React.
@@ -29,6 +30,9 @@ const SHIMS: Record<string, string> = {
   'isr/cache': ownModule('app/cache-api'),
   'next/navigation': ownModule('app/navigation'),
   next: ownModule('app/shims/next'),
+  'next/router': ownModule('pages/router'),
+  'next/head': ownModule('pages/shims/head'),
+  'next/link': ownModule('pages/shims/link'),
 };
 
 function isrResolvePlugin(siteDir: string): Plugin {
@@ -39,7 +43,7 @@ function isrResolvePlugin(siteDir: string): Plugin {
         const shim = SHIMS[args.path];
         if (shim !== undefined) return { path: shim };
         return {
-          errors: [{ text: `"${args.path}" is not provided by isr (supported: next, next/cache, next/navigation, isr/cache)` }],
+          errors: [{ text: `"${args.path}" is not provided by isr (supported: next, next/cache, next/navigation, next/router, next/head, next/link, isr/cache)` }],
         };
       });
       build.onResolve({ filter: /^react(-dom)?(\/.*)?$/ }, (args) => {

@@ -7,7 +7,9 @@
  * offset 0   4 bytes   magic "ISR1" (0x49 0x53 0x52 0x31)
  * offset 4   uint32    M = byte length of the metadata block
  * offset 8   M bytes   metadata: UTF-8 JSON object (see `EntryMetadata`)
- * offset 8+M N bytes   the raw body, N = metadata.bodyLength; nothing follows it
+ * offset 8+M N bytes   the raw body, N = metadata.bodyLength
+ * then       D bytes   the data representation (`value.data`), D = metadata.dataLength when
+ *                      present; nothing follows it
  * ```
  *
  * JSON cannot represent `Infinity`, so `revalidate` and `expire` values of `Infinity` are written
@@ -17,7 +19,7 @@
  * invalid UTF-8 or JSON, a field of the wrong type, or a body whose length differs from the
  * recorded one all throw `CorruptEntryError`.
  */
-import type { CacheEntry, CacheValueKind } from './store.ts';
+import type { CacheEntry, CacheValue, CacheValueKind } from './store.ts';
 
 /** The four magic bytes that open every encoded entry: ASCII `ISR1` (the format version is the `1`). */
 export const ENTRY_MAGIC: Uint8Array = Uint8Array.of(0x49, 0x53, 0x52, 0x31);
@@ -57,6 +59,8 @@ interface EntryMetadata {
   etag: string;
   /** Length of the body that follows the metadata, in bytes. */
   bodyLength: number;
+  /** Length of `value.data`, which follows the body, in bytes; absent when the entry has none. */
+  dataLength?: number;
 }
 
 const utf8Encoder = new TextEncoder();
@@ -88,14 +92,17 @@ export function encodeEntry(entry: CacheEntry): Buffer {
     etag: entry.etag,
     bodyLength: body.byteLength,
   };
+  const data = entry.value.data;
+  if (data !== undefined) metadata.dataLength = data.byteLength;
   const json = utf8Encoder.encode(JSON.stringify(metadata));
   if (json.byteLength > 0xffffffff) throw new TypeError('cannot encode cache entry: metadata exceeds 4 GiB');
 
-  const out = Buffer.allocUnsafe(ENTRY_HEADER_BYTES + json.byteLength + body.byteLength);
+  const out = Buffer.allocUnsafe(ENTRY_HEADER_BYTES + json.byteLength + body.byteLength + (data?.byteLength ?? 0));
   out.set(ENTRY_MAGIC, 0);
   out.writeUInt32BE(json.byteLength, 4);
   out.set(json, ENTRY_HEADER_BYTES);
   out.set(body, ENTRY_HEADER_BYTES + json.byteLength);
+  if (data !== undefined) out.set(data, ENTRY_HEADER_BYTES + json.byteLength + body.byteLength);
   return out;
 }
 
@@ -103,7 +110,7 @@ export function encodeEntry(entry: CacheEntry): Buffer {
  * Parses bytes written by `encodeEntry`.
  *
  * @param bytes one complete encoded entry (nothing before or after it).
- * @returns the entry. `value.body` is a view into `bytes` (no copy): do not reuse `bytes` afterwards.
+ * @returns the entry. `value.body` and `value.data` are views into `bytes` (no copy): do not reuse `bytes` afterwards.
  * @throws CorruptEntryError on a truncated or over-long input, wrong magic, a metadata length past
  *   the end, invalid UTF-8/JSON, a missing or mistyped field, or a body length mismatch.
  */
@@ -131,21 +138,26 @@ export function decodeEntry(bytes: Uint8Array): CacheEntry {
   }
   const metadata = checkMetadata(parsed);
 
-  const actualBodyLength = bytes.byteLength - bodyStart;
+  const dataLength = metadata.dataLength ?? 0;
+  const actualBodyLength = bytes.byteLength - bodyStart - dataLength;
   if (actualBodyLength !== metadata.bodyLength) {
     throw new CorruptEntryError(
-      `body length mismatch (metadata says ${metadata.bodyLength} bytes, found ${actualBodyLength})`,
+      `body length mismatch (metadata says ${metadata.bodyLength}${metadata.dataLength === undefined ? '' : ` + ${dataLength} data`} bytes, ` +
+        `found ${bytes.byteLength - bodyStart})`,
     );
   }
+  const dataStart = bodyStart + metadata.bodyLength;
+  const value: CacheValue = {
+    kind: metadata.kind,
+    status: metadata.status,
+    headers: metadata.headers,
+    body: bytes.subarray(bodyStart, dataStart),
+  };
+  if (metadata.dataLength !== undefined) value.data = bytes.subarray(dataStart);
 
   return {
     key: metadata.key,
-    value: {
-      kind: metadata.kind,
-      status: metadata.status,
-      headers: metadata.headers,
-      body: bytes.subarray(bodyStart),
-    },
+    value,
     tags: metadata.tags,
     revalidate: metadata.revalidate === false ? false : fromStoredSeconds(metadata.revalidate),
     expire: fromStoredSeconds(metadata.expire),
@@ -203,6 +215,7 @@ function entryProblem(entry: CacheEntry): string | undefined {
   if (!isStatus(entry.value.status)) return 'value.status must be an integer in 100..999';
   if (!isStringRecord(entry.value.headers)) return 'value.headers must be an object of strings';
   if (!(entry.value.body instanceof Uint8Array)) return 'value.body must be a Uint8Array';
+  if (entry.value.data !== undefined && !(entry.value.data instanceof Uint8Array)) return 'value.data must be a Uint8Array when present';
   if (!isStringArray(entry.tags)) return 'tags must be an array of strings';
   if (entry.revalidate !== false && !isSeconds(entry.revalidate)) {
     return 'revalidate must be false or a number of seconds >= 0';
@@ -232,5 +245,8 @@ function checkMetadata(parsed: unknown): EntryMetadata {
   if (typeof m.lastModified !== 'number' || !Number.isFinite(m.lastModified)) bad('lastModified', 'a finite number');
   if (typeof m.etag !== 'string') bad('etag', 'a string');
   if (!Number.isSafeInteger(m.bodyLength) || (m.bodyLength as number) < 0) bad('bodyLength', 'an integer >= 0');
+  if (m.dataLength !== undefined && (!Number.isSafeInteger(m.dataLength) || (m.dataLength as number) < 0)) {
+    bad('dataLength', 'an integer >= 0 when present');
+  }
   return m as unknown as EntryMetadata;
 }

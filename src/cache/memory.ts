@@ -25,7 +25,7 @@ export const ENTRY_OVERHEAD_BYTES = 256;
  * ASCII), which is an estimate, not an exact heap measurement. Always >= `ENTRY_OVERHEAD_BYTES`.
  */
 export function estimateEntrySize(key: string, entry: CacheEntry): number {
-  let size = ENTRY_OVERHEAD_BYTES + entry.value.body.byteLength + key.length + entry.etag.length;
+  let size = ENTRY_OVERHEAD_BYTES + entry.value.body.byteLength + (entry.value.data?.byteLength ?? 0) + key.length + entry.etag.length;
   for (const name in entry.value.headers) size += name.length + (entry.value.headers[name]?.length ?? 0);
   for (const tag of entry.tags) size += tag.length;
   return size;

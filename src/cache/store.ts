@@ -23,6 +23,11 @@ export interface CacheValue {
   headers: Record<string, string>;
   /** The bytes: HTML for a page, the response body for a fetch, JSON for a function result. */
   body: Uint8Array;
+  /**
+   * A second representation generated with `body` and stored in the same entry, so the two can
+   * never disagree: a Pages Router page's props as JSON (its data route). Absent otherwise.
+   */
+  data?: Uint8Array;
 }
 
 export interface CacheEntry {

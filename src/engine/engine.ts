@@ -127,9 +127,14 @@ export class GenerationError extends Error {
   }
 }
 
-/** The entity tag of a body: a quoted base64url SHA-1 digest (RFC 9110 §8.8.3, strong). */
-export function entityTag(body: Uint8Array): string {
-  return `"${createHash('sha1').update(body).digest('base64url')}"`;
+/**
+ * The entity tag of a body (and of the data representation stored with it, if any): a quoted
+ * base64url SHA-1 digest (RFC 9110 §8.8.3, strong).
+ */
+export function entityTag(body: Uint8Array, data?: Uint8Array): string {
+  const hash = createHash('sha1').update(body);
+  if (data !== undefined) hash.update('\0data\0').update(data);
+  return `"${hash.digest('base64url')}"`;
 }
 
 export class IsrEngine {
@@ -211,10 +216,29 @@ export class IsrEngine {
    *   previous version to fall back on.
    */
   async serve(key: string, generate: Generate, options: ServeOptions = {}): Promise<Served> {
+    return (await this.answer(key, generate, options, false))!;
+  }
+
+  /**
+   * Like {@link serve}, except when there is no entry at all: then a generation starts in the
+   * background (or joins the running one) and this resolves to undefined at once, so the caller
+   * can answer with a placeholder. The Pages Router's `fallback: true` (seed 001): the first
+   * visitor of an unknown path gets the fallback page while the real one is generated.
+   * @throws GenerationError as {@link serve} does for an entry that exists but must be regenerated.
+   */
+  async serveOrStartInBackground(key: string, generate: Generate, options: ServeOptions = {}): Promise<Served | undefined> {
+    return this.answer(key, generate, options, true);
+  }
+
+  private async answer(key: string, generate: Generate, options: ServeOptions, missingInBackground: boolean): Promise<Served | undefined> {
     if (this.cluster.reconciling !== undefined) await this.cluster.reconciling;
     const arrivedAt = this.now();
     const entry = await this.store.get(key);
-    if (entry === undefined) return this.blocking(key, generate, -Infinity, arrivedAt, undefined, options);
+    if (entry === undefined) {
+      if (!missingInBackground) return this.blocking(key, generate, -Infinity, arrivedAt, undefined, options);
+      this.regenerateInBackground(key, generate, -Infinity, options);
+      return undefined;
+    }
 
     const state = freshness(entry, arrivedAt, this.tagTimes, options.extraTags, this.expireTime);
     switch (state) {
@@ -456,7 +480,7 @@ export class IsrEngine {
       revalidate,
       expire: revalidate === false ? this.expireTime : Math.max(this.expireTime, revalidate),
       lastModified: startedAt,
-      etag: entityTag(generated.value.body),
+      etag: entityTag(generated.value.body, generated.value.data),
     };
   }
 }

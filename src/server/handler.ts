@@ -1,8 +1,10 @@
+import { isbot } from 'isbot';
 import path from 'node:path';
 import type { ManifestRoute } from '../app/manifest.ts';
 import { runRouteHandler } from '../app/render.ts';
 import type { Params } from '../app/routes.ts';
-import { NOT_FOUND_KEY, type Site } from '../app/site.ts';
+import { fallbackKey, NOT_FOUND_KEY, type Site } from '../app/site.ts';
+import { DATA_ROUTE_PREFIX, pagePathOfDataRoute } from '../pages/data-route.ts';
 import type { RouteModule } from '../app/segment-config.ts';
 import type { CacheEntry, CacheValue } from '../cache/store.ts';
 import type { IsrConfig } from '../config.ts';
@@ -97,6 +99,40 @@ function dynamicResponse(value: CacheValue, request: Request): Response {
   });
 }
 
+/**
+ * Response headers of an entry's data representation (the Pages Router data route), computed once
+ * per entry: JSON, the page's `Cache-Control`, and an ETag derived from the entry's.
+ */
+function dataHeaderCache(expireTime: number): (entry: CacheEntry) => Record<string, string> {
+  const cache = new WeakMap<CacheEntry, Record<string, string>>();
+  return (entry) => {
+    let headers = cache.get(entry);
+    if (headers === undefined) {
+      headers = {
+        'content-type': 'application/json; charset=utf-8',
+        'cache-control': entry.value.status === 404 ? NO_STORE : cacheControl(entry.revalidate, expireTime),
+        etag: `${entry.etag.slice(0, -1)}.json"`,
+        'content-length': String(entry.value.data?.byteLength ?? 0),
+      };
+      cache.set(entry, headers);
+    }
+    return headers;
+  };
+}
+
+/** Answers a data-route request from the page's entry: 200 with the JSON (404 for a `notFound` page). */
+function respondWithData(served: Served, request: Request, dataHeaders: (entry: CacheEntry) => Record<string, string>): Response {
+  const { entry, state } = served;
+  const data = entry.value.data ?? new Uint8Array(0);
+  const headers: Record<string, string> = { ...dataHeaders(entry), 'x-isr-cache': state };
+  const status = entry.value.status === 404 ? 404 : 200;
+  if (status === 200 && etagMatches(request.headers.get('if-none-match'), headers.etag!)) {
+    const { 'content-length': _length, ...notModified } = headers;
+    return new Response(null, { status: 304, headers: notModified });
+  }
+  return new Response(request.method === 'HEAD' ? null : (data as Uint8Array<ArrayBuffer>), { status, headers });
+}
+
 function respondWithEntry(served: Served, request: Request, entryHeaders: (entry: CacheEntry) => Record<string, string>): Response {
   const { entry, state } = served;
   if (state === 'DYNAMIC') return dynamicResponse(entry.value, request);
@@ -118,11 +154,19 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
   /** Routes found dynamic at run time: rendered per request from then on. */
   const learnedDynamic = new Set<ManifestRoute>();
   const entryHeaders = entryHeaderCache(engine.expireTime);
+  const dataHeaders = dataHeaderCache(engine.expireTime);
 
   const errorPage = (): Response =>
     new Response(ERROR_PAGE, { status: 500, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': NO_STORE } });
 
-  async function serve(key: string, generate: Generate, request: Request, label: string, route?: ManifestRoute): Promise<Response> {
+  async function serve(
+    key: string,
+    generate: Generate,
+    request: Request,
+    label: string,
+    route?: ManifestRoute,
+    respond: typeof respondWithEntry = respondWithEntry,
+  ): Promise<Response> {
     const began = performance.now();
     let served: Served;
     try {
@@ -137,7 +181,58 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
       return errorPage();
     }
     if (logger.debugEnabled) logger.debug(`${served.state} ${label} ${(performance.now() - began).toFixed(2)} ms`);
-    return respondWithEntry(served, request, entryHeaders);
+    return respond(served, request, respond === respondWithData ? dataHeaders : entryHeaders);
+  }
+
+  /**
+   * `getStaticPaths({ fallback: true })` for a path it did not list (seed 001): if the page exists
+   * in the cache it is served as usual; otherwise its generation starts in the background and the
+   * route's fallback page answers at once (never cached downstream: `no-store`). Crawlers get the
+   * blocking render instead (bot-aware fallback, seed 001's v12.0.0 entry), so they never index the
+   * fallback.
+   */
+  async function serveWithFallback(route: ManifestRoute, params: Params, pathname: string, request: Request, label: string): Promise<Response> {
+    const generate = site.pagesGenerator(route, params, pathname, 'stale');
+    if (isbot(request.headers.get('user-agent'))) return serve(pathname, generate, request, label, route);
+    let served: Served | undefined;
+    try {
+      served = await engine.serveOrStartInBackground(pathname, generate, { label });
+    } catch {
+      return errorPage();
+    }
+    if (served !== undefined) return respondWithEntry(served, request, entryHeaders);
+    let fallback: Served;
+    try {
+      fallback = await engine.serve(fallbackKey(route.pattern), site.fallbackGenerator(route), { label: `the fallback page of ${route.pattern}` });
+    } catch {
+      return errorPage();
+    }
+    logger.debug(`FALLBACK ${label} (generating in the background)`);
+    return new Response(request.method === 'HEAD' ? null : (fallback.entry.value.body as Uint8Array<ArrayBuffer>), {
+      status: 200,
+      headers: { ...fallback.entry.value.headers, 'cache-control': NO_STORE, 'x-isr-cache': 'FALLBACK' },
+    });
+  }
+
+  /**
+   * The data route (pages/data-route.ts): the props of a Pages Router page as JSON, from the same
+   * entry as its HTML. A path the page's `getStaticPaths` did not list is generated before answering
+   * (with any fallback mode but `false`, which answers 404), as the fallback page's script expects.
+   */
+  async function handleDataRoute(pathname: string, request: Request): Promise<Response> {
+    const notFoundJson = () =>
+      new Response('{"notFound":true}', { status: 404, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': NO_STORE } });
+    if (request.method !== 'GET' && request.method !== 'HEAD') return text(405, `Method ${request.method} is not allowed here`, { allow: 'GET, HEAD' });
+    const pagePath = pagePathOfDataRoute(site.buildId, pathname);
+    if (pagePath === undefined) return notFoundJson();
+    const parsed = parsePath(pagePath);
+    if (!parsed.ok) return notFoundJson();
+    const match = site.match(parsed.pathname, parsed.parts);
+    if (match === undefined || match.route.router !== 'pages' || match.route.dataRoute !== true) return notFoundJson();
+    const { route, params } = match;
+    if (route.fallback === false && !site.isStaticPath(route, parsed.pathname)) return notFoundJson();
+    const label = `${parsed.pathname} (route ${route.pattern}, data)`;
+    return serve(parsed.pathname, site.pagesGenerator(route, params, parsed.pathname, 'stale'), request, label, route, respondWithData);
   }
 
   async function renderDynamic(generate: Generate, request: Request, label: string): Promise<Response> {
@@ -176,6 +271,12 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
       }
     }
     if (!readOnly) return text(405, `Method ${request.method} is not allowed for pages`, { allow: 'GET, HEAD' });
+    if (route.router === 'pages') {
+      if (route.fallback === true && hasParams && !site.isStaticPath(route, pathname)) {
+        return serveWithFallback(route, params, pathname, request, label);
+      }
+      return serve(pathname, site.pagesGenerator(route, params, pathname, 'stale'), request, label, route);
+    }
     const generate = site.pageGenerator(route, params, pathname, url.searchParams);
     if (route.dynamic || learnedDynamic.has(route)) return renderDynamic(generate, request, label);
     return serve(pathname, generate, request, label, route);
@@ -223,6 +324,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     if (pathname === REVALIDATE_ENDPOINT) {
       return handleRevalidateRequest(request, engine, config.revalidateToken, logger);
     }
+    if (pathname.startsWith(DATA_ROUTE_PREFIX)) return handleDataRoute(pathname, request);
     if (url.pathname.length > 1 && url.pathname.endsWith('/')) {
       return new Response(null, { status: 308, headers: { location: `${pathname}${url.search}` } });
     }

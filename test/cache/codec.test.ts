@@ -98,6 +98,29 @@ describe('codec', () => {
     }
   });
 
+  it('round-trips a data representation stored beside the body, and keeps it absent when there is none', () => {
+    const entry = makeEntry('/blog/1', { body: Buffer.from('<html>page</html>') });
+    entry.value.data = Buffer.from('{"pageProps":{"id":"1"}}');
+    const decoded = decodeEntry(encodeEntry(entry));
+    assert.equal(Buffer.from(decoded.value.body).toString(), '<html>page</html>');
+    assert.equal(Buffer.from(decoded.value.data!).toString(), '{"pageProps":{"id":"1"}}');
+    const empty = makeEntry('/e', { body: Buffer.from('x') });
+    empty.value.data = new Uint8Array(0);
+    assert.equal(decodeEntry(encodeEntry(empty)).value.data?.byteLength, 0);
+    assert.equal('data' in decodeEntry(encodeEntry(makeEntry('/none'))).value, false);
+  });
+
+  it('rejects an entry whose data is cut short or has a bad recorded length', () => {
+    const entry = makeEntry('/blog/1', { body: Buffer.from('body') });
+    entry.value.data = Buffer.from('{"pageProps":{}}');
+    const bytes = encodeEntry(entry);
+    assertCorrupt(bytes.subarray(0, bytes.byteLength - 1), /body length mismatch/);
+    const good = metadataOf(entry);
+    assertCorrupt(rawEntry({ ...good, dataLength: -1 }, Buffer.from('body{}')), /dataLength/);
+    assertCorrupt(rawEntry({ ...good, dataLength: 'x' }, Buffer.from('body{}')), /dataLength/);
+    assert.throws(() => encodeEntry({ ...entry, value: { ...entry.value, data: 'json' as unknown as Uint8Array } }), /value.data/);
+  });
+
   it('does not alias the body it encoded', () => {
     const body = Uint8Array.of(1, 2, 3);
     const bytes = encodeEntry(makeEntry('k', { body }));

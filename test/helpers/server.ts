@@ -53,14 +53,18 @@ export interface FixtureServer {
 }
 
 /**
- * Copies the fixture site to a temp folder, builds it against a fresh fixture API, and serves it
+ * Copies a fixture site (`test/fixtures/<site.name>`, default `site`) to a temp folder, builds it
+ * against a fresh fixture API holding `site.items` (default {@link FIXTURE_ITEMS}), and serves it
  * in-process on a free port with an injected clock (starting at the wall time of the build).
  */
-export async function startFixtureServer(config: Partial<IsrConfig> = {}): Promise<FixtureServer> {
-  const api = await startFixtureApi(FIXTURE_ITEMS);
+export async function startFixtureServer(
+  config: Partial<IsrConfig> = {},
+  site: { name?: string; items?: Readonly<Record<string, string>> } = {},
+): Promise<FixtureServer> {
+  const api = await startFixtureApi(site.items ?? FIXTURE_ITEMS);
   process.env.FIXTURE_API_URL = api.url;
   process.env.MY_SECRET_TOKEN = TOKEN;
-  const { dir, cleanup } = await copyFixture('site');
+  const { dir, cleanup } = await copyFixture(site.name ?? 'site');
   const logger = createMemoryLogger();
   await build({ siteDir: dir, logger });
   const clock = new ManualClock(Date.now());

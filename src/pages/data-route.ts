@@ -1,0 +1,36 @@
+/**
+ * The data route of Pages Router pages: each page generated with `getStaticProps` also answers its
+ * props as JSON at
+ *
+ *     /_isr/data/<buildId>/<path>.json        (`/` is `/_isr/data/<buildId>/index.json`)
+ *
+ * the equivalent of Next.js's `/_next/data/<buildId>/<path>.json`. The build ID in the URL makes a
+ * page from one build never read the data of another: a stale build ID answers 404. The JSON is
+ * stored in the same cache entry as the page's HTML (`CacheValue.data`), so the two are generated
+ * together and never disagree.
+ */
+
+/** The path prefix of every data route. */
+export const DATA_ROUTE_PREFIX = '/_isr/data/';
+
+/** The prefix of build `buildId`'s data routes: `/_isr/data/<buildId>` (no trailing slash). */
+export function dataRoutePrefix(buildId: string): string {
+  return `${DATA_ROUTE_PREFIX}${buildId}`;
+}
+
+/** The data-route URL path of the page at canonical `pagePath` in build `buildId`. */
+export function dataRoutePath(buildId: string, pagePath: string): string {
+  return `${dataRoutePrefix(buildId)}${pagePath === '/' ? '/index' : pagePath}.json`;
+}
+
+/**
+ * The page path a data-route path asks for, or undefined when `pathname` (canonical, from
+ * server/paths.ts) is not a data route of build `buildId`.
+ */
+export function pagePathOfDataRoute(buildId: string, pathname: string): string | undefined {
+  const prefix = `${DATA_ROUTE_PREFIX}${buildId}/`;
+  if (!pathname.startsWith(prefix) || !pathname.endsWith('.json')) return undefined;
+  const rest = pathname.slice(prefix.length - 1, -'.json'.length);
+  if (rest === '/' || rest === '') return undefined;
+  return rest === '/index' ? '/' : rest;
+}
