@@ -215,6 +215,36 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
   }
 
   /**
+   * `res.revalidate(path)` of API routes (seed 001, "On-demand validation"): regenerates the page at
+   * `path` now and resolves once the new page is stored, so the next request gets it. With
+   * `unstable_onlyGenerated`, a page that was never generated is left alone.
+   * @throws TypeError for a malformed path; Error when `path` is not a cached page of this site
+   *   (no route, an API route, a dynamic page, a path `fallback: false` does not list);
+   *   GenerationError when the generation fails (the stored page stays in place).
+   */
+  async function regeneratePath(target: string, options: { unstable_onlyGenerated?: boolean }): Promise<void> {
+    const parsed = parsePath(target.split('?')[0]!);
+    if (!parsed.ok) throw new TypeError(`${target} is not a valid path: ${parsed.message}`);
+    const { pathname, parts } = parsed;
+    const match = site.match(pathname, parts);
+    if (match === undefined || match.route.kind === 'api' || !match.route.cacheable || match.route.dynamic || learnedDynamic.has(match.route)) {
+      throw new Error(`${pathname} is not a cached page of this site`);
+    }
+    const { route, params } = match;
+    if (route.segments.some((segment) => segment.type !== 'static') && !route.config.dynamicParams && !site.isStaticPath(route, pathname)) {
+      throw new Error(`${pathname} is not a page of this site (${route.router === 'pages' ? 'getStaticPaths' : 'generateStaticParams'} does not list it)`);
+    }
+    if (options.unstable_onlyGenerated === true && (await engine.store.get(pathname)) === undefined) return;
+    const generate =
+      route.router === 'pages'
+        ? site.pagesGenerator(route, params, pathname, 'on-demand')
+        : route.kind === 'page'
+          ? site.pageGenerator(route, params, pathname)
+          : site.routeGenerator(route, params, pathname, 'http://localhost');
+    await engine.regenerate(pathname, generate, { label: `${pathname} (route ${route.pattern}, on demand)`, onDynamic: () => learnedDynamic.add(route) });
+  }
+
+  /**
    * The data route (pages/data-route.ts): the props of a Pages Router page as JSON, from the same
    * entry as its HTML. A path the page's `getStaticPaths` did not list is generated before answering
    * (with any fallback mode but `false`, which answers 404), as the fallback page's script expects.

@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { startFixtureServer, type FixtureServer } from '../helpers/server.ts';
+
+/**
+ * `getStaticPaths({ fallback: true })` in a real browser (headless Chromium): the first visitor of
+ * an unlisted path sees the fallback page at once, and the page's script swaps in the generated
+ * page when it is ready (seed 001; Next.js "fallback: true").
+ */
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// Headless Chromium says "HeadlessChrome" in its user agent, which bot detection (rightly) treats
+// as a crawler; this test plays a person's browser.
+const DESKTOP_CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+const ITEMS = { '1': 'one', '7': 'seven', moved: 'redirect:/lazy/1' };
+
+let f: FixtureServer;
+let browser: Browser;
+let context: BrowserContext;
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
+  f = await startFixtureServer({}, { name: 'pages-site', items: ITEMS });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], timeout: 30_000 });
+  context = await browser.newContext({ userAgent: DESKTOP_CHROME });
+});
+after(async () => {
+  await browser?.close();
+  await f?.close();
+});
+
+describe('fallback: true in headless Chromium', () => {
+  it('shows the fallback page first, then swaps in the generated page at the same URL', async () => {
+    f.api.delays.set('7', 1_500);
+    const page = await context.newPage();
+    const response = await page.goto(`${f.url}/lazy/7`, { waitUntil: 'domcontentloaded' });
+    assert.equal(response?.status(), 200);
+    assert.equal(response?.headers()['x-isr-cache'], 'FALLBACK');
+    assert.equal(await page.locator('#fallback').textContent(), 'Loading /lazy/[id]…');
+    await page.locator('#text').waitFor({ timeout: 15_000 });
+    assert.equal(await page.locator('#text').textContent(), 'seven');
+    assert.equal(await page.locator('#fallback').count(), 0);
+    assert.equal(await page.title(), 'Lazy 7');
+    assert.equal(new URL(page.url()).pathname, '/lazy/7');
+    assert.equal(f.api.callsFor('7'), 1, 'the fallback visit and the swap shared one generation');
+    await page.close();
+  });
+
+  it('follows a redirect result and shows the 404 page for a notFound result', async () => {
+    const page = await context.newPage();
+    await page.goto(`${f.url}/lazy/moved`, { waitUntil: 'domcontentloaded' });
+    await page.waitForURL(`${f.url}/lazy/1`, { timeout: 15_000 });
+    assert.equal(await page.locator('#text').textContent(), 'one');
+
+    await page.goto(`${f.url}/lazy/missing`, { waitUntil: 'domcontentloaded' });
+    await page.locator('#not-found').waitFor({ timeout: 15_000 });
+    assert.equal(await page.locator('#not-found').textContent(), 'Nothing here');
+    await page.close();
+  });
+});
