@@ -4,6 +4,7 @@ import type { ManifestRoute } from '../app/manifest.ts';
 import { runRouteHandler } from '../app/render.ts';
 import type { Params } from '../app/routes.ts';
 import { fallbackKey, NOT_FOUND_KEY, type Site } from '../app/site.ts';
+import { runApiRoute, type ApiRouteModule } from '../pages/api.ts';
 import { DATA_ROUTE_PREFIX, pagePathOfDataRoute } from '../pages/data-route.ts';
 import type { RouteModule } from '../app/segment-config.ts';
 import type { CacheEntry, CacheValue } from '../cache/store.ts';
@@ -287,6 +288,16 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     const hasParams = route.segments.some((segment) => segment.type !== 'static');
     if (hasParams && !route.config.dynamicParams && !site.isStaticPath(route, pathname)) {
       return readOnly ? notFound(request) : text(404, 'Not found');
+    }
+    if (route.kind === 'api') {
+      let module: ApiRouteModule;
+      try {
+        module = await site.load<ApiRouteModule>(route.module);
+      } catch (error) {
+        logger.error(`API route ${label} failed to load`, error);
+        return errorPage();
+      }
+      return runApiRoute({ request, pathname, pattern: route.pattern, params, module, revalidate: regeneratePath, logger });
     }
     if (route.kind === 'route') {
       if (route.cacheable && readOnly && !learnedDynamic.has(route)) {
