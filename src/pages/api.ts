@@ -189,6 +189,7 @@ export class ApiRequest extends Readable {
     this.#reader = options.stream?.getReader();
   }
 
+  /** Stream hook: pushes the next non-empty chunk of the body, or the end. */
   override _read(): void {
     const reader = this.#reader;
     if (reader === undefined) {
@@ -211,6 +212,7 @@ export class ApiRequest extends Readable {
     pump().catch((error: unknown) => this.destroy(error instanceof Error ? error : new Error(String(error))));
   }
 
+  /** Stream hook: cancels the body; the error is emitted only to listeners (as `IncomingMessage`). */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.#reader?.cancel(error ?? undefined).catch(() => {});
     this.#reader = undefined;
@@ -593,6 +595,7 @@ export class ApiResponse extends Writable {
     throw new Error('res.clearPreviewData() is not supported by isr: preview mode (draft mode) is not available');
   }
 
+  /** Stream hook: queues a copy of the chunk on the body (dropped when there is none); calls back once the reader has room. */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     const controller = this.#controller;
     if (controller === undefined || this.#bodyDone || chunk.byteLength === 0) {
@@ -604,6 +607,7 @@ export class ApiResponse extends Writable {
     else this.#waiting = () => callback();
   }
 
+  /** Stream hook: closes the body. */
   override _final(callback: (error?: Error | null) => void): void {
     if (this.#controller !== undefined && !this.#bodyDone) {
       this.#bodyDone = true;
@@ -612,6 +616,7 @@ export class ApiResponse extends Writable {
     callback();
   }
 
+  /** Stream hook: errors a body not yet ended (the reader sees an aborted response) and frees a waiting write. */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     if (this.#controller !== undefined && !this.#bodyDone) {
       this.#bodyDone = true;
