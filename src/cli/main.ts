@@ -78,7 +78,9 @@ async function main(argv: string[]): Promise<number> {
     logger.info(`building ${dir} ...`);
     const result = await build({ siteDir: dir, logger });
     const routes = result.manifest.routes.map((route) => {
-      const kind = route.dynamic ? 'dynamic' : route.cacheable ? `ISR, ${route.prerendered.length} prerendered` : 'per request';
+      const fallback = route.fallback === undefined ? '' : `, fallback: ${typeof route.fallback === 'string' ? `'${route.fallback}'` : route.fallback}`;
+      const kind =
+        route.kind === 'api' ? 'per request' : route.dynamic ? 'dynamic' : route.cacheable ? `ISR, ${route.prerendered.length} prerendered${fallback}` : 'per request';
       return `  ${route.pattern.padEnd(32)} ${route.kind.padEnd(5)} ${kind}`;
     });
     logger.info(
