@@ -124,6 +124,17 @@ export class Site {
   }
 
   /**
+   * The generator of a cacheable route at `pathname` outside a request (prerender, on-demand
+   * regeneration): its page, of either router, or its route handler's GET (requested as
+   * `http://localhost<pathname>`).
+   * @param reason passed to a Pages Router page's `getStaticProps` as `revalidateReason`.
+   */
+  cachedGenerator(route: ManifestRoute, params: Params, pathname: string, reason: StaticPropsContext['revalidateReason']): Generate {
+    if (route.router === 'pages') return this.pagesGenerator(route, params, pathname, reason);
+    return route.kind === 'page' ? this.pageGenerator(route, params, pathname) : this.routeGenerator(route, params, pathname, 'http://localhost');
+  }
+
+  /**
    * A generator rendering the 404 page: `app/not-found` inside the root layout, else `pages/404`
    * inside `_app`, else a default page (inside the root layout when there is one).
    */

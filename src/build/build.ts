@@ -169,12 +169,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
           await engine.regenerate(fallbackKey(route.pattern), site.fallbackGenerator(route), { label: `the fallback page of ${route.pattern}` });
         }
         await runPool(paths, concurrency, async ({ pathname, params }) => {
-          const generate =
-            route.router === 'pages'
-              ? site.pagesGenerator(route, params, pathname, 'build')
-              : route.kind === 'page'
-                ? site.pageGenerator(route, params, pathname)
-                : site.routeGenerator(route, params, pathname, 'http://localhost');
+          const generate = site.cachedGenerator(route, params, pathname, 'build');
           let served;
           try {
             served = await engine.regenerate(pathname, generate, { label: `${pathname} (route ${route.pattern})` });

@@ -236,12 +236,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
       throw new Error(`${pathname} is not a page of this site (${route.router === 'pages' ? 'getStaticPaths' : 'generateStaticParams'} does not list it)`);
     }
     if (options.unstable_onlyGenerated === true && (await engine.store.get(pathname)) === undefined) return;
-    const generate =
-      route.router === 'pages'
-        ? site.pagesGenerator(route, params, pathname, 'on-demand')
-        : route.kind === 'page'
-          ? site.pageGenerator(route, params, pathname)
-          : site.routeGenerator(route, params, pathname, 'http://localhost');
+    const generate = site.cachedGenerator(route, params, pathname, 'on-demand');
     await engine.regenerate(pathname, generate, { label: `${pathname} (route ${route.pattern}, on demand)`, onDynamic: () => learnedDynamic.add(route) });
   }
 
