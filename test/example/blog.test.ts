@@ -39,7 +39,9 @@ before(async () => {
   parent = await mkdtemp(path.join(tmpdir(), 'isr-blog-'));
   site = path.join(parent, 'blog');
   // The site code only: the content lives with the content API, which reads it in place.
-  await cp(path.join(root, 'examples', 'blog', 'app'), path.join(site, 'app'), { recursive: true });
+  for (const folder of ['app', 'lib']) {
+    await cp(path.join(root, 'examples', 'blog', folder), path.join(site, folder), { recursive: true });
+  }
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
   api = await startContentApi({
