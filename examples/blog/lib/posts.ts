@@ -1,4 +1,4 @@
-/** What the pages of both routers share about the content API's posts (see content-api/server.ts). */
+/** The content API as the pages of both routers read it (see content-api/server.ts): its address and its posts' types. */
 import type { PostSummary } from '../content-api/posts.ts';
 
 // The API's own type (erased at build: the site bundles nothing of the content API).
@@ -12,12 +12,4 @@ export interface Post extends PostSummary {
 /** The content API's base URL: CONTENT_API_URL, default `http://127.0.0.1:4000`. */
 export function contentApi(): string {
   return process.env.CONTENT_API_URL ?? 'http://127.0.0.1:4000';
-}
-
-// One formatter for every date (`toLocaleDateString` builds a new one per call).
-const dateFormat = new Intl.DateTimeFormat('en-US', { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' });
-
-/** A post's ISO 8601 date as the pages show it, e.g. "May 30, 2017". */
-export function formatDate(iso: string): string {
-  return dateFormat.format(new Date(iso));
 }

@@ -1,4 +1,5 @@
-import { contentApi, formatDate, type PostSummary } from '../../lib/posts.ts';
+import { PostList } from '../../lib/post-views.tsx';
+import { contentApi, type PostSummary } from '../../lib/posts.ts';
 
 // Regenerate the list at most once an hour; edits revalidate it at once (tag 'posts', path '/blog').
 export const revalidate = 3600;
@@ -12,17 +13,7 @@ export default async function Page() {
     <main>
       <h1>Blog</h1>
       <p className="meta">{posts.length} posts, newest first</p>
-      <ul className="posts">
-        {posts.map((post) => (
-          <li key={post.id}>
-            <a href={`/blog/${post.id}`}>{post.title}</a>
-            <span className="meta">
-              <time dateTime={post.date}>{formatDate(post.date)}</time>
-              {post.author ? ` · ${post.author}` : null}
-            </span>
-          </li>
-        ))}
-      </ul>
+      <PostList posts={posts} basePath="/blog" />
     </main>
   );
 }

@@ -1,5 +1,6 @@
 import { notFound } from 'next/navigation';
-import { contentApi, formatDate, type Post } from '../../../lib/posts.ts';
+import { PostArticle } from '../../../lib/post-views.tsx';
+import { contentApi, type Post } from '../../../lib/posts.ts';
 
 // A post is regenerated in the background at most once a minute after it goes stale.
 export const revalidate = 60;
@@ -33,14 +34,7 @@ export default async function Page({ params }: { params: Promise<{ id: string }>
 
   return (
     <main>
-      <article>
-        <h1>{post.title}</h1>
-        <p className="meta">
-          <time dateTime={post.date}>{formatDate(post.date)}</time>
-          {post.author ? ` · ${post.author}` : null} · {post.category}
-        </p>
-        <div dangerouslySetInnerHTML={{ __html: post.html }} />
-      </article>
+      <PostArticle post={post} />
     </main>
   );
 }
