@@ -39,7 +39,7 @@ before(async () => {
   parent = await mkdtemp(path.join(tmpdir(), 'isr-blog-'));
   site = path.join(parent, 'blog');
   // The site code only: the content lives with the content API, which reads it in place.
-  for (const folder of ['app', 'lib']) {
+  for (const folder of ['app', 'pages', 'lib']) {
     await cp(path.join(root, 'examples', 'blog', folder), path.join(site, folder), { recursive: true });
   }
   const port = await freePort();

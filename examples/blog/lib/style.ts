@@ -31,4 +31,6 @@ export const css = `
   table { border-collapse: collapse; display: block; overflow-x: auto; font-size: 0.92rem; }
   th, td { border: 1px solid var(--rule); padding: 0.3rem 0.6rem; text-align: left; }
   hr { border: 0; border-top: 1px solid var(--rule); }
+  .skeleton { height: 1.1rem; margin: 0.9rem 0; border-radius: 4px; background: var(--code); }
+  .skeleton.short { width: 60%; }
 `;
