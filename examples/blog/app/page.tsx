@@ -14,6 +14,10 @@ export default function Home() {
       <p>
         <a href="/blog">Read the blog →</a>
       </p>
+      <p>
+        The <a href="/archive">archive</a> shows the same posts through the Pages Router (
+        <code>getStaticProps</code> and <code>getStaticPaths</code> with <code>fallback: true</code>).
+      </p>
     </main>
   );
 }

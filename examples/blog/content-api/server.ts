@@ -51,7 +51,8 @@ export interface ContentApiOptions {
    * `Authorization: Bearer token` and `{"paths": ["/blog/<id>", "/blog"], "tags": ["posts"]}`.
    * Default: `${ISR_URL ?? 'http://127.0.0.1:3000'}/_isr/revalidate` with token
    * `ISR_REVALIDATE_TOKEN` (if that is unset, edits report `revalidated: false`).
-   * `null` disables the call.
+   * `null` disables the call. The object is read on every edit, not copied: setting its `token` to
+   * `''` later turns the call off until it is set back (the example's tests edit a post unannounced).
    */
   revalidate?: { url: string; token: string } | null;
   /** Artificial delay before answering each request, in milliseconds. Default 0. */

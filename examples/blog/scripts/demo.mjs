@@ -8,7 +8,7 @@
  *   4. prints the URLs and curl commands to try, and keeps both running until Ctrl-C.
  *
  * Env: PORT, CONTENT_API_PORT, ISR_REVALIDATE_TOKEN (a random one is made for this run when unset;
- * both processes share it), MY_SECRET_TOKEN (for /api/revalidate; defaults to the same token).
+ * both processes share it), MY_SECRET_TOKEN (for /api/revalidate and /api/archive/revalidate; defaults to the same token).
  * If either process dies, the other is stopped and the demo exits non-zero.
  */
 import { spawn } from 'node:child_process';
@@ -147,6 +147,7 @@ async function main() {
   console.log(`
   ┌─ isr example blog is running ─────────────────────────────────────────
   │ Site         ${siteUrl}/blog
+  │ Archive      ${siteUrl}/archive (the same posts through the Pages Router)
   │ Content API  ${apiUrl}/posts
   │
   │ A prerendered post (look at the cache headers, run it twice):
@@ -162,6 +163,7 @@ async function main() {
   │     -H 'authorization: Bearer ${token}' \\
   │     -H 'content-type: application/json' -d '{"paths": ["/blog/${example}"], "tags": ["posts"]}'
   │   curl -X POST '${siteUrl}/api/revalidate?secret=${env.MY_SECRET_TOKEN}&tag=posts'
+  │   curl -X POST '${siteUrl}/api/archive/revalidate?secret=${env.MY_SECRET_TOKEN}&id=${example}'
   │
   │ Edits are kept in ${site}/.content-edits/edits.json (delete it to reset).
   └─ Ctrl-C stops both processes ─────────────────────────────────────────

@@ -1,13 +1,6 @@
 import { notFound } from 'next/navigation';
-
-interface Post {
-  id: string;
-  title: string;
-  date: string;
-  category: string;
-  author: string;
-  html: string;
-}
+import { PostArticle } from '../../../lib/post-views.tsx';
+import { contentApi, type Post } from '../../../lib/posts.ts';
 
 // A post is regenerated in the background at most once a minute after it goes stale.
 export const revalidate = 60;
@@ -16,22 +9,11 @@ export const revalidate = 60;
 // rendered on its first request, then cached.
 export const dynamicParams = true;
 
-function contentApi(): string {
-  return process.env.CONTENT_API_URL ?? 'http://127.0.0.1:4000';
-}
-
 /** How many of the newest posts the build prerenders: BLOG_PRERENDER_COUNT (a number or `all`), default 100. */
 function prerenderLimit(): string {
   const value = process.env.BLOG_PRERENDER_COUNT ?? '100';
   if (value !== 'all' && !/^\d+$/.test(value)) throw new Error(`BLOG_PRERENDER_COUNT must be a number or "all", got "${value}"`);
   return value === 'all' ? '' : `?limit=${value}`;
-}
-
-// One formatter for every date (`toLocaleDateString` builds a new one per call).
-const dateFormat = new Intl.DateTimeFormat('en-US', { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' });
-
-function formatDate(iso: string): string {
-  return dateFormat.format(new Date(iso));
 }
 
 export async function generateStaticParams() {
@@ -52,14 +34,7 @@ export default async function Page({ params }: { params: Promise<{ id: string }>
 
   return (
     <main>
-      <article>
-        <h1>{post.title}</h1>
-        <p className="meta">
-          <time dateTime={post.date}>{formatDate(post.date)}</time>
-          {post.author ? ` · ${post.author}` : null} · {post.category}
-        </p>
-        <div dangerouslySetInnerHTML={{ __html: post.html }} />
-      </article>
+      <PostArticle post={post} />
     </main>
   );
 }
