@@ -393,3 +393,52 @@ describe('requests that follow a revalidation never get content read before it',
     assert.equal(text((await second).entry.value.body), 'v2');
   });
 });
+
+describe('serveOrStartInBackground (the Pages Router fallback: true)', () => {
+  test('with no entry, starts one generation in the background and answers undefined at once; then serves it', async () => {
+    const { engine } = setup();
+    const { state, generate } = source('v1');
+    const gate = deferred();
+    state.gate = gate.promise;
+    assert.equal(await engine.serveOrStartInBackground('/blog/1', generate), undefined);
+    assert.equal(await engine.serveOrStartInBackground('/blog/1', generate), undefined, 'a second visitor joins the running generation');
+    assert.equal(engine.isGenerating('/blog/1'), true);
+    gate.resolve();
+    await engine.flush();
+    assert.equal(state.calls, 1);
+    const served = await engine.serveOrStartInBackground('/blog/1', generate);
+    assert.equal(served?.state, 'HIT');
+    assert.equal(text(served!.entry.value.body), 'v1');
+  });
+
+  test('with an entry, behaves as serve: stale served at once, invalidated regenerated before answering', async () => {
+    const { engine, clock } = setup();
+    const { state, generate } = source('v1', { tags: ['posts'] });
+    await engine.serve('/blog/1', generate);
+    state.value = 'v2';
+    clock.advanceSeconds(61);
+    const stale = await engine.serveOrStartInBackground('/blog/1', generate);
+    assert.equal(stale?.state, 'STALE');
+    assert.equal(text(stale!.entry.value.body), 'v1');
+    await engine.flush();
+    state.value = 'v3';
+    engine.revalidateTag('posts');
+    const fresh = await engine.serveOrStartInBackground('/blog/1', generate);
+    assert.equal(fresh?.state, 'MISS');
+    assert.equal(text(fresh!.entry.value.body), 'v3');
+  });
+
+  test('a background generation that fails stores nothing and is logged; the next call starts another', async () => {
+    const { engine, logger } = setup();
+    const { state, generate } = source('v1');
+    state.fail = true;
+    assert.equal(await engine.serveOrStartInBackground('/blog/1', generate), undefined);
+    await engine.flush();
+    assert.ok(logger.lines.some((line) => line.startsWith('error generation of /blog/1 failed')));
+    state.fail = false;
+    assert.equal(await engine.serveOrStartInBackground('/blog/1', generate), undefined);
+    await engine.flush();
+    assert.equal((await engine.serve('/blog/1', generate)).state, 'HIT');
+    assert.equal(state.calls, 2);
+  });
+});
