@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { pageText, request, startFixtureServer, type FixtureServer } from '../helpers/server.ts';
+import { build } from '../../src/build/build.ts';
+import { createMemoryLogger } from '../../src/log.ts';
+import { startFixtureApi } from '../helpers/fixture-api.ts';
+import { FIXTURE_ITEMS, pageText, request, startFixtureServer, type FixtureServer } from '../helpers/server.ts';
+import { copyFixture } from '../helpers/site.ts';
 
 /**
  * renderTimeout over HTTP: the fixture site's `/items/[id]` page awaits the content API, whose
@@ -79,4 +83,23 @@ describe('renderTimeout: a render that hangs does not hang the site', () => {
     assert.equal(retried.headers.get('x-isr-cache'), 'MISS');
     assert.equal(pageText(retried.text), 'fresh');
   });
+});
+
+test('isr build: a prerender that hangs past renderTimeout fails the build, naming the path', async () => {
+  const api = await startFixtureApi(FIXTURE_ITEMS);
+  const { dir, cleanup } = await copyFixture('site');
+  const previous = { api: process.env.FIXTURE_API_URL, timeout: process.env.ISR_RENDER_TIMEOUT };
+  process.env.FIXTURE_API_URL = api.url;
+  process.env.ISR_RENDER_TIMEOUT = '0.3';
+  try {
+    api.delays.set('2', 2000);
+    await assert.rejects(build({ siteDir: dir, logger: createMemoryLogger() }), /prerendering \/items\/2 \(.*\) failed: generation of \/items\/2 .*timed out after 0\.3 s/);
+  } finally {
+    for (const [name, value] of [['FIXTURE_API_URL', previous.api], ['ISR_RENDER_TIMEOUT', previous.timeout]] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    await api.close();
+    await cleanup();
+  }
 });
