@@ -48,6 +48,13 @@ export interface IsrConfig {
    * Env `ISR_LOCK_TIMEOUT`.
    */
   lockTimeout: number;
+  /**
+   * Seconds a render (or a data-cache fetch inside it) may take. A render still running after that
+   * fails like one that throws: the last good page keeps being served (a page never generated
+   * answers 500), the next request may regenerate, and the late result is discarded. `isr build`
+   * fails on a prerender that takes longer. Default 60. Env `ISR_RENDER_TIMEOUT`.
+   */
+  renderTimeout: number;
 }
 
 export const CONFIG_FILES = ['isr.config.mjs', 'isr.config.js'];
@@ -103,6 +110,7 @@ export async function loadConfig(
     'redisUrl',
     'redisKeyPrefix',
     'lockTimeout',
+    'renderTimeout',
   ]);
   for (const key of Object.keys(fileConfig)) {
     if (!known.has(key)) throw new TypeError(`${source}: unknown option "${key}" (known: ${[...known].join(', ')})`);
@@ -130,6 +138,10 @@ export async function loadConfig(
   if (!Number.isFinite(lockTimeout) || lockTimeout <= 0 || lockTimeout > 3600) {
     throw new TypeError(`lockTimeout (ISR_LOCK_TIMEOUT) must be a number of seconds above 0 and at most 3600, got ${JSON.stringify(pick('lockTimeout', 'ISR_LOCK_TIMEOUT'))}`);
   }
+  const renderTimeout = Number(pick('renderTimeout', 'ISR_RENDER_TIMEOUT') ?? 60);
+  if (!Number.isFinite(renderTimeout) || renderTimeout <= 0 || renderTimeout > 3600) {
+    throw new TypeError(`renderTimeout (ISR_RENDER_TIMEOUT) must be a number of seconds above 0 and at most 3600, got ${JSON.stringify(pick('renderTimeout', 'ISR_RENDER_TIMEOUT'))}`);
+  }
   return {
     cacheDir: path.resolve(siteDir, (cacheDir as string | undefined) ?? path.join('.isr', 'cache')),
     memoryCacheSize: positiveInteger('memoryCacheSize', pick('memoryCacheSize', 'ISR_MEMORY_CACHE_SIZE') ?? DEFAULT_MEMORY_MAX_BYTES, true),
@@ -141,6 +153,7 @@ export async function loadConfig(
     redisUrl: redisUrl as string | undefined,
     redisKeyPrefix: keyPrefix,
     lockTimeout,
+    renderTimeout,
   };
 }
 

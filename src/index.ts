@@ -14,7 +14,7 @@ export { createRequestHandler, type RequestHandler } from './server/handler.ts';
 export { etagMatches } from './server/etag.ts';
 export { toNodeListener, toWebRequest, writeWebResponse } from './server/node.ts';
 export { loadConfig, type IsrConfig } from './config.ts';
-export { IsrEngine, GenerationError, type CacheState, type Generated, type Generate, type Served, type ServeOptions } from './engine/engine.ts';
+export { IsrEngine, GenerationError, RenderTimeoutError, DEFAULT_RENDER_TIMEOUT, type CacheState, type Generated, type Generate, type Served, type ServeOptions } from './engine/engine.ts';
 export { ManualClock, systemClock, type Clock } from './engine/clock.ts';
 export { cacheControl, NO_STORE } from './engine/cache-control.ts';
 export { implicitTags, pathTag } from './engine/tags.ts';

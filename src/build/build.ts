@@ -157,7 +157,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
 
     installFetch();
     const store = new FileSystemStore({ dir: prerenderDirOf(workDir), logger });
-    const engine = new IsrEngine({ store, logger, expireTime: config.expireTime });
+    const engine = new IsrEngine({ store, logger, expireTime: config.expireTime, renderTimeout: config.renderTimeout });
     setRuntime({ engine, logger });
     try {
       let count = 0;

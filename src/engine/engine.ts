@@ -24,7 +24,9 @@ import { pathTag, validateTag, type RevalidatePathType } from './tags.ts';
  *    regeneration starts; concurrent requests share it (single flight).
  * 3. A missing entry is generated before answering (MISS); concurrent requests share the render.
  * 4. A generation that throws never replaces the stored entry: the last good one keeps being
- *    served and the error is logged; the next request after the window retries.
+ *    served and the error is logged; the next request after the window retries. A generation that
+ *    has not settled within `renderTimeout` seconds fails the same way ({@link RenderTimeoutError}):
+ *    its flight ends, so the next request can regenerate, and its late result is discarded.
  * 5. `revalidateTag`/`revalidatePath`: entries carrying the tag are `invalidated` from that instant;
  *    the next request regenerates before answering. An entry's `lastModified` is the time its
  *    render *started*, so a render that read its data before a revalidation is never fresh after it.
@@ -60,8 +62,12 @@ export interface Generated {
   transient?: boolean;
 }
 
-/** Produces a new generation of an entry (renders a page, fetches a URL, calls a function). */
-export type Generate = () => Promise<Generated>;
+/**
+ * Produces a new generation of an entry (renders a page, fetches a URL, calls a function).
+ * `signal` is aborted (with a {@link RenderTimeoutError}) when the generation exceeds the engine's
+ * `renderTimeout`; its result is discarded from then on, so a generator may stop early.
+ */
+export type Generate = (signal?: AbortSignal) => Promise<Generated>;
 
 export interface Served {
   entry: CacheEntry;
@@ -106,10 +112,22 @@ export interface EngineOptions {
    * Default {@link DEFAULT_LOCK_TIMEOUT}. Only used with a store that has `lock`.
    */
   lockTimeout?: number;
+  /**
+   * Seconds a generation (one `generate()` call: a page render, or a data-cache fetch inside it)
+   * may take before it fails with {@link RenderTimeoutError}; its late result is never stored.
+   * Measured in wall time (a timer), not by the injected clock. Default {@link DEFAULT_RENDER_TIMEOUT}.
+   */
+  renderTimeout?: number;
 }
 
 /** Default `lockTimeout`, in seconds. */
 export const DEFAULT_LOCK_TIMEOUT = 10;
+
+/** Default `renderTimeout`, in seconds. */
+export const DEFAULT_RENDER_TIMEOUT = 60;
+
+/** The longest `renderTimeout` a timer can measure, in seconds (setTimeout's 2^31 − 1 ms). */
+const MAX_RENDER_TIMEOUT = Math.floor(0x7fffffff / 1000);
 
 interface Flight {
   startedAt: number;
@@ -128,6 +146,22 @@ export class GenerationError extends Error {
 }
 
 /**
+ * Why a generation failed when it had not settled within the engine's `renderTimeout`. The
+ * engine's flight fails with it (a `GenerationError`'s `cause` for callers) and its result, should
+ * it still arrive, is discarded.
+ */
+export class RenderTimeoutError extends Error {
+  constructor(
+    readonly label: string,
+    /** The timeout, in seconds. */
+    readonly timeout: number,
+  ) {
+    super(`generation of ${label} timed out after ${timeout} s`);
+    this.name = 'RenderTimeoutError';
+  }
+}
+
+/**
  * The entity tag of a body (and of the data representation stored with it, if any): a quoted
  * base64url SHA-1 digest (RFC 9110 §8.8.3, strong).
  */
@@ -142,6 +176,8 @@ export class IsrEngine {
   readonly logger: Logger;
   /** Default seconds an entry may be served stale after generation. */
   readonly expireTime: number;
+  /** Seconds a generation may take (see {@link EngineOptions.renderTimeout}). */
+  readonly renderTimeout: number;
   private readonly clock: Clock;
   private readonly tagTimes: TagManifest = new Map();
   private readonly inflight = new Map<string, Flight>();
@@ -160,6 +196,10 @@ export class IsrEngine {
     const lockTimeout = options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT;
     if (!(lockTimeout > 0) || !Number.isFinite(lockTimeout)) {
       throw new RangeError(`lockTimeout must be a positive number of seconds, got ${lockTimeout}`);
+    }
+    this.renderTimeout = options.renderTimeout ?? DEFAULT_RENDER_TIMEOUT;
+    if (!(this.renderTimeout > 0) || !(this.renderTimeout <= MAX_RENDER_TIMEOUT)) {
+      throw new RangeError(`renderTimeout must be a positive number of seconds up to ${MAX_RENDER_TIMEOUT}, got ${this.renderTimeout}`);
     }
     this.cluster = new ClusterCoordination({
       store: this.store,
@@ -389,7 +429,7 @@ export class IsrEngine {
         if (!joined) return { entry: outcome.entry, state: 'DYNAMIC' };
         const startedAt = this.now();
         try {
-          return { entry: this.toEntry(key, await generate(), startedAt), state: 'DYNAMIC' };
+          return { entry: this.toEntry(key, await this.generateWithin(generate, options.label ?? key, new AbortController()), startedAt), state: 'DYNAMIC' };
         } catch (error) {
           if (options.logFailures !== false) this.logger.error(`generation of ${options.label ?? key} failed`, error);
           throw new GenerationError(options.label ?? key, error);
@@ -420,6 +460,10 @@ export class IsrEngine {
     };
     if (options.logFailures !== false) {
       flight.promise.catch((error) => {
+        if (error instanceof RenderTimeoutError) {
+          this.logger.error(`${error.message}; the last good version (if any) stays in place`);
+          return;
+        }
         this.logger.error(`generation of ${label} failed; the last good version (if any) stays in place: ${describeError(error).split('\n')[0]}`, error);
       });
     } else {
@@ -434,7 +478,10 @@ export class IsrEngine {
     // The entry's lastModified: when its data starts being read (after any wait for the cluster lock).
     const startedAt = this.now();
     const began = performance.now();
-    const generated = await generate();
+    const timeout = new AbortController();
+    const generated = await this.generateWithin(generate, options.label ?? key, timeout);
+    // A generation that timed out has failed: whatever it produced is never stored.
+    timeout.signal.throwIfAborted();
     const entry = this.toEntry(key, generated, startedAt);
     const dynamic = generated.dynamic === true || generated.revalidate === 0 || generated.transient === true;
     if (generated.transient === true) {
@@ -449,6 +496,27 @@ export class IsrEngine {
       `generated ${options.label ?? key} in ${(performance.now() - began).toFixed(1)} ms${dynamic ? ' (dynamic, not stored)' : ''}`,
     );
     return { entry, dynamic };
+  }
+
+  /**
+   * Runs `generate`; rejects with {@link RenderTimeoutError} (aborting `timeout`, which `generate`
+   * receives as its signal) when it has not settled within `renderTimeout` seconds. The timed-out
+   * generation keeps running until it settles by itself, but nothing waits for it any more.
+   */
+  private async generateWithin(generate: Generate, label: string, timeout: AbortController): Promise<Generated> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new RenderTimeoutError(label, this.renderTimeout);
+        timeout.abort(error);
+        reject(error);
+      }, this.renderTimeout * 1000);
+    });
+    try {
+      return await Promise.race([generate(timeout.signal), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Stores `entry` unless a newer generation (later `lastModified`) is already stored. */

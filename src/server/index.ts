@@ -122,7 +122,14 @@ export async function createIsr(options: IsrOptions): Promise<Isr> {
   }
   tiers.push({ store: new FileSystemStore({ dir: prerenderDirOf(buildDir), logger, readOnly: true }), readOnly: true });
   const store = new TieredStore({ tiers, logger });
-  const engine = new IsrEngine({ store, logger, clock: options.clock, expireTime: config.expireTime, lockTimeout: config.lockTimeout });
+  const engine = new IsrEngine({
+    store,
+    logger,
+    clock: options.clock,
+    expireTime: config.expireTime,
+    lockTimeout: config.lockTimeout,
+    renderTimeout: config.renderTimeout,
+  });
   await engine.init();
   installFetch();
   const runtime = { engine, logger };

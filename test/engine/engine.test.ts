@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { MemoryStore } from '../../src/cache/memory.ts';
 import { cacheControl, NO_STORE } from '../../src/engine/cache-control.ts';
 import { ManualClock } from '../../src/engine/clock.ts';
-import { GenerationError, IsrEngine, type Generated } from '../../src/engine/engine.ts';
+import { GenerationError, IsrEngine, RenderTimeoutError, type Generated } from '../../src/engine/engine.ts';
 import { implicitTags } from '../../src/engine/tags.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 
@@ -34,11 +34,11 @@ function deferred() {
   return { promise, resolve };
 }
 
-function setup() {
+function setup(options: { renderTimeout?: number } = {}) {
   const clock = new ManualClock();
   const logger = createMemoryLogger();
   const store = new MemoryStore();
-  const engine = new IsrEngine({ store, clock, logger });
+  const engine = new IsrEngine({ store, clock, logger, renderTimeout: options.renderTimeout });
   return { clock, logger, store, engine };
 }
 
@@ -440,5 +440,107 @@ describe('serveOrStartInBackground (the Pages Router fallback: true)', () => {
     await engine.flush();
     assert.equal((await engine.serve('/blog/1', generate)).state, 'HIT');
     assert.equal(state.calls, 2);
+  });
+});
+
+/**
+ * The render timeout is measured with a real timer (the injected ManualClock only dates entries and
+ * has no timers), so these tests use a small renderTimeout of 0.2 s.
+ */
+describe('render timeout: a generation that hangs fails after renderTimeout seconds', () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const timeoutLines = (logger: { lines: string[] }) => logger.lines.filter((line) => /timed out/.test(line));
+
+  test('a hung background regeneration: the stale page is served meanwhile, then the flight is released and a new one succeeds', async () => {
+    const { engine, clock, logger, store } = setup({ renderTimeout: 0.2 });
+    const { state, generate } = source('v1');
+    const options = { label: '/blog/1 (route /blog/[id])' };
+    await engine.serve('/blog/1', generate, options);
+    clock.advance(60_001);
+    state.value = 'late';
+    const hung = deferred();
+    state.gate = hung.promise;
+    assert.equal(text((await engine.serve('/blog/1', generate, options)).entry.value.body), 'v1');
+    assert.equal(state.calls, 2);
+    await sleep(50);
+    const during = await engine.serve('/blog/1', generate, options);
+    assert.equal(during.state, 'STALE');
+    assert.equal(text(during.entry.value.body), 'v1');
+    assert.equal(state.calls, 2, 'still one regeneration while it runs');
+    await sleep(250);
+    assert.equal(engine.isGenerating('/blog/1'), false, 'the hung flight no longer occupies the key');
+    assert.deepEqual(timeoutLines(logger), [
+      'error generation of /blog/1 (route /blog/[id]) timed out after 0.2 s; the last good version (if any) stays in place',
+    ]);
+
+    state.gate = undefined;
+    state.value = 'v3';
+    assert.equal((await engine.serve('/blog/1', generate, options)).state, 'STALE');
+    assert.equal(state.calls, 3, 'the next request started a new regeneration');
+    await engine.flush();
+    const fresh = await engine.serve('/blog/1', generate, options);
+    assert.equal(fresh.state, 'HIT');
+    assert.equal(text(fresh.entry.value.body), 'v3');
+
+    hung.resolve(); // the timed-out render finishes late with 'late'
+    await sleep(10);
+    await engine.flush();
+    assert.equal(text((await store.get('/blog/1'))!.value.body), 'v3');
+  });
+
+  test('a hung first render (MISS) fails with RenderTimeoutError after the timeout, not before, and its late result is not stored', async () => {
+    const { engine, store } = setup({ renderTimeout: 0.2 });
+    const { state, generate } = source('late');
+    const hung = deferred();
+    state.gate = hung.promise;
+    const began = performance.now();
+    await assert.rejects(engine.serve('/blog/9', generate, { label: 'page /blog/9' }), (error: unknown) => {
+      assert.ok(error instanceof GenerationError);
+      assert.ok(error.cause instanceof RenderTimeoutError);
+      assert.equal(error.cause.message, 'generation of page /blog/9 timed out after 0.2 s');
+      return true;
+    });
+    const elapsed = performance.now() - began;
+    assert.ok(elapsed >= 190 && elapsed < 1000, `failed after ${elapsed.toFixed(0)} ms`);
+    hung.resolve();
+    await sleep(10);
+    await engine.flush();
+    assert.equal(await store.get('/blog/9'), undefined, 'the late result of the timed-out render is discarded');
+  });
+
+  test('a hung blocking regeneration of an invalidated page answers with the last good page (stale-if-error)', async () => {
+    const { engine } = setup({ renderTimeout: 0.2 });
+    const { state, generate } = source('v1', { tags: ['posts'] });
+    await engine.serve('/blog/1', generate);
+    engine.revalidateTag('posts');
+    const hung = deferred();
+    state.gate = hung.promise;
+    state.value = 'late';
+    const began = performance.now();
+    const served = await engine.serve('/blog/1', generate);
+    assert.ok(performance.now() - began >= 190);
+    assert.equal(served.state, 'STALE');
+    assert.equal(text(served.entry.value.body), 'v1');
+    hung.resolve();
+  });
+
+  test('the signal given to generate is aborted with the RenderTimeoutError', async () => {
+    const { engine } = setup({ renderTimeout: 0.05 });
+    let seen: AbortSignal | undefined;
+    await assert.rejects(
+      engine.serve('/slow', (signal) => {
+        seen = signal;
+        return new Promise(() => {});
+      }),
+      GenerationError,
+    );
+    assert.equal(seen?.aborted, true);
+    assert.ok(seen?.reason instanceof RenderTimeoutError);
+  });
+
+  test('renderTimeout must be a positive number of seconds', () => {
+    for (const renderTimeout of [0, -1, Number.NaN, Infinity]) {
+      assert.throws(() => new IsrEngine({ store: new MemoryStore(), renderTimeout }), /renderTimeout must be a positive number of seconds/);
+    }
   });
 });

@@ -66,7 +66,7 @@ describe('configuration', () => {
     assert.deepEqual(storableHeaders(headers), { 'content-type': 'application/json', 'x-custom': 'kept' });
   });
 
-  test('redisUrl, redisKeyPrefix and lockTimeout: defaults, env, and errors that never echo a password', async () => {
+  test('redisUrl, redisKeyPrefix, lockTimeout and renderTimeout: defaults, env, and errors that never echo a password', async () => {
     const dir = path.join(await makeTempDir(), 'my-site');
     try {
       const { mkdir } = await import('node:fs/promises');
@@ -87,6 +87,11 @@ describe('configuration', () => {
       await assert.rejects(loadConfig(dir, {}, { ISR_REDIS_KEY_PREFIX: 'has space' }), /redisKeyPrefix/);
       await assert.rejects(loadConfig(dir, {}, { ISR_LOCK_TIMEOUT: '0' }), /lockTimeout \(ISR_LOCK_TIMEOUT\) must be a number of seconds/);
       await assert.rejects(loadConfig(dir, {}, { ISR_LOCK_TIMEOUT: 'soon' }), /lockTimeout/);
+      assert.equal(defaults.renderTimeout, 60);
+      assert.equal((await loadConfig(dir, {}, { ISR_RENDER_TIMEOUT: '0.5' })).renderTimeout, 0.5);
+      assert.equal((await loadConfig(dir, { renderTimeout: 2 }, { ISR_RENDER_TIMEOUT: '0.5' })).renderTimeout, 2);
+      await assert.rejects(loadConfig(dir, {}, { ISR_RENDER_TIMEOUT: '0' }), /renderTimeout \(ISR_RENDER_TIMEOUT\) must be a number of seconds/);
+      await assert.rejects(loadConfig(dir, {}, { ISR_RENDER_TIMEOUT: 'never' }), /renderTimeout/);
     } finally {
       await removeDir(path.dirname(dir));
     }
