@@ -350,7 +350,7 @@ describe('odd Host headers', () => {
 
 describe('the revalidation endpoint under bad input', () => {
   const body = JSON.stringify({ paths: ['/forever'], tags: ['forever', 'items'] });
-  const post = (payload: string | Buffer, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }) =>
+  const post = (payload: string | Uint8Array<ArrayBuffer>, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }) =>
     request('/_isr/revalidate', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: payload });
   /** The pages the requests above would invalidate are still HITs, and were not regenerated. */
   async function untouched(what: string) {
@@ -397,7 +397,7 @@ describe('the revalidation endpoint under bad input', () => {
 
   test('oversized bodies: 413 (declared or streamed); malformed JSON and wrong shapes: 400; nothing invalidated', async () => {
     const big = Buffer.from(`{"tags":["${'a'.repeat(1024 * 1024)}"]}`);
-    assert.equal((await post(big)).status, 413);
+    assert.equal((await post(new Uint8Array(big))).status, 413);
     const chunk = (data: Buffer) => Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from('\r\n')]);
     const streamed = await raw(
       `POST /_isr/revalidate HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\nTransfer-Encoding: chunked\r\nConnection: close`,
@@ -434,7 +434,7 @@ describe('the revalidation endpoint under bad input', () => {
       assert.equal(response.status, 400, payload.slice(0, 60));
       assert.match(JSON.parse(response.text).error, /\S/);
     }
-    const notUtf8 = await post(Buffer.from([0x7b, 0x22, 0x74, 0x61, 0x67, 0x73, 0x22, 0x3a, 0x5b, 0x22, 0xff, 0x22, 0x5d, 0x7d]));
+    const notUtf8 = await post(new Uint8Array([0x7b, 0x22, 0x74, 0x61, 0x67, 0x73, 0x22, 0x3a, 0x5b, 0x22, 0xff, 0x22, 0x5d, 0x7d]));
     assert.equal(notUtf8.status, 400);
     await untouched('bad bodies');
   });
