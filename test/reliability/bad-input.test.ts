@@ -119,13 +119,24 @@ async function snapshot(dir: string, skip?: string): Promise<Map<string, string>
     const file = path.join(entry.parentPath, entry.name);
     if (skip !== undefined && (file === skip || file.startsWith(skip + path.sep))) continue;
     if (!entry.isFile()) continue;
-    const info = await stat(file);
-    files.set(path.relative(dir, file), `${info.size}@${info.mtimeMs}`);
+    const info = await stat(file).catch(() => undefined); // a temp file renamed meanwhile
+    if (info !== undefined) files.set(path.relative(dir, file), `${info.size}@${info.mtimeMs}`);
   }
   return files;
 }
 
-const cacheDir = () => path.join(f.dir, '.isr', 'cache');
+/** The cache folder's files once the writes of earlier requests have landed (two snapshots alike, 50 ms apart). */
+async function settledCache(): Promise<Map<string, string>> {
+  const dir = path.join(f.dir, '.isr', 'cache');
+  let last = await snapshot(dir);
+  for (let i = 0; i < 40; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const next = await snapshot(dir);
+    if ([...next].every(([file]) => !file.endsWith('.tmp')) && JSON.stringify([...next].sort()) === JSON.stringify([...last].sort())) return next;
+    last = next;
+  }
+  throw new Error('the cache folder kept changing for 2 s');
+}
 
 const assert4xx = (status: number, what: string) => assert.ok(status >= 400 && status < 500, `${what}: expected a 4xx, got ${status}`);
 
@@ -199,11 +210,11 @@ describe('path traversal', () => {
 
   test('percent-encoded dots inside a page path resolve like the plain path and create no entry of their own', async () => {
     const plain = await rawGet('/items/1');
-    const files = await snapshot(cacheDir());
+    const files = await settledCache();
     const dotted = await rawGet('/items/x/%2e%2e/1');
     assert.equal(dotted.status, 200);
     assert.deepEqual(dotted.body, plain.body);
-    assert.deepEqual(await snapshot(cacheDir()), files);
+    assert.deepEqual(await settledCache(), files);
   });
 });
 
@@ -272,7 +283,7 @@ describe('query strings', () => {
     f.api.items.set('q-1', 'query one');
     const first = await rawGet('/items/q-1?first=1');
     assert.equal(first.status, 200);
-    const files = await snapshot(cacheDir());
+    const files = await settledCache();
     const queries = ['?x=1', '?x=2&y=3', '?', '?&&', '?x', '?x=%ff', '?x=%00', '?__proto__=1', '?a=b#frag', '?q=' + 'z'.repeat(1500)];
     const random = fc.sample(fc.string({ unit: 'binary-ascii', maxLength: 30 }), { numRuns: 60, seed: 42 });
     for (const query of [...queries, ...random.map((s) => `?${encodeURIComponent(s)}=${encodeURI(s).replace(/#/g, '%23')}`)]) {
@@ -285,11 +296,11 @@ describe('query strings', () => {
     assert.deepEqual(plain.body, first.body);
     assert.equal(plain.headers.get('x-isr-cache'), 'HIT');
     assert.equal(f.api.callsFor('q-1'), 1);
-    assert.deepEqual(await snapshot(cacheDir()), files, 'no new entry for any query');
+    assert.deepEqual(await settledCache(), files, 'no new entry for any query');
   });
 
   test('a page that reads searchParams is dynamic: rendered per request, never stored', async () => {
-    const files = await snapshot(cacheDir());
+    const files = await settledCache();
     const a = await rawGet('/search?q=abc');
     const b = await rawGet('/search?q=%3Cscript%3E');
     const plain = await rawGet('/search');
@@ -301,7 +312,7 @@ describe('query strings', () => {
       assert.match(response.headers.get('cache-control') ?? '', /no-store/);
       assert.equal(response.headers.get('x-isr-cache'), undefined);
     }
-    assert.deepEqual(await snapshot(cacheDir()), files, '/search is never stored');
+    assert.deepEqual(await settledCache(), files, '/search is never stored');
   });
 });
 
@@ -437,6 +448,36 @@ describe('the revalidation endpoint under bad input', () => {
     const notUtf8 = await post(new Uint8Array([0x7b, 0x22, 0x74, 0x61, 0x67, 0x73, 0x22, 0x3a, 0x5b, 0x22, 0xff, 0x22, 0x5d, 0x7d]));
     assert.equal(notUtf8.status, 400);
     await untouched('bad bodies');
+  });
+
+  test('a body cut short (the client closes or resets mid-body): a 4xx or a closed connection, never an unhandled error', async () => {
+    const errors = () => f.logger.lines.filter((line) => line.startsWith('error')).length;
+    const before = errors();
+    const head = `POST /_isr/revalidate HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}`;
+    for (const framing of ['Content-Length: 100', 'Transfer-Encoding: chunked']) {
+      const partial = framing.startsWith('Content') ? '{"tags":["forever"' : '20\r\n{"tags":["forever"';
+      // Half-closed: node:http answers 400 itself.
+      const halfClosed = await new Promise<string>((resolve) => {
+        const socket = connect(f.server.port, '127.0.0.1', () => socket.end(`${head}\r\n${framing}\r\n\r\n${partial}`));
+        let out = '';
+        socket.on('data', (chunk) => (out += chunk.toString('latin1')));
+        socket.on('close', () => resolve(out));
+        socket.on('error', () => {});
+      });
+      assert.match(halfClosed, /^HTTP\/1\.1 4\d\d /, framing);
+      // Reset: nobody to answer; the server must not treat it as its own failure.
+      await new Promise<void>((resolve) => {
+        const socket = connect(f.server.port, '127.0.0.1', () => {
+          socket.write(`${head}\r\n${framing}\r\n\r\n${partial}`);
+          setTimeout(() => socket.resetAndDestroy(), 50);
+        });
+        socket.on('close', () => resolve());
+        socket.on('error', () => {});
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(errors(), before, `error lines: ${f.logger.lines.filter((line) => line.startsWith('error')).slice(-2).join('\n')}`);
+    await untouched('bodies cut short');
   });
 
   test('at most 10,000 paths and tags in one request (README): 10,001 is a 400, 10,000 unrelated tags a 200', async () => {
