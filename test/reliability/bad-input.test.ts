@@ -245,7 +245,7 @@ describe('malformed requests', () => {
     }
   });
 
-  test('unknown methods: FOO is refused by the HTTP parser (400), PROPFIND and others get 405 with Allow, on a page and a route handler', async () => {
+  test('unknown methods: FOO is refused by the HTTP parser (400), CONNECT 405, PROPFIND and others 405 with Allow, on a page and a route handler', async () => {
     assert.equal((await raw('FOO /data HTTP/1.1\r\nHost: 127.0.0.1')).status, 400);
     for (const method of ['PROPFIND', 'DELETE', 'PUT', 'PATCH', 'OPTIONS', 'POST']) {
       const page = await raw(`${method} /data HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0`);
@@ -255,6 +255,16 @@ describe('malformed requests', () => {
       assert.equal(route.status, 405, `${method} /api/static`);
       assert.match(route.headers.get('allow') ?? '', /\bGET\b/);
       assert.doesNotMatch(route.headers.get('allow') ?? '', new RegExp(`\\b${method}\\b`));
+    }
+    // Methods node:http or the Fetch API refuse, and one it passes to a `connect` listener.
+    for (const method of ['TRACE', 'TRACK', 'get', 'CONNECT']) {
+      const target = method === 'CONNECT' ? '127.0.0.1:80' : '/data';
+      const response = await raw(`${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1`);
+      assert4xx(response.status, method);
+    }
+    for (const method of ['M-SEARCH', 'QUERY', 'PURGE', 'LINK']) {
+      const response = await raw(`${method} /data HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0`);
+      assert.equal(response.status, 405, method);
     }
     const via = await request('/data', { method: 'PROPFIND' });
     assert.equal(via.status, 405);
