@@ -2,6 +2,7 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import { installFetch } from '../app/data-cache.ts';
 import { buildDirOf, prerenderDirOf } from '../app/manifest.ts';
 import { getRuntime, setRuntime } from '../app/runtime.ts';
@@ -178,6 +179,12 @@ export interface RunningServer {
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const isr = await createIsr(options);
   const http = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, toNodeListener(isr.handler, isr.logger));
+  // Bad input gets a clear 4xx: without a listener node:http drops a CONNECT without an answer.
+  // This server is no proxy: 405, and the connection is closed.
+  http.on('connect', (_req, socket: Duplex) => {
+    socket.on('error', () => {});
+    socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+  });
   const fromMemory = isr.config.memoryCacheSize > 0 && isr.config.fastPath ? isr.handler.fromMemory : undefined;
   // With a memory tier (and unless turned off), connections start on the HIT fast path, which hands them to `http` as needed.
   const front =

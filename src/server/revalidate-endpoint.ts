@@ -11,8 +11,8 @@ import type { Logger } from '../log.ts';
  *   {"paths": ["/blog/1", {"path": "/blog", "type": "layout"}], "tags": ["posts"]}
  *
  * 401 without a valid token (compared in constant time), 405 for other methods, 413 for a body
- * over {@link MAX_BODY_BYTES}, 400 with a message naming the field for a malformed body, 200 with
- * what was revalidated otherwise. The invalidation is recorded durably before the 200. With a
+ * over {@link MAX_BODY_BYTES}, 400 for a body cut short and (with a message naming the field) for a
+ * malformed body, 200 with what was revalidated otherwise. The invalidation is recorded durably before the 200. With a
  * shared store (Redis) that is unreachable: 503 with `Retry-After` (it applies to this instance at
  * once, and to the others once the store is back and this instance has recorded it there).
  */
@@ -37,7 +37,7 @@ export function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(x, y);
 }
 
-async function readBody(request: Request): Promise<Uint8Array | 'too-large'> {
+async function readBody(request: Request): Promise<Uint8Array | 'too-large' | 'cut-short'> {
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > MAX_BODY_BYTES) return 'too-large';
   if (request.body === null) return new Uint8Array(0);
@@ -45,8 +45,16 @@ async function readBody(request: Request): Promise<Uint8Array | 'too-large'> {
   let size = 0;
   const reader = request.body.getReader();
   for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
+    let done: boolean;
+    let value: Uint8Array | undefined;
+    try {
+      ({ done, value } = await reader.read());
+    } catch {
+      // Bad input never makes things worse: a body the client cuts short (connection closed or
+      // reset mid-body) is answered 400, not thrown as an unhandled error (a 500 and an error log).
+      return 'cut-short';
+    }
+    if (done || value === undefined) break;
     size += value.byteLength;
     if (size > MAX_BODY_BYTES) {
       await reader.cancel();
@@ -122,6 +130,7 @@ export async function handleRevalidateRequest(
     // The rest of the body is not read: the connection cannot be reused.
     return json(413, { error: `body is larger than ${MAX_BODY_BYTES} bytes` }, { connection: 'close' });
   }
+  if (raw === 'cut-short') return json(400, { error: 'the request body ended before its announced length' }, { connection: 'close' });
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
