@@ -1,6 +1,7 @@
 /**
- * The one site both systems build: the example blog's `app/` (examples/blog/app, unmodified) plus
- * two bench-only routes from bench/site-extra/app:
+ * The one site both systems build: the example blog's `app/` and the `lib/` it imports
+ * (examples/blog, unmodified; its Pages Router section is left out) plus two bench-only routes
+ * from bench/site-extra/app:
  *   - `/herd/[id]`: the blog post page re-exported with `revalidate = 2`, rendered on first
  *     request, so the stale-herd scenario does not wait a minute for a window to pass;
  *   - `/synthetic/[n]`: a small page without data, for pushing 100,000 entries through the cache.
@@ -12,10 +13,11 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = resolve(fileURLToPath(import.meta.url), '../../..');
 export const benchRoot = join(repoRoot, 'bench');
 
-/** Copies the site into `dest/app` (`dest` emptied first). */
+/** Copies the site into `dest/app` and `dest/lib` (`dest` emptied first). */
 export async function prepareSiteTree(dest: string): Promise<void> {
   await rm(dest, { recursive: true, force: true });
   await mkdir(dest, { recursive: true });
   await cp(join(repoRoot, 'examples/blog/app'), join(dest, 'app'), { recursive: true });
+  await cp(join(repoRoot, 'examples/blog/lib'), join(dest, 'lib'), { recursive: true });
   await cp(join(benchRoot, 'site-extra/app'), join(dest, 'app'), { recursive: true });
 }
