@@ -112,7 +112,7 @@ export function renderPage(input: PageRenderInput): Promise<Generated> {
 }
 
 /** The 404 page of a site without its own (`app/not-found`, `pages/404`). */
-export function DefaultNotFound(): ReactNode {
+function DefaultNotFound(): ReactNode {
   return createElement(
     'main',
     null,

@@ -66,9 +66,21 @@ export class Site {
     return undefined;
   }
 
-  /** Whether `generateStaticParams` of `route` returned `path` (the paths valid when `dynamicParams` is false). */
+  /**
+   * Whether `generateStaticParams` (App Router) or `getStaticPaths` (Pages Router) of `route`
+   * listed `path`.
+   */
   isStaticPath(route: ManifestRoute, path: string): boolean {
     return this.staticPaths.get(route)?.has(path) ?? false;
+  }
+
+  /**
+   * Whether `path` (matched to `route`) is a path of the site: always for a static route or when
+   * unlisted paths are rendered on demand; otherwise (`dynamicParams = false`, `fallback: false`)
+   * only when it was listed.
+   */
+  hasPath(route: ManifestRoute, path: string): boolean {
+    return route.config.dynamicParams || route.segments.every((segment) => segment.type === 'static') || this.isStaticPath(route, path);
   }
 
   /** Imports a compiled module once. */

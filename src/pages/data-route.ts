@@ -18,11 +18,6 @@ export function dataRoutePrefix(buildId: string): string {
   return `${DATA_ROUTE_PREFIX}${buildId}`;
 }
 
-/** The data-route URL path of the page at canonical `pagePath` in build `buildId`. */
-export function dataRoutePath(buildId: string, pagePath: string): string {
-  return `${dataRoutePrefix(buildId)}${pagePath === '/' ? '/index' : pagePath}.json`;
-}
-
 /**
  * The page path a data-route path asks for, or undefined when `pathname` (canonical, from
  * server/paths.ts) is not a data route of build `buildId`.

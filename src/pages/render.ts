@@ -45,7 +45,7 @@ function withApp(app: PagesAppModule | undefined, Component: ComponentType<Recor
 }
 
 /** The document shell around a page; `script` is inline JavaScript appended to the body. */
-export function documentTree(content: ReactNode, router: NextRouter, script?: string): ReactNode {
+function documentTree(content: ReactNode, router: NextRouter, script?: string): ReactNode {
   return createElement(
     'html',
     null,

@@ -166,7 +166,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     request: Request,
     label: string,
     route?: ManifestRoute,
-    respond: typeof respondWithEntry = respondWithEntry,
+    respond: (served: Served) => Response = (served) => respondWithEntry(served, request, entryHeaders),
   ): Promise<Response> {
     const began = performance.now();
     let served: Served;
@@ -182,7 +182,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
       return errorPage();
     }
     if (logger.debugEnabled) logger.debug(`${served.state} ${label} ${(performance.now() - began).toFixed(2)} ms`);
-    return respond(served, request, respond === respondWithData ? dataHeaders : entryHeaders);
+    return respond(served);
   }
 
   /**
@@ -232,7 +232,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
       throw new Error(`${pathname} is not a cached page of this site`);
     }
     const { route, params } = match;
-    if (route.segments.some((segment) => segment.type !== 'static') && !route.config.dynamicParams && !site.isStaticPath(route, pathname)) {
+    if (!site.hasPath(route, pathname)) {
       throw new Error(`${pathname} is not a page of this site (${route.router === 'pages' ? 'getStaticPaths' : 'generateStaticParams'} does not list it)`);
     }
     if (options.unstable_onlyGenerated === true && (await engine.store.get(pathname)) === undefined) return;
@@ -256,9 +256,10 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     const match = site.match(parsed.pathname, parsed.parts);
     if (match === undefined || match.route.router !== 'pages' || match.route.dataRoute !== true) return notFoundJson();
     const { route, params } = match;
-    if (route.fallback === false && !site.isStaticPath(route, parsed.pathname)) return notFoundJson();
+    if (!site.hasPath(route, parsed.pathname)) return notFoundJson();
     const label = `${parsed.pathname} (route ${route.pattern}, data)`;
-    return serve(parsed.pathname, site.pagesGenerator(route, params, parsed.pathname, 'stale'), request, label, route, respondWithData);
+    const respond = (served: Served) => respondWithData(served, request, dataHeaders);
+    return serve(parsed.pathname, site.pagesGenerator(route, params, parsed.pathname, 'stale'), request, label, route, respond);
   }
 
   async function renderDynamic(generate: Generate, request: Request, label: string): Promise<Response> {
@@ -280,8 +281,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
   async function handleRoute(route: ManifestRoute, params: Params, pathname: string, url: URL, request: Request): Promise<Response> {
     const label = `${pathname} (route ${route.pattern})`;
     const readOnly = request.method === 'GET' || request.method === 'HEAD';
-    const hasParams = route.segments.some((segment) => segment.type !== 'static');
-    if (hasParams && !route.config.dynamicParams && !site.isStaticPath(route, pathname)) {
+    if (!site.hasPath(route, pathname)) {
       return readOnly ? notFound(request) : text(404, 'Not found');
     }
     if (route.kind === 'api') {
@@ -308,7 +308,8 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     }
     if (!readOnly) return text(405, `Method ${request.method} is not allowed for pages`, { allow: 'GET, HEAD' });
     if (route.router === 'pages') {
-      if (route.fallback === true && hasParams && !site.isStaticPath(route, pathname)) {
+      // Only dynamic routes have a fallback mode (getStaticPaths).
+      if (route.fallback === true && !site.isStaticPath(route, pathname)) {
         return serveWithFallback(route, params, pathname, request, label);
       }
       return serve(pathname, site.pagesGenerator(route, params, pathname, 'stale'), request, label, route);

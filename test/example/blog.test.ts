@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startContentApi, type ContentApi } from '../../examples/blog/content-api/server.ts';
 import { freePort } from '../helpers/instances.ts';
+import { escapeHtml as escaped } from '../helpers/server.ts';
 
 /**
  * The main job, end to end through the real CLI: `isr build` and `isr start` (compiled dist/, as
@@ -99,10 +100,6 @@ async function newestPosts(limit: number): Promise<{ id: string; title: string }
   return (await (await fetch(`${api.url}/posts?limit=${limit}`)).json()) as { id: string; title: string }[];
 }
 
-/** Text as React writes it into HTML. */
-function escaped(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#x27;');
-}
 
 /** `pathname` on the site with `headers`; the body read. */
 async function get(pathname: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; text: string }> {

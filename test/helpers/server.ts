@@ -35,6 +35,11 @@ export async function request(server: { url: string }, path: string, init: Reque
   return { status: response.status, headers: response.headers, text: await response.text() };
 }
 
+/** Text as React writes it into HTML (the five characters it escapes). */
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#x27;');
+}
+
 /** The `<p id="text">` content of a fixture page. */
 export function pageText(html: string): string | undefined {
   return /<p id="text">(.*?)<\/p>/.exec(html)?.[1]?.replace(/<!-- -->/g, '');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { request, startFixtureServer, TOKEN, type FixtureServer } from '../helpers/server.ts';
+import { escapeHtml as html, request, startFixtureServer, TOKEN, type FixtureServer } from '../helpers/server.ts';
 import { routeVercelApiTo, startVercelBlogApi, type VercelBlogApi } from '../helpers/vercel-blog-api.ts';
 
 /**
@@ -16,10 +16,6 @@ let restore: () => void;
 let f: FixtureServer;
 const flush = () => f.server.isr.engine.flush();
 
-/** Text as React writes it into HTML. */
-function html(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#x27;');
-}
 
 before(async () => {
   api = await startVercelBlogApi(25);
