@@ -229,7 +229,7 @@ export async function writeFileAtomic(
     handle = await open(temp, 'wx');
   } catch (error) {
     if (errorCode(error) !== 'ENOENT') throw error;
-    await mkdir(dir, { recursive: true });
+    await makeDirectory(dir);
     handle = await open(temp, 'wx');
   }
   try {
@@ -245,6 +245,24 @@ export async function writeFileAtomic(
     throw error;
   }
   if (fsync) await syncDirectory(dir);
+}
+
+/**
+ * `mkdir -p dir`, rejecting with the real cause: Node's recursive `mkdir` reports ENOENT when a
+ * read-only file system refuses it, which would tell an operator the wrong thing; the last level
+ * is created on its own so EROFS (or EACCES) surfaces.
+ */
+async function makeDirectory(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    return;
+  } catch (error) {
+    if (errorCode(error) !== 'ENOENT' || dirname(dir) === dir) throw error;
+  }
+  await makeDirectory(dirname(dir));
+  await mkdir(dir).catch((error: unknown) => {
+    if (errorCode(error) !== 'EEXIST') throw error;
+  });
 }
 
 /** fsyncs a directory so a rename in it is durable; ignored where directories cannot be synced. */

@@ -280,6 +280,11 @@ export class RedisStore implements CacheStore {
   #warnedMalformed = false;
   #closing: Promise<void> | undefined;
 
+  /** Whether the command connection is up now (false during an outage and before the first connection). */
+  get reachable(): boolean {
+    return this.#client.isReady;
+  }
+
   /**
    * Starts connecting in the background; never throws because Redis is unreachable.
    * @throws TypeError if `url` is not a redis:// or rediss:// URL, or `keyPrefix`/`buildId` are not

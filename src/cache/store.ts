@@ -115,6 +115,11 @@ export interface CacheStore {
   /** Releases handles (files, connections). */
   close?(): Promise<void>;
   /**
+   * Stores reached over a connection (Redis): whether it is up now. Absent for local stores, which
+   * report trouble by failing their operations.
+   */
+  readonly reachable?: boolean;
+  /**
    * Shared stores: calls `listener` for each {@link StoreEvent}, from now until the returned
    * function is called or the store is closed. Listeners must not throw.
    */

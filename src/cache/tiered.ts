@@ -52,13 +52,29 @@ export interface TierFailure {
   at: number;
 }
 
+/** One tier's health, as `TieredStore.status()` reports it. */
+export interface TierStatus {
+  /** The store's `name`. */
+  store: string;
+  readOnly: boolean;
+  /** Failed writes since this tier's last successful write; 0 when its last write succeeded. */
+  failingWrites: number;
+  /** Failed reads since this tier's last successful read; 0 when its last read succeeded. */
+  failingReads: number;
+  /** The store's own `reachable` (Redis), when it has one. */
+  reachable?: boolean;
+}
+
 interface TierState {
   store: CacheStore;
   readOnly: boolean;
-  /** Writes have been failing since the last success (the streak has been logged). */
+  /** Writes that failed since the last successful one. */
   writeFailures: number;
-  /** Reads have been failing since the last success (the streak has been logged). */
+  /** The current write-failure streak has been logged (not for a store reporting its own outage). */
+  writeStreakLogged: boolean;
+  /** Reads that failed since the last successful one. */
   readFailures: number;
+  readStreakLogged: boolean;
 }
 
 /** A `get` in progress; `dirty` once a `set`/`delete` of the same key started after it. */
@@ -132,7 +148,7 @@ export class TieredStore implements CacheStore {
     this.#tiers = tiers.map((tier, index) => {
       if (typeof tier?.store?.get !== 'function') throw new TypeError(`TieredStore tier ${index} has no store`);
       const ownReadOnly = (tier.store as { readOnly?: unknown }).readOnly === true;
-      return { store: tier.store, readOnly: tier.readOnly ?? ownReadOnly, writeFailures: 0, readFailures: 0 };
+      return { store: tier.store, readOnly: tier.readOnly ?? ownReadOnly, writeFailures: 0, writeStreakLogged: false, readFailures: 0, readStreakLogged: false };
     });
     this.#writable = this.#tiers.filter((tier) => !tier.readOnly);
     this.#logger = options.logger ?? createConsoleLogger();
@@ -143,6 +159,23 @@ export class TieredStore implements CacheStore {
       const store = this.#tiers[shared]!.store;
       if (typeof store.lock === 'function') this.lock = (key, ttlMs) => store.lock!(key, ttlMs);
     }
+  }
+
+  /**
+   * Each tier's health, fastest first: a tier whose writes or reads are failing now (a read-only or
+   * full cache folder, Redis down) shows a non-zero count, back to 0 after its next success.
+   */
+  status(): TierStatus[] {
+    return this.#tiers.map((tier) => {
+      const reachable = tier.store.reachable;
+      return {
+        store: tier.store.name,
+        readOnly: tier.readOnly,
+        failingWrites: tier.writeFailures,
+        failingReads: tier.readFailures,
+        ...(typeof reachable === 'boolean' ? { reachable } : {}),
+      };
+    });
   }
 
   /** The first tier's synchronous `peek` (the memory tier), or undefined when it has none. */
@@ -354,8 +387,10 @@ export class TieredStore implements CacheStore {
   #writeFailed(tier: TierState, operation: TierFailure['operation'], key: string | undefined, error: unknown): void {
     this.durableWriteErrors++;
     this.lastDurableError = { store: tier.store.name, operation, ...(key === undefined ? {} : { key }), error, at: Date.now() };
+    tier.writeFailures++;
     if (error instanceof StoreUnavailableError) return; // the store reports its own outage
-    if (tier.writeFailures++ === 0) {
+    if (!tier.writeStreakLogged) {
+      tier.writeStreakLogged = true;
       const what = key === undefined ? operation : `${operation} ${JSON.stringify(key)}`;
       this.#logger.warn(
         `${tier.store.name}: ${what} failed: ${errorMessage(error)} ` +
@@ -366,13 +401,16 @@ export class TieredStore implements CacheStore {
 
   #writeSucceeded(tier: TierState): void {
     if (tier.writeFailures === 0) return;
-    this.#logger.info(`${tier.store.name}: writes succeed again after ${tier.writeFailures} failure(s)`);
+    if (tier.writeStreakLogged) this.#logger.info(`${tier.store.name}: writes succeed again after ${tier.writeFailures} failure(s)`);
     tier.writeFailures = 0;
+    tier.writeStreakLogged = false;
   }
 
   #readFailed(tier: TierState, operation: string, error: unknown): void {
+    tier.readFailures++;
     if (error instanceof StoreUnavailableError) return; // the store reports its own outage
-    if (tier.readFailures++ === 0) {
+    if (!tier.readStreakLogged) {
+      tier.readStreakLogged = true;
       this.#logger.warn(
         `${tier.store.name}: ${operation} failed: ${errorMessage(error)} ` +
           '(skipping this store; further read failures are not logged until one succeeds)',
@@ -382,8 +420,9 @@ export class TieredStore implements CacheStore {
 
   #readSucceeded(tier: TierState): void {
     if (tier.readFailures === 0) return;
-    this.#logger.info(`${tier.store.name}: reads succeed again after ${tier.readFailures} failure(s)`);
+    if (tier.readStreakLogged) this.#logger.info(`${tier.store.name}: reads succeed again after ${tier.readFailures} failure(s)`);
     tier.readFailures = 0;
+    tier.readStreakLogged = false;
   }
 }
 

@@ -183,6 +183,8 @@ export class IsrEngine {
   private readonly inflight = new Map<string, Flight>();
   private readonly writes = new Map<string, Promise<unknown>>();
   private readonly pending = new Set<Promise<unknown>>();
+  private generated = 0;
+  private generationsFailed = 0;
   private lastTime = -Infinity;
   /** Rule 6: the instances sharing the store (a no-op without a shared store). */
   private readonly cluster: ClusterCoordination;
@@ -383,6 +385,15 @@ export class IsrEngine {
     return this.inflight.has(key);
   }
 
+  /**
+   * Counts since construction, for the status report: `generating` now running (one per key),
+   * `generated` that succeeded (stored or not), `failed` (threw or timed out; the last good version
+   * stayed in place). Dynamic renders and the renders of requests that joined one are not counted.
+   */
+  stats(): { generating: number; generated: number; failed: number } {
+    return { generating: this.inflight.size, generated: this.generated, failed: this.generationsFailed };
+  }
+
   /** Waits for background regenerations and pending writes to settle (shutdown, tests). */
   async flush(): Promise<void> {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
@@ -458,6 +469,10 @@ export class IsrEngine {
           if (this.inflight.get(key) === flight) this.inflight.delete(key);
         }),
     };
+    flight.promise.then(
+      () => this.generated++,
+      () => this.generationsFailed++,
+    );
     if (options.logFailures !== false) {
       flight.promise.catch((error) => {
         if (error instanceof RenderTimeoutError) {

@@ -1,4 +1,5 @@
 import { errorMessage, type Logger } from '../log.ts';
+import { NO_STORE } from '../engine/cache-control.ts';
 import { ApiRequest, DEFAULT_BODY_LIMIT, parseBody, parseSizeLimit } from './api-request.ts';
 import { ApiResponse, type RevalidateOptions } from './api-response.ts';
 
@@ -51,9 +52,12 @@ export interface ApiRouteInput {
   logger: Logger;
 }
 
-/** A plain-text answer that runs no handler code: Next.js's `sendError` (status, reason phrase, message as body). */
+/**
+ * A plain-text answer that runs no handler code: Next.js's `sendError` (status, reason phrase,
+ * message as body), which no cache may keep.
+ */
 function plainError(status: number, message: string): Response {
-  return new Response(message, { status, statusText: message, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  return new Response(message, { status, statusText: message, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': NO_STORE } });
 }
 
 const internalServerError = () => plainError(500, 'Internal Server Error');

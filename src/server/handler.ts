@@ -15,6 +15,7 @@ import type { Logger } from '../log.ts';
 import { etagMatches } from './etag.ts';
 import { parsePath } from './paths.ts';
 import { handleRevalidateRequest, REVALIDATE_ENDPOINT } from './revalidate-endpoint.ts';
+import { handleStatusRequest, STATUS_ENDPOINT, type IsrStatus } from './status-endpoint.ts';
 import { PublicFiles } from './static-files.ts';
 
 /**
@@ -56,6 +57,8 @@ export interface HandlerOptions {
   logger: Logger;
   /** The site folder (for `public/`). */
   siteDir: string;
+  /** The report of `GET /_isr/status`; without it that path is an ordinary (unmatched) path. */
+  status?: () => IsrStatus;
 }
 
 const ERROR_PAGE = new TextEncoder().encode(
@@ -360,6 +363,9 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
 
     if (pathname === REVALIDATE_ENDPOINT) {
       return handleRevalidateRequest(request, engine, config.revalidateToken, logger);
+    }
+    if (pathname === STATUS_ENDPOINT && options.status !== undefined) {
+      return handleStatusRequest(request, config.revalidateToken, options.status);
     }
     if (pathname.startsWith(DATA_ROUTE_PREFIX)) return handleDataRoute(pathname, request);
     if (url.pathname.length > 1 && url.pathname.endsWith('/')) {

@@ -20,6 +20,7 @@ import { createConsoleLogger, type Logger } from '../log.ts';
 import { createRequestHandler, type RequestHandler } from './handler.ts';
 import { createFastPathServer } from './fast-path.ts';
 import { toNodeListener } from './node.ts';
+import { describeStatus, type IsrStatus } from './status-endpoint.ts';
 
 /** Idle time after which a keep-alive connection is closed, in milliseconds. */
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
@@ -87,6 +88,8 @@ export interface Isr {
   config: IsrConfig;
   store: CacheStore;
   logger: Logger;
+  /** The report of `GET /_isr/status` (tier health, memory tier size, generations). */
+  status(): IsrStatus;
   /** Waits for background regenerations, stops listening to the store, closes the stores and unregisters the runtime. */
   close(): Promise<void>;
 }
@@ -109,7 +112,8 @@ export async function createIsr(options: IsrOptions): Promise<Isr> {
   const site = await Site.load(buildDir);
   await pruneOldBuilds(config.cacheDir, site.buildId, logger);
   const tiers: { store: CacheStore; readOnly?: boolean }[] = [];
-  if (config.memoryCacheSize > 0) tiers.push({ store: new MemoryStore({ maxBytes: config.memoryCacheSize }) });
+  const memory = config.memoryCacheSize > 0 ? new MemoryStore({ maxBytes: config.memoryCacheSize }) : undefined;
+  if (memory !== undefined) tiers.push({ store: memory });
   // The durable tier: Redis shared by every instance when configured, else this machine's files
   // (coordinated by the cluster primary under `isr start --workers`).
   if (config.redisUrl !== undefined) {
@@ -135,7 +139,8 @@ export async function createIsr(options: IsrOptions): Promise<Isr> {
   installFetch();
   const runtime = { engine, logger };
   setRuntime(runtime);
-  const handler = createRequestHandler({ site, engine, config, logger, siteDir });
+  const status = () => describeStatus({ buildId: site.buildId, engine, store, memory });
+  const handler = createRequestHandler({ site, engine, config, logger, siteDir, status });
   return {
     handler,
     engine,
@@ -143,6 +148,7 @@ export async function createIsr(options: IsrOptions): Promise<Isr> {
     config,
     store,
     logger,
+    status,
     async close() {
       await engine.flush();
       engine.close();

@@ -1,8 +1,8 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { StoreUnavailableError } from '../cache/store.ts';
 import type { IsrEngine } from '../engine/engine.ts';
 import { MAX_TAG_LENGTH, pathTag, validateTag, type RevalidatePathType } from '../engine/tags.ts';
 import type { Logger } from '../log.ts';
+import { json, refuseWithoutToken } from './bearer.ts';
 
 /**
  * `POST /_isr/revalidate`: the on-demand revalidation webhook (the seeds' headless-CMS flow).
@@ -22,20 +22,6 @@ export const REVALIDATE_ENDPOINT = '/_isr/revalidate';
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** Most paths plus tags accepted in one request. */
 export const MAX_ITEMS = 10_000;
-
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
-  });
-}
-
-/** Constant-time comparison of two secrets of any lengths (both are hashed first). */
-export function safeEqual(a: string, b: string): boolean {
-  const x = createHash('sha256').update(a).digest();
-  const y = createHash('sha256').update(b).digest();
-  return timingSafeEqual(x, y);
-}
 
 async function readBody(request: Request): Promise<Uint8Array | 'too-large' | 'cut-short'> {
   const declared = Number(request.headers.get('content-length') ?? '0');
@@ -117,14 +103,8 @@ export async function handleRevalidateRequest(
   logger: Logger,
 ): Promise<Response> {
   if (request.method !== 'POST') return json(405, { error: 'use POST' }, { allow: 'POST' });
-  const authorization = request.headers.get('authorization') ?? '';
-  const match = /^Bearer\s+(.+)$/i.exec(authorization);
-  if (token === undefined) {
-    return json(401, { error: 'revalidation is disabled: set ISR_REVALIDATE_TOKEN on the server' });
-  }
-  if (match === null || !safeEqual(match[1]!.trim(), token)) {
-    return json(401, { error: 'missing or invalid bearer token' }, { 'www-authenticate': 'Bearer' });
-  }
+  const refusal = refuseWithoutToken(request, token, 'revalidation');
+  if (refusal !== undefined) return refusal;
   const raw = await readBody(request);
   if (raw === 'too-large') {
     // The rest of the body is not read: the connection cannot be reused.

@@ -23,6 +23,8 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** Starts it again on the same port and waits until it answers PING. No-op when running. */
   start(): Promise<void>;
+  /** Kills the server at once (SIGKILL: no shutdown, connections reset) and waits for it to exit. No-op when stopped. */
+  kill(): Promise<void>;
   /** Freezes the process (SIGSTOP): connections stay open but nothing is answered. */
   pause(): void;
   /** Thaws a paused process (SIGCONT). */
@@ -142,6 +144,15 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     },
     stop,
     start,
+    kill: async () => {
+      const proc = child;
+      if (!proc) return;
+      child = undefined;
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = once(proc, 'exit');
+      proc.kill('SIGKILL');
+      await exited;
+    },
     pause: () => {
       child?.kill('SIGSTOP');
     },
