@@ -11,7 +11,7 @@ import type { CacheEntry, CacheValue } from '../cache/store.ts';
 import type { IsrConfig } from '../config.ts';
 import { cacheControl, NO_STORE } from '../engine/cache-control.ts';
 import { type Generate, type IsrEngine, type Served } from '../engine/engine.ts';
-import type { Logger } from '../log.ts';
+import { errorMessage, type Logger } from '../log.ts';
 import { etagMatches } from './etag.ts';
 import { parsePath } from './paths.ts';
 import { handleRevalidateRequest, REVALIDATE_ENDPOINT } from './revalidate-endpoint.ts';
@@ -305,6 +305,12 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
         const module = await site.load<RouteModule>(route.module);
         return await runRouteHandler({ path: pathname, pattern: route.pattern, params, module, config: route.config, request });
       } catch (error) {
+        if (request.signal.aborted) {
+          // Bad input is no server error: the client cut its request short (e.g. mid-body), and
+          // nobody is there to read an answer.
+          logger.debug(`route handler ${label}: the client went away (${errorMessage(error)})`);
+          return text(400, 'The request ended before it was complete', { connection: 'close' });
+        }
         logger.error(`route handler ${label} failed`, error);
         return errorPage();
       }

@@ -10,8 +10,21 @@ import type { RequestHandler } from './handler.ts';
 
 const HOST_PATTERN = /^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 
-/** Builds a Web `Request` from a Node request; a malformed `Host` falls back to `localhost`. */
-export function toWebRequest(req: IncomingMessage): Request {
+/** The reason of `request.signal` when the client closed its connection before the exchange ended. */
+export class ClientAbortError extends Error {
+  override readonly name = 'AbortError';
+  constructor() {
+    super('the client closed the connection before the exchange ended');
+  }
+}
+
+/**
+ * Builds a Web `Request` from a Node request; a malformed `Host` falls back to `localhost`.
+ * `request.signal` aborts when the client goes away first: its connection closes before the
+ * request body arrived in full, or (given `res`) before the response was finished — as Next.js's
+ * `request.signal` does.
+ */
+export function toWebRequest(req: IncomingMessage, res?: ServerResponse): Request {
   const hostHeader = req.headers.host;
   const host = hostHeader !== undefined && hostHeader.length <= 255 && HOST_PATTERN.test(hostHeader) ? hostHeader : 'localhost';
   const target = req.url ?? '/';
@@ -28,9 +41,18 @@ export function toWebRequest(req: IncomingMessage): Request {
   }
   const method = req.method ?? 'GET';
   const hasBody = method !== 'GET' && method !== 'HEAD';
+  const controller = new AbortController();
+  const abort = () => controller.abort(new ClientAbortError());
+  req.once('close', () => {
+    if (!req.complete) abort();
+  });
+  res?.once('close', () => {
+    if (!res.writableFinished) abort();
+  });
   return new Request(url, {
     method,
     headers,
+    signal: controller.signal,
     body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : null,
     // @ts-expect-error: `duplex` is required by Node's fetch for streaming bodies, missing from the DOM types
     duplex: hasBody ? 'half' : undefined,
@@ -75,7 +97,7 @@ export function toNodeListener(handler: RequestHandler, logger?: Logger): (req: 
     }
     let request: Request;
     try {
-      request = toWebRequest(req);
+      request = toWebRequest(req, res);
     } catch {
       res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('Bad request\n');
       return;

@@ -464,28 +464,33 @@ describe('the revalidation endpoint under bad input', () => {
   test('a body cut short (the client closes or resets mid-body): a 4xx or a closed connection, never an unhandled error', async () => {
     const errors = () => f.logger.lines.filter((line) => line.startsWith('error')).length;
     const before = errors();
-    const head = `POST /_isr/revalidate HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}`;
-    for (const framing of ['Content-Length: 100', 'Transfer-Encoding: chunked']) {
-      const partial = framing.startsWith('Content') ? '{"tags":["forever"' : '20\r\n{"tags":["forever"';
-      // Half-closed: node:http answers 400 itself.
-      const halfClosed = await new Promise<string>((resolve) => {
-        const socket = connect(f.server.port, '127.0.0.1', () => socket.end(`${head}\r\n${framing}\r\n\r\n${partial}`));
-        let out = '';
-        socket.on('data', (chunk) => (out += chunk.toString('latin1')));
-        socket.on('close', () => resolve(out));
-        socket.on('error', () => {});
-      });
-      assert.match(halfClosed, /^HTTP\/1\.1 4\d\d /, framing);
-      // Reset: nobody to answer; the server must not treat it as its own failure.
-      await new Promise<void>((resolve) => {
-        const socket = connect(f.server.port, '127.0.0.1', () => {
-          socket.write(`${head}\r\n${framing}\r\n\r\n${partial}`);
-          setTimeout(() => socket.resetAndDestroy(), 50);
+    // The revalidation endpoint, and a route handler that reads its body (`await request.json()`).
+    for (const target of ['/_isr/revalidate', '/api/echo']) {
+      const head = `POST ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json`;
+      for (const framing of ['Content-Length: 100', 'Transfer-Encoding: chunked']) {
+        const partial = framing.startsWith('Content') ? '{"tags":["forever"' : '20\r\n{"tags":["forever"';
+        // Half-closed: node:http answers 400 itself.
+        const halfClosed = await new Promise<string>((resolve) => {
+          const socket = connect(f.server.port, '127.0.0.1', () => socket.end(`${head}\r\n${framing}\r\n\r\n${partial}`));
+          let out = '';
+          socket.on('data', (chunk) => (out += chunk.toString('latin1')));
+          socket.on('close', () => resolve(out));
+          socket.on('error', () => {});
         });
-        socket.on('close', () => resolve());
-        socket.on('error', () => {});
-      });
+        assert.match(halfClosed, /^HTTP\/1\.1 4\d\d /, `${target} ${framing}`);
+        // Reset: nobody to answer; the server must not treat it as its own failure.
+        await new Promise<void>((resolve) => {
+          const socket = connect(f.server.port, '127.0.0.1', () => {
+            socket.write(`${head}\r\n${framing}\r\n\r\n${partial}`);
+            setTimeout(() => socket.resetAndDestroy(), 50);
+          });
+          socket.on('close', () => resolve());
+          socket.on('error', () => {});
+        });
+      }
     }
+    const echo = await fetchRequest(f, '/api/echo', { method: 'POST', body: '{"whole":true}', headers: { 'content-type': 'application/json' } });
+    assert.deepEqual(JSON.parse(echo.text), { echo: { whole: true } }, 'a whole body still reaches the handler');
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(errors(), before, `error lines: ${f.logger.lines.filter((line) => line.startsWith('error')).slice(-2).join('\n')}`);
     await untouched('bodies cut short');
