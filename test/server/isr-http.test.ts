@@ -232,6 +232,18 @@ describe('rule 6: headers', () => {
     }
   });
 
+  test('a route handler’s request.signal aborts when the client goes away (as in Next.js)', async () => {
+    const globals = globalThis as Record<string, unknown>;
+    delete globals.isrWaitAborted;
+    const controller = new AbortController();
+    const pending = fetch(f.url + '/api/wait', { signal: controller.signal }).catch((error: Error) => error.name);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    controller.abort();
+    assert.equal(await pending, 'AbortError');
+    for (let i = 0; i < 100 && globals.isrWaitAborted === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(globals.isrWaitAborted, 'AbortError');
+  });
+
   test('a dynamic page (no-store fetch) renders per request with no-store and no ETag', async () => {
     const first = await get('/dynamic');
     f.api.items.set('1', 'one live');
