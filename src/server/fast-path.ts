@@ -1,6 +1,7 @@
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { STATUS_CODES, type Server as HttpServer } from 'node:http';
 import type { MemoryAnswer, RequestHandler } from './handler.ts';
+import { isValidHost } from './node.ts';
 
 /**
  * The HIT fast path of `isr start`: a TCP server in front of Node's HTTP server.
@@ -20,7 +21,7 @@ import type { MemoryAnswer, RequestHandler } from './handler.ts';
  *
  * Grammar accepted here (RFC 9112 §3, stricter): request line `GET|HEAD SP origin-form SP
  * HTTP/1.1 CRLF`, the target made of visible ASCII only; header lines `token ":" OWS value OWS
- * CRLF` with no control characters but HTAB in the value, exactly one `Host`; the head ends at
+ * CRLF` with no control characters but HTAB in the value, exactly one valid `Host`; the head ends at
  * the first empty line and is at most {@link MAX_HEAD_BYTES}. `Content-Length`, `Transfer-Encoding`, `Upgrade` and
  * `Expect` headers, and a `Connection` header other than `keep-alive`, are handed over.
  */
@@ -98,7 +99,7 @@ export function parseSimpleRequest(head: string): SimpleRequest | undefined {
       const name = head.slice(line, colon).toLowerCase();
       switch (name) {
         case 'host':
-          hosts++;
+          if (++hosts > 1 || !isValidHost(head.slice(colon + 1, end).trim())) return undefined;
           break;
         case 'if-none-match':
           if (ifNoneMatch !== undefined) return undefined;
@@ -116,7 +117,7 @@ export function parseSimpleRequest(head: string): SimpleRequest | undefined {
     }
     line = end + 2;
   }
-  // HTTP/1.1 requires exactly one Host (RFC 9112 §3.2); node:http answers 400 otherwise.
+  // HTTP/1.1 requires exactly one valid Host (RFC 9112 §3.2); node:http and its listener answer 400 otherwise.
   if (hosts !== 1) return undefined;
   return { method, target, ifNoneMatch };
 }

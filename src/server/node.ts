@@ -10,6 +10,34 @@ import type { RequestHandler } from './handler.ts';
 
 const HOST_PATTERN = /^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 
+/** `uri-host [ ":" port ]` (RFC 9110 §7.2 with RFC 3986 §3.2.2): a reg-name or an IP literal; empty is allowed. */
+const VALID_HOST = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*(?::\d*)?$|^\[[0-9A-Fa-f:.]+\](?::\d*)?$/;
+
+/** Longest `Host` value accepted, in characters (a DNS name has at most 253, plus a port). */
+export const MAX_HOST_LENGTH = 255;
+
+/**
+ * Whether `value` is a `Host` field value a server may accept: `uri-host [ ":" port ]` of at most
+ * {@link MAX_HOST_LENGTH} characters. RFC 9112 §3.2: a request with an invalid Host, or with more
+ * than one, MUST be answered 400.
+ */
+export function isValidHost(value: string): boolean {
+  return value.length <= MAX_HOST_LENGTH && VALID_HOST.test(value);
+}
+
+/** The number of `Host` lines in a Node request, and the first one's value. */
+function hostLines(req: IncomingMessage): { count: number; value: string | undefined } {
+  let count = 0;
+  let value: string | undefined;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    if (req.rawHeaders[i]!.length === 4 && req.rawHeaders[i]!.toLowerCase() === 'host') {
+      count++;
+      value ??= req.rawHeaders[i + 1];
+    }
+  }
+  return { count, value };
+}
+
 /** The reason of `request.signal` when the client closed its connection before the exchange ended. */
 export class ClientAbortError extends Error {
   override readonly name = 'AbortError';
@@ -81,11 +109,25 @@ export async function writeWebResponse(response: Response, res: ServerResponse):
  * Wraps a handler as a Node listener. A fresh page held in memory is written straight from its
  * stored bytes and precomputed headers (the handler's `fromMemory`); everything else goes through
  * the Web-standard handler. A handler that throws answers 500 (logged, no details to
- * the client); a request URL that cannot be parsed answers 400.
+ * the client); a request URL that cannot be parsed, a `Host` that is invalid or repeated
+ * (RFC 9112 §3.2), or a `*` target for another method than OPTIONS answers 400.
  */
 export function toNodeListener(handler: RequestHandler, logger?: Logger): (req: IncomingMessage, res: ServerResponse) => void {
   const fromMemory = handler.fromMemory;
   return (req, res) => {
+    // RFC 9112 §3.2 (node:http itself answers 400 to a request without Host).
+    const host = hostLines(req);
+    if (host.count > 1 || (host.value !== undefined && !isValidHost(host.value))) {
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }).end(
+        host.count > 1 ? 'Bad request: more than one Host header\n' : 'Bad request: invalid Host header\n',
+      );
+      return;
+    }
+    // The asterisk-form target is for OPTIONS only (RFC 9112 §3.2.4).
+    if (req.url === '*' && req.method !== 'OPTIONS') {
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }).end('Bad request: * is a target for OPTIONS only\n');
+      return;
+    }
     if (fromMemory !== undefined) {
       const header = req.headers['if-none-match'];
       const answer = fromMemory(req.method ?? 'GET', req.url ?? '/', header);

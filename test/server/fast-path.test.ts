@@ -123,6 +123,10 @@ describe('parseSimpleRequest (the fast path grammar)', () => {
       'GET / HTTP/1.1\r\nHost: h\r\nIf-None-Match: "a"\r\nIf-None-Match: "b"',
       'GET / HTTP/1.1',
       'GET / HTTP/1.1\r\nAccept: */*',
+      'GET / HTTP/1.1\r\nHost: h\r\nHost: h',
+      'GET / HTTP/1.1\r\nHost: h/../x',
+      'GET / HTTP/1.1\r\nHost: user@h',
+      'GET / HTTP/1.1\r\nHost: [::1',
       'GET / HTTP/1.1\r\nHost: a\r\nHost: b',
     ];
     for (const head of refused) assert.equal(parseSimpleRequest(head), undefined, JSON.stringify(head));
