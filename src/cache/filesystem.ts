@@ -10,9 +10,17 @@
  * is replaced atomically (unique temp file in the same directory, optional fsync, `rename` over
  * the target), so a reader in this or another process sees the old file or the new one, never a
  * mix. Entry files use the format in `codec.ts`.
+ *
+ * Temp files are named `<target>.<pid>.<12 hex>.tmp`. A process killed mid-write (`kill -9`, power
+ * loss) leaves its temp file behind; the target is untouched. `sweepTempFiles` removes the temp
+ * files in `entries/<h0h1>/` and beside tags.json whose writer is gone: its pid is no live process
+ * on this host (`process.kill(pid, 0)` fails with ESRCH), or it is this process's own pid but the
+ * file is older than this process (a pid reused after a restart). A temp file of a live process is
+ * never removed: under `isr start --workers` several processes write into the same folder. The
+ * server runs a sweep in the background each time it opens the store for writing (`createIsr`).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { errorMessage, type Logger } from '../log.ts';
 import { CorruptEntryError, decodeEntry, encodeEntry } from './codec.ts';
@@ -40,6 +48,9 @@ export interface FileSystemStoreOptions {
   /** Where warnings go (corrupt entry, unreadable file, malformed tags.json). Default: dropped. */
   logger?: Logger;
 }
+
+/** `<target>.<pid>.<12 hex>.tmp`, as written by `writeFileAtomic`; group 1 is the pid. */
+const TEMP_FILE = /\.(\d+)\.[0-9a-f]{12}\.tmp$/;
 
 /** Error codes meaning "there is nothing at this path" (ENOTDIR: a path component is a file). */
 const MISSING = new Set(['ENOENT', 'ENOTDIR']);
@@ -71,6 +82,8 @@ export class FileSystemStore implements CacheStore {
   readonly #logger: Logger | undefined;
   /** Tail of the in-process invalidateTags queue; never rejects. */
   #tagQueue: Promise<void> = Promise.resolve();
+  /** The running `sweepTempFiles`, if any; never rejects. */
+  #sweep: Promise<number> | undefined;
 
   constructor(options: FileSystemStoreOptions) {
     if (typeof options.dir !== 'string' || options.dir === '') {
@@ -169,9 +182,75 @@ export class FileSystemStore implements CacheStore {
     return run;
   }
 
-  /** Waits for pending tag writes. Holds no other resources. */
+  /** Waits for pending tag writes and a running `sweepTempFiles`. Holds no other resources. */
   async close(): Promise<void> {
     await this.#tagQueue;
+    await this.#sweep;
+  }
+
+  /**
+   * Removes the temp files left by writers that died mid-write (rule in the module comment) from
+   * `entries/<h0h1>/` and the store's root. Reads each folder once; stats only the temp files of
+   * this process's own pid. Concurrent calls share one sweep.
+   *
+   * @returns the number of files removed. Never rejects: an unreadable folder or a file that
+   *   cannot be removed is a `warn`; a missing folder (nothing written yet) is no error.
+   */
+  sweepTempFiles(): Promise<number> {
+    if (this.readOnly) return Promise.resolve(0);
+    this.#sweep ??= this.#sweepTempFiles()
+      .catch((error: unknown) => {
+        this.#logger?.warn(`${this.name}: temp file sweep failed: ${errorMessage(error)}`);
+        return 0;
+      })
+      .finally(() => {
+        this.#sweep = undefined;
+      });
+    return this.#sweep;
+  }
+
+  async #sweepTempFiles(): Promise<number> {
+    // The start of this process, in ms since the epoch: own-pid temp files older than it were left
+    // by an earlier process that had the same pid.
+    const startedAt = Date.now() - process.uptime() * 1000;
+    let removed = 0;
+    const sweepFolder = async (folder: string): Promise<void> => {
+      let names: string[];
+      try {
+        names = await readdir(folder);
+      } catch (error) {
+        if (MISSING.has(errorCode(error) ?? '')) return;
+        this.#logger?.warn(`${this.name}: cannot list ${folder} for stale temp files: ${errorMessage(error)}`);
+        return;
+      }
+      for (const name of names) {
+        const match = TEMP_FILE.exec(name);
+        if (match === null) continue;
+        const path = join(folder, name);
+        if (!(await isStaleTemp(path, Number(match[1]), startedAt))) continue;
+        try {
+          await unlink(path);
+          removed++;
+        } catch (error) {
+          if (!MISSING.has(errorCode(error) ?? '')) {
+            this.#logger?.warn(`${this.name}: cannot remove stale temp file ${path}: ${errorMessage(error)}`);
+          }
+        }
+      }
+    };
+    await sweepFolder(this.dir);
+    const entries = join(this.dir, 'entries');
+    let shards: string[];
+    try {
+      shards = await readdir(entries);
+    } catch (error) {
+      if (MISSING.has(errorCode(error) ?? '')) return removed;
+      throw error;
+    }
+    for (const shard of shards) {
+      if (/^[0-9a-f]{2}$/.test(shard)) await sweepFolder(join(entries, shard));
+    }
+    return removed;
   }
 
   async #readTags(): Promise<TagManifest> {
@@ -263,6 +342,25 @@ async function makeDirectory(dir: string): Promise<void> {
   await mkdir(dir).catch((error: unknown) => {
     if (errorCode(error) !== 'EEXIST') throw error;
   });
+}
+
+/**
+ * Whether the temp file at `path`, written by process `pid`, was abandoned: `pid` is no live
+ * process on this host, or it is this process but the file predates it (`startedAt`, ms since the
+ * epoch). EPERM (a live process of another user) and any other doubt count as live.
+ */
+async function isStaleTemp(path: string, pid: number, startedAt: number): Promise<boolean> {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) {
+    const info = await stat(path).catch(() => undefined);
+    return info !== undefined && info.mtimeMs < startedAt;
+  }
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return errorCode(error) === 'ESRCH';
+  }
 }
 
 /** fsyncs a directory so a rename in it is durable; ignored where directories cannot be synced. */

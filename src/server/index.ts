@@ -100,7 +100,8 @@ export interface Isr {
  * `<redisKeyPrefix><buildId>:`, shared by every instance) or else the filesystem store
  * (`<cacheDir>/<buildId>`; under `isr start --workers`, coordinated by the cluster primary, or
  * `options.sharedStore`).
- * Cache folders of older builds beyond the two most recent are removed.
+ * Cache folders of older builds beyond the two most recent are removed, and, in the background,
+ * temp files that dead processes left in the filesystem store (`FileSystemStore.sweepTempFiles`).
  * Registers the engine for `isr/cache` calls in this process.
  * @throws Error when the site has not been built, or the configuration is invalid.
  */
@@ -123,6 +124,8 @@ export async function createIsr(options: IsrOptions): Promise<Isr> {
     tiers.push({ store: redis });
   } else {
     const filesystem = new FileSystemStore({ dir: path.join(config.cacheDir, site.buildId), logger });
+    // Temp files of writers killed mid-write are removed in the background (never fails startup).
+    void filesystem.sweepTempFiles();
     tiers.push({ store: options.sharedStore?.(filesystem) ?? clusterStoreFor(filesystem) ?? filesystem });
   }
   tiers.push({ store: new FileSystemStore({ dir: prerenderDirOf(buildDir), logger, readOnly: true }), readOnly: true });

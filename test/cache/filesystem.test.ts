@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decodeEntry } from '../../src/cache/codec.ts';
 import { FileSystemStore, ReadOnlyStoreError } from '../../src/cache/filesystem.ts';
@@ -310,5 +312,66 @@ describe('FileSystemStore', () => {
     const store = new FileSystemStore({ dir });
     await assert.rejects(store.set('a', makeEntry('b')), TypeError);
     await assert.rejects(stat(dir), { code: 'ENOENT' });
+  });
+
+  describe('sweepTempFiles', () => {
+    /** The pid of a process that has exited (a child that ran and was reaped). */
+    async function deadPid(): Promise<number> {
+      const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+      await once(child, 'exit');
+      assert.ok(child.pid !== undefined);
+      return child.pid;
+    }
+
+    it('removes temp files of dead processes and of an earlier process with this pid, keeps every other file', async () => {
+      const dir = freshDir();
+      const logger = createMemoryLogger();
+      const store = new FileSystemStore({ dir, logger });
+      await store.set('page:/a', makeEntry('page:/a'));
+      await store.invalidateTags(['t'], 1);
+      const target = store.entryPath('page:/a');
+      const dead = await deadPid();
+      const temp = (base: string, pid: number, hex: string) => `${base}.${pid}.${hex}.tmp`;
+      const stale = [temp(target, dead, 'a1b2c3d4e5f6'), temp(store.tagsPath, dead, '0123456789ab')];
+      const ownOld = temp(target, process.pid, 'aaaaaaaaaaaa');
+      const kept = [
+        temp(target, process.ppid, 'bbbbbbbbbbbb'), // a live process (another worker) may be writing it
+        temp(target, process.pid, 'cccccccccccc'), // this process, now
+        `${target}.notatemp`,
+        join(dirname(target), 'other.tmp'), // not named like our temp files
+      ];
+      for (const path of [...stale, ownOld, ...kept]) await writeFile(path, 'partial');
+      const hourAgo = new Date(Date.now() - process.uptime() * 1000 - 3_600_000);
+      await utimes(ownOld, hourAgo, hourAgo);
+
+      assert.equal(await store.sweepTempFiles(), 3);
+      const left = new Set(await listFiles(dir));
+      for (const path of [...stale, ownOld]) assert.ok(!left.has(path), `removed ${path}`);
+      for (const path of [target, store.tagsPath, ...kept]) assert.ok(left.has(path), `kept ${path}`);
+      assert.equal((await store.get('page:/a'))?.key, 'page:/a');
+      assert.deepEqual(logger.lines.filter((line) => line.startsWith('warn')), []);
+      assert.equal(await store.sweepTempFiles(), 0, 'a second sweep finds nothing');
+    });
+
+    it('is a no-op on a store that holds nothing yet and on a read-only store', async () => {
+      const dir = freshDir();
+      assert.equal(await new FileSystemStore({ dir }).sweepTempFiles(), 0);
+      await mkdir(join(dir, 'entries', 'ab'), { recursive: true });
+      const path = join(dir, 'entries', 'ab', `x.entry.${await deadPid()}.abcdefabcdef.tmp`);
+      await writeFile(path, 'partial');
+      assert.equal(await new FileSystemStore({ dir, readOnly: true }).sweepTempFiles(), 0);
+      await stat(path);
+    });
+
+    it('never rejects: a store folder that is a file is nothing to sweep', async () => {
+      const parent = await makeTempDir('isr-fs-sweep-');
+      try {
+        await writeFile(join(parent, 'a-file'), 'I am a file');
+        const logger = createMemoryLogger();
+        assert.equal(await new FileSystemStore({ dir: join(parent, 'a-file'), logger }).sweepTempFiles(), 0);
+      } finally {
+        await removeDir(parent);
+      }
+    });
   });
 });

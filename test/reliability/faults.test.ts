@@ -232,7 +232,7 @@ describe('Redis killed (SIGKILL) under load', () => {
       assert.deepEqual(failures, [], 'no request failed');
       assert.deepEqual([...statuses.keys()], [200], `every page answered 200: ${JSON.stringify([...statuses])}`);
       const total = [...statuses.values()].reduce((a, b) => a + b, 0);
-      assert.ok(total > 200, `the load ran (${total} requests)`);
+      assert.ok(total > 50, `the load ran (${total} requests)`);
 
       assert.equal(during.status, 'degraded');
       assert.ok(during.cache.tiers.some((tier) => tier.reachable === false), JSON.stringify(during.cache.tiers));
