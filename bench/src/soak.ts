@@ -19,6 +19,7 @@
  * default 5), --memory-bytes N (the memory tier's bound, default 6 MiB), --keep-work.
  */
 import { randomBytes } from 'node:crypto';
+import { Agent } from 'node:http';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, totalmem, type } from 'node:os';
 import { join } from 'node:path';
@@ -84,6 +85,12 @@ for (const name of ['ISR_REDIS_URL', 'ISR_REDIS_KEY_PREFIX', 'ISR_WORKERS']) del
 
 /** Stops wrk (and anything else waiting on it) on Ctrl-C, SIGTERM or failure. */
 const abort = new AbortController();
+/**
+ * The soak's own requests (edits, revalidations, status, probes) open a connection each: on a
+ * reused keep-alive connection, a request can cross the server's close of it as idle, and that
+ * client-side race would count as a failed revalidation.
+ */
+const oneShot = new Agent({ keepAlive: false, maxSockets: 64 });
 let server: RunningServer | undefined;
 let api: ContentApi | undefined;
 
@@ -180,14 +187,14 @@ async function main(): Promise<void> {
   // answer 200 itself (no redirect), so any non-2xx of the run is a failure.
   const paths = ['/blog', '/', ...posts.map((p) => `/blog/${encodeURIComponent(p.id)}`)];
   for (const path of paths.slice(0, 3)) {
-    const answer = await get(`${srv.url}${path}`);
+    const answer = await get(`${srv.url}${path}`, {}, oneShot);
     if (answer.status !== 200) throw new Error(`${path} answered ${answer.status} before the load`);
   }
   const pathsFile = await tempFile('soak-paths.txt', paths);
 
   const readStatus = async (t: number): Promise<StatusSample> => {
     try {
-      const answer = await get(`${srv.url}/_isr/status`, auth);
+      const answer = await get(`${srv.url}/_isr/status`, auth, oneShot);
       if (answer.status !== 200) return { t, httpStatus: answer.status };
       const s = JSON.parse(answer.body.toString('utf8')) as StatusReport;
       return {
@@ -212,11 +219,14 @@ async function main(): Promise<void> {
   const now = () => (performance.now() - loadStart) / 1000;
   const rss: RssSample[] = [];
   const statuses: StatusSample[] = [];
+  /** The machine's 1-minute load average at every status sample: above 2 on 2 cores, something else ran (wrk and the server fill both). */
+  const loads: number[] = [];
   let running = true;
   const rssTimer = setInterval(() => rss.push({ t: now(), bytes: srv.rssBytes() }), RSS_EVERY_MS);
   const statusLoop = (async () => {
     while (running) {
       statuses.push(await readStatus(now()));
+      loads.push(loadavg()[0]!);
       await delay(STATUS_EVERY_MS);
     }
   })();
@@ -251,9 +261,13 @@ async function main(): Promise<void> {
       const edit = await send('PUT', `${api!.url}/posts/${encodeURIComponent(post.id)}`, {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ title: `${post.title} (soak edit ${++editNo})` }),
+        via: oneShot,
       }).catch((error: Error) => ({ status: 0, error }));
       if (edit.status === 200) storm.edits++;
-      else storm.editFailures++;
+      else {
+        storm.editFailures++;
+        if (storm.failures.length < 10) storm.failures.push(`edit of ${post.id} → ${'error' in edit ? edit.error.message : edit.status}`);
+      }
       if (tick % 2 === 0) {
         body = { tags: [`post-${post.id}`] };
         storm.kinds.postTag++;
@@ -267,6 +281,7 @@ async function main(): Promise<void> {
       const answer = await send('POST', `${srv.url}/_isr/revalidate`, {
         headers: { ...auth, 'content-type': 'application/json' },
         body: JSON.stringify(body),
+        via: oneShot,
       });
       storm.byStatus[answer.status] = (storm.byStatus[answer.status] ?? 0) + 1;
       storm.maxMs = Math.max(storm.maxMs, answer.elapsedMs);
@@ -343,15 +358,17 @@ async function main(): Promise<void> {
   await send('PUT', `${api.url}/posts/${encodeURIComponent(probe.id)}`, {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ title: marker }),
+    via: oneShot,
   });
   const reval = await send('POST', `${srv.url}/_isr/revalidate`, {
     headers: { ...auth, 'content-type': 'application/json' },
     body: JSON.stringify({ tags: [`post-${probe.id}`] }),
+    via: oneShot,
   });
   let finalEditMs = Number.NaN;
   const editStart = performance.now();
   while (reval.status === 200 && performance.now() - editStart < FINAL_EDIT_TIMEOUT_MS) {
-    const page = await get(`${srv.url}/blog/${encodeURIComponent(probe.id)}`);
+    const page = await get(`${srv.url}/blog/${encodeURIComponent(probe.id)}`, {}, oneShot);
     if (page.status === 200 && page.body.includes(marker)) {
       finalEditMs = performance.now() - editStart;
       break;
@@ -419,7 +436,7 @@ async function main(): Promise<void> {
     finishedAt: new Date().toISOString(),
     mode: full ? 'full' : 'short',
     verdict: pass ? 'pass' : 'fail',
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryBytes: totalmem(), os: `${type()} ${release()}`, node: process.version, loadavgAtEnd: loadavg() },
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryBytes: totalmem(), os: `${type()} ${release()}`, node: process.version, loadavgAtEnd: loadavg(), load1Max: Math.max(0, ...loads), load1Median: median(loads) },
     settings: {
       seconds,
       chunkSec: CHUNK_SEC,
@@ -482,7 +499,7 @@ type Results = {
   startedAt: string;
   mode: string;
   verdict: string;
-  machine: { cpus: number; cpuModel: string; node: string; loadavgAtEnd: number[] };
+  machine: { cpus: number; cpuModel: string; node: string; loadavgAtEnd: number[]; load1Max: number; load1Median: number };
   settings: { seconds: number; connections: number; paths: number; revalidationsPerSec: number; memoryTierBoundBytes: number; stormMix: string };
   load: { durationSec: number; requests: number; requestsPerSec: number; non2xx: number; statusClasses: Record<string, number>; socketErrors: { total: number } };
   revalidations: { sent: number; ok: number };
@@ -523,7 +540,7 @@ function markdown(r: Results): string {
   ];
   return `# Soak test (issue 6) — ${r.verdict.toUpperCase()}
 
-\`npm run soak\` (bench/src/soak.ts), ${r.startedAt}, ${r.mode} run. ${r.machine.cpus} × ${r.machine.cpuModel}, Node ${r.machine.node}; load average at the end ${r.machine.loadavgAtEnd.map((x) => x.toFixed(2)).join(' ')}.
+\`npm run soak\` (bench/src/soak.ts), ${r.startedAt}, ${r.mode} run. ${r.machine.cpus} × ${r.machine.cpuModel}, Node ${r.machine.node}; 1-minute load average during the run: median ${r.machine.load1Median.toFixed(2)}, max ${r.machine.load1Max.toFixed(2)} (wrk and the server fill the 2 cores; well above 2, something else ran beside).
 
 One \`isr start\` process (the bench copy of examples/blog, its content API in the soak's process,
 memory tier bounded at ${mib(r.settings.memoryTierBoundBytes)} so that the ${r.settings.paths - 2} post pages do not all fit), under
