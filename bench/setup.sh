@@ -3,15 +3,20 @@
 #   - wrk, nginx and redis-server, Debian packages (apt-get; needs root or sudo), when missing
 #     (the benchmark starts its own redis-server on its own port; it never uses a running one);
 #   - bench/'s npm packages (next, react, react-dom), from bench/package-lock.json.
-# Run by `npm run bench`; safe to run again.
+# Run by `npm run bench`; safe to run again. `bash bench/setup.sh --wrk-only` (run by `npm run soak`)
+# installs wrk alone: the soak test needs neither nginx, redis-server nor Next.js.
 set -euo pipefail
+wrk_only=false
+[ "${1:-}" = "--wrk-only" ] && wrk_only=true
 cd "$(dirname "$0")"
 export PATH="$PATH:/usr/sbin:/sbin"
 
 missing=()
 command -v wrk >/dev/null || missing+=(wrk)
-command -v nginx >/dev/null || missing+=(nginx)
-command -v redis-server >/dev/null || missing+=(redis-server)
+if [ "$wrk_only" = false ]; then
+  command -v nginx >/dev/null || missing+=(nginx)
+  command -v redis-server >/dev/null || missing+=(redis-server)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -23,6 +28,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
   $sudo rm -f /usr/sbin/policy-rc.d
 fi
+
+[ "$wrk_only" = true ] && exit 0
 
 if [ ! -d node_modules/next ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   # Not `npm ci`: it refuses this lock file, whose Mac and Windows builds of @next/swc the registry
