@@ -65,16 +65,21 @@ export interface TierStatus {
   reachable?: boolean;
 }
 
+/** Consecutive failures of one kind of operation on one tier. */
+interface FailureStreak {
+  /** Failures since the last success; 0 when the last one succeeded. */
+  failures: number;
+  /** The streak's first failure was logged (not when the store reports its own outage). */
+  logged: boolean;
+}
+
 interface TierState {
   store: CacheStore;
   readOnly: boolean;
-  /** Writes that failed since the last successful one. */
-  writeFailures: number;
-  /** The current write-failure streak has been logged (not for a store reporting its own outage). */
-  writeStreakLogged: boolean;
-  /** Reads that failed since the last successful one. */
-  readFailures: number;
-  readStreakLogged: boolean;
+  /** Writes (set, delete, invalidateTags, copy-ups) failing since the last successful one. */
+  writes: FailureStreak;
+  /** Reads (get, getTagManifest) failing since the last successful one. */
+  reads: FailureStreak;
 }
 
 /** A `get` in progress; `dirty` once a `set`/`delete` of the same key started after it. */
@@ -148,7 +153,7 @@ export class TieredStore implements CacheStore {
     this.#tiers = tiers.map((tier, index) => {
       if (typeof tier?.store?.get !== 'function') throw new TypeError(`TieredStore tier ${index} has no store`);
       const ownReadOnly = (tier.store as { readOnly?: unknown }).readOnly === true;
-      return { store: tier.store, readOnly: tier.readOnly ?? ownReadOnly, writeFailures: 0, writeStreakLogged: false, readFailures: 0, readStreakLogged: false };
+      return { store: tier.store, readOnly: tier.readOnly ?? ownReadOnly, writes: { failures: 0, logged: false }, reads: { failures: 0, logged: false } };
     });
     this.#writable = this.#tiers.filter((tier) => !tier.readOnly);
     this.#logger = options.logger ?? createConsoleLogger();
@@ -171,8 +176,8 @@ export class TieredStore implements CacheStore {
       return {
         store: tier.store.name,
         readOnly: tier.readOnly,
-        failingWrites: tier.writeFailures,
-        failingReads: tier.readFailures,
+        failingWrites: tier.writes.failures,
+        failingReads: tier.reads.failures,
         ...(typeof reachable === 'boolean' ? { reachable } : {}),
       };
     });
@@ -387,42 +392,36 @@ export class TieredStore implements CacheStore {
   #writeFailed(tier: TierState, operation: TierFailure['operation'], key: string | undefined, error: unknown): void {
     this.durableWriteErrors++;
     this.lastDurableError = { store: tier.store.name, operation, ...(key === undefined ? {} : { key }), error, at: Date.now() };
-    tier.writeFailures++;
-    if (error instanceof StoreUnavailableError) return; // the store reports its own outage
-    if (!tier.writeStreakLogged) {
-      tier.writeStreakLogged = true;
-      const what = key === undefined ? operation : `${operation} ${JSON.stringify(key)}`;
-      this.#logger.warn(
-        `${tier.store.name}: ${what} failed: ${errorMessage(error)} ` +
-          '(continuing with the other tiers; further write failures of this store are not logged until one succeeds)',
-      );
-    }
+    const what = key === undefined ? operation : `${operation} ${JSON.stringify(key)}`;
+    this.#failed(tier, tier.writes, what, error, 'continuing with the other tiers; further write failures of this store');
   }
 
   #writeSucceeded(tier: TierState): void {
-    if (tier.writeFailures === 0) return;
-    if (tier.writeStreakLogged) this.#logger.info(`${tier.store.name}: writes succeed again after ${tier.writeFailures} failure(s)`);
-    tier.writeFailures = 0;
-    tier.writeStreakLogged = false;
+    this.#succeeded(tier, tier.writes, 'writes');
   }
 
   #readFailed(tier: TierState, operation: string, error: unknown): void {
-    tier.readFailures++;
-    if (error instanceof StoreUnavailableError) return; // the store reports its own outage
-    if (!tier.readStreakLogged) {
-      tier.readStreakLogged = true;
-      this.#logger.warn(
-        `${tier.store.name}: ${operation} failed: ${errorMessage(error)} ` +
-          '(skipping this store; further read failures are not logged until one succeeds)',
-      );
-    }
+    this.#failed(tier, tier.reads, operation, error, 'skipping this store; further read failures');
   }
 
   #readSucceeded(tier: TierState): void {
-    if (tier.readFailures === 0) return;
-    if (tier.readStreakLogged) this.#logger.info(`${tier.store.name}: reads succeed again after ${tier.readFailures} failure(s)`);
-    tier.readFailures = 0;
-    tier.readStreakLogged = false;
+    this.#succeeded(tier, tier.reads, 'reads');
+  }
+
+  /** Counts a failure; logs the first of a streak (`warn`), unless the store reports its own outage. */
+  #failed(tier: TierState, streak: FailureStreak, what: string, error: unknown, rest: string): void {
+    streak.failures++;
+    if (streak.logged || error instanceof StoreUnavailableError) return;
+    streak.logged = true;
+    this.#logger.warn(`${tier.store.name}: ${what} failed: ${errorMessage(error)} (${rest} are not logged until one succeeds)`);
+  }
+
+  /** Ends a failure streak, logging the recovery (`info`) when its start was logged. */
+  #succeeded(tier: TierState, streak: FailureStreak, kind: 'writes' | 'reads'): void {
+    if (streak.failures === 0) return;
+    if (streak.logged) this.#logger.info(`${tier.store.name}: ${kind} succeed again after ${streak.failures} failure(s)`);
+    streak.failures = 0;
+    streak.logged = false;
   }
 }
 

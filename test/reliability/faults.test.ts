@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -10,7 +9,7 @@ import { decodeEntry } from '../../src/cache/codec.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { startServer, type RunningServer } from '../../src/server/index.ts';
 import type { IsrStatus } from '../../src/server/status-endpoint.ts';
-import { listFiles } from '../cache/helpers.ts';
+import { listFiles, makeTempDir } from '../cache/helpers.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { pageText, request, startFixtureServer, TOKEN, type FixtureServer } from '../helpers/server.ts';
 import { copyFixture } from '../helpers/site.ts';
@@ -43,7 +42,7 @@ after(async () => {
 });
 
 async function folder(): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'isr-faults-'));
+  const dir = await makeTempDir('isr-faults-');
   folders.push(dir);
   return dir;
 }
