@@ -17,6 +17,7 @@ import { parsePath } from './paths.ts';
 import { handleRevalidateRequest, REVALIDATE_ENDPOINT } from './revalidate-endpoint.ts';
 import { handleStatusRequest, STATUS_ENDPOINT, type IsrStatus } from './status-endpoint.ts';
 import { PublicFiles } from './static-files.ts';
+import { storedBodyResponse } from './stored-body.ts';
 
 /**
  * The Web-standard request handler: `(Request) => Promise<Response>`. Routing, ISR headers,
@@ -134,7 +135,7 @@ function respondWithData(served: Served, request: Request, dataHeaders: (entry: 
     const { 'content-length': _length, ...notModified } = headers;
     return new Response(null, { status: 304, headers: notModified });
   }
-  return new Response(request.method === 'HEAD' ? null : (data as Uint8Array<ArrayBuffer>), { status, headers });
+  return storedBodyResponse(request.method === 'HEAD' ? null : data, { status, headers });
 }
 
 function respondWithEntry(served: Served, request: Request, entryHeaders: (entry: CacheEntry) => Record<string, string>): Response {
@@ -146,7 +147,7 @@ function respondWithEntry(served: Served, request: Request, entryHeaders: (entry
     return new Response(null, { status: 304, headers: notModified });
   }
   const bodyless = request.method === 'HEAD' || entry.value.status === 304 || entry.value.status === 204;
-  return new Response(bodyless ? null : entry.value.body as Uint8Array<ArrayBuffer>, { status: entry.value.status, headers });
+  return storedBodyResponse(bodyless ? null : entry.value.body, { status: entry.value.status, headers });
 }
 
 /**
@@ -212,9 +213,14 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
       return errorPage();
     }
     logger.debug(`FALLBACK ${label} (generating in the background)`);
-    return new Response(request.method === 'HEAD' ? null : (fallback.entry.value.body as Uint8Array<ArrayBuffer>), {
+    return storedBodyResponse(request.method === 'HEAD' ? null : fallback.entry.value.body, {
       status: 200,
-      headers: { ...fallback.entry.value.headers, 'cache-control': NO_STORE, 'x-isr-cache': 'FALLBACK' },
+      headers: {
+        ...fallback.entry.value.headers,
+        'cache-control': NO_STORE,
+        'x-isr-cache': 'FALLBACK',
+        'content-length': String(fallback.entry.value.body.byteLength),
+      },
     });
   }
 

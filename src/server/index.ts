@@ -170,7 +170,7 @@ export interface StartOptions extends IsrOptions {
 
 export interface RunningServer {
   isr: Isr;
-  /** The listening server: the HIT fast path's TCP server (server/fast-path.ts), or `http` without a memory tier. */
+  /** The listening server: the front's TCP server (server/fast-path.ts). */
   server: NetServer;
   /** Node's HTTP server, which serves every request the fast path does not answer. */
   http: HttpServer;
@@ -187,26 +187,23 @@ export interface RunningServer {
  */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const isr = await createIsr(options);
-  const http = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, toNodeListener(isr.handler, isr.logger));
+  // node:http answers what the front (server/fast-path.ts) does not; it gets its request listener
+  // from the front, which runs one request per connection at a time.
+  const http = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS });
   // Bad input gets a clear 4xx: without a listener node:http drops a CONNECT without an answer.
   // This server is no proxy: 405, and the connection is closed.
   http.on('connect', (_req, socket: Duplex) => {
     socket.on('error', () => {});
     socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
   });
+  // With a memory tier (and unless turned off), simple requests for fresh pages are answered on the fast path.
   const fromMemory = isr.config.memoryCacheSize > 0 && isr.config.fastPath ? isr.handler.fromMemory : undefined;
-  // With a memory tier (and unless turned off), connections start on the HIT fast path, which hands them to `http` as needed.
-  const front =
-    fromMemory === undefined
-      ? {
-          server: http as NetServer,
-          close: () =>
-            new Promise<void>((resolve) => {
-              http.close(() => resolve());
-              http.closeAllConnections();
-            }),
-        }
-      : createFastPathServer(http, fromMemory, { keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS });
+  const front = createFastPathServer(http, {
+    fromMemory,
+    listener: toNodeListener(isr.handler, isr.logger),
+    keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+    onError: (error) => isr.logger.error('unexpected error on a connection (it was closed)', error),
+  });
   const { server } = front;
   const port = options.port ?? Number(process.env.PORT ?? 3000);
   const hostname = options.hostname ?? process.env.HOSTNAME ?? '0.0.0.0';

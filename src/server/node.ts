@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Logger } from '../log.ts';
 import type { RequestHandler } from './handler.ts';
+import { storedBodyOf } from './stored-body.ts';
 
 /**
  * The Node `http` adapter: turns a Web-standard handler into a `(req, res)` listener for
@@ -54,8 +55,10 @@ export class ClientAbortError extends Error {
  */
 export function toWebRequest(req: IncomingMessage, res?: ServerResponse): Request {
   const hostHeader = req.headers.host;
-  const host = hostHeader !== undefined && hostHeader.length <= 255 && HOST_PATTERN.test(hostHeader) ? hostHeader : 'localhost';
-  const target = req.url ?? '/';
+  let host = hostHeader !== undefined && hostHeader.length <= 255 && HOST_PATTERN.test(hostHeader) ? hostHeader : 'localhost';
+  let target = req.url ?? '/';
+  const absolute = absoluteFormTarget(target);
+  if (absolute !== undefined) ({ host, target } = absolute);
   const url = target.startsWith('/') ? `http://${host}${target}` : `http://${host}/${target === '*' ? '' : target}`;
   const headers = new Headers();
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
@@ -87,14 +90,39 @@ export function toWebRequest(req: IncomingMessage, res?: ServerResponse): Reques
   });
 }
 
-/** Writes a Web `Response` to a Node response. */
+/**
+ * The authority and origin-form of an absolute-form request target (`http://host/path?q`, RFC
+ * 9112 §3.2.2, which a server MUST accept): the Host of the request is then the target's authority,
+ * and the Host header is ignored. Undefined for any other form, or when the authority is not a
+ * valid `uri-host [ ":" port ]` (the target is then taken as a path, which matches no page).
+ */
+export function absoluteFormTarget(target: string): { host: string; target: string } | undefined {
+  const match = /^https?:\/\/([^/?#]*)([^#]*)$/i.exec(target);
+  if (match === null) return undefined;
+  const host = match[1]!;
+  if (host === '' || !isValidHost(host) || !HOST_PATTERN.test(host)) return undefined;
+  const rest = match[2]!;
+  return { host, target: rest.startsWith('/') ? rest : `/${rest}` };
+}
+
+/**
+ * Writes a Web `Response` to a Node response. The head is written in one `writeHead` call, so a
+ * header node:http refuses throws before anything is sent (the caller can still answer 500). A
+ * stored-body response (server/stored-body.ts) is written from the stored bytes, not copied.
+ */
 export async function writeWebResponse(response: Response, res: ServerResponse): Promise<void> {
-  res.statusCode = response.status;
-  const setCookies = response.headers.getSetCookie();
+  const headers: Record<string, string | string[]> = {};
   response.headers.forEach((value, name) => {
-    if (name !== 'set-cookie') res.setHeader(name, value);
+    if (name !== 'set-cookie') headers[name] = value;
   });
-  if (setCookies.length > 0) res.setHeader('set-cookie', setCookies);
+  const setCookies = response.headers.getSetCookie();
+  if (setCookies.length > 0) headers['set-cookie'] = setCookies;
+  res.writeHead(response.status, headers);
+  const stored = storedBodyOf(response);
+  if (stored !== undefined) {
+    res.end(stored);
+    return;
+  }
   if (response.body === null) {
     res.end();
     return;
@@ -129,11 +157,18 @@ export function toNodeListener(handler: RequestHandler, logger?: Logger): (req: 
       return;
     }
     if (fromMemory !== undefined) {
-      const header = req.headers['if-none-match'];
-      const answer = fromMemory(req.method ?? 'GET', req.url ?? '/', header);
-      if (answer !== undefined) {
-        res.writeHead(answer.status, answer.headers);
-        res.end(answer.body);
+      try {
+        const header = req.headers['if-none-match'];
+        const answer = fromMemory(req.method ?? 'GET', req.url ?? '/', header);
+        if (answer !== undefined) {
+          res.writeHead(answer.status, answer.headers);
+          res.end(answer.body);
+          return;
+        }
+      } catch (error) {
+        // A stored entry node:http refuses to send (or a bug): a 500 for this request, never a dead process.
+        logger?.error(`unhandled error answering ${req.method} ${req.url} from memory`, error);
+        answerServerError(res);
         return;
       }
     }
@@ -148,8 +183,25 @@ export function toNodeListener(handler: RequestHandler, logger?: Logger): (req: 
       .then((response) => writeWebResponse(response, res))
       .catch((error: unknown) => {
         logger?.error(`unhandled error answering ${req.method} ${req.url}`, error);
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
-        res.end();
+        answerServerError(res);
       });
   };
+}
+
+/**
+ * Answers a plain 500 if nothing was sent yet; otherwise cuts the response short (its framing can
+ * no longer be trusted) by destroying the connection. Never throws.
+ */
+function answerServerError(res: ServerResponse): void {
+  try {
+    if (!res.headersSent) {
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'content-length': '22' });
+      res.end('Internal Server Error\n');
+      return;
+    }
+  } catch {
+    // fall through: the connection is dropped
+  }
+  res.destroy();
 }
