@@ -55,6 +55,39 @@ export interface IsrConfig {
    * fails on a prerender that takes longer. Default 60. Env `ISR_RENDER_TIMEOUT`.
    */
   renderTimeout: number;
+  /**
+   * The site's public URL, whose origin cached generations see as their own: a cached route
+   * handler's `request.url` is `<siteUrl><path>` (sitemaps, feeds and Open Graph tags built from it
+   * are served to every visitor), never the client's `Host`. Dynamic route handlers and API routes
+   * still see the real request. An absolute `http://` or `https://` URL with no path beyond `/`, no
+   * query, fragment or credentials; stored as its origin (`https://www.example.com`). Unset: the
+   * server's own address, `http://localhost:<port>` when it listens on every interface
+   * (`0.0.0.0`, `::`), else `http://<hostname>:<port>`; `http://localhost` for `isr build` and
+   * embedders (`createIsr`). Behind a reverse proxy, set it to the public URL (docs/deployment.md).
+   * Env `ISR_SITE_URL`.
+   */
+  siteUrl: string | undefined;
+}
+
+/**
+ * The origin of a `siteUrl` value (`https://www.example.com`).
+ * @throws TypeError unless `value` is an absolute http(s) URL with no path beyond `/`, no query,
+ *   fragment or credentials (the value is echoed only when it holds no `@`).
+ */
+export function siteOrigin(value: unknown): string {
+  const shown = typeof value === 'string' && !value.includes('@') ? `, got ${JSON.stringify(value)}` : '';
+  const fail = (why: string): never => {
+    throw new TypeError(`siteUrl (ISR_SITE_URL) must be an absolute http:// or https:// URL like https://www.example.com (${why})${shown}`);
+  };
+  if (typeof value !== 'string' || !URL.canParse(value)) return fail('not a URL');
+  if (/[\s]/.test(value)) return fail('it holds white space');
+  const url = new URL(value);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return fail(`the scheme is ${url.protocol}`);
+  if (url.username !== '' || url.password !== '') return fail('credentials are not allowed');
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || value.includes('?') || value.includes('#')) {
+    return fail('no path, query or fragment: only an origin');
+  }
+  return url.origin;
 }
 
 export const CONFIG_FILES = ['isr.config.mjs', 'isr.config.js'];
@@ -111,6 +144,7 @@ export async function loadConfig(
     'redisKeyPrefix',
     'lockTimeout',
     'renderTimeout',
+    'siteUrl',
   ]);
   for (const key of Object.keys(fileConfig)) {
     if (!known.has(key)) throw new TypeError(`${source}: unknown option "${key}" (known: ${[...known].join(', ')})`);
@@ -142,6 +176,7 @@ export async function loadConfig(
   if (!Number.isFinite(renderTimeout) || renderTimeout <= 0 || renderTimeout > 3600) {
     throw new TypeError(`renderTimeout (ISR_RENDER_TIMEOUT) must be a number of seconds above 0 and at most 3600, got ${JSON.stringify(pick('renderTimeout', 'ISR_RENDER_TIMEOUT'))}`);
   }
+  const siteUrl = pick('siteUrl', 'ISR_SITE_URL');
   return {
     cacheDir: path.resolve(siteDir, (cacheDir as string | undefined) ?? path.join('.isr', 'cache')),
     memoryCacheSize: positiveInteger('memoryCacheSize', pick('memoryCacheSize', 'ISR_MEMORY_CACHE_SIZE') ?? DEFAULT_MEMORY_MAX_BYTES, true),
@@ -154,6 +189,7 @@ export async function loadConfig(
     redisKeyPrefix: keyPrefix,
     lockTimeout,
     renderTimeout,
+    siteUrl: siteUrl === undefined ? undefined : siteOrigin(siteUrl),
   };
 }
 

@@ -7,6 +7,7 @@ import { dataRoutePrefix } from '../pages/data-route.ts';
 import { renderPagesFallback, renderPagesNotFoundBody, renderPagesPage } from '../pages/render.ts';
 import type { PagesAppModule, PagesPageModule, StaticPropsContext } from '../pages/static-props.ts';
 import { generateRouteResponse, HTML_HEADERS, renderNotFound, renderPage } from './render.ts';
+import { checkedResponseHead } from './response-headers.ts';
 import { matchSegments, type Params } from './routes.ts';
 import type { LayoutModule, PageModule, RouteModule } from './segment-config.ts';
 
@@ -16,6 +17,17 @@ export const NOT_FOUND_KEY = 'isr:not-found';
 /** The cache key of the fallback page of a Pages Router route with `fallback: true`. */
 export function fallbackKey(pattern: string): string {
   return `isr:fallback:${pattern}`;
+}
+
+/**
+ * `generate` with its result's response head checked (`checkedResponseHead`): a header that could
+ * not be sent as is fails the generation like a render error, so no stored entry holds one.
+ */
+function checked(generate: Generate): Generate {
+  return async (signal) => {
+    const generated = await generate(signal);
+    return { ...generated, value: checkedResponseHead(generated.value) };
+  };
 }
 
 /**
@@ -103,7 +115,7 @@ export class Site {
 
   /** A generator rendering `route`'s page at `path`. */
   pageGenerator(route: ManifestRoute, params: Params, pathname: string, searchParams?: URLSearchParams): Generate {
-    return async () => {
+    return checked(async () => {
       const [page, layouts, notFound] = await Promise.all([
         this.load<PageModule>(route.module),
         Promise.all(route.layouts.map((layout) => this.load<LayoutModule>(layout))),
@@ -119,12 +131,16 @@ export class Site {
         config: route.config,
         searchParams,
       });
-    };
+    });
   }
 
-  /** A generator running a cacheable route handler's GET for `path`. */
+  /**
+   * A generator running a cacheable route handler's GET for `path`, requested as
+   * `<origin><pathname>` with no headers: the site's canonical origin (`siteUrl`), never the
+   * client's `Host`, since the result is served to everyone.
+   */
   routeGenerator(route: ManifestRoute, params: Params, pathname: string, origin: string): Generate {
-    return async () =>
+    return checked(async () =>
       generateRouteResponse({
         path: pathname,
         pattern: route.pattern,
@@ -132,18 +148,20 @@ export class Site {
         module: await this.load<RouteModule>(route.module),
         config: route.config,
         request: new Request(new URL(pathname, origin)),
-      });
+      }),
+    );
   }
 
   /**
    * The generator of a cacheable route at `pathname` outside a request (prerender, on-demand
    * regeneration): its page, of either router, or its route handler's GET (requested as
-   * `http://localhost<pathname>`).
+   * `<origin><pathname>`).
    * @param reason passed to a Pages Router page's `getStaticProps` as `revalidateReason`.
+   * @param origin the site's canonical origin (`siteUrl`), e.g. `https://www.example.com`.
    */
-  cachedGenerator(route: ManifestRoute, params: Params, pathname: string, reason: StaticPropsContext['revalidateReason']): Generate {
+  cachedGenerator(route: ManifestRoute, params: Params, pathname: string, reason: StaticPropsContext['revalidateReason'], origin: string): Generate {
     if (route.router === 'pages') return this.pagesGenerator(route, params, pathname, reason);
-    return route.kind === 'page' ? this.pageGenerator(route, params, pathname) : this.routeGenerator(route, params, pathname, 'http://localhost');
+    return route.kind === 'page' ? this.pageGenerator(route, params, pathname) : this.routeGenerator(route, params, pathname, origin);
   }
 
   /**
@@ -151,14 +169,14 @@ export class Site {
    * inside `_app`, else a default page (inside the root layout when there is one).
    */
   notFoundGenerator(): Generate {
-    return async () => {
+    return checked(async () => {
       const pagesNotFound = this.manifest.pages.notFound;
       if (this.manifest.notFound !== undefined || pagesNotFound === undefined) {
         return renderNotFound(await this.rootLayout(), await this.notFoundComponent());
       }
       const body = await renderPagesNotFoundBody(await this.load<PagesPageModule>(pagesNotFound), await this.pagesApp());
       return { value: { kind: 'page' as const, status: 404, headers: HTML_HEADERS, body }, tags: [], revalidate: false };
-    };
+    });
   }
 
   private async pagesApp(): Promise<PagesAppModule | undefined> {
@@ -171,7 +189,7 @@ export class Site {
    * @param reason passed to `getStaticProps` as `revalidateReason`.
    */
   pagesGenerator(route: ManifestRoute, params: Params, pathname: string, reason: StaticPropsContext['revalidateReason']): Generate {
-    return async () => {
+    return checked(async () => {
       const [page, app] = await Promise.all([this.load<PagesPageModule>(route.module), this.pagesApp()]);
       return renderPagesPage({
         path: pathname,
@@ -183,14 +201,14 @@ export class Site {
         reason,
         renderNotFound: async () => (await this.notFoundGenerator()()).value.body,
       });
-    };
+    });
   }
 
   /** A generator of the fallback page of a `fallback: true` route (stored under {@link fallbackKey}). */
   fallbackGenerator(route: ManifestRoute): Generate {
-    return async () => {
+    return checked(async () => {
       const [page, app] = await Promise.all([this.load<PagesPageModule>(route.module), this.pagesApp()]);
       return renderPagesFallback({ pattern: route.pattern, page, app, dataPrefix: dataRoutePrefix(this.buildId) });
-    };
+    });
   }
 }

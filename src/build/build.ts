@@ -169,7 +169,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
           await engine.regenerate(fallbackKey(route.pattern), site.fallbackGenerator(route), { label: `the fallback page of ${route.pattern}` });
         }
         await runPool(paths, concurrency, async ({ pathname, params }) => {
-          const generate = site.cachedGenerator(route, params, pathname, 'build');
+          const generate = site.cachedGenerator(route, params, pathname, 'build', config.siteUrl ?? 'http://localhost');
           let served;
           try {
             served = await engine.regenerate(pathname, generate, { label: `${pathname} (route ${route.pattern})` });

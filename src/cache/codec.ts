@@ -17,8 +17,14 @@
  *
  * Decoding trusts nothing: a short file, another magic, a metadata length running past the end,
  * invalid UTF-8 or JSON, a field of the wrong type, or a body whose length differs from the
- * recorded one all throw `CorruptEntryError`.
+ * recorded one all throw `CorruptEntryError`. So does a page or route-handler entry (the kinds the
+ * server sends as they are) whose status or headers could not be sent as is (see
+ * `http-fields.ts`: a CR/LF or control character in a value, a character above U+00FF, a name that
+ * is not a lower-case token, a header never stored, a status outside 200–599): such an entry
+ * was written by something else than this version's generation (a tampered file or Redis key, an
+ * older build), and serving it could split a response or crash `node:http`.
  */
+import { responseHeadProblem } from './http-fields.ts';
 import type { CacheEntry, CacheValue, CacheValueKind } from './store.ts';
 
 /** The four magic bytes that open every encoded entry: ASCII `ISR1` (the format version is the `1`). */
@@ -28,6 +34,9 @@ export const ENTRY_MAGIC: Uint8Array = Uint8Array.of(0x49, 0x53, 0x52, 0x31);
 export const ENTRY_HEADER_BYTES = 8;
 
 const KINDS: ReadonlySet<string> = new Set<CacheValueKind>(['page', 'route', 'fetch', 'function']);
+
+/** Kinds whose status and headers the server sends to clients as stored. */
+const SERVED_KINDS: ReadonlySet<string> = new Set<CacheValueKind>(['page', 'route']);
 
 /**
  * Thrown by `decodeEntry` when bytes are not one complete, well-formed encoded entry.
@@ -72,8 +81,9 @@ const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  *
  * @returns a fresh Buffer of `8 + metadata bytes + body bytes` bytes.
  * @throws TypeError if `entry` is not a valid CacheEntry (wrong types, an HTTP status outside
- *   100–999, a negative or NaN duration, a non-finite `lastModified`), so an entry that could not
- *   be decoded again is never written.
+ *   100–999, a negative or NaN duration, a non-finite `lastModified`, a page or route entry whose
+ *   response head could not be sent as is), so an entry that could not be decoded again is never
+ *   written.
  */
 export function encodeEntry(entry: CacheEntry): Buffer {
   const problem = entryProblem(entry);
@@ -112,7 +122,8 @@ export function encodeEntry(entry: CacheEntry): Buffer {
  * @param bytes one complete encoded entry (nothing before or after it).
  * @returns the entry. `value.body` and `value.data` are views into `bytes` (no copy): do not reuse `bytes` afterwards.
  * @throws CorruptEntryError on a truncated or over-long input, wrong magic, a metadata length past
- *   the end, invalid UTF-8/JSON, a missing or mistyped field, or a body length mismatch.
+ *   the end, invalid UTF-8/JSON, a missing or mistyped field, a page or route entry whose response
+ *   head could not be sent as is (module comment), or a body length mismatch.
  */
 export function decodeEntry(bytes: Uint8Array): CacheEntry {
   if (bytes.byteLength < ENTRY_HEADER_BYTES) {
@@ -214,6 +225,10 @@ function entryProblem(entry: CacheEntry): string | undefined {
   if (!KINDS.has(entry.value.kind)) return `value.kind must be one of ${[...KINDS].join(', ')}`;
   if (!isStatus(entry.value.status)) return 'value.status must be an integer in 100..999';
   if (!isStringRecord(entry.value.headers)) return 'value.headers must be an object of strings';
+  if (SERVED_KINDS.has(entry.value.kind)) {
+    const head = responseHeadProblem(entry.value.status, entry.value.headers);
+    if (head !== undefined) return `a ${entry.value.kind} entry's response head is invalid: ${head.reason}`;
+  }
   if (!(entry.value.body instanceof Uint8Array)) return 'value.body must be a Uint8Array';
   if (entry.value.data !== undefined && !(entry.value.data instanceof Uint8Array)) return 'value.data must be a Uint8Array when present';
   if (!isStringArray(entry.tags)) return 'tags must be an array of strings';
@@ -239,6 +254,10 @@ function checkMetadata(parsed: unknown): EntryMetadata {
   if (typeof m.kind !== 'string' || !KINDS.has(m.kind)) bad('kind', `one of ${[...KINDS].join(', ')}`);
   if (!isStatus(m.status)) bad('status', 'an integer in 100..999');
   if (!isStringRecord(m.headers)) bad('headers', 'an object of strings');
+  if (SERVED_KINDS.has(m.kind as string)) {
+    const head = responseHeadProblem(m.status as number, m.headers as Record<string, string>);
+    if (head !== undefined) throw new CorruptEntryError(`the response head of a ${m.kind as string} entry cannot be sent: ${head.reason}`);
+  }
   if (!isStringArray(m.tags)) bad('tags', 'an array of strings');
   if (m.revalidate !== false && !isStoredSeconds(m.revalidate)) bad('revalidate', 'false or seconds >= 0');
   if (!isStoredSeconds(m.expire)) bad('expire', 'seconds >= 0');

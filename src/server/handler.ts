@@ -60,6 +60,12 @@ export interface HandlerOptions {
   siteDir: string;
   /** The report of `GET /_isr/status`; without it that path is an ordinary (unmatched) path. */
   status?: () => IsrStatus;
+  /**
+   * The site's canonical origin (`https://www.example.com`), read at each generation: cached route
+   * handlers are requested at it, never at the client's `Host` (their result is served to all).
+   * Default `http://localhost`.
+   */
+  origin?: () => string;
 }
 
 const ERROR_PAGE = new TextEncoder().encode(
@@ -155,6 +161,7 @@ function respondWithEntry(served: Served, request: Request, entryHeaders: (entry
  */
 export function createRequestHandler(options: HandlerOptions): RequestHandler {
   const { site, engine, config, logger } = options;
+  const origin = options.origin ?? (() => 'http://localhost');
   const publicFiles = new PublicFiles(path.join(options.siteDir, 'public'), site.manifest.publicFiles);
   /** Routes found dynamic at run time: rendered per request from then on. */
   const learnedDynamic = new Set<ManifestRoute>();
@@ -245,7 +252,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
       throw new Error(`${pathname} is not a page of this site (${route.router === 'pages' ? 'getStaticPaths' : 'generateStaticParams'} does not list it)`);
     }
     if (options.unstable_onlyGenerated === true && (await engine.store.get(pathname)) === undefined) return;
-    const generate = site.cachedGenerator(route, params, pathname, 'on-demand');
+    const generate = site.cachedGenerator(route, params, pathname, 'on-demand', origin());
     await engine.regenerate(pathname, generate, { label: `${pathname} (route ${route.pattern}, on demand)`, onDynamic: () => learnedDynamic.add(route) });
   }
 
@@ -305,7 +312,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     }
     if (route.kind === 'route') {
       if (route.cacheable && readOnly && !learnedDynamic.has(route)) {
-        return serve(pathname, site.routeGenerator(route, params, pathname, url.origin), request, label, route);
+        return serve(pathname, site.routeGenerator(route, params, pathname, origin()), request, label, route);
       }
       try {
         const module = await site.load<RouteModule>(route.module);

@@ -90,6 +90,11 @@ export interface Isr {
   logger: Logger;
   /** The report of `GET /_isr/status` (tier health, memory tier size, generations). */
   status(): IsrStatus;
+  /**
+   * The canonical origin cached generations see (`request.url` of a cached route handler):
+   * `config.siteUrl`, else `http://localhost` (under `startServer`, the server's own address).
+   */
+  readonly origin: string;
   /** Waits for background regenerations, stops listening to the store, closes the stores and unregisters the runtime. */
   close(): Promise<void>;
 }
@@ -143,8 +148,9 @@ export async function createIsr(options: IsrOptions): Promise<Isr> {
   const runtime = { engine, logger };
   setRuntime(runtime);
   const status = () => describeStatus({ buildId: site.buildId, engine, store, memory });
-  const handler = createRequestHandler({ site, engine, config, logger, siteDir, status });
-  return {
+  let origin = config.siteUrl ?? DEFAULT_ORIGIN;
+  const handler = createRequestHandler({ site, engine, config, logger, siteDir, status, origin: () => origin });
+  const isr: Isr = {
     handler,
     engine,
     site,
@@ -152,6 +158,9 @@ export async function createIsr(options: IsrOptions): Promise<Isr> {
     store,
     logger,
     status,
+    get origin() {
+      return origin;
+    },
     async close() {
       await engine.flush();
       engine.close();
@@ -159,6 +168,25 @@ export async function createIsr(options: IsrOptions): Promise<Isr> {
       if (getRuntime() === runtime) setRuntime(undefined);
     },
   };
+  originSetters.set(isr, (value) => {
+    if (config.siteUrl === undefined) origin = value;
+  });
+  return isr;
+}
+
+/** The origin of cached generations when `siteUrl` is unset and no server address is known. */
+const DEFAULT_ORIGIN = 'http://localhost';
+
+/** How `startServer` gives an Isr without `siteUrl` its own address once it listens. */
+const originSetters = new WeakMap<Isr, (origin: string) => void>();
+
+/**
+ * The default canonical origin of a server listening on `hostname`:`port`: `http://localhost:<port>`
+ * for every interface (`0.0.0.0`, `::`), else `http://<hostname>:<port>` (an IPv6 address in brackets).
+ */
+export function serverOrigin(hostname: string, port: number): string {
+  const host = hostname === '0.0.0.0' || hostname === '::' ? 'localhost' : hostname.includes(':') ? `[${hostname}]` : hostname;
+  return `http://${host}:${port}`;
 }
 
 export interface StartOptions extends IsrOptions {
@@ -215,6 +243,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     });
   });
   const address = server.address() as AddressInfo;
+  originSetters.get(isr)?.(serverOrigin(hostname, address.port));
   const shownHost = hostname === '0.0.0.0' || hostname === '::' ? '127.0.0.1' : hostname.includes(':') ? `[${hostname}]` : hostname;
   return {
     isr,

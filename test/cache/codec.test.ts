@@ -49,7 +49,7 @@ describe('codec', () => {
       lastModified: 1_712_345_678_901.25,
       etag: '"deadbeef"',
     });
-    entry.value.headers = { 'content-type': 'text/html', 'x-custom': 'välue "quoted"\n' };
+    entry.value.headers = { 'content-type': 'text/html', 'x-custom': 'välue "quoted"' };
     entry.value.status = 404;
     entry.value.kind = 'route';
     const bytes = encodeEntry(entry);
@@ -200,6 +200,37 @@ describe('codec', () => {
         assertCorrupt(rawEntry(metadata, body), new RegExp(`"${field}"`));
       }
     }
+  });
+
+  it('treats a page or route entry whose response head could not be sent as corrupt, and never writes one', () => {
+    const good = metadataOf(makeEntry('k'));
+    const heads: Array<[Record<string, unknown>, RegExp]> = [
+      [{ headers: { location: '/x\r\nSet-Cookie: a=1' } }, /header "location" holds U\+000D \(CR\) at index 2/],
+      [{ headers: { location: '/y\nz' } }, /U\+000A \(LF\)/],
+      [{ headers: { 'x-a': 'a\u0000b' } }, /U\+0000 \(NUL\)/],
+      [{ headers: { 'x-a': 'a\u0001b' } }, /U\+0001/],
+      [{ headers: { location: '/blog/日本' } }, /U\+65E5 \(not Latin-1\)/],
+      [{ headers: { 'Content-Length': '1' } }, /not a lower-case token/],
+      [{ headers: { 'x a': '1' } }, /not a lower-case token/],
+      [{ headers: { 'transfer-encoding': 'chunked' } }, /"transfer-encoding" is never stored/],
+      [{ headers: { 'set-cookie': 'a=1' } }, /"set-cookie" is never stored/],
+      [{ status: 101 }, /status 101 is not an integer in 200..599/],
+      [{ status: 600, kind: 'route' }, /status 600/],
+    ];
+    for (const [change, reason] of heads) {
+      assertCorrupt(rawEntry({ ...good, ...change }), reason);
+      const entry = makeEntry('k');
+      if (change.headers) entry.value.headers = change.headers as Record<string, string>;
+      if (change.status) entry.value.status = change.status as number;
+      assert.throws(() => encodeEntry(entry), /response head is invalid/);
+    }
+    // A Latin-1 value (obs-text) and a HTAB are valid; fetch entries keep whatever their origin sent.
+    assert.equal(decodeEntry(rawEntry({ ...good, bodyLength: 0, headers: { 'x-title': 'caf\u00e9\tx' } })).value.headers['x-title'], 'caf\u00e9\tx');
+    const fetched = makeEntry('k');
+    fetched.value.kind = 'fetch';
+    fetched.value.status = 100;
+    fetched.value.headers = { 'X-Upstream': 'a\u0001b' };
+    assert.deepEqual(decodeEntry(encodeEntry(fetched)).value.headers, { 'X-Upstream': 'a\u0001b' });
   });
 
   it('rejects a body length that disagrees with the metadata', () => {

@@ -66,6 +66,25 @@ describe('configuration', () => {
     assert.deepEqual(storableHeaders(headers), { 'content-type': 'application/json', 'x-custom': 'kept' });
   });
 
+  test('siteUrl (ISR_SITE_URL): stored as its origin; anything but an http(s) origin is refused with the option named', async () => {
+    const dir = await makeTempDir();
+    try {
+      assert.equal((await loadConfig(dir, {}, {})).siteUrl, undefined);
+      assert.equal((await loadConfig(dir, {}, { ISR_SITE_URL: 'https://WWW.Example.com/' })).siteUrl, 'https://www.example.com');
+      assert.equal((await loadConfig(dir, { siteUrl: 'http://localhost:8080' }, { ISR_SITE_URL: 'https://a.example' })).siteUrl, 'http://localhost:8080');
+      for (const bad of ['www.example.com', 'ftp://example.com', 'https://example.com/blog', 'https://example.com/?a=1', 'https://example.com/#top', ' https://example.com']) {
+        await assert.rejects(loadConfig(dir, {}, { ISR_SITE_URL: bad }), /siteUrl \(ISR_SITE_URL\) must be an absolute http:\/\/ or https:\/\/ URL/, bad);
+      }
+      await assert.rejects(loadConfig(dir, {}, { ISR_SITE_URL: 'https://user:hunter2@example.com' }), (error: Error) => {
+        assert.match(error.message, /credentials are not allowed/);
+        assert.doesNotMatch(error.message, /hunter2/);
+        return true;
+      });
+    } finally {
+      await removeDir(dir);
+    }
+  });
+
   test('redisUrl, redisKeyPrefix, lockTimeout and renderTimeout: defaults, env, and errors that never echo a password', async () => {
     const dir = path.join(await makeTempDir(), 'my-site');
     try {
