@@ -36,8 +36,8 @@ export interface ClusterCoordinationOptions {
   lockTimeoutMs: number;
   /** The engine's known invalidations (tag → ms), read when resynchronizing. */
   invalidations(): TagManifest;
-  /** Merges invalidations recorded elsewhere into the engine's view. */
-  applyInvalidations(manifest: TagManifest): void;
+  /** Merges invalidations recorded elsewhere into the engine's view; `source` names them in logs. */
+  applyInvalidations(manifest: TagManifest, source: string): void;
   /**
    * Whether another instance's `entry` answers a regeneration that replaces the generation of
    * `notBefore` ms (or answers an invalidation at `notBefore`): newer, and neither invalidated nor
@@ -140,7 +140,10 @@ export class ClusterCoordination {
   #onEvent(event: StoreEvent): void {
     switch (event.type) {
       case 'invalidate':
-        this.#options.applyInvalidations(new Map(event.tags.map((tag) => [tag, event.at])));
+        this.#options.applyInvalidations(
+          new Map(event.tags.map((tag) => [tag, event.at])),
+          `invalidations from other instances via ${this.#options.store.name}`,
+        );
         return;
       case 'set':
       case 'delete':
@@ -161,7 +164,7 @@ export class ClusterCoordination {
   async #resync(): Promise<void> {
     const { store, logger } = this.#options;
     const reread = store.getTagManifest().then((manifest) => {
-      this.#options.applyInvalidations(manifest);
+      this.#options.applyInvalidations(manifest, `the tag record of ${store.name}`);
       return manifest;
     });
     const gate = reread.then(
