@@ -35,7 +35,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createClient, RESP_TYPES } from 'redis';
-import { createConsoleLogger, errorMessage, type Logger } from '../log.ts';
+import { createConsoleLogger, errorMessage, excerpt, warnRepeated, type Logger } from '../log.ts';
 import { CorruptEntryError, decodeEntry, encodeEntry } from './codec.ts';
 import {
   CLOCK_SKEW_TOLERANCE_MS,
@@ -406,7 +406,7 @@ export class RedisStore implements CacheStore {
       bytes = await this.#call(['HGET', this.entryKey(key), 'v'], { typeMapping: BUFFER_REPLIES });
     } catch (error) {
       if (!errorMessage(error).startsWith('WRONGTYPE')) throw error;
-      this.#logger.warn(`${this.name}: ignoring entry ${JSON.stringify(key)}: the Redis key is not a hash`);
+      warnRepeated(this.#logger, 'redis: entry not a hash', `${this.name}: ignoring entry ${JSON.stringify(excerpt(key))}: the Redis key is not a hash`);
       return undefined;
     }
     if (bytes === null || bytes === undefined) return undefined;
@@ -416,11 +416,11 @@ export class RedisStore implements CacheStore {
       entry = decodeEntry(bytes);
     } catch (error) {
       const reason = error instanceof CorruptEntryError ? error.message : `cannot decode: ${errorMessage(error)}`;
-      this.#logger.warn(`${this.name}: ignoring entry ${JSON.stringify(key)}: ${reason}`);
+      warnRepeated(this.#logger, 'redis: corrupt entry', `${this.name}: ignoring entry ${JSON.stringify(excerpt(key))}: ${reason}`);
       return undefined;
     }
     if (entry.key !== key) {
-      this.#logger.warn(`${this.name}: ignoring entry ${JSON.stringify(key)}: it holds key ${JSON.stringify(entry.key)}`);
+      warnRepeated(this.#logger, 'redis: entry of another key', `${this.name}: ignoring entry ${JSON.stringify(excerpt(key))}: it holds key ${JSON.stringify(excerpt(entry.key))}`);
       return undefined;
     }
     return entry;

@@ -1,5 +1,5 @@
 import type { CacheEntry, CacheStore, Lease, StoreEvent, TagManifest } from '../cache/store.ts';
-import { describeError, type Logger } from '../log.ts';
+import { describeError, excerpt, warnRepeated, type Logger } from '../log.ts';
 
 /**
  * Rule 6 of the engine (engine.ts): with a shared store (Redis, or the coordinated filesystem
@@ -114,7 +114,7 @@ export class ClusterCoordination {
       const remaining = deadline - performance.now();
       if (remaining <= 0) {
         event.cancel();
-        logger.warn(`${label}: another instance's regeneration gave no result in ${lockTimeoutMs / 1000} s; regenerating here`);
+        warnRepeated(logger, 'cluster: lock wait timed out', `${excerpt(label)}: another instance's regeneration gave no result in ${lockTimeoutMs / 1000} s; regenerating here`);
         return produce();
       }
       await event.wait(Math.min(remaining, SHIELD_POLL_MS));
