@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { validateTag } from '../engine/tags.ts';
+import { excerpt, warnRepeated } from '../log.ts';
 import { storableHeaders } from './response-headers.ts';
 import {
   currentRenderContext,
@@ -44,12 +45,13 @@ function sha256(value: string): string {
 
 /**
  * The valid tags of a fetch or `unstable_cache` call. Invalid ones (empty, over 256 characters,
- * reserved prefix) are dropped with a warning rather than failing the page, as Next.js does.
+ * reserved prefix) are dropped with a warning rather than failing the page, as Next.js does. The
+ * warning echoes an excerpt of the input and is logged at most once a minute (`warnRepeated`).
  */
 function validTags(tags: unknown, where: string, runtime: IsrRuntime | undefined): string[] {
   if (tags === undefined) return [];
   if (!Array.isArray(tags)) {
-    runtime?.logger.warn(`${where}: tags must be an array of strings; ignored`);
+    if (runtime !== undefined) warnRepeated(runtime.logger, 'data-cache: tags not an array', `${excerpt(where)}: tags must be an array of strings; ignored`);
     return [];
   }
   const valid: string[] = [];
@@ -57,7 +59,8 @@ function validTags(tags: unknown, where: string, runtime: IsrRuntime | undefined
     try {
       valid.push(validateTag(tag));
     } catch (error) {
-      runtime?.logger.warn(`${where}: ${(error as Error).message}; the tag is ignored`);
+      // Once per minute at most: a page rendered on every request would log it on every request.
+      if (runtime !== undefined) warnRepeated(runtime.logger, 'data-cache: invalid tag', `${excerpt(where)}: ${excerpt((error as Error).message, 160)}; the tag is ignored`);
     }
   }
   return valid;

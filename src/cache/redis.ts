@@ -20,14 +20,25 @@
  * Needs Redis 6 or later (the client speaks RESP3, opened with HELLO).
  *
  * Faults: the store connects in the background and reconnects forever (backoff 50 ms doubling to
- * 1 s). While Redis is unreachable every command rejects at once (no offline queue), and a command
- * that gets no reply rejects after `commandTimeoutMs`; nothing waits for Redis to come back.
+ * 1 s). While Redis is unreachable every command rejects at once with `StoreUnavailableError` (no
+ * offline queue); nothing waits for Redis to come back. A command that gets no reply within
+ * `commandTimeoutMs` (a paused or overloaded Redis whose connection stays open) rejects with
+ * `StoreUnavailableError` too, and from then on Redis counts as unreachable: every command
+ * rejects at once while a `PING` (one at a time, each given `commandTimeoutMs`) probes it; the
+ * first `PING` answered ends the outage and announces `resync`. So one request waits at most
+ * `commandTimeoutMs` in all for a Redis that stopped answering, not once per command.
+ *
+ * Clocks: the `set` and `invalidateTags` scripts read Redis's `TIME`. An entry whose `lastModified`
+ * is more than `CLOCK_SKEW_TOLERANCE_MS` ahead of it is refused (this host's clock is fast), and a
+ * stored one that far ahead never blocks a write; an invalidation time that far ahead is recorded
+ * and announced as Redis's time instead.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createClient, RESP_TYPES } from 'redis';
-import { createConsoleLogger, errorMessage, type Logger } from '../log.ts';
+import { createConsoleLogger, errorMessage, excerpt, warnRepeated, type Logger } from '../log.ts';
 import { CorruptEntryError, decodeEntry, encodeEntry } from './codec.ts';
 import {
+  CLOCK_SKEW_TOLERANCE_MS,
   mergeTagTimes,
   StoreUnavailableError,
   type CacheEntry,
@@ -85,18 +96,30 @@ function script(source: string): Script {
   return { source, sha: createHash('sha1').update(source).digest('hex') };
 }
 
+/** Lua: `now`, Redis's clock (`TIME`) in ms since the epoch, and `ahead`, the tolerance in ms. */
+const REDIS_NOW = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
+local ahead = ${CLOCK_SKEW_TOLERANCE_MS}
+`;
+
 /**
  * KEYS[1] entry hash; ARGV: lm, encoded value, channel, message, expiry (ms since the epoch).
- * Writes (one HSET) unless the stored `lm` is later, and sets the key to expire when the entry may
- * no longer be served (PEXPIREAT, so `maxmemory-policy volatile-lru` evicts entries but never the
- * tag manifest); publishes only what it wrote. A key holding something other than a hash (not
- * written by this store) is replaced.
+ * Returns -(ms ahead) and writes nothing when `lm` is more than the tolerance ahead of Redis's
+ * clock. Writes (one HSET) unless the stored `lm` is later — a stored `lm` that far ahead does not
+ * count — and sets the key to expire when the entry may no longer be served (PEXPIREAT, so
+ * `maxmemory-policy volatile-lru` evicts entries but never the tag manifest); publishes only what
+ * it wrote (returns 1; 0 when a newer one is stored). A key holding something other than a hash
+ * (not written by this store) is replaced. Reading TIME before writing needs effects replication,
+ * the default since Redis 5.
  */
-const SET_SCRIPT = script(`
+const SET_SCRIPT = script(`${REDIS_NOW}
+local lm = tonumber(ARGV[1])
+if lm > now + ahead then return -math.max(1, math.floor(lm - now)) end
 local kind = redis.call('TYPE', KEYS[1]).ok
 if kind == 'hash' then
   local stored = tonumber(redis.call('HGET', KEYS[1], 'lm'))
-  if stored and stored > tonumber(ARGV[1]) then return 0 end
+  if stored and stored > lm and stored <= now + ahead then return 0 end
 elseif kind ~= 'none' then
   redis.call('DEL', KEYS[1])
 end
@@ -113,15 +136,27 @@ redis.call('PUBLISH', ARGV[1], ARGV[2])
 return 1
 `);
 
-/** KEYS[1] tags hash; ARGV: at, channel, message, tag... Keeps the later time per tag. */
-const INVALIDATE_SCRIPT = script(`
+/**
+ * KEYS[1] tags hash; ARGV: at, channel, message without its time, tag... Keeps the later time per
+ * tag, except that a stored time more than the tolerance ahead of Redis's clock is replaced. An
+ * `at` that far ahead is recorded and published as Redis's time. The message is ARGV[3] followed
+ * by the time and `}`. Returns how many ms `at` was ahead when it was replaced (else 0).
+ */
+const INVALIDATE_SCRIPT = script(`${REDIS_NOW}
 local at = tonumber(ARGV[1])
+local text = ARGV[1]
+local replaced = 0
+if at > now + ahead then
+  replaced = math.max(1, math.floor(at - now))
+  at = now
+  text = string.format('%.3f', now)
+end
 for i = 4, #ARGV do
   local previous = tonumber(redis.call('HGET', KEYS[1], ARGV[i]))
-  if not previous or previous < at then redis.call('HSET', KEYS[1], ARGV[i], ARGV[1]) end
+  if not previous or previous < at or previous > now + ahead then redis.call('HSET', KEYS[1], ARGV[i], text) end
 end
-redis.call('PUBLISH', ARGV[2], ARGV[3])
-return 1
+redis.call('PUBLISH', ARGV[2], ARGV[3] .. text .. '}')
+return replaced
 `);
 
 /**
@@ -138,6 +173,11 @@ end
 redis.call('PUBLISH', ARGV[2], ARGV[3])
 return 1
 `);
+
+/** A command without a reply within the command timeout (turned into StoreUnavailableError). */
+class NoReplyError extends Error {
+  override readonly name = 'NoReplyError';
+}
 
 /** Replies of bulk strings as Buffers (entry values are binary). */
 const BUFFER_REPLIES = { [RESP_TYPES.BLOB_STRING]: Buffer };
@@ -277,12 +317,22 @@ export class RedisStore implements CacheStore {
   readonly #listeners = new Set<{ listener: (event: StoreEvent) => void }>();
   /** An outage has been logged and Redis has not been reachable since. */
   #down = false;
+  /**
+   * A command got no reply within the timeout on a connection that is still open: Redis counts as
+   * unreachable (commands reject at once) until a probing PING is answered.
+   */
+  #stalled = false;
+  /** This host's invalidation times are being replaced by Redis's (logged once per streak). */
+  #invalidationsAhead = false;
   #warnedMalformed = false;
   #closing: Promise<void> | undefined;
 
-  /** Whether the command connection is up now (false during an outage and before the first connection). */
+  /**
+   * Whether Redis answers now: false during an outage (connection lost, or a command that got no
+   * reply until a probe is answered) and before the first connection.
+   */
   get reachable(): boolean {
-    return this.#client.isReady;
+    return this.#client.isReady && !this.#stalled;
   }
 
   /**
@@ -330,7 +380,7 @@ export class RedisStore implements CacheStore {
     this.ready.catch(() => {}); // settles without an unhandled rejection when closed before connecting
   }
 
-  /** Whether the command connection is up right now. */
+  /** Whether the command connection is up right now (it may still be stalled: see {@link reachable}). */
   get connected(): boolean {
     return this.#client.isReady;
   }
@@ -356,7 +406,7 @@ export class RedisStore implements CacheStore {
       bytes = await this.#call(['HGET', this.entryKey(key), 'v'], { typeMapping: BUFFER_REPLIES });
     } catch (error) {
       if (!errorMessage(error).startsWith('WRONGTYPE')) throw error;
-      this.#logger.warn(`${this.name}: ignoring entry ${JSON.stringify(key)}: the Redis key is not a hash`);
+      warnRepeated(this.#logger, 'redis: entry not a hash', `${this.name}: ignoring entry ${JSON.stringify(excerpt(key))}: the Redis key is not a hash`);
       return undefined;
     }
     if (bytes === null || bytes === undefined) return undefined;
@@ -366,11 +416,11 @@ export class RedisStore implements CacheStore {
       entry = decodeEntry(bytes);
     } catch (error) {
       const reason = error instanceof CorruptEntryError ? error.message : `cannot decode: ${errorMessage(error)}`;
-      this.#logger.warn(`${this.name}: ignoring entry ${JSON.stringify(key)}: ${reason}`);
+      warnRepeated(this.#logger, 'redis: corrupt entry', `${this.name}: ignoring entry ${JSON.stringify(excerpt(key))}: ${reason}`);
       return undefined;
     }
     if (entry.key !== key) {
-      this.#logger.warn(`${this.name}: ignoring entry ${JSON.stringify(key)}: it holds key ${JSON.stringify(entry.key)}`);
+      warnRepeated(this.#logger, 'redis: entry of another key', `${this.name}: ignoring entry ${JSON.stringify(excerpt(key))}: it holds key ${JSON.stringify(excerpt(entry.key))}`);
       return undefined;
     }
     return entry;
@@ -378,7 +428,10 @@ export class RedisStore implements CacheStore {
 
   /**
    * Stores `entry` unless the stored generation of `key` is newer (a later `lastModified`); an
-   * equal or older stored one is replaced. Publishes `set` when it wrote.
+   * equal or older stored one, or one more than `CLOCK_SKEW_TOLERANCE_MS` ahead of Redis's clock,
+   * is replaced. Publishes `set` when it wrote.
+   * @throws Error (not stored) when `entry.lastModified` is more than `CLOCK_SKEW_TOLERANCE_MS`
+   *   ahead of Redis's clock (`TIME`): this host's clock is fast.
    */
   async set(key: string, entry: CacheEntry): Promise<void> {
     if (entry.key !== key) {
@@ -389,7 +442,13 @@ export class RedisStore implements CacheStore {
     // The entry is useless once past `expire` seconds after its generation (engine rule: expired).
     const expiresAt = entry.lastModified + entry.expire * 1000;
     const expiry = Number.isFinite(expiresAt) ? String(Math.ceil(expiresAt)) : '';
-    await this.#eval(SET_SCRIPT, [this.entryKey(key)], [String(entry.lastModified), bytes, this.channel, message, expiry]);
+    const written = await this.#eval(SET_SCRIPT, [this.entryKey(key)], [String(entry.lastModified), bytes, this.channel, message, expiry]);
+    if (typeof written === 'number' && written < 0) {
+      throw new Error(
+        `${this.name}: entry not stored: its lastModified is ${-written} ms ahead of Redis's clock (TIME); ` +
+          "this host's clock is fast (check NTP)",
+      );
+    }
   }
 
   /** Removes `key` (a missing one is fine) and publishes `delete`. */
@@ -411,14 +470,29 @@ export class RedisStore implements CacheStore {
 
   /**
    * Records `tags` as invalidated at `at` ms (keeping the later time per tag) and publishes
-   * `invalidate`, in one atomic script. No tags: nothing to do (Redis is not contacted).
+   * `invalidate`, in one atomic script. An `at` more than `CLOCK_SKEW_TOLERANCE_MS` ahead of
+   * Redis's clock is recorded and published as Redis's time (a `warn` once per streak). No tags:
+   * nothing to do (Redis is not contacted).
    */
   async invalidateTags(tags: readonly string[], at: number): Promise<void> {
     mergeTagTimes(new Map(), tags, at); // validates before anything is sent
     if (tags.length === 0) return;
     const tagList = [...tags];
-    const message = this.#message({ type: 'invalidate', tags: tagList, at });
-    await this.#eval(INVALIDATE_SCRIPT, [this.tagsKey], [String(at), this.channel, message, ...tagList]);
+    // The script appends the time it records (`at`, or Redis's own when `at` is from the future).
+    const message = JSON.stringify({ origin: this.id, type: 'invalidate', tags: tagList }).slice(0, -1) + ',"at":';
+    const replaced = await this.#eval(INVALIDATE_SCRIPT, [this.tagsKey], [String(at), this.channel, message, ...tagList]);
+    if (typeof replaced === 'number' && replaced > 0) {
+      if (!this.#invalidationsAhead) {
+        this.#invalidationsAhead = true;
+        this.#logger.warn(
+          `${this.name}: an invalidation time was ${replaced} ms ahead of Redis's clock (TIME) and was recorded as Redis's time; ` +
+            "this host's clock is fast (check NTP). Further ones are not logged until a time is no longer ahead",
+        );
+      }
+    } else if (this.#invalidationsAhead) {
+      this.#invalidationsAhead = false;
+      this.#logger.info(`${this.name}: invalidation times are no longer ahead of Redis's clock`);
+    }
   }
 
   /**
@@ -496,18 +570,70 @@ export class RedisStore implements CacheStore {
     if (!finished || connection.isOpen) connection.destroy();
   }
 
-  /** Sends one command, rejecting after `commandTimeoutMs` without a reply. */
+  /**
+   * Sends one command. Rejects at once with StoreUnavailableError while Redis is unreachable
+   * (connection down, or stalled: see the module comment), and with StoreUnavailableError after
+   * `commandTimeoutMs` without a reply, which starts a stall.
+   */
   #call(args: ReadonlyArray<string | Buffer>, options: { typeMapping?: object } = {}): Promise<unknown> {
     if (this.#closing) return Promise.reject(new Error(`${this.name} is closed`));
     // Down (outage logged once by the connection's handlers): reject without trying.
-    if (!this.#client.isReady) return Promise.reject(new StoreUnavailableError(`${this.name} is unreachable`));
+    if (!this.#client.isReady || this.#stalled) return Promise.reject(new StoreUnavailableError(`${this.name} is unreachable`));
+    return this.#send(args, options).catch((error: unknown) => {
+      if (error instanceof NoReplyError || (error as { name?: unknown } | null)?.name === 'TimeoutError') {
+        this.#stall(String(args[0]));
+        throw new StoreUnavailableError(`${this.name}: ${String(args[0])} got no reply within ${this.#timeoutMs} ms`, { cause: error });
+      }
+      // The connection went down while the command waited for its reply.
+      if (!this.#client.isReady) throw new StoreUnavailableError(`${this.name} is unreachable: ${errorMessage(error)}`, { cause: error });
+      throw error;
+    });
+  }
+
+  /** Sends one command on the command connection, rejecting with NoReplyError after `commandTimeoutMs`. */
+  #send(args: ReadonlyArray<string | Buffer>, options: { typeMapping?: object } = {}): Promise<unknown> {
     let sent: Promise<unknown>;
     try {
       sent = this.#client.sendCommand(args, { ...options, timeout: this.#timeoutMs });
     } catch (error) {
       return Promise.reject(error);
     }
-    return withTimeout(sent, this.#timeoutMs, () => new Error(`${this.name}: ${String(args[0])} got no reply within ${this.#timeoutMs} ms`));
+    return withTimeout(sent, this.#timeoutMs, () => new NoReplyError(`${this.name}: ${String(args[0])} got no reply within ${this.#timeoutMs} ms`));
+  }
+
+  /**
+   * A command got no reply on an open connection: Redis counts as unreachable (logged once, with
+   * the connection outages) and is probed with PING until it answers; then `resync`.
+   */
+  #stall(command: string): void {
+    if (this.#stalled || this.#closing) return;
+    this.#stalled = true;
+    if (!this.#down) {
+      this.#down = true;
+      this.#logger.warn(
+        `${this.name}: Redis is unreachable (${command} got no reply within ${this.#timeoutMs} ms); this instance keeps serving ` +
+          'from its memory cache, sends no command until Redis answers a PING, and will resync then',
+      );
+    }
+    void this.#probe();
+  }
+
+  /** PINGs (one at a time, each waiting `commandTimeoutMs`) until Redis answers, then ends the stall. */
+  async #probe(): Promise<void> {
+    while (this.#stalled && !this.#closing) {
+      if (this.#client.isReady) {
+        try {
+          await this.#send(['PING']);
+          break;
+        } catch {
+          // no reply yet (or the connection went down): try again
+        }
+      }
+      if (!this.#client.isReady) await new Promise((resolve) => setTimeout(resolve, REDIS_RECONNECT_MAX_MS).unref());
+    }
+    if (!this.#stalled || this.#closing) return;
+    this.#stalled = false;
+    this.#recovered();
   }
 
   /** Runs a script by its SHA1, falling back to sending its source when Redis does not know it. */
@@ -543,11 +669,30 @@ export class RedisStore implements CacheStore {
 
   #onReady(): void {
     if (this.#closing) return;
+    // A new connection answered its handshake: a stall on the old one is over.
+    if (this.#stalled) {
+      this.#stalled = false;
+      this.#recovered();
+      return;
+    }
     if (this.#down) {
       this.#down = false;
       this.#logger.info(`${this.name}: Redis is reachable again; resyncing`);
     }
     if (this.#resyncPending) this.#emitResync();
+  }
+
+  /**
+   * The end of a stall: logs the recovery and announces `resync` (the connections never dropped,
+   * so the subscriber does not announce one; events published meanwhile may have been missed and
+   * this instance's own invalidations may not have been recorded).
+   */
+  #recovered(): void {
+    if (this.#down) {
+      this.#down = false;
+      this.#logger.info(`${this.name}: Redis is reachable again; resyncing`);
+    }
+    this.#emitResync();
   }
 
   /**

@@ -58,6 +58,19 @@ export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
 }
 
+/**
+ * How far (ms) a time recorded elsewhere (another instance's invalidation or entry, a record
+ * written before this host's clock was stepped back) may be ahead of the local clock and still be
+ * taken as is: 1000 ms. NTP keeps synchronized hosts within tens of milliseconds of each other
+ * ("NTP can usually maintain time to within tens of milliseconds over the public Internet",
+ * https://en.wikipedia.org/wiki/Network_Time_Protocol), so this allowance covers their normal
+ * skew plus message latency, while a clock that is wrong by seconds or more is caught. A time
+ * further ahead is *from the future*: the engine clamps invalidation times to its own now,
+ * regenerates entries carrying such a `lastModified`, and the Redis store refuses to store one
+ * (compared with Redis's own `TIME`).
+ */
+export const CLOCK_SKEW_TOLERANCE_MS = 1000;
+
 /** A tag's most recent invalidation time, milliseconds since the epoch. */
 export type TagManifest = Map<string, number>;
 

@@ -1,5 +1,5 @@
 import type { CacheEntry, CacheStore, Lease, StoreEvent, TagManifest } from '../cache/store.ts';
-import { describeError, type Logger } from '../log.ts';
+import { describeError, excerpt, warnRepeated, type Logger } from '../log.ts';
 
 /**
  * Rule 6 of the engine (engine.ts): with a shared store (Redis, or the coordinated filesystem
@@ -36,8 +36,8 @@ export interface ClusterCoordinationOptions {
   lockTimeoutMs: number;
   /** The engine's known invalidations (tag → ms), read when resynchronizing. */
   invalidations(): TagManifest;
-  /** Merges invalidations recorded elsewhere into the engine's view. */
-  applyInvalidations(manifest: TagManifest): void;
+  /** Merges invalidations recorded elsewhere into the engine's view; `source` names them in logs. */
+  applyInvalidations(manifest: TagManifest, source: string): void;
   /**
    * Whether another instance's `entry` answers a regeneration that replaces the generation of
    * `notBefore` ms (or answers an invalidation at `notBefore`): newer, and neither invalidated nor
@@ -114,7 +114,7 @@ export class ClusterCoordination {
       const remaining = deadline - performance.now();
       if (remaining <= 0) {
         event.cancel();
-        logger.warn(`${label}: another instance's regeneration gave no result in ${lockTimeoutMs / 1000} s; regenerating here`);
+        warnRepeated(logger, 'cluster: lock wait timed out', `${excerpt(label)}: another instance's regeneration gave no result in ${lockTimeoutMs / 1000} s; regenerating here`);
         return produce();
       }
       await event.wait(Math.min(remaining, SHIELD_POLL_MS));
@@ -140,7 +140,10 @@ export class ClusterCoordination {
   #onEvent(event: StoreEvent): void {
     switch (event.type) {
       case 'invalidate':
-        this.#options.applyInvalidations(new Map(event.tags.map((tag) => [tag, event.at])));
+        this.#options.applyInvalidations(
+          new Map(event.tags.map((tag) => [tag, event.at])),
+          `invalidations from other instances via ${this.#options.store.name}`,
+        );
         return;
       case 'set':
       case 'delete':
@@ -161,7 +164,7 @@ export class ClusterCoordination {
   async #resync(): Promise<void> {
     const { store, logger } = this.#options;
     const reread = store.getTagManifest().then((manifest) => {
-      this.#options.applyInvalidations(manifest);
+      this.#options.applyInvalidations(manifest, `the tag record of ${store.name}`);
       return manifest;
     });
     const gate = reread.then(

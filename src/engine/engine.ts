@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  CLOCK_SKEW_TOLERANCE_MS,
   mergeTagManifests,
   mergeTagTimes,
   StoreUnavailableError,
@@ -10,7 +11,7 @@ import {
 } from '../cache/store.ts';
 import { createConsoleLogger, describeError, type Logger } from '../log.ts';
 import { ONE_YEAR_SECONDS } from './cache-control.ts';
-import { systemClock, type Clock } from './clock.ts';
+import { FutureTimeReporter, systemClock, type Clock } from './clock.ts';
 import { ClusterCoordination } from './cluster.ts';
 import { freshness, latestInvalidation } from './freshness.ts';
 import { pathTag, validateTag, type RevalidatePathType } from './tags.ts';
@@ -41,6 +42,14 @@ import { pathTag, validateTag, type RevalidatePathType } from './tags.ts';
  *      `unlock` event, or a poll) and adopts it; meanwhile STALE requests keep getting the stale
  *      page. After `lockTimeout` seconds without a result a waiter renders itself. When the store
  *      cannot be reached, regeneration falls back to this process's single flight.
+ * 7. Times from the future (more than `CLOCK_SKEW_TOLERANCE_MS`, 1 s, ahead of the injected clock:
+ *    a record written before the clock was stepped back, another host's fast clock) never stop
+ *    time here. An invalidation time from the future is clamped to this engine's now when it
+ *    arrives (start-up manifest, another instance's event, a resync), so engine time never runs
+ *    more than the tolerance ahead of the clock; an entry whose `lastModified` is from the future
+ *    is treated as stale (served while regenerating; regenerated first where staleness is not
+ *    served) and is replaced by the regeneration even though its time looks newer. Each source
+ *    is logged once per streak.
  */
 
 /** How a response was produced, sent to clients as `x-isr-cache`. */
@@ -186,6 +195,8 @@ export class IsrEngine {
   private generated = 0;
   private generationsFailed = 0;
   private lastTime = -Infinity;
+  /** Rule 7: logs times from the future once per source and streak. */
+  private readonly futureTimes: FutureTimeReporter;
   /** Rule 6: the instances sharing the store (a no-op without a shared store). */
   private readonly cluster: ClusterCoordination;
 
@@ -203,14 +214,17 @@ export class IsrEngine {
     if (!(this.renderTimeout > 0) || !(this.renderTimeout <= MAX_RENDER_TIMEOUT)) {
       throw new RangeError(`renderTimeout must be a positive number of seconds up to ${MAX_RENDER_TIMEOUT}, got ${this.renderTimeout}`);
     }
+    this.futureTimes = new FutureTimeReporter(this.logger);
     this.cluster = new ClusterCoordination({
       store: this.store,
       logger: this.logger,
       lockTimeoutMs: lockTimeout * 1000,
       invalidations: () => this.tagTimes,
-      applyInvalidations: (manifest) => this.applyInvalidations(manifest),
+      applyInvalidations: (manifest, source) => this.applyInvalidations(manifest, source),
       adoptable: (entry, notBefore, extraTags) => {
         if (entry.lastModified <= notBefore) return false;
+        // Never adopt an entry from the future (rule 7): regenerate and replace it.
+        if (this.fromFuture(entry, `entries read from ${this.store.name}`)) return false;
         const state = freshness(entry, this.now(), this.tagTimes, extraTags, this.expireTime);
         return state === 'fresh' || state === 'stale';
       },
@@ -225,7 +239,7 @@ export class IsrEngine {
   async init(): Promise<void> {
     this.cluster.subscribe();
     try {
-      this.applyInvalidations(await this.store.getTagManifest());
+      this.applyInvalidations(await this.store.getTagManifest(), `the tag record of ${this.store.name}`);
     } catch (error) {
       // A shared store that is down at start-up: serve, and read the record when it is back (resync).
       if (typeof this.store.subscribe !== 'function') throw error;
@@ -243,7 +257,9 @@ export class IsrEngine {
 
   /**
    * The current time in ms, strictly increasing across calls within this engine so that an
-   * invalidation and a render started "in the same millisecond" are still ordered.
+   * invalidation and a render started "in the same millisecond" are still ordered. It follows the
+   * injected clock, and runs ahead of it by at most `CLOCK_SKEW_TOLERANCE_MS` (an invalidation
+   * time that far ahead, applied here, is kept; one further ahead is clamped: rule 7).
    */
   now(): number {
     const t = this.clock.now();
@@ -282,18 +298,21 @@ export class IsrEngine {
       return undefined;
     }
 
-    const state = freshness(entry, arrivedAt, this.tagTimes, options.extraTags, this.expireTime);
+    // Rule 7: an entry from the future is stale (and replaced by the regeneration whatever its time).
+    const future = this.fromFuture(entry, `entries read from ${this.store.name}`);
+    const state = future ? 'stale' : freshness(entry, arrivedAt, this.tagTimes, options.extraTags, this.expireTime);
+    const replaces = future ? -Infinity : entry.lastModified;
     switch (state) {
       case 'fresh':
         return { entry, state: 'HIT' };
       case 'stale':
         if (options.staleWhileRevalidate !== false) {
-          this.regenerateInBackground(key, generate, entry.lastModified, options);
+          this.regenerateInBackground(key, generate, replaces, options);
           return { entry, state: 'STALE' };
         }
-        return this.blocking(key, generate, entry.lastModified, arrivedAt, entry, options);
+        return this.blocking(key, generate, replaces, arrivedAt, entry, options);
       case 'expired':
-        return this.blocking(key, generate, entry.lastModified, arrivedAt, entry, options);
+        return this.blocking(key, generate, replaces, arrivedAt, entry, options);
       case 'invalidated': {
         const invalidatedAt = latestInvalidation(this.tagTimes, entry.tags, options.extraTags);
         return this.blocking(key, generate, invalidatedAt, arrivedAt, entry, options);
@@ -309,6 +328,8 @@ export class IsrEngine {
     if (this.cluster.reconciling !== undefined) return undefined;
     const entry = this.store.peek?.(key);
     if (entry === undefined) return undefined;
+    // From the future (rule 7): `serve` logs and regenerates it.
+    if (entry.lastModified > this.clock.now() + CLOCK_SKEW_TOLERANCE_MS) return undefined;
     return freshness(entry, this.now(), this.tagTimes, undefined, this.expireTime) === 'fresh' ? entry : undefined;
   }
 
@@ -374,10 +395,46 @@ export class IsrEngine {
     return this.invalidateTags([pathTag(path, type)]);
   }
 
-  /** Merges invalidations recorded elsewhere (start-up, another process) into this engine's view. */
-  applyInvalidations(manifest: TagManifest): void {
-    mergeTagManifests(this.tagTimes, manifest);
-    for (const at of manifest.values()) if (at > this.lastTime) this.lastTime = at;
+  /**
+   * Merges invalidations recorded elsewhere (start-up, another process) into this engine's view.
+   * A time more than `CLOCK_SKEW_TOLERANCE_MS` ahead of the clock is clamped to {@link now}
+   * (rule 7: it still invalidates everything generated so far, and renders that start after
+   * this call are newer), logged once per `source` and streak.
+   * @param source names where the times come from, in the log line (e.g. `the tag record of redis:...`).
+   */
+  applyInvalidations(manifest: TagManifest, source = 'recorded invalidations'): void {
+    const limit = this.clock.now() + CLOCK_SKEW_TOLERANCE_MS;
+    let applied = manifest;
+    let aheadMs = 0;
+    for (const [tag, at] of manifest) {
+      if (!(at > limit)) continue;
+      if (applied === manifest) applied = new Map(manifest);
+      aheadMs = Math.max(aheadMs, at - (limit - CLOCK_SKEW_TOLERANCE_MS));
+      applied.set(tag, -Infinity); // set below, once `now` is known
+    }
+    if (applied !== manifest) {
+      const now = this.now();
+      for (const [tag, at] of applied) if (at === -Infinity) applied.set(tag, now);
+      this.futureTimes.ahead(source, aheadMs, 'its invalidation times are applied as of now');
+    } else if (this.futureTimes.active) {
+      this.futureTimes.settled(source);
+    }
+    mergeTagManifests(this.tagTimes, applied);
+    for (const at of applied.values()) if (at > this.lastTime) this.lastTime = at;
+  }
+
+  /**
+   * Whether `entry.lastModified` is more than `CLOCK_SKEW_TOLERANCE_MS` ahead of the clock (rule
+   * 7); logs it once per `source` and streak.
+   */
+  private fromFuture(entry: CacheEntry, source: string): boolean {
+    const clockNow = this.clock.now();
+    if (entry.lastModified > clockNow + CLOCK_SKEW_TOLERANCE_MS) {
+      this.futureTimes.ahead(source, entry.lastModified - clockNow, 'such entries are regenerated and replaced');
+      return true;
+    }
+    if (this.futureTimes.active) this.futureTimes.settled(source);
+    return false;
   }
 
   /** Whether a generation of `key` is running. */
@@ -534,10 +591,19 @@ export class IsrEngine {
     }
   }
 
-  /** Stores `entry` unless a newer generation (later `lastModified`) is already stored. */
+  /**
+   * Stores `entry` unless a newer generation (later `lastModified`) is already stored; a stored
+   * one from the future (rule 7) is not newer, it is replaced.
+   */
   private async storeIfNewer(key: string, entry: CacheEntry): Promise<void> {
     const existing = await this.store.get(key);
-    if (existing !== undefined && existing.lastModified > entry.lastModified) return;
+    if (
+      existing !== undefined &&
+      existing.lastModified > entry.lastModified &&
+      !(existing.lastModified > this.clock.now() + CLOCK_SKEW_TOLERANCE_MS)
+    ) {
+      return;
+    }
     await this.store.set(key, entry);
   }
 

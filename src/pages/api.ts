@@ -1,4 +1,4 @@
-import { errorMessage, type Logger } from '../log.ts';
+import { errorMessage, excerpt, warnRepeated, type Logger } from '../log.ts';
 import { NO_STORE } from '../engine/cache-control.ts';
 import { ApiRequest, DEFAULT_BODY_LIMIT, parseBody, parseSizeLimit } from './api-request.ts';
 import { ApiResponse, type RevalidateOptions } from './api-response.ts';
@@ -138,7 +138,7 @@ export async function runApiRoute(input: ApiRouteInput): Promise<Response> {
           throw new Error(`API route ${pattern} returned a Response object: Pages API routes answer through res (res.status(...).json(...))`);
         }
         if (!res.headersSent && !res.destroyed && !piped && api.externalResolver !== true) {
-          logger.warn(`API resolved without sending a response for ${pathname}, this may result in stalled requests.`);
+          warnRepeated(logger, 'api: resolved without a response', `API resolved without sending a response for ${excerpt(pathname)}, this may result in stalled requests.`);
         }
       })
       .catch((error: unknown) => {

@@ -300,16 +300,80 @@ describe('RedisStore', () => {
     await assert.rejects(a.lock('k', NaN), RangeError);
   });
 
-  it('rejects within the command timeout when Redis does not answer (paused server)', async () => {
+  it('NOSCRIPT (a restarted Redis, or SCRIPT FLUSH): each script is sent again with EVAL and the write succeeds', async () => {
+    const store = openStore();
+    const raw = await rawClient();
+    await store.ready;
+    const first = makeEntry('k', { lastModified: Date.now() - 10 });
+    await store.set('k', first);
+    await raw.sendCommand(['SCRIPT', 'FLUSH']);
+    const second = makeEntry('k', { lastModified: Date.now() });
+    await store.set('k', second);
+    assert.equal((await store.get('k'))?.lastModified, second.lastModified);
+    await raw.sendCommand(['SCRIPT', 'FLUSH']);
+    await store.invalidateTags(['t'], Date.now());
+    assert.ok((await store.getTagManifest()).has('t'));
+    await raw.sendCommand(['SCRIPT', 'FLUSH']);
+    await store.delete('k');
+    assert.equal(await store.get('k'), undefined);
+  });
+
+  it("clocks: an entry or invalidation time more than 1 s ahead of Redis's TIME is refused or recorded as Redis's time; a stored future entry never blocks a write", async () => {
+    const logger = createMemoryLogger();
+    const store = openStore({ logger });
+    const other = openStore({ keyPrefix: store.keyBase.slice(0, -'build-1:'.length) });
+    const raw = await rawClient();
+    await store.ready;
+    const events = await collect(other);
+    const hour = 3600_000;
+    // A fast host's entry is not stored.
+    await assert.rejects(store.set('k', makeEntry('k', { lastModified: Date.now() + hour })), /ahead of Redis's clock/);
+    assert.equal(await store.get('k'), undefined);
+    // One written with a future lm before this rule (or by an older version) does not block a correct write.
+    await raw.sendCommand(['HSET', store.entryKey('k'), 'lm', String(Date.now() + hour), 'v', encodeEntry(makeEntry('k', { lastModified: Date.now() + hour }))]);
+    const now = makeEntry('k', { lastModified: Date.now() });
+    await store.set('k', now);
+    assert.equal((await store.get('k'))?.lastModified, now.lastModified);
+    // A future invalidation time is recorded, and announced, as Redis's time; a stored future one is replaced.
+    await raw.sendCommand(['HSET', store.tagsKey, 'old', String(Date.now() + hour)]);
+    const before = Date.now();
+    await store.invalidateTags(['t', 'old'], before + hour);
+    const manifest = await store.getTagManifest();
+    for (const tag of ['t', 'old']) {
+      const at = manifest.get(tag)!;
+      assert.ok(at >= before - 1000 && at <= Date.now() + 1000, `${tag} recorded at ${at}, not in the future`);
+    }
+    await waitFor('the invalidate event', () => events.some((e) => e.type === 'invalidate'));
+    const event = events.find((e) => e.type === 'invalidate') as Extract<StoreEvent, { type: 'invalidate' }>;
+    assert.equal(event.at, manifest.get('t'));
+    assert.equal(logger.lines.filter((line) => line.includes("ahead of Redis's clock")).length, 1, logger.lines.join('\n'));
+    await store.invalidateTags(['t'], Date.now() + hour);
+    assert.equal(logger.lines.filter((line) => line.includes("ahead of Redis's clock")).length, 1, 'once per streak');
+  });
+
+  it('a paused server: the first command rejects after the command timeout, later ones at once, until a PING is answered; then resync', async () => {
     const paused = await startRedis();
-    const store = new RedisStore({ url: paused.url, keyPrefix: freshPrefix(), buildId: 'b', commandTimeoutMs: 200, logger: createMemoryLogger() });
+    const logger = createMemoryLogger();
+    const store = new RedisStore({ url: paused.url, keyPrefix: freshPrefix(), buildId: 'b', commandTimeoutMs: 200, logger });
+    const events: StoreEvent[] = [];
+    store.subscribe((event) => events.push(event));
     try {
       await store.ready;
+      for (let i = 0; i < 100 && !events.some((e) => e.type === 'resync'); i++) await delay(20);
+      events.length = 0;
       paused.pause();
-      const started = Date.now();
-      await assert.rejects(store.get('k'), /no reply within 200 ms/);
-      await assert.rejects(store.set('k', makeEntry('k')), /no reply/);
-      assert.ok(Date.now() - started < 1000);
+      await assert.rejects(store.get('k'), (error: Error) => error.name === 'StoreUnavailableError' && /GET got no reply within 200 ms/.test(error.message));
+      assert.equal(store.reachable, false);
+      await assert.rejects(store.set('k', makeEntry('k')), { name: 'StoreUnavailableError', message: /is unreachable$/ });
+      await assert.rejects(store.invalidateTags(['t'], Date.now()), { name: 'StoreUnavailableError' });
+      assert.equal(logger.lines.filter((line) => line.includes('Redis is unreachable')).length, 1, logger.lines.join('\n'));
+      paused.resume();
+      for (let i = 0; i < 150 && !store.reachable; i++) await delay(20);
+      assert.equal(store.reachable, true, 'reachable again once a PING is answered');
+      await store.set('k', makeEntry('k'));
+      assert.ok(await store.get('k'));
+      assert.deepEqual(events, [{ type: 'resync' }], 'the stall ends with a resync (the connection never dropped)');
+      assert.ok(logger.lines.some((line) => line.includes('Redis is reachable again')), logger.lines.join('\n'));
     } finally {
       paused.resume();
       await store.close();
