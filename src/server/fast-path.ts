@@ -1,6 +1,7 @@
 import { STATUS_CODES, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
+import { fieldValueProblem } from '../cache/http-fields.ts';
 import type { MemoryAnswer, RequestHandler } from './handler.ts';
 import { isValidHost } from './node.ts';
 
@@ -53,6 +54,16 @@ for (let c = 0x41; c <= 0x5a; c++) TOKEN[c] = 1;
 for (let c = 0x61; c <= 0x7a; c++) TOKEN[c] = 1;
 
 const CRLF_CRLF = Buffer.from('\r\n\r\n', 'latin1');
+
+/** Whether `name` is a non-empty token (RFC 9110 §5.6.2). */
+function isToken(name: string): boolean {
+  if (name.length === 0) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 128 || TOKEN[c] === 0) return false;
+  }
+  return true;
+}
 
 /** A parsed request head this path may answer. */
 interface SimpleRequest {
@@ -152,8 +163,17 @@ function responseCache(keepAliveTimeoutMs: number): (answer: MemoryAnswer) => Bu
     if (byStatus === undefined) heads.set(answer.headers, (byStatus = new Map()));
     let head = byStatus.get(answer.status);
     if (head === undefined) {
+      if (!Number.isInteger(answer.status) || answer.status < 200 || answer.status > 599) {
+        throw new TypeError(`the fast path cannot send status ${answer.status}`);
+      }
       let text = `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? 'Unknown'}\r\n`;
-      for (const [name, value] of Object.entries(answer.headers)) text += `${name}: ${value}\r\n`;
+      for (const [name, value] of Object.entries(answer.headers)) {
+        // Entries are valid by construction (cache/http-fields.ts); this keeps a store written by
+        // other code from splitting a response: the request goes to node:http, which answers 500.
+        const problem = isToken(name) ? fieldValueProblem(value) : 'a name that is not a token';
+        if (problem !== undefined) throw new TypeError(`the fast path cannot send header ${JSON.stringify(name.slice(0, 40))}: it holds ${problem}`);
+        text += `${name}: ${value}\r\n`;
+      }
       byStatus.set(answer.status, (head = Buffer.from(text, 'latin1')));
     }
     return head;
@@ -233,8 +253,11 @@ export interface FrontOptions extends FastPathOptions {
   fromMemory: FromMemory | undefined;
   /** The request listener of node:http, called for one request of a connection at a time. */
   listener: (req: IncomingMessage, res: ServerResponse) => void;
-  /** Called with an error thrown while answering on the fast path (the connection is closed). */
-  onError?: (error: unknown) => void;
+  /**
+   * Called with an unexpected error and what it cost: an answer the fast path could not send (the
+   * request then goes to node:http), or a connection (closed).
+   */
+  onError?: (error: unknown, consequence: string) => void;
 }
 
 /**
@@ -455,7 +478,7 @@ class Connection {
       } while (this.#again);
     } catch (error) {
       // A bug here must cost one connection, never the process.
-      this.#options.onError?.(error);
+      this.#options.onError?.(error, 'the connection was closed');
       this.#socket.destroy();
     } finally {
       this.#pumping = false;
@@ -564,7 +587,7 @@ class Connection {
       bytes = this.#responseOf(answer);
     } catch (error) {
       // node:http answers it instead, through the full handler and its error page.
-      this.#options.onError?.(error);
+      this.#options.onError?.(error, 'node:http answers the request instead');
       return false;
     }
     this.#socket.cork();

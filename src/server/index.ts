@@ -230,7 +230,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     fromMemory,
     listener: toNodeListener(isr.handler, isr.logger),
     keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
-    onError: (error) => isr.logger.error('unexpected error on a connection (it was closed)', error),
+    onError: (error, consequence) => isr.logger.error(`unexpected error on the fast path (${consequence})`, error),
   });
   const { server } = front;
   const port = options.port ?? Number(process.env.PORT ?? 3000);

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.ts';
-import { parseSimpleRequest } from '../../src/server/fast-path.ts';
+import { parseSimpleRequest, READ_AHEAD_BYTES } from '../../src/server/fast-path.ts';
+import { storedBodyOf } from '../../src/server/stored-body.ts';
 import { pageText, startFixtureServer, type FixtureServer } from '../helpers/server.ts';
 
 /** One HTTP/1.1 response read off a raw socket. */
@@ -233,6 +234,82 @@ describe('the HIT fast path over real connections', () => {
     const stale = (await exchange(f.url, [get('/items/2')], 1)).responses[0]!;
     assert.ok(!fromFastPath(stale));
     assert.equal(stale.headers.get('x-isr-cache'), 'STALE');
+  });
+});
+
+describe('the front: one request in flight per connection, bounded reading, errors', () => {
+  let f: FixtureServer;
+  before(async () => {
+    f = await startFixtureServer();
+    for (const path of ['/items/1', '/items/2']) assert.equal((await fetch(f.url + path)).status, 200);
+  });
+  after(() => f.close());
+
+  it('starts a pipelined request only once the one before it is answered', async () => {
+    f.api.delays.set('slow-a', 400);
+    const answered = exchange(f.url, [get('/items/slow-a') + get('/items/slow-b')], 2);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(f.api.callsFor('slow-a'), 1);
+    assert.equal(f.api.callsFor('slow-b'), 0, 'the second request was started while the first was in flight');
+    const { responses } = await answered;
+    assert.deepEqual(responses.map((r) => r.status), [404, 404]);
+    assert.equal(f.api.callsFor('slow-b'), 1);
+  });
+
+  it('reads no further than one head ahead while a request is in flight', async () => {
+    let serverSide: Socket | undefined;
+    const onConnection = (socket: Socket) => (serverSide = socket);
+    f.server.server.on('connection', onConnection);
+    f.api.delays.set('*', 1500);
+    const client = connect(f.server.port, '127.0.0.1');
+    client.on('error', () => {});
+    try {
+      await new Promise((resolve) => client.once('connect', resolve));
+      client.pause();
+      const line = get('/items/never-read');
+      client.write(line.repeat(Math.ceil((2 * 1024 * 1024) / line.length)));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.ok(serverSide !== undefined);
+      // The first request is still rendering: what was read off the socket is the read-ahead bound
+      // plus at most two reads of 64 KiB (the one that crossed it, and the one the paused socket
+      // holds); the rest of the pipeline waits, unread, in the kernel.
+      assert.ok(serverSide.bytesRead <= READ_AHEAD_BYTES + 2 * 64 * 1024, `read ${serverSide.bytesRead} bytes of a 2 MiB pipeline`);
+    } finally {
+      f.api.delays.delete('*');
+      f.server.server.off('connection', onConnection);
+      client.destroy();
+    }
+  });
+
+  it('answers an entry node:http cannot send with a 500, on both paths, and keeps serving', async () => {
+    const good = (await f.server.isr.store.get('/items/2'))!;
+    const poisoned = { ...good, lastModified: f.clock.now(), value: { ...good.value, headers: { ...good.value.headers, 'x-bad': 'a\r\nset-cookie: evil=1' } } };
+    // Written past the generation check (as a store shared with other code could be): memory takes it.
+    await f.server.isr.store.set('/items/2', poisoned).catch(() => {});
+    const errorsBefore = f.logger.lines.filter((line) => line.startsWith('error')).length;
+    const { responses } = await exchange(f.url, [get('/items/2') + get('/items/1') + get('/items/2', 'Connection: close\r\n')], 3);
+    assert.deepEqual(responses.map((r) => r.status), [500, 200, 500]);
+    for (const response of responses) assert.ok(!response.lines.some((line) => /^set-cookie/i.test(line)), response.lines.join('\n'));
+    assert.ok(f.logger.lines.filter((line) => line.startsWith('error')).length > errorsBefore, 'the failure is logged');
+    assert.equal(pageText((await exchange(f.url, [get('/items/1')], 1)).responses[0]!.body), 'one');
+    await f.server.isr.store.delete('/items/2');
+  });
+
+  it('shares a stored body among the answers that send it, and copies it only for a reader of the Web stream', async () => {
+    const stored = (await f.server.isr.store.get('/items/1'))!.value.body;
+    const [a, b] = await Promise.all([0, 1].map(() => f.server.isr.handler(new Request('http://localhost/items/1'))));
+    assert.equal(storedBodyOf(a!), stored, 'the answer holds the stored bytes themselves, not a copy');
+    assert.equal(storedBodyOf(b!), stored);
+    const { value: read } = await a!.body!.getReader().read();
+    read!.fill(0x21);
+    assert.notEqual(stored[0], 0x21, 'what a reader of the Web body changes is its own copy');
+    assert.equal(pageText(await b!.text()), 'one');
+  });
+
+  it('accepts absolute-form targets (RFC 9112 §3.2.2)', async () => {
+    const { responses } = await exchange(f.url, ['GET http://localhost/items/1?x=1 HTTP/1.1\r\nHost: localhost\r\n\r\n'], 1);
+    assert.equal(responses[0]!.status, 200);
+    assert.equal(pageText(responses[0]!.body), 'one');
   });
 });
 
