@@ -19,7 +19,8 @@ export function storedBodyResponse(body: Uint8Array | null, init: ResponseInit):
   if (body === null) return new Response(null, init);
   const stream = new ReadableStream<Uint8Array>({
     pull(controller) {
-      controller.enqueue(body.slice());
+      // A copy (`Buffer#slice` would be a view: stored entries are often Buffers).
+      controller.enqueue(new Uint8Array(body));
       controller.close();
     },
   });
