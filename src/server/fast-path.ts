@@ -506,6 +506,7 @@ class Connection {
           return;
         }
         case 'awaiting':
+          if (this.#clientEnded && this.#pending.length === 0) this.#endInput();
           return;
         case 'partial-head': {
           if (this.#pending.length === 0) {
@@ -614,9 +615,11 @@ class Connection {
         break;
       }
     }
+    // The client ended its side with nothing more to read: node:http decides, as on a socket of its
+    // own (it ends the connection, and the request's `request.signal` aborts).
+    if (this.#clientEnded && this.#pending.length === 0) this.#endInput();
     if (!bodyDone()) {
-      if (this.#clientEnded && this.#pending.length === 0) this.#endInput();
-      else this.#read();
+      this.#read();
       return false;
     }
     if (!exchange.answered) return false;
