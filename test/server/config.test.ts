@@ -25,7 +25,7 @@ describe('configuration', () => {
     }
   });
 
-  test('without a memory tier and with an unwritable cache folder, a revalidation that cannot be recorded answers 500', async () => {
+  test('without a memory tier and with an unwritable cache folder, a revalidation that cannot be recorded answers 503 with Retry-After', async () => {
     const f = await startFixtureServer({ memoryCacheSize: 0 });
     try {
       const blocker = path.join(f.dir, 'blocker');
@@ -46,8 +46,11 @@ describe('configuration', () => {
         headers: { authorization: `Bearer ${TOKEN}` },
         body: JSON.stringify({ tags: ['items'] }),
       });
-      assert.equal(response.status, 500);
-      assert.match(JSON.parse(response.text).error, /could not be recorded/);
+      // Not acknowledged: nothing durable recorded it (it applies to this process, and is written
+      // back once the folder can be written), so the caller is told to retry.
+      assert.equal(response.status, 503);
+      assert.equal(response.headers.get('retry-after'), '5');
+      assert.match(JSON.parse(response.text).error, /could not record it durably/);
     } finally {
       await f.close();
     }
