@@ -14,7 +14,9 @@
  *   background: nothing waits for it. Files found are ordered by modification time, before
  *   everything used meanwhile. Eviction and expiry start once it is built.
  * - **Eviction.** When the counted bytes pass `maxBytes`, the least recently used files are removed
- *   until they are at most {@link LOW_WATER} of it. Before removing a file its modification time is
+ *   until they are at most {@link LOW_WATER} of it, {@link EVICT_BATCH} at a time. A write that
+ *   finds them above {@link BACKPRESSURE} times the bound waits for that pass (`admit`), so a
+ *   flood of new entries is slowed to the pace of eviction instead of outrunning it. Before removing a file its modification time is
  *   checked: one newer than this index knows (another worker wrote or read it) moves it to the
  *   recent end instead. Removing a file another process is reading is harmless (it keeps its open
  *   file); for that process it is a miss next time. Nothing is ever torn: files are only replaced
@@ -31,6 +33,13 @@ import { isMissing } from './files.ts';
 export const BLOCK_BYTES = 4096;
 /** An eviction pass stops at this fraction of `maxBytes`, so that not every write evicts. */
 export const LOW_WATER = 0.9;
+/**
+ * A write that finds the counted bytes above this multiple of `maxBytes` waits for the eviction
+ * pass under way, so a flood of writes cannot outrun eviction by more than this.
+ */
+export const BACKPRESSURE = 1.1;
+/** Files an eviction pass removes concurrently. */
+const EVICT_BATCH = 32;
 /** How often expired files are looked for, besides after writes (ms): hourly. */
 export const EXPIRY_PASS_MS = 60 * 60 * 1000;
 
@@ -122,17 +131,26 @@ export class EntryIndex {
     while (this.#marks.size > 0) await Promise.all([...this.#marks]);
   }
 
-  /** Stops the timer and waits for running work. */
+  /** Stops the timer, lets a pass under way (or due) finish, then stops. */
   async close(): Promise<void> {
-    this.#closed = true;
     clearInterval(this.#timer);
     await this.settled();
+    this.#closed = true;
   }
 
   /** The store wrote `path` (`size` bytes) with modification time `now`. */
   written(path: string, size: number, now: number): void {
     this.#put(path, { size: chargedBytes(size), lastAccess: now, diskMark: now });
     if (this.#options.maxBytes > 0 && this.#bytes > this.#options.maxBytes) this.#schedule();
+  }
+
+  /**
+   * Resolves when a write may go on: at once, unless the counted bytes are above
+   * {@link BACKPRESSURE} times the bound and an eviction pass is under way (then after it). Never rejects.
+   */
+  async admit(): Promise<void> {
+    const { maxBytes } = this.#options;
+    while (maxBytes > 0 && this.#bytes > maxBytes * BACKPRESSURE && this.#pass !== undefined && !this.#closed) await this.#pass;
   }
 
   /** The store removed `path`. */
@@ -162,12 +180,14 @@ export class EntryIndex {
     return 'ok';
   }
 
-  /** A tier above served the entry of `path`: records the access (cheap; at most once a second per file). */
+  /**
+   * A tier above served the entry of `path`: records the access. Cheap (a Map lookup and move; the
+   * modification time is written at most every {@link touchIntervalMs}).
+   */
   touched(path: string): void {
     const slot = this.#slots.get(path);
     if (slot === undefined) return;
     const now = this.#options.now();
-    if (now - slot.lastAccess < 1000) return;
     slot.lastAccess = now;
     this.#slots.delete(path);
     this.#slots.set(path, slot);
@@ -280,10 +300,19 @@ export class EntryIndex {
     if (maxBytes > 0 && this.#bytes > maxBytes) {
       const target = maxBytes * LOW_WATER;
       let budget = this.#slots.size * 2; // each file is looked at most twice (once more after moving up)
-      while (this.#bytes > target && budget-- > 0 && !this.#closed) {
-        const oldest = this.#slots.entries().next().value;
-        if (oldest === undefined) break;
-        if (await this.#removeIfUnchanged(oldest[0], oldest[1])) evicted++;
+      while (this.#bytes > target && budget > 0 && !this.#closed) {
+        // The oldest files whose removal brings the count to the target, at most EVICT_BATCH.
+        const batch: [string, Slot][] = [];
+        let freed = 0;
+        for (const item of this.#slots) {
+          if (batch.length >= EVICT_BATCH || this.#bytes - freed <= target) break;
+          batch.push(item);
+          freed += item[1].size;
+        }
+        if (batch.length === 0) break;
+        budget -= batch.length;
+        const removed = await Promise.all(batch.map(([path, slot]) => this.#removeIfUnchanged(path, slot)));
+        evicted += removed.filter(Boolean).length;
       }
     }
     this.stats.expired += expired;

@@ -251,6 +251,8 @@ export class FileSystemStore implements CacheStore {
       const now = this.#now();
       await writeFileAtomic(path, bytes, { fsync: this.#fsync, mtimeMs: now });
       this.#index.written(path, bytes.length, now);
+      // Far above the bound (a flood of new entries): wait for eviction to catch up.
+      await this.#index.admit();
     }
     this.#paths.set(entry, path);
     this.#tags.nudge();

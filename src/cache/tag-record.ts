@@ -224,6 +224,12 @@ export class TagRecord {
     this.#check();
   }
 
+  /** Resolves when no write or compaction is pending (tests, measurements). */
+  async settled(): Promise<void> {
+    while (this.#compacting !== undefined) await this.#compacting;
+    await this.#queue;
+  }
+
   /** Waits for pending writes and a running compaction, then stops the timers; tries a last write-back. */
   async close(): Promise<void> {
     await this.#compacting;

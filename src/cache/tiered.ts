@@ -205,6 +205,11 @@ export class TieredStore implements CacheStore {
     });
   }
 
+  /** The tiers' stores, fastest first (diagnostics, tests). */
+  get stores(): readonly CacheStore[] {
+    return this.#tiers.map((tier) => tier.store);
+  }
+
   /** The first tier's synchronous `peek` (the memory tier), or undefined when it has none. */
   peek(key: string): CacheEntry | undefined {
     const entry = this.#tiers[0]!.store.peek?.(key);
