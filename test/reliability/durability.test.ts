@@ -13,6 +13,7 @@ import { createMemoryLogger } from '../../src/log.ts';
 import { startServer, type RunningServer } from '../../src/server/index.ts';
 import { makeTempDir } from '../cache/helpers.ts';
 import { startFixtureApi, type FixtureApi } from '../helpers/fixture-api.ts';
+import { get, startInstance } from '../helpers/instances.ts';
 import { FIXTURE_ITEMS, pageText, request, TOKEN } from '../helpers/server.ts';
 import { copyFixture } from '../helpers/site.ts';
 
@@ -223,6 +224,55 @@ describe('honest acknowledgements', () => {
     } finally {
       api.items.set('1', 'one');
       await server.close();
+    }
+  });
+});
+
+describe('honest acknowledgements under isr start --workers 2', () => {
+  test('the primary writes the record: a refusal is a 503 from any worker, the write-back happens once the folder is writable again, and a deleted record is rewritten whole', { skip: IS_ROOT ? false : 'needs root to remount a tmpfs read-only' }, async () => {
+    const cacheDir = await folder();
+    await mountTmpfs(cacheDir, 'size=8m');
+    const env = { FIXTURE_API_URL: api.url, ISR_CACHE_DIR: cacheDir, ISR_REVALIDATE_TOKEN: TOKEN };
+    let instance = await startInstance(site.dir, env, ['--workers', '2']);
+    const post = async (tags: string[]) => {
+      const response = await fetch(`${instance.url}/_isr/revalidate`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', connection: 'close' },
+        body: JSON.stringify({ tags }),
+      });
+      return { status: response.status, retryAfter: response.headers.get('retry-after'), text: await response.text() };
+    };
+    try {
+      api.items.set('wk', 'workers v1');
+      for (let i = 0; i < 4; i++) assert.equal(pageText((await get(`${instance.url}/items/wk`)).text), 'workers v1');
+      assert.equal((await post(['wk-before'])).status, 200);
+      const [buildId] = (await readdir(cacheDir)).filter((name) => name !== 'lost+found');
+      const dir = path.join(cacheDir, buildId!);
+      await waitFor('the first invalidation is on disk', async () => (await recordOnDisk(dir)).has('wk-before'));
+
+      await run('mount', ['-o', 'remount,ro', cacheDir]);
+      api.items.set('wk', 'workers v2');
+      // Round-robin: consecutive connections reach both workers; each answers 503.
+      for (let i = 0; i < 2; i++) {
+        const refused = await post(['item-wk']);
+        assert.equal(refused.status, 503, refused.text);
+        assert.equal(refused.retryAfter, '5');
+      }
+      await run('mount', ['-o', 'remount,rw', cacheDir]);
+      await waitFor('the primary writes the refused invalidation back', async () => (await recordOnDisk(dir)).has('item-wk'));
+
+      // The disk still holds v1: after a restart, no worker serves it.
+      await instance.stop();
+      instance = await startInstance(site.dir, env, ['--workers', '2']);
+      for (let i = 0; i < 4; i++) assert.equal(pageText((await get(`${instance.url}/items/wk`)).text), 'workers v2', 'no worker serves the old page');
+
+      // The folder deleted under the cluster: the primary rewrites the record with every tag.
+      const before = await recordOnDisk(dir);
+      await rm(dir, { recursive: true, force: true });
+      await waitFor('the deleted record is rewritten', async () => (await recordOnDisk(dir)).size > 0, 15_000);
+      assert.deepEqual(await recordOnDisk(dir), before);
+    } finally {
+      await instance.stop();
     }
   });
 });
