@@ -69,6 +69,22 @@ describe('configuration', () => {
     assert.deepEqual(storableHeaders(headers), { 'content-type': 'application/json', 'x-custom': 'kept' });
   });
 
+  test('diskCacheSize and unreadExpireTime: defaults (1 GiB, 31 days), env, 0 turns them off, errors name the option', async () => {
+    const dir = await makeTempDir();
+    try {
+      const defaults = await loadConfig(dir, {}, {});
+      assert.equal(defaults.diskCacheSize, 1024 * 1024 * 1024);
+      assert.equal(defaults.unreadExpireTime, 2_678_400);
+      const fromEnv = await loadConfig(dir, {}, { ISR_DISK_CACHE_SIZE: '0', ISR_UNREAD_EXPIRE_TIME: '3600' });
+      assert.deepEqual([fromEnv.diskCacheSize, fromEnv.unreadExpireTime], [0, 3600]);
+      assert.equal((await loadConfig(dir, { diskCacheSize: 5 }, { ISR_DISK_CACHE_SIZE: '7' })).diskCacheSize, 5);
+      await assert.rejects(loadConfig(dir, {}, { ISR_DISK_CACHE_SIZE: '1GB' }), /diskCacheSize \(ISR_DISK_CACHE_SIZE\) must be a non-negative integer/);
+      await assert.rejects(loadConfig(dir, {}, { ISR_UNREAD_EXPIRE_TIME: '-1' }), /unreadExpireTime \(ISR_UNREAD_EXPIRE_TIME\)/);
+    } finally {
+      await removeDir(dir);
+    }
+  });
+
   test('redisUrl, redisKeyPrefix, lockTimeout and renderTimeout: defaults, env, and errors that never echo a password', async () => {
     const dir = path.join(await makeTempDir(), 'my-site');
     try {
