@@ -14,6 +14,21 @@ export interface IsrConfig {
   /** Bytes of the in-memory LRU tier in front of the durable store; `0` disables it. Default 50 MiB. Env `ISR_MEMORY_CACHE_SIZE`. */
   memoryCacheSize: number;
   /**
+   * Bound of the cache folder's entries (`<cacheDir>/<buildId>/entries`), in bytes, each file
+   * counted as its size rounded up to 4 KiB; past it the least recently used entries (by last read
+   * or write) are removed. `0`: unbounded. Default {@link DEFAULT_DISK_CACHE_SIZE} (1 GiB). The
+   * build's prerendered pages and the tag record are not counted and never removed. Env
+   * `ISR_DISK_CACHE_SIZE`. Not used with `redisUrl` (bound Redis with its own `maxmemory`).
+   */
+  diskCacheSize: number;
+  /**
+   * Seconds after which a cache folder entry that was neither read nor written is removed (and no
+   * longer served: the page is generated again). `0`: never. Default
+   * {@link DEFAULT_UNREAD_EXPIRE_TIME} (31 days, as Vercel keeps an unaccessed ISR page). Env
+   * `ISR_UNREAD_EXPIRE_TIME`. Not used with `redisUrl`.
+   */
+  unreadExpireTime: number;
+  /**
    * Seconds after generation beyond which a stale page is no longer served while it regenerates
    * (sent as `stale-while-revalidate=<expireTime - revalidate>`). Default one year. Env `ISR_EXPIRE_TIME`.
    */
@@ -92,6 +107,22 @@ export function siteOrigin(value: unknown): string {
 
 export const CONFIG_FILES = ['isr.config.mjs', 'isr.config.js'];
 
+/**
+ * Default `diskCacheSize`: 1 GiB. A fixed size rather than a share of the free space, so the bound
+ * does not depend on what else is on the disk when the server starts; large enough for tens of
+ * thousands of typical pages (10–100 KB each) and small next to any server disk, and it caps what a
+ * flood of distinct URLs (e.g. requests for posts that do not exist, each a stored 404) can write.
+ */
+export const DEFAULT_DISK_CACHE_SIZE = 1024 * 1024 * 1024;
+
+/**
+ * Default `unreadExpireTime`: 31 days (2,678,400 s). Vercel's rule for its ISR cache: "Only you or
+ * your team can invalidate this cache—unless it goes unaccessed for 31 days." (Vercel docs,
+ * "Incremental Static Regeneration usage and pricing",
+ * https://vercel.com/docs/pricing/incremental-static-regeneration).
+ */
+export const DEFAULT_UNREAD_EXPIRE_TIME = 31 * 24 * 60 * 60;
+
 function boolean(name: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (value === true || value === 'true' || value === '1') return true;
@@ -135,6 +166,8 @@ export async function loadConfig(
   const known = new Set([
     'cacheDir',
     'memoryCacheSize',
+    'diskCacheSize',
+    'unreadExpireTime',
     'expireTime',
     'revalidateToken',
     'debugCache',
@@ -180,6 +213,8 @@ export async function loadConfig(
   return {
     cacheDir: path.resolve(siteDir, (cacheDir as string | undefined) ?? path.join('.isr', 'cache')),
     memoryCacheSize: positiveInteger('memoryCacheSize', pick('memoryCacheSize', 'ISR_MEMORY_CACHE_SIZE') ?? DEFAULT_MEMORY_MAX_BYTES, true),
+    diskCacheSize: positiveInteger('diskCacheSize (ISR_DISK_CACHE_SIZE)', pick('diskCacheSize', 'ISR_DISK_CACHE_SIZE') ?? DEFAULT_DISK_CACHE_SIZE, true),
+    unreadExpireTime: positiveInteger('unreadExpireTime (ISR_UNREAD_EXPIRE_TIME)', pick('unreadExpireTime', 'ISR_UNREAD_EXPIRE_TIME') ?? DEFAULT_UNREAD_EXPIRE_TIME, true),
     expireTime: positiveInteger('expireTime', pick('expireTime', 'ISR_EXPIRE_TIME') ?? ONE_YEAR_SECONDS),
     revalidateToken: token as string | undefined,
     debugCache: debug === true || debug === '1' || debug === 'true',

@@ -1,30 +1,47 @@
 /**
- * The durable tier: one file per entry, plus a tag manifest file, under one directory.
+ * The durable tier: one file per entry, plus the tag record, under one directory.
  *
  * ```
  * <dir>/entries/<h0h1>/<h>.entry   h = sha256(UTF-8 key), lower-case hex; h0h1 its first 2 chars
- * <dir>/tags.json                  {"<tag>": <ms since the epoch>, ...}
+ * <dir>/tags.json                  the tag record's snapshot: {"<tag>": <ms since the epoch>, ...}
+ * <dir>/tags.log                   invalidations recorded since: {"at": <ms>, "tags": [...]} per line
  * ```
  *
- * Keys are hashed, never used as paths, so no key can name a location outside `dir`. Every file
- * is replaced atomically (unique temp file in the same directory, optional fsync, `rename` over
- * the target), so a reader in this or another process sees the old file or the new one, never a
- * mix. Entry files use the format in `codec.ts`.
+ * Keys are hashed, never used as paths, so no key can name a location outside `dir`. Every entry
+ * file is replaced atomically (unique temp file in the same directory, optional fsync, `rename`
+ * over the target), so a reader in this or another process sees the old file or the new one, never
+ * a mix. Entry files use the format in `codec.ts`.
+ *
+ * - **The tag record** (`tag-record.ts`) is appended to, one line per invalidation, and compacted
+ *   when the log outgrows the snapshot; compaction drops the invalidations older than every entry
+ *   they could affect, found by reading the metadata of this folder's entries and of the `related`
+ *   folders' (the build's prerendered pages). An invalidation the disk refused, or a record deleted
+ *   with the folder, is written back from memory, whole.
+ * - **The bound** (`entry-index.ts`): with `maxBytes` the entry files are kept under it by evicting
+ *   the least recently used; with `unreadExpire` files unread for that long are removed and never
+ *   served. An entry's last access is its file's modification time. A read-only store (the build's
+ *   prerender folder) is never bounded, evicted or expired.
  *
  * Temp files are named `<target>.<pid>.<12 hex>.tmp`. A process killed mid-write (`kill -9`, power
  * loss) leaves its temp file behind; the target is untouched. `sweepTempFiles` removes the temp
- * files in `entries/<h0h1>/` and beside tags.json whose writer is gone: its pid is no live process
- * on this host (`process.kill(pid, 0)` fails with ESRCH), or it is this process's own pid but the
- * file is older than this process (a pid reused after a restart). A temp file of a live process is
- * never removed: under `isr start --workers` several processes write into the same folder. The
- * server runs a sweep in the background each time it opens the store for writing (`createIsr`).
+ * files in `entries/<h0h1>/` and beside the tag record whose writer is gone: its pid is no live
+ * process on this host (`process.kill(pid, 0)` fails with ESRCH), or it is this process's own pid
+ * but the file is older than this process (a pid reused after a restart). A temp file of a live
+ * process is never removed: under `isr start --workers` several processes write into the same
+ * folder. The server runs a sweep in the background each time it opens the store for writing
+ * (`createIsr`).
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { open, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { errorMessage, type Logger } from '../log.ts';
-import { CorruptEntryError, decodeEntry, encodeEntry } from './codec.ts';
-import { mergeTagTimes, type CacheEntry, type CacheStore, type TagManifest } from './store.ts';
+import { CorruptEntryError, decodeEntry, encodeEntry, ENTRY_HEADER_BYTES, ENTRY_MAGIC } from './codec.ts';
+import { EntryIndex } from './entry-index.ts';
+import { errorCode, MISSING, writeFileAtomic } from './files.ts';
+import { mergeTagTimes, type CacheEntry, type CacheStore, type CacheValueKind, type TagManifest } from './store.ts';
+import { TagRecord, type TagHorizon } from './tag-record.ts';
+
+export { writeFileAtomic } from './files.ts';
 
 /** Thrown (as a rejection) by the writing methods of a store opened with `readOnly: true`. */
 export class ReadOnlyStoreError extends Error {
@@ -45,20 +62,31 @@ export interface FileSystemStoreOptions {
   fsync?: boolean;
   /** Refuse every write (`set`, `delete`, `invalidateTags` reject with ReadOnlyStoreError). Default false. */
   readOnly?: boolean;
-  /** Where warnings go (corrupt entry, unreadable file, malformed tags.json). Default: dropped. */
+  /** Where warnings go (corrupt entry, unreadable file, malformed tag record). Default: dropped. */
   logger?: Logger;
+  /**
+   * Bound on the entry files, in bytes (each file counted as its size rounded up to 4 KiB); the
+   * least recently used are evicted past it. Default 0: unbounded. Ignored when `readOnly`.
+   */
+  maxBytes?: number;
+  /**
+   * Seconds after its last access (read or write) at which an entry file is removed and no longer
+   * served. Default 0: never. Ignored when `readOnly`.
+   */
+  unreadExpire?: number;
+  /** Clock of the last-access times and of compaction's grace period, ms since the epoch. Default `Date.now`. */
+  now?: () => number;
+  /**
+   * Other store folders whose entries this store's tag record also governs (the build's read-only
+   * prerender folder behind this one): compaction keeps an invalidation any of their entries
+   * predates.
+   */
+  related?: readonly string[];
 }
 
 /** `<target>.<pid>.<12 hex>.tmp`, as written by `writeFileAtomic`; group 1 is the pid. */
 const TEMP_FILE = /\.(\d+)\.[0-9a-f]{12}\.tmp$/;
 
-/** Error codes meaning "there is nothing at this path" (ENOTDIR: a path component is a file). */
-const MISSING = new Set(['ENOENT', 'ENOTDIR']);
-
-function errorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
 
 /**
  * `CacheStore` on the local file system (layout in the module comment).
@@ -68,9 +96,9 @@ function errorCode(error: unknown): string | undefined {
  * - `set`/`delete`/`invalidateTags` reject with the file-system error when the disk refuses
  *   (EACCES, ENOSPC, ENOTDIR, ...), with ReadOnlyStoreError in read-only mode, and `set` with
  *   TypeError when the entry cannot be encoded or `entry.key !== key`.
- * - `invalidateTags` calls in one process run one at a time; each re-reads tags.json and writes
- *   the per-tag maximum, so concurrent processes lose an update only if their read-merge-write
- *   cycles overlap.
+ * - `invalidateTags` calls in one process run one at a time; each appends one line to the tag
+ *   record (see `tag-record.ts`), which has one writer process. It rejects when the disk refuses,
+ *   and keeps the invalidation in memory to write it back once the disk accepts writes.
  */
 export class FileSystemStore implements CacheStore {
   /** `filesystem:<absolute dir>`. */
@@ -80,8 +108,14 @@ export class FileSystemStore implements CacheStore {
   readonly readOnly: boolean;
   readonly #fsync: boolean;
   readonly #logger: Logger | undefined;
-  /** Tail of the in-process invalidateTags queue; never rejects. */
-  #tagQueue: Promise<void> = Promise.resolve();
+  readonly #now: () => number;
+  /** Absolute `related` folders (see the options). */
+  readonly related: readonly string[];
+  readonly #tags: TagRecord;
+  /** The bound and unread expiry of the entry files; undefined when neither is set (or read-only). */
+  readonly #index: EntryIndex | undefined;
+  /** The entry file of each entry object this store read or wrote (for `touch`, without hashing). */
+  readonly #paths = new WeakMap<CacheEntry, string>();
   /** The running `sweepTempFiles`, if any; never rejects. */
   #sweep: Promise<number> | undefined;
 
@@ -94,6 +128,54 @@ export class FileSystemStore implements CacheStore {
     this.readOnly = options.readOnly ?? false;
     this.#fsync = options.fsync ?? false;
     this.#logger = options.logger;
+    this.#now = options.now ?? Date.now;
+    this.related = (options.related ?? []).map((dir) => resolve(dir));
+    const maxBytes = options.maxBytes ?? 0;
+    const unreadExpire = options.unreadExpire ?? 0;
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new RangeError(`FileSystemStore maxBytes must be a non-negative integer (got ${String(maxBytes)})`);
+    if (!(unreadExpire >= 0) || !Number.isFinite(unreadExpire)) throw new RangeError(`FileSystemStore unreadExpire must be a non-negative number of seconds (got ${String(unreadExpire)})`);
+    this.#tags = new TagRecord({
+      dir: this.dir,
+      name: this.name,
+      fsync: this.#fsync,
+      logger: this.#logger,
+      now: this.#now,
+      horizon: () => this.#horizon(),
+    });
+    if (!this.readOnly && (maxBytes > 0 || unreadExpire > 0)) {
+      this.#index = new EntryIndex({
+        entriesDir: join(this.dir, 'entries'),
+        name: this.name,
+        logger: this.#logger,
+        now: this.#now,
+        maxBytes,
+        unreadExpireMs: unreadExpire * 1000,
+      });
+      this.#index.start();
+    }
+  }
+
+  /** The tag record (`tag-record.ts`): its files, size and counters. */
+  get tagRecord(): TagRecord {
+    return this.#tags;
+  }
+
+  /** The bound's index (`entry-index.ts`), when `maxBytes` or `unreadExpire` is set. */
+  get entryIndex(): EntryIndex | undefined {
+    return this.#index;
+  }
+
+  /**
+   * Makes this store the writer of its folder's tag record: loads it in the background, checks
+   * every few seconds that it is still on disk and rewrites it from memory when it is not (the
+   * folder was deleted). `onRestored` is called after such a rewrite, and after a write-back of
+   * invalidations the disk had refused. Call it on the one store per folder that records
+   * invalidations (the server's, or the cluster primary's), never on a worker's.
+   */
+  watchTagRecord(onRestored?: () => void): void {
+    if (this.readOnly) return;
+    this.#tags.onRestored = onRestored;
+    this.#tags.watch();
   }
 
   /** Absolute path of the file that holds (or would hold) `key`; always inside `<dir>/entries`. */
@@ -102,16 +184,35 @@ export class FileSystemStore implements CacheStore {
     return join(this.dir, 'entries', hash.slice(0, 2), `${hash}.entry`);
   }
 
-  /** Absolute path of the tag manifest file. */
+  /** Absolute path of the tag record's snapshot (`tags.json`; the log `tags.log` sits beside it). */
   get tagsPath(): string {
-    return join(this.dir, 'tags.json');
+    return this.#tags.snapshotPath;
   }
 
+  /**
+   * The entry under `key`, or undefined (missing, corrupt, unreadable, or unread for longer than
+   * `unreadExpire`: then its file is removed). Counts as an access for the bound.
+   */
   async get(key: string): Promise<CacheEntry | undefined> {
     const path = this.entryPath(key);
     let bytes: Buffer;
     try {
-      bytes = await readFile(path);
+      if (this.#index === undefined) bytes = await readFile(path);
+      else {
+        const handle = await open(path, 'r');
+        try {
+          const info = await handle.stat();
+          if (this.#index.read(path, info.size, info.mtimeMs) === 'expired') {
+            this.#logger?.debug(`${this.name}: entry ${JSON.stringify(key)} unread for longer than the unread expiry: removed`);
+            await unlink(path).catch(() => {});
+            this.#index.removed(path);
+            return undefined;
+          }
+          bytes = await handle.readFile();
+        } finally {
+          await handle.close();
+        }
+      }
     } catch (error) {
       if (MISSING.has(errorCode(error) ?? '')) return undefined;
       this.#logger?.warn(`${this.name}: cannot read entry ${JSON.stringify(key)} (${path}): ${errorMessage(error)}`);
@@ -132,6 +233,7 @@ export class FileSystemStore implements CacheStore {
       );
       return undefined;
     }
+    this.#paths.set(entry, path);
     return entry;
   }
 
@@ -140,30 +242,65 @@ export class FileSystemStore implements CacheStore {
     if (entry.key !== key) {
       throw new TypeError(`cache entry key ${JSON.stringify(entry.key)} does not match ${JSON.stringify(key)}`);
     }
-    await writeFileAtomic(this.entryPath(key), encodeEntry(entry), { fsync: this.#fsync });
+    const path = this.entryPath(key);
+    const bytes = encodeEntry(entry);
+    if (this.#index === undefined) {
+      await writeFileAtomic(path, bytes, { fsync: this.#fsync });
+    } else {
+      // The modification time is the last access, on this store's clock.
+      const now = this.#now();
+      await writeFileAtomic(path, bytes, { fsync: this.#fsync, mtimeMs: now });
+      this.#index.written(path, bytes.length, now);
+      // Far above the bound (a flood of new entries): wait for eviction to catch up.
+      await this.#index.admit();
+    }
+    this.#paths.set(entry, path);
+    this.#tags.nudge();
   }
 
   /** Removes the file for `key`; a missing file is not an error. */
   async delete(key: string): Promise<void> {
     this.#assertWritable('delete');
+    const path = this.entryPath(key);
     try {
-      await unlink(this.entryPath(key));
+      await unlink(path);
     } catch (error) {
       if (!MISSING.has(errorCode(error) ?? '')) throw error;
     }
+    this.#index?.removed(path);
+  }
+
+  /** A memory-tier hit of `entry`: an access of its file for the bound (see `CacheStore.touch`). */
+  touch(key: string, entry: CacheEntry): void {
+    if (this.#index === undefined) return;
+    let path = this.#paths.get(entry);
+    if (path === undefined) this.#paths.set(entry, (path = this.entryPath(key)));
+    this.#index.touched(path);
   }
 
   /**
-   * The manifest in tags.json (after this process's pending `invalidateTags` calls). A missing file
-   * is an empty manifest; a malformed one is a `warn` and an empty manifest; malformed items are
-   * skipped with a `warn`. Rejects only when the file exists but cannot be read (e.g. EACCES).
+   * Another process sharing the folder (a worker of `isr start --workers`) stored `key`: its file
+   * counts toward this store's bound from now on. Cheap; never throws.
    */
-  async getTagManifest(): Promise<TagManifest> {
-    await this.#tagQueue;
-    return this.#readTags();
+  noteStoredElsewhere(key: string): void {
+    this.#index?.external(this.entryPath(key));
   }
 
-  /** Merges `tags` at `at` ms into tags.json (re-read first), keeping the later time per tag. */
+  /**
+   * The tag record (after this process's pending `invalidateTags` calls), with what this store
+   * recorded but the disk refused. A missing file is empty; a malformed snapshot is a `warn` and
+   * empty; malformed log lines are skipped with a `warn`; a last log line cut short is ignored.
+   * Rejects only when a file exists but cannot be read (e.g. EACCES).
+   */
+  getTagManifest(): Promise<TagManifest> {
+    return this.#tags.read();
+  }
+
+  /**
+   * Appends the invalidation of `tags` at `at` ms to the tag record (`tag-record.ts`).
+   * @throws ReadOnlyStoreError in read-only mode; TypeError for a bad `at` or tag; the disk's error
+   *   when it refuses (the invalidation is then kept in memory and written back later).
+   */
   invalidateTags(tags: readonly string[], at: number): Promise<void> {
     try {
       this.#assertWritable('invalidateTags');
@@ -171,21 +308,49 @@ export class FileSystemStore implements CacheStore {
     } catch (error) {
       return Promise.reject(error);
     }
-    const tagList = [...tags];
-    const run = this.#tagQueue.then(async () => {
-      const manifest = await this.#readTags();
-      mergeTagTimes(manifest, tagList, at);
-      const json = `${JSON.stringify(Object.fromEntries(manifest), null, 1)}\n`;
-      await writeFileAtomic(this.tagsPath, Buffer.from(json, 'utf8'), { fsync: this.#fsync });
-    });
-    this.#tagQueue = run.catch(() => {});
-    return run;
+    return this.#tags.record([...tags], at);
   }
 
-  /** Waits for pending tag writes and a running `sweepTempFiles`. Holds no other resources. */
+  /** Waits for pending tag writes, eviction and a running `sweepTempFiles`, and stops the timers. */
   async close(): Promise<void> {
-    await this.#tagQueue;
+    await this.#tags.close();
+    await this.#index?.close();
     await this.#sweep;
+  }
+
+  /**
+   * For compaction: the tags of every entry in this folder and the `related` ones, with the oldest
+   * `lastModified` per tag, and the oldest data-cache entry. Reads each file's metadata block only.
+   * @throws when a folder exists but cannot be listed (compaction then drops nothing).
+   */
+  async #horizon(): Promise<TagHorizon> {
+    const carried = new Map<string, number>();
+    let oldestData = Infinity;
+    for (const dir of [this.dir, ...this.related]) {
+      const entries = join(dir, 'entries');
+      let shards: string[];
+      try {
+        shards = await readdir(entries);
+      } catch (error) {
+        if (MISSING.has(errorCode(error) ?? '')) continue;
+        throw error;
+      }
+      for (const shard of shards) {
+        if (!/^[0-9a-f]{2}$/.test(shard)) continue;
+        const names = await readdir(join(entries, shard));
+        for (const name of names) {
+          if (!name.endsWith('.entry')) continue;
+          const head = await readEntryHead(join(entries, shard, name));
+          if (head === undefined) continue; // gone, or corrupt: never served
+          for (const tag of head.tags) {
+            const known = carried.get(tag);
+            if (known === undefined || head.lastModified < known) carried.set(tag, head.lastModified);
+          }
+          if ((head.kind === 'fetch' || head.kind === 'function') && head.lastModified < oldestData) oldestData = head.lastModified;
+        }
+      }
+    }
+    return { carried, oldestData };
   }
 
   /**
@@ -253,95 +418,9 @@ export class FileSystemStore implements CacheStore {
     return removed;
   }
 
-  async #readTags(): Promise<TagManifest> {
-    const manifest: TagManifest = new Map();
-    let text: string;
-    try {
-      text = await readFile(this.tagsPath, 'utf8');
-    } catch (error) {
-      if (MISSING.has(errorCode(error) ?? '')) return manifest;
-      throw error;
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (error) {
-      this.#logger?.warn(`${this.name}: ignoring malformed ${this.tagsPath}: ${errorMessage(error)}`);
-      return manifest;
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      this.#logger?.warn(`${this.name}: ignoring malformed ${this.tagsPath}: not a JSON object`);
-      return manifest;
-    }
-    for (const [tag, time] of Object.entries(parsed)) {
-      if (typeof time === 'number' && Number.isFinite(time)) manifest.set(tag, time);
-      else this.#logger?.warn(`${this.name}: ignoring tag ${JSON.stringify(tag)} in ${this.tagsPath}: bad time`);
-    }
-    return manifest;
-  }
-
   #assertWritable(operation: string): void {
     if (this.readOnly) throw new ReadOnlyStoreError(this.name, operation);
   }
-}
-
-/**
- * Replaces the file at `target` with `data` atomically: writes `<target>.<pid>.<random>.tmp` in the
- * same directory (creating the directory, recursively, if it is missing), optionally fsyncs it,
- * then renames it over `target`. On failure the temp file is removed (best effort) and the error
- * rethrown, leaving any previous `target` untouched.
- *
- * @param options.fsync also fsync the file before the rename and its directory after. Default false.
- * @throws the underlying file-system error (EACCES, ENOSPC, ENOTDIR, EROFS, ...).
- */
-export async function writeFileAtomic(
-  target: string,
-  data: Uint8Array,
-  options: { fsync?: boolean } = {},
-): Promise<void> {
-  const dir = dirname(target);
-  const temp = join(dir, `${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const fsync = options.fsync ?? false;
-
-  let handle;
-  try {
-    handle = await open(temp, 'wx');
-  } catch (error) {
-    if (errorCode(error) !== 'ENOENT') throw error;
-    await makeDirectory(dir);
-    handle = await open(temp, 'wx');
-  }
-  try {
-    try {
-      await handle.writeFile(data);
-      if (fsync) await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, target);
-  } catch (error) {
-    await unlink(temp).catch(() => {});
-    throw error;
-  }
-  if (fsync) await syncDirectory(dir);
-}
-
-/**
- * `mkdir -p dir`, rejecting with the real cause: Node's recursive `mkdir` reports ENOENT when a
- * read-only file system refuses it, which would tell an operator the wrong thing; the last level
- * is created on its own so EROFS (or EACCES) surfaces.
- */
-async function makeDirectory(dir: string): Promise<void> {
-  try {
-    await mkdir(dir, { recursive: true });
-    return;
-  } catch (error) {
-    if (errorCode(error) !== 'ENOENT' || dirname(dir) === dir) throw error;
-  }
-  await makeDirectory(dirname(dir));
-  await mkdir(dir).catch((error: unknown) => {
-    if (errorCode(error) !== 'EEXIST') throw error;
-  });
 }
 
 /**
@@ -363,15 +442,33 @@ async function isStaleTemp(path: string, pid: number, startedAt: number): Promis
   }
 }
 
-/** fsyncs a directory so a rename in it is durable; ignored where directories cannot be synced. */
-async function syncDirectory(dir: string): Promise<void> {
+/**
+ * The `kind`, `tags` and `lastModified` in the metadata block of the entry file at `path`, read
+ * without its body; undefined when the file is gone or its head is not a valid entry's.
+ */
+async function readEntryHead(path: string): Promise<{ kind: CacheValueKind; tags: string[]; lastModified: number } | undefined> {
   let handle;
   try {
-    handle = await open(dir, 'r');
-    await handle.sync();
+    handle = await open(path, 'r');
   } catch {
-    // Some platforms/file systems (Windows, some network mounts) refuse; the data itself is synced.
+    return undefined;
+  }
+  try {
+    const header = Buffer.alloc(ENTRY_HEADER_BYTES);
+    const { bytesRead } = await handle.read(header, 0, ENTRY_HEADER_BYTES, 0);
+    if (bytesRead !== ENTRY_HEADER_BYTES || !header.subarray(0, 4).equals(ENTRY_MAGIC)) return undefined;
+    const length = header.readUInt32BE(4);
+    if (length > 64 * 1024 * 1024) return undefined;
+    const metadata = Buffer.alloc(length);
+    const read = await handle.read(metadata, 0, length, ENTRY_HEADER_BYTES);
+    if (read.bytesRead !== length) return undefined;
+    const parsed = JSON.parse(metadata.toString('utf8')) as { kind?: unknown; tags?: unknown; lastModified?: unknown };
+    if (!Array.isArray(parsed.tags) || !parsed.tags.every((tag) => typeof tag === 'string')) return undefined;
+    if (typeof parsed.lastModified !== 'number' || !Number.isFinite(parsed.lastModified)) return undefined;
+    return { kind: parsed.kind as CacheValueKind, tags: parsed.tags as string[], lastModified: parsed.lastModified };
+  } catch {
+    return undefined;
   } finally {
-    await handle?.close();
+    await handle.close();
   }
 }

@@ -3,7 +3,7 @@
  * file-system, Redis and tiered stores.
  */
 export type { CacheEntry, CacheStore, CacheValue, CacheValueKind, Lease, StoreEvent, TagManifest } from './store.ts';
-export { mergeTagManifests, mergeTagTimes, StoreUnavailableError } from './store.ts';
+export { InvalidationNotRecordedError, mergeTagManifests, mergeTagTimes, StoreUnavailableError } from './store.ts';
 export { CorruptEntryError, decodeEntry, encodeEntry, ENTRY_HEADER_BYTES, ENTRY_MAGIC } from './codec.ts';
 export {
   DEFAULT_MEMORY_MAX_BYTES,

@@ -49,6 +49,8 @@ export interface MemoryStoreOptions {
  */
 export class MemoryStore implements CacheStore {
   readonly name = 'memory';
+  /** Nothing here outlives the process (see `CacheStore.durable`). */
+  readonly durable = false;
   /** The bound given at construction, in bytes. */
   readonly maxBytes: number;
   readonly #entries: LRUCache<string, CacheEntry>;

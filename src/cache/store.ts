@@ -71,6 +71,21 @@ export class StoreUnavailableError extends Error {
  */
 export const CLOCK_SKEW_TOLERANCE_MS = 1000;
 
+/**
+ * Rejection of `TieredStore.invalidateTags` when no durable tier recorded the invalidation (the
+ * cache folder is read-only, full or unreachable; the shared tier refused it). The tiers that took
+ * it, such as the memory tier, keep it, so it applies to this process at once, but a restart (or
+ * another instance) would not know of it. `cause` is what the durable tier threw. The revalidation
+ * endpoint answers it with 503 and `Retry-After`.
+ */
+export class InvalidationNotRecordedError extends Error {
+  override readonly name = 'InvalidationNotRecordedError';
+
+  constructor(message: string, options: { cause: unknown }) {
+    super(message, options);
+  }
+}
+
 /** A tag's most recent invalidation time, milliseconds since the epoch. */
 export type TagManifest = Map<string, number>;
 
@@ -105,6 +120,12 @@ export interface Lease {
 export interface CacheStore {
   /** Short name for logs: `memory`, `filesystem:/path`, ... */
   readonly name: string;
+  /**
+   * `false` for a store whose contents do not outlive this process (the memory tier): what only it
+   * took is lost by a restart, so `TieredStore.invalidateTags` does not count it as recorded.
+   * Absent or `true`: durable (a cache folder, Redis).
+   */
+  readonly durable?: boolean;
   /** The entry stored under `key`, or undefined. A corrupt entry reads as undefined (and is logged). */
   get(key: string): Promise<CacheEntry | undefined>;
   /**
@@ -127,6 +148,12 @@ export interface CacheStore {
   invalidateTags(tags: readonly string[], at: number): Promise<void>;
   /** Releases handles (files, connections). */
   close?(): Promise<void>;
+  /**
+   * A tier above this one answered a read of `key` with `entry` (a memory hit): counts as an
+   * access of this store's copy for its eviction and unread expiry (FileSystemStore). Optional,
+   * synchronous and cheap (it may defer I/O); never throws.
+   */
+  touch?(key: string, entry: CacheEntry): void;
   /**
    * Stores reached over a connection (Redis): whether it is up now. Absent for local stores, which
    * report trouble by failing their operations.

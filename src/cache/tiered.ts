@@ -8,9 +8,15 @@
  * Reads go down the list and copy hits up; writes go to every writable tier and succeed as long
  * as one tier took them, so a server whose disk refuses writes keeps serving from memory. Tier
  * failures are logged once per failure streak (per tier) and counted for reporting.
+ *
+ * Tag invalidations are the exception: they must survive a restart, so `invalidateTags` succeeds
+ * only when a *durable* tier (any store but the memory tier, see `CacheStore.durable`) recorded
+ * them, and otherwise rejects with `InvalidationNotRecordedError` after applying them to the tiers
+ * that took them. The durable tier writes them back on its own once it can (FileSystemStore).
  */
 import { createConsoleLogger, errorMessage, type Logger } from '../log.ts';
 import {
+  InvalidationNotRecordedError,
   mergeTagManifests,
   mergeTagTimes,
   StoreUnavailableError,
@@ -76,6 +82,8 @@ interface FailureStreak {
 interface TierState {
   store: CacheStore;
   readOnly: boolean;
+  /** The store's contents outlive this process (`CacheStore.durable` is not false). */
+  durable: boolean;
   /** Writes (set, delete, invalidateTags, copy-ups) failing since the last successful one. */
   writes: FailureStreak;
   /** Reads (get, getTagManifest) failing since the last successful one. */
@@ -105,6 +113,8 @@ function attempt<T>(fn: () => Promise<T>): Promise<T> {
  *   write in this process, it is skipped if a `set`/`delete` of that key started while the read
  *   was in flight or is still running, and a `set`/`delete` first waits for copies of its key
  *   already under way. A tier whose `get` rejects is logged and skipped.
+ * - A hit in the first tier (memory) is reported to the tiers below that have `touch`, so their
+ *   eviction and unread expiry count it as an access of their copy.
  * - `set`, `delete`, `invalidateTags`: applied to every writable tier concurrently. Failing tiers
  *   are logged (`warn`, once per failure streak, naming the store and the cause), counted in
  *   `durableWriteErrors` and recorded in `lastDurableError`; the call resolves if at least one
@@ -114,8 +124,11 @@ function attempt<T>(fn: () => Promise<T>): Promise<T> {
  * - `getTagManifest`: the per-tag maximum over all tiers (read-only ones included); tiers that
  *   fail are logged and skipped; rejects only if every tier failed. With a shared tier: over the
  *   shared tier and those below it only, rejecting when the shared tier fails.
- * - `invalidateTags` with a shared tier rejects when the shared tier failed, even if a local tier
- *   took it: the other instances would not learn of it.
+ * - `invalidateTags` rejects with `InvalidationNotRecordedError` (`cause`: the tier's error) when
+ *   no durable writable tier recorded it, even if the memory tier took it: a restart would not know
+ *   of it. With a shared tier, it rejects when the shared tier failed, even if a local tier took it:
+ *   the other instances would not learn of it (a StoreUnavailableError is rethrown as is). With no
+ *   durable writable tier at all (a memory-only embedder), it resolves as other writes do.
  * - `delete` does not hide an entry that a read-only tier still holds: a later `get` returns it.
  * - Shared tier: the first tier whose store has `subscribe` (Redis, or the coordinated filesystem
  *   store of `isr start --workers`); the tiers above it are this process's own copies. `subscribe`
@@ -132,6 +145,8 @@ export class TieredStore implements CacheStore {
 
   readonly #tiers: readonly TierState[];
   readonly #writable: readonly TierState[];
+  /** The tiers below the first that have `touch` (told of the first tier's hits). */
+  readonly #touchable: readonly CacheStore[];
   /** Index of the shared tier (the first whose store has `subscribe`), or -1. */
   readonly #shared: number;
   readonly #logger: Logger;
@@ -153,9 +168,16 @@ export class TieredStore implements CacheStore {
     this.#tiers = tiers.map((tier, index) => {
       if (typeof tier?.store?.get !== 'function') throw new TypeError(`TieredStore tier ${index} has no store`);
       const ownReadOnly = (tier.store as { readOnly?: unknown }).readOnly === true;
-      return { store: tier.store, readOnly: tier.readOnly ?? ownReadOnly, writes: { failures: 0, logged: false }, reads: { failures: 0, logged: false } };
+      return {
+        store: tier.store,
+        readOnly: tier.readOnly ?? ownReadOnly,
+        durable: tier.store.durable !== false,
+        writes: { failures: 0, logged: false },
+        reads: { failures: 0, logged: false },
+      };
     });
     this.#writable = this.#tiers.filter((tier) => !tier.readOnly);
+    this.#touchable = this.#tiers.slice(1).flatMap((tier) => (typeof tier.store.touch === 'function' ? [tier.store] : []));
     this.#logger = options.logger ?? createConsoleLogger();
     this.name = `tiered(${this.#tiers.map((t) => `${t.store.name}${t.readOnly ? ' (read-only)' : ''}`).join(' > ')})`;
     const shared = (this.#shared = this.#tiers.findIndex((tier) => typeof tier.store.subscribe === 'function'));
@@ -183,10 +205,28 @@ export class TieredStore implements CacheStore {
     });
   }
 
+  /** The tiers' stores, fastest first (diagnostics, tests). */
+  get stores(): readonly CacheStore[] {
+    return this.#tiers.map((tier) => tier.store);
+  }
+
   /** The first tier's synchronous `peek` (the memory tier), or undefined when it has none. */
   peek(key: string): CacheEntry | undefined {
     const entry = this.#tiers[0]!.store.peek?.(key);
-    return entry !== undefined && entry.key === key ? entry : undefined;
+    if (entry === undefined || entry.key !== key) return undefined;
+    this.#touch(key, entry);
+    return entry;
+  }
+
+  /** Tells the tiers below the first of a hit in the first (see `CacheStore.touch`). */
+  #touch(key: string, entry: CacheEntry): void {
+    for (const store of this.#touchable) {
+      try {
+        store.touch!(key, entry);
+      } catch {
+        // `touch` must not throw; a store that does only loses an access mark.
+      }
+    }
   }
 
   async get(key: string): Promise<CacheEntry | undefined> {
@@ -198,6 +238,7 @@ export class TieredStore implements CacheStore {
       for (let index = 0; index < this.#tiers.length; index++) {
         const entry = await this.#read(this.#tiers[index]!, key);
         if (entry === undefined) continue;
+        if (index === 0) this.#touch(key, entry);
         if (index > 0 && !token.dirty && !this.#writing.has(key)) this.#backfill(key, entry, index);
         return entry;
       }
@@ -240,14 +281,40 @@ export class TieredStore implements CacheStore {
     return merged;
   }
 
-  /** @throws TypeError (as a rejection) for a non-finite `at` or non-string tag, before any tier is touched. */
+  /**
+   * Records `tags` as invalidated at `at` (ms) in every writable tier (see the class comment).
+   * @throws TypeError (as a rejection) for a non-finite `at` or non-string tag, before any tier is touched.
+   * @throws InvalidationNotRecordedError when no durable tier recorded it (or the shared tier
+   *   failed); StoreUnavailableError when the shared tier cannot be reached.
+   */
   async invalidateTags(tags: readonly string[], at: number): Promise<void> {
     mergeTagTimes(new Map(), tags, at); // validates
-    const failures = await this.#writeAll('invalidateTags', undefined, (store) => store.invalidateTags(tags, at));
+    const durable = this.#writable.filter((tier) => tier.durable);
+    let failures: Map<TierState, unknown>;
+    try {
+      failures = await this.#writeAll('invalidateTags', undefined, (store) => store.invalidateTags(tags, at));
+    } catch (error) {
+      if (durable.length === 0 || error instanceof StoreUnavailableError) throw error;
+      throw this.#notRecorded(tags, error);
+    }
     // Other instances learn of an invalidation only through the shared tier: it must have it.
     const shared = this.#tiers[this.#shared];
     const sharedFailure = shared === undefined ? undefined : failures.get(shared);
-    if (sharedFailure !== undefined) throw sharedFailure;
+    if (sharedFailure !== undefined) {
+      if (sharedFailure instanceof StoreUnavailableError) throw sharedFailure;
+      throw this.#notRecorded(tags, sharedFailure);
+    }
+    // A restart forgets what only the memory tier took: a durable tier must have it.
+    if (durable.length > 0 && durable.every((tier) => failures.has(tier))) {
+      throw this.#notRecorded(tags, combine(durable.map((tier) => failures.get(tier)), `${this.name}: invalidateTags failed on every durable tier`));
+    }
+  }
+
+  #notRecorded(tags: readonly string[], cause: unknown): InvalidationNotRecordedError {
+    return new InvalidationNotRecordedError(
+      `${this.name}: the invalidation of ${tags.length} tag(s) applies in memory but no durable tier recorded it: ${errorMessage(cause)}`,
+      { cause },
+    );
   }
 
 

@@ -8,6 +8,9 @@
  * - `invalidateTags` is done by the primary (the single writer of `tags.json`), which announces it.
  * - `subscribe` and `lock` make this a shared store (see `CacheStore`): the engine hears what
  *   other workers did and takes the cluster-wide regeneration lock.
+ * - The folder's bound: each worker's FileSystemStore evicts from its own index of the folder, which
+ *   also counts the entries the other workers store (their `set` events, `noteStoredElsewhere`);
+ *   memory-tier hits reach it through `touch`.
  *
  * Residual race of `set` (best effort compare-and-set): the check and the rename are two steps, so
  * two workers storing the same key at the same moment can end with the older generation on disk if
@@ -60,16 +63,18 @@ export class DirectHubLink implements HubLink {
 
 export interface CoordinatedStoreOptions {
   /** The worker's own store on the shared folder (a FileSystemStore). */
-  inner: CacheStore;
+  inner: CacheStore & { noteStoredElsewhere?(key: string): void };
   link: HubLink;
 }
 
 export class CoordinatedStore implements CacheStore {
   /** `coordinated(<inner name>)`. */
   readonly name: string;
-  readonly inner: CacheStore;
+  readonly inner: CacheStore & { noteStoredElsewhere?(key: string): void };
   readonly link: HubLink;
   readonly #subscriptions = new Set<() => void>();
+  /** Ends the subscription that counts other workers' entries toward the inner store's bound. */
+  readonly #counting: (() => void) | undefined;
 
   constructor(options: CoordinatedStoreOptions) {
     if (typeof options?.inner?.get !== 'function') throw new TypeError('CoordinatedStore needs an inner store');
@@ -77,6 +82,17 @@ export class CoordinatedStore implements CacheStore {
     this.inner = options.inner;
     this.link = options.link;
     this.name = `coordinated(${this.inner.name})`;
+    const inner = this.inner;
+    if (typeof inner.noteStoredElsewhere === 'function') {
+      this.#counting = this.link.subscribe((event) => {
+        if (event.type === 'set') inner.noteStoredElsewhere!(event.key);
+      });
+    }
+  }
+
+  /** A memory-tier hit: passed to the inner store (its bound's last access). */
+  touch(key: string, entry: CacheEntry): void {
+    this.inner.touch?.(key, entry);
   }
 
   get(key: string): Promise<CacheEntry | undefined> {
@@ -135,6 +151,7 @@ export class CoordinatedStore implements CacheStore {
 
   /** Ends this store's subscriptions and closes the inner store (the link is shared and stays open). */
   async close(): Promise<void> {
+    this.#counting?.();
     for (const remove of [...this.#subscriptions]) remove();
     await this.inner.close?.();
   }

@@ -15,7 +15,14 @@
  *
  * `scope` is the absolute folder of the worker's filesystem store (`<cacheDir>/<buildId>`): the
  * primary keeps one hub per folder, whose tag store is its own FileSystemStore on that folder, so
- * a worker restarted on a newer build never shares locks or tags.json with the old build's ones.
+ * a worker restarted on a newer build never shares locks or a tag record with the old build's ones.
+ * Requests may carry `related`: the absolute folders whose entries that tag record also governs
+ * (the build's prerender folder), used by the first request that creates the hub.
+ *
+ * The primary's tag store is the writer of the folder's tag record: it watches it
+ * (`FileSystemStore.watchTagRecord`), and when it had to write the record back (the folder was
+ * deleted, or the disk refused writes and accepts them again) the hub announces `resync`, so every
+ * worker re-reads the record and records what it holds that the record lacks.
  */
 import cluster, { type Worker } from 'node:cluster';
 import path from 'node:path';
@@ -38,6 +45,7 @@ interface HubRequest {
   id?: number;
   scope: string;
   op: Op;
+  related?: unknown;
   key?: unknown;
   ttlMs?: unknown;
   token?: unknown;
@@ -77,8 +85,12 @@ export interface ClusterLike {
 export interface HubServerOptions {
   /** Default: node:cluster. */
   cluster?: ClusterLike;
-  /** The hub of a store folder. Default: a CoordinationHub whose tag store is a FileSystemStore on `scope`. */
-  hubFor?: (scope: string) => CoordinationHub;
+  /**
+   * The hub of a store folder. Default: a CoordinationHub whose tag store is a FileSystemStore on
+   * `scope` (governing `related` too) that watches its tag record and announces `resync` after
+   * writing it back.
+   */
+  hubFor?: (scope: string, related: readonly string[]) => CoordinationHub;
   logger?: Logger;
 }
 
@@ -100,7 +112,12 @@ export function serveHubOverIpc(options: HubServerOptions = {}): HubServer {
   const unsubscribes: (() => void)[] = [];
   const hubFor =
     options.hubFor ??
-    ((scope: string) => new CoordinationHub({ tagStore: new FileSystemStore({ dir: scope, logger }), logger }));
+    ((scope: string, related: readonly string[]) => {
+      const tagStore = new FileSystemStore({ dir: scope, logger, related });
+      const hub = new CoordinationHub({ tagStore, logger });
+      tagStore.watchTagRecord(() => hub.publish({ type: 'resync' }));
+      return hub;
+    });
 
   const send = (worker: Worker, message: HubReply | HubBroadcast) => {
     if (!worker.isConnected()) return;
@@ -111,10 +128,10 @@ export function serveHubOverIpc(options: HubServerOptions = {}): HubServer {
     }
   };
 
-  const hubOf = (scope: string): CoordinationHub => {
+  const hubOf = (scope: string, related: readonly string[]): CoordinationHub => {
     let hub = hubs.get(scope);
     if (hub === undefined) {
-      hub = hubFor(scope);
+      hub = hubFor(scope, related);
       hubs.set(scope, hub);
       unsubscribes.push(
         hub.subscribe((event) => {
@@ -126,7 +143,10 @@ export function serveHubOverIpc(options: HubServerOptions = {}): HubServer {
   };
 
   const answer = async (request: HubRequest): Promise<unknown> => {
-    const hub = hubOf(request.scope);
+    const related = Array.isArray(request.related)
+      ? request.related.filter((dir): dir is string => typeof dir === 'string' && path.isAbsolute(dir))
+      : [];
+    const hub = hubOf(request.scope, related);
     switch (request.op) {
       case 'lock':
         if (typeof request.key !== 'string') throw new TypeError('lock: key must be a string');
@@ -200,6 +220,8 @@ export interface IpcChannel {
 export interface IpcHubLinkOptions {
   /** The absolute folder of the worker's filesystem store (the hub's scope). */
   scope: string;
+  /** Absolute folders whose entries the scope's tag record also governs (sent with each request). */
+  related?: readonly string[];
   /** Default: `process` (the cluster worker's channel to the primary). */
   channel?: IpcChannel;
   /** How long to wait for the primary's answer before rejecting, ms. Default {@link DEFAULT_HUB_TIMEOUT_MS}. */
@@ -221,6 +243,7 @@ export class HubUnavailableError extends Error {
 /** A worker's {@link HubLink} to the primary's hub, over the cluster IPC channel. */
 export class IpcHubLink implements HubLink {
   readonly scope: string;
+  readonly related: readonly string[];
   readonly timeoutMs: number;
   readonly #channel: IpcChannel;
   readonly #pending = new Map<number, Pending>();
@@ -233,6 +256,7 @@ export class IpcHubLink implements HubLink {
       throw new TypeError('IpcHubLink needs the absolute folder of the store as scope');
     }
     this.scope = options.scope;
+    this.related = [...(options.related ?? [])];
     this.#channel = options.channel ?? process;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_HUB_TIMEOUT_MS;
     if (!(this.timeoutMs > 0)) throw new TypeError(`timeoutMs must be positive, got ${this.timeoutMs}`);
@@ -252,7 +276,7 @@ export class IpcHubLink implements HubLink {
 
   publish(event: StoreEvent): void {
     try {
-      this.#send({ isr: 'hub', scope: this.scope, op: 'publish', event }, () => {});
+      this.#send({ isr: 'hub', scope: this.scope, related: this.related, op: 'publish', event }, () => {});
     } catch {
       // Fire and forget: without a primary there is nobody to tell.
     }
@@ -299,7 +323,7 @@ export class IpcHubLink implements HubLink {
         reject(new HubUnavailableError(`cluster hub: cannot reach the primary for ${op}: ${errorMessage(error)}`));
       };
       try {
-        this.#send({ isr: 'hub', id, scope: this.scope, op, ...fields }, (error) => {
+        this.#send({ isr: 'hub', id, scope: this.scope, related: this.related, op, ...fields }, (error) => {
           if (error) fail(error);
         });
       } catch (error) {
@@ -360,5 +384,8 @@ export function isClusterWorker(): boolean {
  */
 export function clusterStoreFor(filesystem: FileSystemStore, options: { timeoutMs?: number } = {}): CacheStore | undefined {
   if (!isClusterWorker()) return undefined;
-  return new CoordinatedStore({ inner: filesystem, link: new IpcHubLink({ scope: filesystem.dir, timeoutMs: options.timeoutMs }) });
+  return new CoordinatedStore({
+    inner: filesystem,
+    link: new IpcHubLink({ scope: filesystem.dir, related: filesystem.related, timeoutMs: options.timeoutMs }),
+  });
 }

@@ -14,7 +14,7 @@ import type { CacheStore } from '../cache/store.ts';
 import { TieredStore } from '../cache/tiered.ts';
 import { clusterStoreFor } from '../cluster/ipc.ts';
 import { loadConfig, type IsrConfig } from '../config.ts';
-import type { Clock } from '../engine/clock.ts';
+import { systemClock, type Clock } from '../engine/clock.ts';
 import { IsrEngine } from '../engine/engine.ts';
 import { createConsoleLogger, type Logger } from '../log.ts';
 import { createRequestHandler, type RequestHandler } from './handler.ts';
@@ -103,8 +103,8 @@ export interface Isr {
  * Loads a built site and its cache: memory tier (LRU, `memoryCacheSize` bytes) → durable store →
  * the build's prerendered pages (read-only). The durable store is Redis (`redisUrl`, keys under
  * `<redisKeyPrefix><buildId>:`, shared by every instance) or else the filesystem store
- * (`<cacheDir>/<buildId>`; under `isr start --workers`, coordinated by the cluster primary, or
- * `options.sharedStore`).
+ * (`<cacheDir>/<buildId>`, bounded by `diskCacheSize` and `unreadExpireTime` on the injected
+ * clock; under `isr start --workers`, coordinated by the cluster primary, or `options.sharedStore`).
  * Cache folders of older builds beyond the two most recent are removed, and, in the background,
  * temp files that dead processes left in the filesystem store (`FileSystemStore.sweepTempFiles`).
  * Registers the engine for `isr/cache` calls in this process.
@@ -128,10 +128,24 @@ export async function createIsr(options: IsrOptions): Promise<Isr> {
     await Promise.race([redis.ready.catch(() => {}), new Promise((resolve) => setTimeout(resolve, REDIS_START_WAIT_MS).unref())]);
     tiers.push({ store: redis });
   } else {
-    const filesystem = new FileSystemStore({ dir: path.join(config.cacheDir, site.buildId), logger });
+    const clock = options.clock ?? systemClock;
+    const filesystem = new FileSystemStore({
+      dir: path.join(config.cacheDir, site.buildId),
+      logger,
+      // Bounded, least recently used evicted; unread entries expire (docs/architecture.md).
+      maxBytes: config.diskCacheSize,
+      unreadExpire: config.unreadExpireTime,
+      now: () => clock.now(),
+      // The tag record also governs the prerendered pages behind this folder (its compaction).
+      related: [prerenderDirOf(buildDir)],
+    });
     // Temp files of writers killed mid-write are removed in the background (never fails startup).
     void filesystem.sweepTempFiles();
-    tiers.push({ store: options.sharedStore?.(filesystem) ?? clusterStoreFor(filesystem) ?? filesystem });
+    const durable = options.sharedStore?.(filesystem) ?? clusterStoreFor(filesystem) ?? filesystem;
+    // This process writes the folder's tag record (a worker's primary does it under --workers):
+    // it writes back a record deleted with the folder or refused by the disk.
+    if (durable === filesystem) filesystem.watchTagRecord();
+    tiers.push({ store: durable });
   }
   tiers.push({ store: new FileSystemStore({ dir: prerenderDirOf(buildDir), logger, readOnly: true }), readOnly: true });
   const store = new TieredStore({ tiers, logger });

@@ -1,4 +1,4 @@
-import { StoreUnavailableError } from '../cache/store.ts';
+import { InvalidationNotRecordedError, StoreUnavailableError } from '../cache/store.ts';
 import type { IsrEngine } from '../engine/engine.ts';
 import { MAX_TAG_LENGTH, pathTag, validateTag, type RevalidatePathType } from '../engine/tags.ts';
 import type { Logger } from '../log.ts';
@@ -12,10 +12,19 @@ import { json, refuseWithoutToken } from './bearer.ts';
  *
  * 401 without a valid token (compared in constant time), 405 for other methods, 413 for a body
  * over {@link MAX_BODY_BYTES}, 400 for a body cut short and (with a message naming the field) for a
- * malformed body, 200 with what was revalidated otherwise. The invalidation is recorded durably before the 200. With a
- * shared store (Redis) that is unreachable: 503 with `Retry-After` (it applies to this instance at
- * once, and to the others once the store is back and this instance has recorded it there).
+ * malformed body, 200 with what was revalidated otherwise.
+ *
+ * The 200 is an acknowledgement: it is sent only once a durable tier (the cache folder, Redis; not
+ * the memory tier) has recorded the invalidation, so a restart cannot serve a page invalidated
+ * before it as fresh. When none could (a cache folder that is read-only, full or unwritable, the
+ * cluster primary failing to write it, Redis unreachable), the answer is 503 with `Retry-After`
+ * ({@link RETRY_AFTER_SECONDS}; RFC 9110 §15.6.4 and §10.2.3): the invalidation applies to this
+ * process at once, and the store writes it back as soon as it accepts writes again (with Redis:
+ * once it is back, through the engine's resync), but the caller should retry to be sure.
  */
+
+/** `Retry-After` of a 503 answer, in seconds. */
+export const RETRY_AFTER_SECONDS = 5;
 
 export const REVALIDATE_ENDPOINT = '/_isr/revalidate';
 /** Largest accepted request body, in bytes. */
@@ -130,7 +139,17 @@ export async function handleRevalidateRequest(
       return json(
         503,
         { error: 'the shared cache store is unreachable: the revalidation applies to this instance now and to the others once the store is back; retry later' },
-        { 'retry-after': '5' },
+        { 'retry-after': String(RETRY_AFTER_SECONDS) },
+      );
+    }
+    if (error instanceof InvalidationNotRecordedError) {
+      // The cache folder refused it (the tier logged the cause once per failure streak). It applies
+      // in memory now and is written back when the folder accepts writes; a restart before that
+      // would not know of it, so this is no acknowledgement.
+      return json(
+        503,
+        { error: 'the revalidation applies to this process now, but the cache store could not record it durably (it is written back once the store accepts writes); retry later' },
+        { 'retry-after': String(RETRY_AFTER_SECONDS) },
       );
     }
     logger.error('a revalidation was applied in memory but could not be recorded in the cache store', error);

@@ -107,11 +107,11 @@ describe('FileSystemStore', () => {
 
       assert.deepEqual(await readdir(parent), ['store'], 'nothing created next to the store');
       const files = await listFiles(parent);
-      assert.equal(files.length, keys.length + 1);
+      assert.equal(files.length, keys.length + 2);
       for (const file of files) {
         const rel = relative(dir, file);
         assert.ok(!rel.startsWith('..') && !rel.includes(`${sep}..`), `${file} is inside ${dir}`);
-        assert.match(rel, new RegExp(`^(tags\\.json|entries\\${sep}[0-9a-f]{2}\\${sep}[0-9a-f]{64}\\.entry)$`));
+        assert.match(rel, new RegExp(`^(tags\\.json|tags\\.log|entries\\${sep}[0-9a-f]{2}\\${sep}[0-9a-f]{64}\\.entry)$`));
       }
       for (const key of keys) {
         assert.equal(Buffer.from((await store.get(key))!.value.body).toString(), `body of ${key}`, JSON.stringify(key));
@@ -220,23 +220,28 @@ describe('FileSystemStore', () => {
     assert.deepEqual(await readdir(join(target, '..')), [target.split(sep).pop()]);
   });
 
-  it('merges tags.json keeping the latest time per tag, re-reading it before each merge', async () => {
+  it('records tags incrementally (one log line per call) keeping the latest time per tag; another store on the folder reads them', async () => {
     const dir = freshDir();
     const a = new FileSystemStore({ dir });
-    const b = new FileSystemStore({ dir }); // another process on the same dir
+    const reader = new FileSystemStore({ dir }); // another process on the same dir (a worker)
     await a.invalidateTags(['x', 'y'], 100);
-    await b.invalidateTags(['y', 'z'], 50); // y keeps 100
-    await a.invalidateTags(['z'], 75); // a must see b's z=50 and raise it
-    await b.invalidateTags(['w'], 10);
+    await a.invalidateTags(['y', 'z'], 50); // y keeps 100
+    await a.invalidateTags(['z'], 75);
+    await a.invalidateTags(['w'], 10);
     const expected = new Map([['x', 100], ['y', 100], ['z', 75], ['w', 10]]);
     assert.deepEqual(await a.getTagManifest(), expected);
-    assert.deepEqual(await b.getTagManifest(), expected);
-    assert.deepEqual(JSON.parse(await readFile(join(dir, 'tags.json'), 'utf8')), Object.fromEntries(expected));
+    assert.deepEqual(await reader.getTagManifest(), expected);
+    // The first call wrote the (empty-logged) record; the others each appended one line.
+    assert.deepEqual(JSON.parse(await readFile(join(dir, 'tags.json'), 'utf8')), { x: 100, y: 100 });
+    const lines = (await readFile(join(dir, 'tags.log'), 'utf8')).split('\n');
+    assert.deepEqual(lines, ['{"at":50,"tags":["y","z"]}', '{"at":75,"tags":["z"]}', '{"at":10,"tags":["w"]}', '']);
+    assert.deepEqual(a.tagRecord.stats, { appends: 3, rewrites: 1, compactions: 0, dropped: 0 });
 
-    // a manifest written by hand with a later time wins over an earlier invalidation
+    // a later time written by hand into the snapshot wins over an earlier invalidation
     await writeFile(join(dir, 'tags.json'), JSON.stringify({ x: 500 }));
     await a.invalidateTags(['x', 'v'], 200);
-    assert.deepEqual(await b.getTagManifest(), new Map([['x', 500], ['v', 200]]));
+    assert.equal((await reader.getTagManifest()).get('x'), 500);
+    assert.equal((await reader.getTagManifest()).get('v'), 200);
   });
 
   it('serializes concurrent invalidateTags calls within the process (none is lost)', async () => {
@@ -293,7 +298,10 @@ describe('FileSystemStore', () => {
       await assert.rejects(store.set('k', makeEntry('k')), { code: 'ENOTDIR' });
       await assert.rejects(store.invalidateTags(['t'], 1), { code: 'ENOTDIR' });
       assert.equal(await store.get('k'), undefined);
-      assert.deepEqual(await store.getTagManifest(), new Map());
+      // what the disk refused is kept (and written back once it can be)
+      assert.deepEqual(await store.getTagManifest(), new Map([['t', 1]]));
+      assert.deepEqual(await new FileSystemStore({ dir: join(parent, 'a-file', 'cache') }).getTagManifest(), new Map());
+      await store.close();
     } finally {
       await removeDir(parent);
     }

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FileSystemStore } from '../../src/cache/filesystem.ts';
@@ -131,7 +130,7 @@ describe('CoordinationHub invalidation', () => {
     hub.subscribe((event) => events.push(event));
     await hub.invalidate(['posts', 'post-1'], 1234.5);
     assert.equal(tagStore.calls, 1);
-    assert.deepEqual(JSON.parse(await readFile(join(dir, 'tags.json'), 'utf8')), { posts: 1234.5, 'post-1': 1234.5 });
+    assert.deepEqual(Object.fromEntries(await new FileSystemStore({ dir }).getTagManifest()), { posts: 1234.5, 'post-1': 1234.5 });
     assert.deepEqual(events, [{ type: 'invalidate', tags: ['posts', 'post-1'], at: 1234.5 }]);
   });
 
@@ -170,7 +169,7 @@ describe('CoordinationHub invalidation', () => {
     await Promise.all(tags.map((tag, i) => workers[i % 3]!.store.invalidateTags([tag], 1_000 + i)));
     assert.equal(tagStore.calls, tags.length, 'one record per invalidation');
     for (const { inner } of workers) assert.equal(inner.calls, 0, 'workers never write tags.json themselves');
-    const written = JSON.parse(await readFile(join(dir, 'tags.json'), 'utf8')) as Record<string, number>;
+    const written = Object.fromEntries(await new FileSystemStore({ dir }).getTagManifest()) as Record<string, number>;
     assert.deepEqual(Object.keys(written).sort(), [...tags].sort());
     for (const [i, tag] of tags.entries()) assert.equal(written[tag], 1_000 + i);
     assert.equal(heard.filter((event) => event.type === 'invalidate').length, tags.length);

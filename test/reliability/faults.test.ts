@@ -109,9 +109,12 @@ describe('a cache folder that cannot be written', () => {
       assert.equal(warnings.length, 1, `one warning per failure streak:\n${logger.lines.join('\n')}`);
       assert.match(warnings[0]!, IS_ROOT ? /EROFS/ : /EACCES/);
 
-      // On-demand revalidation still applies (in memory: it cannot outlive a restart here).
+      // On-demand revalidation still applies (in memory), but cannot outlive a restart here, so it is
+      // not acknowledged: 503 with Retry-After (test/reliability/durability.test.ts has the rest).
       f.api.items.set('ro-1', 'read-only one, edited');
-      assert.equal((await revalidate(server, { tags: ['item-ro-1'] })).status, 200);
+      const refused = await revalidate(server, { tags: ['item-ro-1'] });
+      assert.equal(refused.status, 503, refused.text);
+      assert.equal(refused.headers.get('retry-after'), '5');
       assert.equal(pageText((await request(server, '/items/ro-1')).text), 'read-only one, edited');
       const report = await status(server);
       assert.equal(report.status, 'degraded');

@@ -25,7 +25,7 @@ describe('configuration', () => {
     }
   });
 
-  test('without a memory tier and with an unwritable cache folder, a revalidation that cannot be recorded answers 500', async () => {
+  test('without a memory tier and with an unwritable cache folder, a revalidation that cannot be recorded answers 503 with Retry-After', async () => {
     const f = await startFixtureServer({ memoryCacheSize: 0 });
     try {
       const blocker = path.join(f.dir, 'blocker');
@@ -46,8 +46,11 @@ describe('configuration', () => {
         headers: { authorization: `Bearer ${TOKEN}` },
         body: JSON.stringify({ tags: ['items'] }),
       });
-      assert.equal(response.status, 500);
-      assert.match(JSON.parse(response.text).error, /could not be recorded/);
+      // Not acknowledged: nothing durable recorded it (it applies to this process, and is written
+      // back once the folder can be written), so the caller is told to retry.
+      assert.equal(response.status, 503);
+      assert.equal(response.headers.get('retry-after'), '5');
+      assert.match(JSON.parse(response.text).error, /could not record it durably/);
     } finally {
       await f.close();
     }
@@ -80,6 +83,22 @@ describe('configuration', () => {
         assert.doesNotMatch(error.message, /hunter2/);
         return true;
       });
+    } finally {
+      await removeDir(dir);
+    }
+  });
+
+  test('diskCacheSize and unreadExpireTime: defaults (1 GiB, 31 days), env, 0 turns them off, errors name the option', async () => {
+    const dir = await makeTempDir();
+    try {
+      const defaults = await loadConfig(dir, {}, {});
+      assert.equal(defaults.diskCacheSize, 1024 * 1024 * 1024);
+      assert.equal(defaults.unreadExpireTime, 2_678_400);
+      const fromEnv = await loadConfig(dir, {}, { ISR_DISK_CACHE_SIZE: '0', ISR_UNREAD_EXPIRE_TIME: '3600' });
+      assert.deepEqual([fromEnv.diskCacheSize, fromEnv.unreadExpireTime], [0, 3600]);
+      assert.equal((await loadConfig(dir, { diskCacheSize: 5 }, { ISR_DISK_CACHE_SIZE: '7' })).diskCacheSize, 5);
+      await assert.rejects(loadConfig(dir, {}, { ISR_DISK_CACHE_SIZE: '1GB' }), /diskCacheSize \(ISR_DISK_CACHE_SIZE\) must be a non-negative integer/);
+      await assert.rejects(loadConfig(dir, {}, { ISR_UNREAD_EXPIRE_TIME: '-1' }), /unreadExpireTime \(ISR_UNREAD_EXPIRE_TIME\)/);
     } finally {
       await removeDir(dir);
     }
