@@ -212,6 +212,19 @@ export const READ_AHEAD_BYTES = MAX_HEAD_BYTES + 4 * 1024;
 /** Bytes of a chunked request body handed to node:http per step, so that little beyond it is read. */
 const CHUNKED_BODY_STEP_BYTES = 1024;
 
+/**
+ * How long a written answer may wait for the client to take it (no progress), in milliseconds:
+ * nginx's `send_timeout` default. Reading resets it.
+ */
+const SEND_TIMEOUT_MS = 60_000;
+
+/**
+ * Added to the advertised keep-alive timeout before an idle connection is closed, in milliseconds,
+ * as node:http does (`HTTP_SERVER_KEEP_ALIVE_TIMEOUT_BUFFER`): a client reusing the connection at
+ * the advertised deadline must not meet a reset.
+ */
+const KEEP_ALIVE_BUFFER_MS = 1000;
+
 /** Requests a connection may start in one turn of the event loop before the others get theirs. */
 const REQUESTS_PER_TURN = 4;
 
@@ -347,8 +360,12 @@ class Bridge extends Duplex {
 interface Exchange {
   req: IncomingMessage;
   res: ServerResponse;
-  /** Body bytes still to hand to node:http: a count (Content-Length), or `chunked` (until `req.complete`). */
-  body: number | 'chunked';
+  /**
+   * Body bytes still to hand to node:http: a count (the Content-Length of a head the front cut
+   * itself), or `until-complete` (a chunked body, or a request node:http parsed from bytes fed
+   * with another's body): fed in steps until node:http says the request is complete.
+   */
+  body: number | 'until-complete';
   /** The response has been written (to the socket's buffer). */
   answered: boolean;
 }
@@ -380,7 +397,11 @@ class Connection {
   #bridge: Bridge | undefined;
   #exchange: Exchange | undefined;
   /** Requests node:http parsed beyond the current one (bytes fed with a chunked body), in order. */
-  readonly #queued: [IncomingMessage, ServerResponse, FrontOptions['listener']][] = [];
+  readonly #queued: [IncomingMessage, ServerResponse, FrontOptions['listener'], boolean][] = [];
+  /** The front fed node:http a head whose request has not been emitted yet. */
+  #ownHeadFed = false;
+  /** Idle keep-alive timeout of the socket, in milliseconds. */
+  readonly #idleMs: number;
   /** node:http asked for more bytes and has none buffered. */
   #wanted = false;
   #clientEnded = false;
@@ -401,7 +422,8 @@ class Connection {
     this.#options = options;
     this.#responseOf = responseOf;
     this.#turns = turns;
-    socket.setTimeout(options.keepAliveTimeoutMs);
+    this.#idleMs = options.keepAliveTimeoutMs + KEEP_ALIVE_BUFFER_MS;
+    socket.setTimeout(this.#idleMs);
     socket.on('data', (chunk: Buffer) => {
       if (this.#mode === 'closed') return;
       this.#pending = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
@@ -409,7 +431,11 @@ class Connection {
       if (!this.#waitingTurn) this.#budget = REQUESTS_PER_TURN;
       this.#pump();
     });
-    socket.on('drain', () => this.#pump());
+    socket.on('drain', () => {
+      // A fast-path answer has been taken: the connection is idle again.
+      if (this.#mode === 'front') socket.setTimeout(this.#idleMs);
+      this.#pump();
+    });
     socket.on('end', () => {
       this.#clientEnded = true;
       this.#pump();
@@ -425,33 +451,51 @@ class Connection {
 
   /** node:http emitted a request of this connection: run it now, or after the current one. */
   onRequest(req: IncomingMessage, res: ServerResponse, listener: FrontOptions['listener']): void {
+    // The first request emitted after the front fed a head is that head's; any other was parsed
+    // from bytes fed along with a body, and its own body may already be in node:http.
+    const own = this.#ownHeadFed && this.#queued.length === 0;
+    this.#ownHeadFed = false;
     if (this.#exchange !== undefined) {
-      this.#queued.push([req, res, listener]);
+      this.#queued.push([req, res, listener, own]);
       return;
     }
-    this.#start(req, res, listener);
+    this.#start(req, res, listener, own);
   }
 
-  #start(req: IncomingMessage, res: ServerResponse, listener: FrontOptions['listener']): void {
+  #start(req: IncomingMessage, res: ServerResponse, listener: FrontOptions['listener'], own: boolean): void {
     const length = req.headers['content-length'];
     const exchange: Exchange = {
       req,
       res,
-      body: req.headers['transfer-encoding'] !== undefined ? 'chunked' : length !== undefined ? Number(length) : 0,
+      body: !own || req.headers['transfer-encoding'] !== undefined ? 'until-complete' : length !== undefined ? Number(length) : 0,
       answered: false,
     };
     this.#exchange = exchange;
     this.#mode = 'exchange';
-    // A render may take longer than the idle timeout; node:http's request timeout applies meanwhile.
+    // A render may take longer than the idle timeout: renderTimeout bounds it, and node:http's
+    // request timeout covers a body that does not arrive.
     this.#socket.setTimeout(0);
     const done = () => {
       if (exchange.answered) return;
       exchange.answered = true;
+      // As node:http after an answer: idle from now on (or waiting for the client to take it).
+      if (!this.#socket.destroyed) this.#socket.setTimeout(this.#socket.writableLength > 0 ? SEND_TIMEOUT_MS : this.#idleMs);
       this.#pumpSoon();
     };
     res.once('finish', done);
     res.once('close', done);
-    listener(req, res);
+    try {
+      listener(req, res);
+    } catch (error) {
+      // A listener that throws costs its request a 500, never the process.
+      this.#options.onError?.(error, 'the request was answered 500');
+      try {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', 'content-length': '22' }).end('Internal Server Error\n');
+        else res.destroy();
+      } catch {
+        res.destroy();
+      }
+    }
     // Its body, if any, is fed from here on.
     this.#pumpSoon();
   }
@@ -495,9 +539,9 @@ class Connection {
           if (!this.#feedBody(exchange)) return;
           // Answered and its body all read: the next request, if node:http already parsed one.
           this.#exchange = undefined;
-          if (exchange.body === 'chunked') this.#fastPathAllowed = false;
+          if (exchange.body === 'until-complete') this.#fastPathAllowed = false;
           this.#mode = 'front';
-          this.#socket.setTimeout(this.#options.keepAliveTimeoutMs);
+          this.#socket.setTimeout(this.#idleMs);
           // The next request waits for this connection's next turn: answers that resolve without
           // I/O (a stale page) must not keep the loop from other clients.
           this.#budget = 0;
@@ -528,6 +572,7 @@ class Connection {
           this.#pending = this.#pending.subarray(upTo);
           // Before feeding: node:http may emit the request (and answer it) within the push.
           this.#mode = 'awaiting';
+          this.#ownHeadFed = true;
           this.#feed(head);
           return;
         }
@@ -555,6 +600,15 @@ class Connection {
           }
           if (this.#budget <= 0) return this.#waitTurn();
           const end = this.#pending.indexOf(CRLF_CRLF);
+          if (end === 14 && this.#pending.toString('latin1', 0, 14) === 'PRI * HTTP/2.0') {
+            // The HTTP/2 connection preface (RFC 9113 §3.4) is no HTTP/1.1 head: node:http takes
+            // all of it, and refuses it.
+            const preface = this.#pending;
+            this.#pending = EMPTY;
+            this.#mode = 'awaiting';
+            this.#feed(preface);
+            return;
+          }
           if (end === -1 || end > MAX_HEAD_BYTES) {
             // A head split across reads (or too long: node:http answers 431): node:http takes it
             // from here, with its header timeout and limits.
@@ -568,6 +622,7 @@ class Connection {
           const head = this.#pending.subarray(0, end + 4);
           this.#pending = this.#pending.subarray(end + 4);
           this.#mode = 'awaiting';
+          this.#ownHeadFed = true;
           this.#feed(head);
           return;
         }
@@ -594,6 +649,8 @@ class Connection {
     this.#socket.cork();
     for (const chunk of bytes) this.#socket.write(chunk);
     this.#socket.uncork();
+    // Not all taken yet: the client gets the send timeout to take it, not the idle one.
+    if (this.#socket.writableLength > 0) this.#socket.setTimeout(SEND_TIMEOUT_MS);
     this.#pending = this.#pending.subarray(end + 4);
     return true;
   }
@@ -603,14 +660,15 @@ class Connection {
    * is answered and its body fully handed over (the connection can move to the next request).
    */
   #feedBody(exchange: Exchange): boolean {
-    const bodyDone = () => (exchange.body === 'chunked' ? exchange.req.complete : exchange.body === 0);
+    // node:http's word is final: a request it has whole needs nothing more, whatever was counted.
+    const bodyDone = () => exchange.req.complete || exchange.body === 0;
     while (!bodyDone() && this.#pending.length > 0 && this.#wanted) {
-      const size = exchange.body === 'chunked' ? Math.min(CHUNKED_BODY_STEP_BYTES, this.#pending.length) : Math.min(exchange.body, this.#pending.length);
-      if (exchange.body !== 'chunked') exchange.body -= size;
+      const size = exchange.body === 'until-complete' ? Math.min(CHUNKED_BODY_STEP_BYTES, this.#pending.length) : Math.min(exchange.body, this.#pending.length);
+      if (exchange.body !== 'until-complete') exchange.body -= size;
       this.#feed(this.#pending.subarray(0, size));
       this.#pending = this.#pending.subarray(size);
-      // A chunked body ends where node:http says (`req.complete`): one step per turn of the loop.
-      if (exchange.body === 'chunked') {
+      // Without a count, the body ends where node:http says (`req.complete`): one step per turn.
+      if (exchange.body === 'until-complete') {
         setImmediate(() => this.#pump());
         break;
       }
@@ -642,7 +700,7 @@ class Connection {
       const closed = () => {
         this.#mode = 'closed';
         this.#pending = EMPTY;
-        if (!this.#socket.destroyed) this.#socket.setTimeout(this.#options.keepAliveTimeoutMs);
+        if (!this.#socket.destroyed) this.#socket.setTimeout(this.#idleMs);
       };
       bridge.on('finish', closed);
       bridge.on('close', closed);

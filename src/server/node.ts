@@ -127,10 +127,27 @@ export async function writeWebResponse(response: Response, res: ServerResponse):
     res.end();
     return;
   }
+  // Leaving the loop early (the client went away) cancels the body's stream, and so its render.
   for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    if (!res.write(chunk)) await new Promise<void>((resolve) => res.once('drain', resolve));
+    if (res.destroyed) return;
+    if (!res.write(chunk) && !(await drained(res))) return;
   }
   res.end();
+}
+
+/** Resolves true once `res` drains, false if it closes first (a response that waits for `drain` alone may wait forever). */
+function drained(res: ServerResponse): Promise<boolean> {
+  return new Promise((resolve) => {
+    const settle = (value: boolean) => () => {
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      resolve(value);
+    };
+    const onDrain = settle(true);
+    const onClose = settle(false);
+    res.once('drain', onDrain);
+    res.once('close', onClose);
+  });
 }
 
 /**

@@ -3,7 +3,10 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.ts';
-import { parseSimpleRequest, READ_AHEAD_BYTES } from '../../src/server/fast-path.ts';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { RequestHandler } from '../../src/server/handler.ts';
+import { toNodeListener } from '../../src/server/node.ts';
+import { createFastPathServer, parseSimpleRequest, READ_AHEAD_BYTES } from '../../src/server/fast-path.ts';
 import { storedBodyOf } from '../../src/server/stored-body.ts';
 import { pageText, startFixtureServer, type FixtureServer } from '../helpers/server.ts';
 
@@ -310,6 +313,147 @@ describe('the front: one request in flight per connection, bounded reading, erro
     const { responses } = await exchange(f.url, ['GET http://localhost/items/1?x=1 HTTP/1.1\r\nHost: localhost\r\n\r\n'], 1);
     assert.equal(responses[0]!.status, 200);
     assert.equal(pageText(responses[0]!.body), 'one');
+  });
+});
+
+describe('the front on its own: framing and timeouts (review findings)', () => {
+  /** A front over a plain node:http server; `listener` answers what the fast path does not. */
+  async function front(listener: (req: IncomingMessage, res: ServerResponse) => void, keepAliveTimeoutMs = 5000) {
+    const http = createServer({ keepAliveTimeout: keepAliveTimeoutMs });
+    const errors: string[] = [];
+    const big = Buffer.alloc(4 * 1024 * 1024, 0x78);
+    const created = createFastPathServer(http, {
+      fromMemory: (method, target) =>
+        target === '/fresh' ? { status: 200, headers: { 'content-length': '6' }, body: method === 'HEAD' ? undefined : Buffer.from('fresh\n') }
+        : target === '/big' ? { status: 200, headers: { 'content-length': String(big.length) }, body: big }
+        : undefined,
+      listener,
+      keepAliveTimeoutMs,
+      onError: (error, consequence) => errors.push(`${consequence}: ${(error as Error).message}`),
+    });
+    await new Promise<void>((resolve) => created.server.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${(created.server.address() as { port: number }).port}`, errors, close: created.close, big };
+  }
+  const echo = (req: IncomingMessage, res: ServerResponse) => {
+    let bytes = 0;
+    req.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    req.on('end', () => res.end(`${req.method} ${req.url} body=${bytes}\n`));
+  };
+
+  it('answers a request node:http parsed along with a chunked body, and lets the connection idle out', async () => {
+    const f = await front(echo, 200);
+    try {
+      const began = performance.now();
+      const { responses, closed } = await exchange(
+        f.url,
+        [
+          'POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n' +
+            'POST /cl HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n0123456789' +
+            'GET /third HTTP/1.1\r\nHost: a\r\n\r\n',
+        ],
+        3,
+      );
+      assert.deepEqual(responses.map((r) => r.body), ['POST /c body=3\n', 'POST /cl body=10\n', 'GET /third body=0\n']);
+      // Closed by the idle timeout (0.2 s + 1 s), not held open waiting for a body node:http already had.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.ok(closed || performance.now() - began < 5000);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('closes a connection whose request was answered but whose body never came, after the idle timeout', async () => {
+    const f = await front((_req, res) => res.end('answered\n'), 200);
+    try {
+      const began = performance.now();
+      const socket = connect(Number(new URL(f.url).port), '127.0.0.1');
+      socket.on('error', () => {});
+      socket.resume(); // take the answer, so the close is seen
+      socket.write('POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n');
+      await Promise.race([new Promise((resolve) => socket.once('close', resolve)), new Promise((resolve) => setTimeout(resolve, 5000))]);
+      socket.destroy();
+      const seconds = (performance.now() - began) / 1000;
+      assert.ok(seconds < 4, `closed after ${seconds.toFixed(1)} s (node:http's request timeout is 300 s)`);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('answers 500 when the listener throws, and serves the connection on', async () => {
+    const f = await front((req, res) => {
+      if (req.url === '/throw') throw new Error('listener bug');
+      res.end('ok\n');
+    });
+    try {
+      const { responses } = await exchange(f.url, [get('/throw') + get('/fresh') + get('/throw') + get('/ok')], 4);
+      assert.deepEqual(responses.map((r) => r.status), [500, 200, 500, 200]);
+      assert.equal(f.errors.length, 2);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('gives a client taking a large answer slowly the send timeout, not the idle one', async () => {
+    const f = await front(echo, 100);
+    try {
+      const received = await new Promise<number>((resolve) => {
+        const socket = connect(Number(new URL(f.url).port), '127.0.0.1');
+        let bytes = 0;
+        socket.on('data', (chunk: Buffer) => {
+          if (bytes === 0) {
+            // Take nothing for longer than the idle timeout (0.1 s + 1 s), then everything.
+            socket.pause();
+            setTimeout(() => socket.resume(), 1500);
+          }
+          bytes += chunk.length;
+          if (bytes >= f.big.length) socket.destroy();
+        });
+        socket.on('close', () => resolve(bytes));
+        socket.on('error', () => {});
+        socket.write(get('/big'));
+      });
+      assert.ok(received >= f.big.length, `received ${received} of ${f.big.length} bytes before the connection closed`);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('refuses the HTTP/2 connection preface at once (400)', async () => {
+    const f = await front(echo);
+    try {
+      const { responses } = await exchange(f.url, ['PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'], 1);
+      assert.equal(responses[0]!.status, 400);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('cancels a streamed body when its client goes away without reading', async () => {
+    let cancelled = false;
+    const handler = Object.assign(async () => {
+      const chunk = new Uint8Array(64 * 1024);
+      const body = new ReadableStream<Uint8Array>({
+        pull: (controller) => controller.enqueue(chunk),
+        cancel: () => {
+          cancelled = true;
+        },
+      });
+      return new Response(body, { headers: { 'content-type': 'text/plain' } });
+    }, {}) as RequestHandler;
+    const f = await front(toNodeListener(handler));
+    try {
+      const socket = connect(Number(new URL(f.url).port), '127.0.0.1');
+      socket.on('error', () => {});
+      socket.write(get('/stream'));
+      await new Promise((resolve) => socket.once('data', resolve));
+      socket.pause();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      socket.destroy();
+      for (let i = 0; i < 50 && !cancelled; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.ok(cancelled, 'the body stream was never cancelled: its render keeps running for nobody');
+    } finally {
+      await f.close();
+    }
   });
 });
 
