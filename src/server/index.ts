@@ -18,7 +18,7 @@ import { systemClock, type Clock } from '../engine/clock.ts';
 import { IsrEngine } from '../engine/engine.ts';
 import { createConsoleLogger, type Logger } from '../log.ts';
 import { createRequestHandler, type RequestHandler } from './handler.ts';
-import { createFastPathServer } from './fast-path.ts';
+import { createFrontServer } from './front.ts';
 import { toNodeListener } from './node.ts';
 import { describeStatus, type IsrStatus } from './status-endpoint.ts';
 
@@ -212,7 +212,7 @@ export interface StartOptions extends IsrOptions {
 
 export interface RunningServer {
   isr: Isr;
-  /** The listening server: the front's TCP server (server/fast-path.ts). */
+  /** The listening server: the front's TCP server (server/front.ts). */
   server: NetServer;
   /** Node's HTTP server, which serves every request the fast path does not answer. */
   http: HttpServer;
@@ -229,7 +229,7 @@ export interface RunningServer {
  */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const isr = await createIsr(options);
-  // node:http answers what the front (server/fast-path.ts) does not; it gets its request listener
+  // node:http answers what the front (server/front.ts) does not; it gets its request listener
   // from the front, which runs one request per connection at a time.
   const http = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS });
   // Bad input gets a clear 4xx: without a listener node:http drops a CONNECT without an answer.
@@ -240,7 +240,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   });
   // With a memory tier (and unless turned off), simple requests for fresh pages are answered on the fast path.
   const fromMemory = isr.config.memoryCacheSize > 0 && isr.config.fastPath ? isr.handler.fromMemory : undefined;
-  const front = createFastPathServer(http, {
+  const front = createFrontServer(http, {
     fromMemory,
     listener: toNodeListener(isr.handler, isr.logger),
     keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,

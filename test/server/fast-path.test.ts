@@ -6,7 +6,8 @@ import { loadConfig } from '../../src/config.ts';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { RequestHandler } from '../../src/server/handler.ts';
 import { toNodeListener } from '../../src/server/node.ts';
-import { createFastPathServer, parseSimpleRequest, READ_AHEAD_BYTES } from '../../src/server/fast-path.ts';
+import { parseSimpleRequest } from '../../src/server/fast-path.ts';
+import { createFrontServer, READ_AHEAD_BYTES } from '../../src/server/front.ts';
 import { storedBodyOf } from '../../src/server/stored-body.ts';
 import { pageText, startFixtureServer, type FixtureServer } from '../helpers/server.ts';
 
@@ -322,7 +323,7 @@ describe('the front on its own: framing and timeouts (review findings)', () => {
     const http = createServer({ keepAliveTimeout: keepAliveTimeoutMs });
     const errors: string[] = [];
     const big = Buffer.alloc(4 * 1024 * 1024, 0x78);
-    const created = createFastPathServer(http, {
+    const created = createFrontServer(http, {
       fromMemory: (method, target) =>
         target === '/fresh' ? { status: 200, headers: { 'content-length': '6' }, body: method === 'HEAD' ? undefined : Buffer.from('fresh\n') }
         : target === '/big' ? { status: 200, headers: { 'content-length': String(big.length) }, body: big }
