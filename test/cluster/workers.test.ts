@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
@@ -10,9 +10,10 @@ import { build } from '../../src/build/build.ts';
 import { FileSystemStore } from '../../src/cache/filesystem.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { startFixtureApi, type FixtureApi } from '../helpers/fixture-api.ts';
-import { freePort } from '../helpers/instances.ts';
+import { freePort, spawnCluster } from '../helpers/instances.ts';
 import { FIXTURE_ITEMS, pageText, TOKEN } from '../helpers/server.ts';
 import { copyFixture } from '../helpers/site.ts';
+import { isAlive } from '../helpers/scratch.ts';
 
 /**
  * `isr start --workers 2` through the real CLI (dist/, so `npm run build` first): two processes
@@ -105,15 +106,6 @@ function servingPids(): number[] {
   });
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 
 before(async () => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
@@ -147,22 +139,7 @@ export default async function Short({ params }: { params: Promise<{ id: string }
   await build({ siteDir: dir, logger: createMemoryLogger() });
 
   port = await freePort();
-  primary = spawn(process.execPath, [CLI, 'start', dir, '--workers', '2', '--port', String(port), '--hostname', '127.0.0.1'], {
-    env: { ...process.env, NODE_ENV: 'production', FIXTURE_API_URL: api.url, ISR_REVALIDATE_TOKEN: TOKEN, ISR_WORKERS: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  for (const stream of [primary.stdout!, primary.stderr!]) {
-    let rest = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      const parts = (rest + chunk).split('\n');
-      rest = parts.pop()!;
-      for (const line of parts) {
-        lines.push(line);
-        for (const match of line.matchAll(/worker (\d+)/g)) workerPids.add(Number(match[1]));
-      }
-    });
-  }
+  primary = spawnCluster(CLI, dir, port, { FIXTURE_API_URL: api.url, ISR_REVALIDATE_TOKEN: TOKEN }, { lines, workerPids });
   await waitFor('two workers serving', () => (servingPids().length >= 2 ? true : undefined));
 });
 

@@ -89,3 +89,34 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * Spawns `isr start <siteDir> --workers 2` (the compiled CLI, `cli`) on `port`, collecting every
+ * output line of the primary and its workers into `into.lines` and the pids of the workers they
+ * name into `into.workerPids`. Resolves at once with the primary; wait for "serving" lines yourself.
+ */
+export function spawnCluster(
+  cli: string,
+  siteDir: string,
+  port: number,
+  env: Record<string, string>,
+  into: { lines: string[]; workerPids: Set<number> },
+): ChildProcess {
+  const primary = spawn(process.execPath, [cli, 'start', siteDir, '--workers', '2', '--port', String(port), '--hostname', '127.0.0.1'], {
+    env: { ...process.env, NODE_ENV: 'production', ISR_WORKERS: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  for (const stream of [primary.stdout!, primary.stderr!]) {
+    let rest = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      const parts = (rest + chunk).split('\n');
+      rest = parts.pop()!;
+      for (const line of parts) {
+        into.lines.push(line);
+        for (const match of line.matchAll(/worker (\d+)/g)) into.workerPids.add(Number(match[1]));
+      }
+    });
+  }
+  return primary;
+}

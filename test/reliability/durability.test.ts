@@ -1,19 +1,17 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { build } from '../../src/build/build.ts';
 import { FileSystemStore } from '../../src/cache/filesystem.ts';
 import type { TieredStore } from '../../src/cache/tiered.ts';
 import { ManualClock } from '../../src/engine/clock.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { startServer, type RunningServer } from '../../src/server/index.ts';
-import { makeTempDir } from '../cache/helpers.ts';
 import { startFixtureApi, type FixtureApi } from '../helpers/fixture-api.ts';
 import { get, startInstance } from '../helpers/instances.ts';
+import { IS_ROOT, Scratch } from '../helpers/scratch.ts';
 import { FIXTURE_ITEMS, pageText, request, TOKEN } from '../helpers/server.ts';
 import { copyFixture } from '../helpers/site.ts';
 
@@ -35,13 +33,10 @@ import { copyFixture } from '../helpers/site.ts';
  * (`revalidate = false`) and is not prerendered: its file in the cache folder is only ever read.
  */
 
-const run = promisify(execFile);
-const IS_ROOT = process.getuid?.() === 0;
 
 let api: FixtureApi;
 let site: { dir: string; cleanup: () => Promise<void> };
-const folders: string[] = [];
-const mounts: string[] = [];
+const scratch = new Scratch('isr-durability-');
 
 before(async () => {
   api = await startFixtureApi(FIXTURE_ITEMS);
@@ -69,23 +64,10 @@ export default async function Kept({ params }: { params: Promise<{ id: string }>
 });
 
 after(async () => {
-  for (const dir of mounts) await run('umount', [dir]).catch(() => {});
-  for (const dir of folders) await rm(dir, { recursive: true, force: true }).catch(() => {});
+  await scratch.cleanup();
   await api?.close();
   await site?.cleanup();
 });
-
-async function folder(): Promise<string> {
-  const dir = await makeTempDir('isr-durability-');
-  folders.push(dir);
-  return dir;
-}
-
-/** Mounts a tmpfs of `options` (e.g. `size=256k`) on `dir`. Root only. */
-async function mountTmpfs(dir: string, options: string): Promise<void> {
-  await run('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir]);
-  mounts.push(dir);
-}
 
 /** A server on the site with its own cache folder. */
 function serve(cacheDir: string, config: Record<string, unknown> = {}, clock?: ManualClock, logger = createMemoryLogger()): Promise<RunningServer> {
@@ -134,14 +116,14 @@ async function filesUnder(dir: string): Promise<{ file: string; bytes: number }[
 
 describe('honest acknowledgements', () => {
   test('read-only folder: revalidate answers 503 with Retry-After and applies in memory; made writable, the invalidation is written back and survives a restart', { skip: IS_ROOT ? false : 'needs root to remount a tmpfs read-only' }, async () => {
-    const cacheDir = await folder();
-    await mountTmpfs(cacheDir, 'size=4m');
+    const cacheDir = await scratch.folder();
+    await scratch.mountTmpfs(cacheDir, 'size=4m');
     let server = await serve(cacheDir);
     try {
       api.items.set('ro', 'read-only v1');
       assert.equal(pageText((await request(server, '/items/ro')).text), 'read-only v1');
       await server.isr.engine.flush();
-      await run('mount', ['-o', 'remount,ro', cacheDir]);
+      await scratch.remount(cacheDir, 'remount,ro');
 
       api.items.set('ro', 'read-only v2');
       const refused = await revalidate(server, { tags: ['item-ro'] });
@@ -150,7 +132,7 @@ describe('honest acknowledgements', () => {
       assert.match(JSON.parse(refused.text).error, /could not record it durably/);
       assert.equal(pageText((await request(server, '/items/ro')).text), 'read-only v2', 'applies in memory at once');
 
-      await run('mount', ['-o', 'remount,rw', cacheDir]);
+      await scratch.remount(cacheDir, 'remount,rw');
       await waitFor('the refused invalidation is written back', async () => (await recordOnDisk(storeDir(server))).has('item-ro'));
       await server.close();
       // The disk still holds v1 (v2 was rendered while it was read-only, and is served from memory).
@@ -164,8 +146,8 @@ describe('honest acknowledgements', () => {
   });
 
   test('full folder (ENOSPC): 503 with Retry-After; once space is freed the invalidation is written back and survives a restart', { skip: IS_ROOT ? false : 'needs root to mount a small tmpfs' }, async () => {
-    const cacheDir = await folder();
-    await mountTmpfs(cacheDir, 'size=256k');
+    const cacheDir = await scratch.folder();
+    await scratch.mountTmpfs(cacheDir, 'size=256k');
     const filler = path.join(cacheDir, 'filler');
     let server = await serve(cacheDir);
     try {
@@ -196,7 +178,7 @@ describe('honest acknowledgements', () => {
   });
 
   test('deleted folder: the record is rewritten from memory with every tag, not only the newest, and a prerendered page invalidated before stays invalidated after a restart', async () => {
-    const cacheDir = await folder();
+    const cacheDir = await scratch.folder();
     let server = await serve(cacheDir);
     try {
       // /items/1 is prerendered ("one"); its invalidation must outlive the folder.
@@ -230,8 +212,8 @@ describe('honest acknowledgements', () => {
 
 describe('honest acknowledgements under isr start --workers 2', () => {
   test('the primary writes the record: a refusal is a 503 from any worker, the write-back happens once the folder is writable again, and a deleted record is rewritten whole', { skip: IS_ROOT ? false : 'needs root to remount a tmpfs read-only' }, async () => {
-    const cacheDir = await folder();
-    await mountTmpfs(cacheDir, 'size=8m');
+    const cacheDir = await scratch.folder();
+    await scratch.mountTmpfs(cacheDir, 'size=8m');
     const env = { FIXTURE_API_URL: api.url, ISR_CACHE_DIR: cacheDir, ISR_REVALIDATE_TOKEN: TOKEN };
     let instance = await startInstance(site.dir, env, ['--workers', '2']);
     const post = async (tags: string[]) => {
@@ -250,7 +232,7 @@ describe('honest acknowledgements under isr start --workers 2', () => {
       const dir = path.join(cacheDir, buildId!);
       await waitFor('the first invalidation is on disk', async () => (await recordOnDisk(dir)).has('wk-before'));
 
-      await run('mount', ['-o', 'remount,ro', cacheDir]);
+      await scratch.remount(cacheDir, 'remount,ro');
       api.items.set('wk', 'workers v2');
       // Round-robin: consecutive connections reach both workers; each answers 503.
       for (let i = 0; i < 2; i++) {
@@ -258,7 +240,7 @@ describe('honest acknowledgements under isr start --workers 2', () => {
         assert.equal(refused.status, 503, refused.text);
         assert.equal(refused.retryAfter, '5');
       }
-      await run('mount', ['-o', 'remount,rw', cacheDir]);
+      await scratch.remount(cacheDir, 'remount,rw');
       await waitFor('the primary writes the refused invalidation back', async () => (await recordOnDisk(dir)).has('item-wk'));
 
       // The disk still holds v1: after a restart, no worker serves it.
@@ -281,7 +263,7 @@ describe('a bounded disk tier', () => {
   test('10,000 requests for items that do not exist keep the folder under diskCacheSize; pages read meanwhile survive eviction and a restart', async (t) => {
     const BOUND = 2 * 1024 * 1024;
     const REQUESTS = Number(process.env.DURABILITY_REQUESTS ?? 10_000);
-    const cacheDir = await folder();
+    const cacheDir = await scratch.folder();
     let server = await serve(cacheDir, { diskCacheSize: BOUND });
     const kept = Array.from({ length: 8 }, (_, i) => `k${i}`);
     try {
@@ -349,7 +331,7 @@ describe('a bounded disk tier', () => {
   test('an entry unread for unreadExpireTime (31 days by default) is removed and generated again; one read meanwhile is kept, across a restart', async () => {
     const DAY = 24 * 60 * 60 * 1000;
     const clock = new ManualClock(Date.now());
-    const cacheDir = await folder();
+    const cacheDir = await scratch.folder();
     // No memory tier: every read goes to the folder.
     let server = await serve(cacheDir, { memoryCacheSize: 0 }, clock);
     const file = (id: string) => diskTier(server).entryPath(`/kept/${id}`);
@@ -390,7 +372,7 @@ describe('a bounded disk tier', () => {
     const BATCHES = 25;
     const TAGS_PER_BATCH = 4_000;
     const clock = new ManualClock(Date.now());
-    const cacheDir = await folder();
+    const cacheDir = await scratch.folder();
     let server = await serve(cacheDir, {}, clock);
     /** Bytes this process has passed to write(2) so far (files and sockets). */
     const written = async () => Number(/^wchar: (\d+)$/m.exec(await readFile('/proc/self/io', 'utf8'))![1]);

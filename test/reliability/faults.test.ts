@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { chmod, mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { build } from '../../src/build/build.ts';
 import { decodeEntry } from '../../src/cache/codec.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { startServer, type RunningServer } from '../../src/server/index.ts';
 import type { IsrStatus } from '../../src/server/status-endpoint.ts';
-import { listFiles, makeTempDir } from '../cache/helpers.ts';
+import { listFiles } from '../cache/helpers.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
+import { IS_ROOT, Scratch } from '../helpers/scratch.ts';
 import { pageText, request, startFixtureServer, TOKEN, type FixtureServer } from '../helpers/server.ts';
 import { copyFixture } from '../helpers/site.ts';
 
@@ -25,33 +24,17 @@ import { copyFixture } from '../helpers/site.ts';
  * test/server/render-timeout.test.ts; docs/reliability.md maps every case to its test.
  */
 
-const run = promisify(execFile);
-const IS_ROOT = process.getuid?.() === 0;
 
 let f: FixtureServer;
-const folders: string[] = [];
-const mounts: string[] = [];
+const scratch = new Scratch('isr-faults-');
 
 before(async () => {
   f = await startFixtureServer();
 });
 after(async () => {
   await f.close();
-  for (const dir of mounts) await run('umount', [dir]).catch(() => {});
-  for (const dir of folders) await rm(dir, { recursive: true, force: true }).catch(() => {});
+  await scratch.cleanup();
 });
-
-async function folder(): Promise<string> {
-  const dir = await makeTempDir('isr-faults-');
-  folders.push(dir);
-  return dir;
-}
-
-/** Mounts a tmpfs of `options` (e.g. `size=256k`) on `dir`. Root only. */
-async function mountTmpfs(dir: string, options: string): Promise<void> {
-  await run('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir]);
-  mounts.push(dir);
-}
 
 /** A second server on the fixture site's build with its own cache folder (and memory tier). */
 function serve(cacheDir: string, logger = createMemoryLogger(), config: Record<string, unknown> = {}): Promise<RunningServer> {
@@ -82,11 +65,11 @@ describe('a cache folder that cannot be written', () => {
   test('read-only: pages are rendered once and served from memory, the failure is logged once and reported as degraded', async () => {
     // The build's cache folder exists and then turns read-only, as when a disk is remounted
     // read-only after errors (ext4's errors=remount-ro), or a container's file system is.
-    const dir = await folder();
-    if (IS_ROOT) await mountTmpfs(dir, 'size=1m');
+    const dir = await scratch.folder();
+    if (IS_ROOT) await scratch.mountTmpfs(dir, 'size=1m');
     const buildFolder = path.join(dir, f.server.isr.site.buildId);
     await mkdir(buildFolder);
-    if (IS_ROOT) await run('mount', ['-o', 'remount,ro', dir]);
+    if (IS_ROOT) await scratch.remount(dir, 'remount,ro');
     else await chmod(buildFolder, 0o555);
     const logger = createMemoryLogger();
     const server = await serve(dir, logger);
@@ -128,8 +111,8 @@ describe('a cache folder that cannot be written', () => {
   });
 
   test('full (ENOSPC): pages are served from memory, no partial file is left, and writes resume once space is freed', { skip: IS_ROOT ? false : 'needs root to mount a small tmpfs' }, async () => {
-    const dir = await folder();
-    await mountTmpfs(dir, 'size=256k');
+    const dir = await scratch.folder();
+    await scratch.mountTmpfs(dir, 'size=256k');
     const logger = createMemoryLogger();
     const server = await serve(dir, logger);
     const filler = path.join(dir, 'filler');
@@ -186,7 +169,7 @@ describe('Redis killed (SIGKILL) under load', () => {
   test('pages keep answering 200 through the outage; revalidation answers 503 with Retry-After meanwhile, and 200 once Redis is back', async (t) => {
     const logger = createMemoryLogger({ debug: false });
     const prefix = `isr-faults-${process.pid}-${Date.now()}:`;
-    const server = await serve(await folder(), logger, { redisUrl: redis.url, redisKeyPrefix: prefix });
+    const server = await serve(await scratch.folder(), logger, { redisUrl: redis.url, redisKeyPrefix: prefix });
     const statuses = new Map<number, number>();
     const failures: string[] = [];
     const revalidations: { status: number; retryAfter: string | null }[] = [];

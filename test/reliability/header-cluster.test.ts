@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -8,10 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { build } from '../../src/build/build.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { startFixtureApi, type FixtureApi } from '../helpers/fixture-api.ts';
-import { freePort } from '../helpers/instances.ts';
+import { freePort, spawnCluster } from '../helpers/instances.ts';
 import { header, headProblem, rawExchange, type RawRequest, type RawResponse } from '../helpers/raw-http.ts';
 import { TOKEN } from '../helpers/server.ts';
 import { copyFixture } from '../helpers/site.ts';
+import { isAlive } from '../helpers/scratch.ts';
 
 /**
  * Issue 13, item 2's acceptance: `isr start --workers 2` (the real CLI, dist/: `npm run build`
@@ -86,15 +87,6 @@ const KINDS: Kind[] = [
   },
 ];
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 before(async () => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
   api = await startFixtureApi({ evil: '/x\r\nSet-Cookie: evil=1', ctl: 'a\x01b', note: 'fine' });
@@ -102,23 +94,8 @@ before(async () => {
   site = await copyFixture('headers-site');
   await build({ siteDir: site.dir, logger: createMemoryLogger() });
   port = await freePort();
-  primary = spawn(process.execPath, [CLI, 'start', site.dir, '--workers', '2', '--port', String(port), '--hostname', '127.0.0.1'], {
-    env: { ...process.env, NODE_ENV: 'production', FIXTURE_API_URL: api.url, ISR_REVALIDATE_TOKEN: TOKEN, ISR_WORKERS: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  primary = spawnCluster(CLI, site.dir, port, { FIXTURE_API_URL: api.url, ISR_REVALIDATE_TOKEN: TOKEN }, { lines, workerPids });
   primary.once('exit', () => (primaryExitedAfter = performance.now() - began));
-  for (const stream of [primary.stdout!, primary.stderr!]) {
-    let rest = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      const parts = (rest + chunk).split('\n');
-      rest = parts.pop()!;
-      for (const line of parts) {
-        lines.push(line);
-        for (const match of line.matchAll(/worker (\d+)/g)) workerPids.add(Number(match[1]));
-      }
-    });
-  }
   const deadline = Date.now() + 20_000;
   while (lines.filter((line) => /worker \d+: serving /.test(line)).length < 2) {
     if (Date.now() > deadline || primary.exitCode !== null) throw new Error(`the workers did not start:\n${lines.join('\n')}`);
