@@ -67,6 +67,11 @@ interface Slot {
   size: number;
   /** Last access known here, ms. */
   lastAccess: number;
+  /**
+   * `lastAccess` when the slot took its place in the order; a later access moves it to the recent
+   * end only when an eviction pass meets it (second chance), never on the access itself.
+   */
+  placedAt: number;
   /** The modification time this process last gave the file or saw on it, ms. */
   diskMark: number;
 }
@@ -83,7 +88,14 @@ export function touchIntervalMs(unreadExpireMs: number): number {
 export class EntryIndex {
   readonly #options: EntryIndexOptions;
   readonly #touchEvery: number;
-  /** By file path, least recently used first (Map insertion order). */
+  /**
+   * By file path, in the order the slots were placed (Map insertion order): least recently used
+   * first, except for slots accessed since they were placed (`lastAccess > placedAt`), which an
+   * eviction pass moves to the recent end instead of removing (the CLOCK algorithm's second
+   * chance). Moving a key on every access would cost O(n) in V8's Map once it holds tens of
+   * thousands of keys (a `delete` then `set` of one key: ~44 µs at 20,000 keys, against ~1 µs at
+   * 1,000), on the HIT path.
+   */
   #slots = new Map<string, Slot>();
   #bytes = 0;
   #built = false;
@@ -140,7 +152,7 @@ export class EntryIndex {
 
   /** The store wrote `path` (`size` bytes) with modification time `now`. */
   written(path: string, size: number, now: number): void {
-    this.#put(path, { size: chargedBytes(size), lastAccess: now, diskMark: now });
+    this.#put(path, { size: chargedBytes(size), lastAccess: now, placedAt: now, diskMark: now });
     if (this.#options.maxBytes > 0 && this.#bytes > this.#options.maxBytes) this.#schedule();
   }
 
@@ -172,9 +184,13 @@ export class EntryIndex {
     const lastAccess = Math.max(slot?.lastAccess ?? -Infinity, mtimeMs);
     const expire = this.#options.unreadExpireMs;
     if (expire > 0 && now - lastAccess > expire) return 'expired';
-    const next = slot ?? { size: chargedBytes(size), lastAccess, diskMark: mtimeMs };
-    next.lastAccess = now;
-    if (slot === undefined) next.diskMark = Math.max(next.diskMark, mtimeMs);
+    if (slot !== undefined) {
+      // Accessed in place: the order catches up in the next eviction pass.
+      slot.lastAccess = now;
+      this.#mark(path, slot, now);
+      return 'ok';
+    }
+    const next: Slot = { size: chargedBytes(size), lastAccess: now, placedAt: now, diskMark: mtimeMs };
     this.#put(path, next);
     this.#mark(path, next, now);
     return 'ok';
@@ -189,8 +205,6 @@ export class EntryIndex {
     if (slot === undefined) return;
     const now = this.#options.now();
     slot.lastAccess = now;
-    this.#slots.delete(path);
-    this.#slots.set(path, slot);
     this.#mark(path, slot, now);
   }
 
@@ -200,7 +214,7 @@ export class EntryIndex {
     const task = stat(path).then(
       (info) => {
         if (this.#closed) return;
-        this.#put(path, { size: chargedBytes(info.size), lastAccess: info.mtimeMs, diskMark: info.mtimeMs });
+        this.#put(path, { size: chargedBytes(info.size), lastAccess: info.mtimeMs, placedAt: info.mtimeMs, diskMark: info.mtimeMs });
         if (this.#options.maxBytes > 0 && this.#bytes > this.#options.maxBytes) this.#schedule();
       },
       () => {},
@@ -210,7 +224,9 @@ export class EntryIndex {
 
   // -------------------------------------------------------------------------------------------
 
+  /** Places `slot` at the recent end (replacing any slot of `path`). */
   #put(path: string, slot: Slot): void {
+    slot.placedAt = slot.lastAccess;
     const previous = this.#slots.get(path);
     if (previous !== undefined) {
       this.#slots.delete(path);
@@ -251,7 +267,7 @@ export class EntryIndex {
       for (let at = 0; at < files.length; at += 64) {
         const infos = await Promise.all(files.slice(at, at + 64).map((file) => stat(file).catch(() => undefined)));
         infos.forEach((info, index) => {
-          if (info?.isFile()) found.push([files[at + index]!, { size: chargedBytes(info.size), lastAccess: info.mtimeMs, diskMark: info.mtimeMs }]);
+          if (info?.isFile()) found.push([files[at + index]!, { size: chargedBytes(info.size), lastAccess: info.mtimeMs, placedAt: info.mtimeMs, diskMark: info.mtimeMs }]);
         });
       }
       if (this.#closed) return;
@@ -306,8 +322,17 @@ export class EntryIndex {
         let freed = 0;
         for (const item of this.#slots) {
           if (batch.length >= EVICT_BATCH || this.#bytes - freed <= target) break;
+          const [path, slot] = item;
+          if (slot.lastAccess > slot.placedAt) {
+            // Used since it was placed: a second chance at the recent end (met again later).
+            this.#slots.delete(path);
+            slot.placedAt = slot.lastAccess;
+            this.#slots.set(path, slot);
+            budget--;
+            continue;
+          }
           batch.push(item);
-          freed += item[1].size;
+          freed += slot.size;
         }
         if (batch.length === 0) break;
         budget -= batch.length;
@@ -337,7 +362,8 @@ export class EntryIndex {
       return false;
     }
     if (info.mtimeMs > slot.diskMark + 1) {
-      this.#put(path, { size: chargedBytes(info.size), lastAccess: Math.max(slot.lastAccess, info.mtimeMs), diskMark: info.mtimeMs });
+      const lastAccess = Math.max(slot.lastAccess, info.mtimeMs);
+      this.#put(path, { size: chargedBytes(info.size), lastAccess, placedAt: lastAccess, diskMark: info.mtimeMs });
       return false;
     }
     try {
