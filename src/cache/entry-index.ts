@@ -1,7 +1,9 @@
 /**
- * The bound of a FileSystemStore's entries: an in-memory index of the entry files in least
- * recently used order, which evicts the least recently used ones when their bytes pass the bound
- * and removes those unread for longer than the unread expiry.
+ * The bound of a FileSystemStore's entries: an in-memory index of the entry files in (nearly)
+ * least recently used order, which evicts the least recently used ones when their bytes pass the
+ * bound and removes those unread for longer than the unread expiry. The order is kept as the CLOCK
+ * algorithm keeps it (an access marks the file in place; an eviction pass moves a marked file to
+ * the recent end instead of removing it), so an access costs O(1).
  *
  * - **Size.** Each file counts as its size rounded up to {@link BLOCK_BYTES} (what it takes on a
  *   file system of 4 KiB blocks, ext4's and tmpfs's default), so many small entries (404 pages)
