@@ -36,6 +36,7 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import { Duplex } from 'node:stream';
 import { CRLF_CRLF, MAX_HEAD_BYTES, parseSimpleRequest, responseCache, type FastPathOptions, type FromMemory } from './fast-path.ts';
 import type { MemoryAnswer } from './handler.ts';
+import { answerServerError } from './node.ts';
 
 /** Unanswered bytes read ahead from one connection before reading stops, in bytes (one head fits). */
 export const READ_AHEAD_BYTES = MAX_HEAD_BYTES + 4 * 1024;
@@ -320,12 +321,7 @@ class Connection {
     } catch (error) {
       // A listener that throws costs its request a 500, never the process.
       this.#options.onError?.(error, 'the request was answered 500');
-      try {
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', 'content-length': '22' }).end('Internal Server Error\n');
-        else res.destroy();
-      } catch {
-        res.destroy();
-      }
+      answerServerError(res);
     }
     // Its body, if any, is fed from here on.
     this.#pumpSoon();

@@ -209,7 +209,7 @@ export function toNodeListener(handler: RequestHandler, logger?: Logger): (req: 
  * Answers a plain 500 if nothing was sent yet; otherwise cuts the response short (its framing can
  * no longer be trusted) by destroying the connection. Never throws.
  */
-function answerServerError(res: ServerResponse): void {
+export function answerServerError(res: ServerResponse): void {
   try {
     if (!res.headersSent) {
       for (const name of res.getHeaderNames()) res.removeHeader(name);
