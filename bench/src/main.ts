@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { startContentApi } from '../../examples/blog/content-api/server.ts';
-import { DEFAULT_MEMORY_MAX_BYTES } from '../../src/cache/memory.ts';
+import { DEFAULT_MEMORY_MAX_BYTES } from '../../src/config/config.ts';
 import { get, getAll } from './http.ts';
 import { buildIsr, startIsr } from './isr.ts';
 import { buildNext, prepareNextProject, startNext } from './next.ts';

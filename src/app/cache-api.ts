@@ -7,7 +7,7 @@
  */
 import type { RevalidatePathType } from '../engine/tags.ts';
 import { unstableCache } from './data-cache.ts';
-import { currentRenderContext, getRuntime, markDynamic, type IsrRuntime } from './runtime.ts';
+import { currentRenderContext, getRuntime, markDynamic, type IsrRuntime } from '../render/context.ts';
 
 export type { UnstableCacheOptions } from './data-cache.ts';
 

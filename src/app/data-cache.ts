@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { validateTag } from '../engine/tags.ts';
 import { excerpt, warnRepeated } from '../log.ts';
-import { storableHeaders } from './response-headers.ts';
+import { storableHeaders } from '../http/response-head.ts';
 import {
   currentRenderContext,
   getRuntime,
@@ -9,7 +9,7 @@ import {
   markDynamic,
   type IsrRuntime,
   type RenderContext,
-} from './runtime.ts';
+} from '../render/context.ts';
 
 /**
  * The data cache: `fetch(url, { next: { revalidate, tags }, cache })` and `unstable_cache`

@@ -1,10 +1,10 @@
 import { createElement, type ComponentType, type ReactNode } from 'react';
-import { prerender } from 'react-dom/static';
 import type { Generated } from '../engine/engine.ts';
 import { isNotFoundError, redirectTarget } from './navigation.ts';
-import { storableHeaders } from './response-headers.ts';
-import type { Params } from './routes.ts';
-import { createRenderContext, markDynamic, renderStorage, type RenderContext } from './runtime.ts';
+import { storableHeaders } from '../http/response-head.ts';
+import { HTML_HEADERS, renderToHtml } from '../render/html.ts';
+import type { Params } from '../render/routes.ts';
+import { createRenderContext, markDynamic, renderStorage, type RenderContext } from '../render/context.ts';
 import type { LayoutModule, PageModule, ResolvedSegmentConfig, RouteModule } from './segment-config.ts';
 
 /**
@@ -12,9 +12,6 @@ import type { LayoutModule, PageModule, ResolvedSegmentConfig, RouteModule } fro
  * runs route handlers, inside a render context that collects tags, revalidate and dynamic
  * signals for the engine.
  */
-
-/** Headers of a rendered HTML page. */
-export const HTML_HEADERS = Object.freeze({ 'content-type': 'text/html; charset=utf-8' });
 
 export interface PageRenderInput {
   /** Concrete URL path, e.g. `/blog/1`. */
@@ -47,19 +44,6 @@ function searchParamsPromise(context: RenderContext, query: URLSearchParams | un
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
-}
-
-/** Renders a React tree to a complete HTML document; any render error rejects. */
-export async function renderToHtml(tree: ReactNode): Promise<Uint8Array<ArrayBuffer>> {
-  const errors: unknown[] = [];
-  const { prelude } = await prerender(tree, {
-    onError(error) {
-      errors.push(error);
-    },
-  });
-  const html = new Uint8Array(await new Response(prelude).arrayBuffer());
-  if (errors.length > 0) throw errors[0];
-  return html;
 }
 
 function wrapInLayouts(layouts: readonly LayoutModule[], params: Promise<Params>, child: ReactNode): ReactNode {

@@ -1,5 +1,5 @@
 import type { ComponentType } from 'react';
-import type { Params } from './routes.ts';
+import type { Params } from '../render/routes.ts';
 
 /**
  * Route segment config (Next.js "Route Segment Config"): what a page, layout or route module may

@@ -9,10 +9,11 @@ import {
   prerenderDirOf,
   type BuildManifest,
   type ManifestRoute,
-} from '../app/manifest.ts';
+} from '../site/manifest.ts';
 import { isCacheableRouteHandler } from '../app/render.ts';
-import { discoverAppRoutes, matchSegments, orderRoutes, pathForParams, type Params, type RouteDefinition } from '../app/routes.ts';
-import { setRuntime } from '../app/runtime.ts';
+import { discoverAppRoutes } from '../app/routes.ts';
+import { matchSegments, orderRoutes, pathForParams, type Params, type RouteDefinition } from '../render/routes.ts';
+import { setRuntime } from '../render/context.ts';
 import {
   isStaticallyDynamic,
   resolveSegmentConfig,
@@ -20,11 +21,12 @@ import {
   type RouteModule,
   type SegmentConfig,
 } from '../app/segment-config.ts';
-import { fallbackKey, NOT_FOUND_KEY, Site } from '../app/site.ts';
+import { Site } from '../site/site.ts';
+import { fallbackKey, NOT_FOUND_KEY } from '../site/keys.ts';
 import { discoverPagesRoutes } from '../pages/routes.ts';
 import { checkStaticPathsResult, type PagesPageModule } from '../pages/static-props.ts';
-import { FileSystemStore } from '../cache/filesystem.ts';
-import { loadConfig } from '../config.ts';
+import { FileSystemStore } from '../store/filesystem.ts';
+import { loadConfig } from '../config/config.ts';
 import { IsrEngine } from '../engine/engine.ts';
 import { createConsoleLogger, type Logger } from '../log.ts';
 import { compileSite } from './compile.ts';

@@ -18,8 +18,8 @@
  * the lock prevents unless it expired (a render longer than its ttl); the next regeneration
  * repairs it. Entries themselves are never torn: each is one rename.
  */
-import type { CacheEntry, CacheStore, Lease, StoreEvent, TagManifest } from '../cache/store.ts';
-import { mergeTagTimes } from '../cache/store.ts';
+import type { CacheEntry, CacheStore, Lease, StoreEvent, TagManifest } from '../store/store.ts';
+import { mergeTagTimes } from '../store/store.ts';
 import type { CoordinationHub } from './hub.ts';
 
 /** How a worker reaches the hub: directly (same process) or over IPC (`ipc.ts`). */

@@ -10,7 +10,7 @@
  *   the shared folder — so `tags.json` has exactly one writer process, then published.
  */
 import { randomBytes } from 'node:crypto';
-import { mergeTagTimes, type CacheStore, type StoreEvent } from '../cache/store.ts';
+import { mergeTagTimes, type CacheStore, type StoreEvent } from '../store/store.ts';
 import { systemClock, type Clock } from '../engine/clock.ts';
 import { errorMessage, type Logger } from '../log.ts';
 

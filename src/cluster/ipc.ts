@@ -26,8 +26,8 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import path from 'node:path';
-import { FileSystemStore } from '../cache/filesystem.ts';
-import type { CacheStore, StoreEvent } from '../cache/store.ts';
+import { FileSystemStore } from '../store/filesystem.ts';
+import type { CacheStore, StoreEvent } from '../store/store.ts';
 import { errorMessage, type Logger } from '../log.ts';
 import { CoordinatedStore, type HubLink } from './coordinated-store.ts';
 import { CoordinationHub } from './hub.ts';

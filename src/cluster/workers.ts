@@ -11,7 +11,8 @@
 import cluster, { type Worker } from 'node:cluster';
 import { createConsoleLogger, errorMessage, type Logger } from '../log.ts';
 import { startServer, type StartOptions } from '../server/index.ts';
-import { CLUSTER_WORKER_ENV, serveHubOverIpc } from './ipc.ts';
+import { clusterStoreFor, CLUSTER_WORKER_ENV, isClusterWorker, serveHubOverIpc } from './ipc.ts';
+import type { FileSystemStore } from '../store/filesystem.ts';
 
 /** Set in each worker's environment: its slot, 0 to N-1 (a restarted worker takes its predecessor's). */
 export const WORKER_INDEX_ENV = 'ISR_WORKER_INDEX';
@@ -65,7 +66,9 @@ export async function serveUntilStopped(options: StartOptions, logger: Logger = 
       if (isShutdownMessage(message)) request('asked by the primary');
     });
   }
-  const running = await startServer({ logger, ...options });
+  // A worker's durable tier is its filesystem store coordinated through the primary.
+  const sharedStore = options.sharedStore ?? (isClusterWorker() ? (filesystem: FileSystemStore) => clusterStoreFor(filesystem) ?? filesystem : undefined);
+  const running = await startServer({ logger, ...options, ...(sharedStore ? { sharedStore } : {}) });
   logger.info(`${who}serving ${options.siteDir} (build ${running.isr.site.buildId}) at ${running.url}`);
   return new Promise<number>((resolve) => {
     let stopping = false;

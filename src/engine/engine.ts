@@ -8,11 +8,11 @@ import {
   type CacheStore,
   type CacheValue,
   type TagManifest,
-} from '../cache/store.ts';
+} from '../store/store.ts';
 import { createConsoleLogger, describeError, type Logger } from '../log.ts';
-import { ONE_YEAR_SECONDS } from './cache-control.ts';
+import { ONE_YEAR_SECONDS } from '../http/cache-control.ts';
 import { FutureTimeReporter, systemClock, type Clock } from './clock.ts';
-import { ClusterCoordination } from './cluster.ts';
+import { ClusterCoordination } from './shielding.ts';
 import { freshness, latestInvalidation } from './freshness.ts';
 import { pathTag, validateTag, type RevalidatePathType } from './tags.ts';
 

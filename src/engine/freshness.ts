@@ -1,4 +1,4 @@
-import type { CacheEntry, TagManifest } from '../cache/store.ts';
+import type { CacheEntry, TagManifest } from '../store/store.ts';
 
 /**
  * Where an entry stands at a given time.

@@ -4,7 +4,7 @@ import { pipeline, Readable, Stream, Writable } from 'node:stream';
 import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web';
 import { entityTag } from '../engine/engine.ts';
 import { errorMessage } from '../log.ts';
-import { etagMatches } from '../server/etag.ts';
+import { etagMatches } from '../http/etag.ts';
 
 /**
  * The `res` of a Pages Router API route (`pages/api/**`): {@link ApiResponse}, a Node `Writable`

@@ -1,5 +1,5 @@
 import { errorMessage, excerpt, warnRepeated, type Logger } from '../log.ts';
-import { NO_STORE } from '../engine/cache-control.ts';
+import { NO_STORE } from '../http/cache-control.ts';
 import { ApiRequest, DEFAULT_BODY_LIMIT, parseBody, parseSizeLimit } from './api-request.ts';
 import { ApiResponse, type RevalidateOptions } from './api-response.ts';
 

@@ -1,8 +1,8 @@
 import { createElement, type ComponentType, type ReactNode } from 'react';
-import { HTML_HEADERS, renderToHtml } from '../app/render.ts';
-import type { Params } from '../app/routes.ts';
-import { createRenderContext, renderStorage } from '../app/runtime.ts';
-import type { CacheValue } from '../cache/store.ts';
+import { HTML_HEADERS, renderToHtml } from '../render/html.ts';
+import type { Params } from '../render/routes.ts';
+import { createRenderContext, renderStorage } from '../render/context.ts';
+import type { CacheValue } from '../store/store.ts';
 import type { Generated } from '../engine/engine.ts';
 import { createRouter, routerContext, type NextRouter } from './router.ts';
 import { checkStaticPropsResult, dataJson, type PagesAppModule, type PagesPageModule, type StaticPropsContext, type StaticPropsResult } from './static-props.ts';

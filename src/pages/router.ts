@@ -1,5 +1,5 @@
 import { createContext, createElement, useContext, type ComponentType, type Context } from 'react';
-import type { Params } from '../app/routes.ts';
+import type { Params } from '../render/routes.ts';
 
 /**
  * `next/router` for Pages Router pages: `useRouter()` and `withRouter()`. isr renders pages on the

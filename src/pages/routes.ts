@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { EXTENSIONS, isDirectory, parseSegment, patternOf, type RouteDefinition, type Segment } from '../app/routes.ts';
+import { EXTENSIONS, isDirectory, parseSegment, patternOf, type RouteDefinition, type Segment } from '../render/routes.ts';
 
 /**
  * Route discovery for the Pages Router conventions (Next.js `pages/`): every file is a route —

@@ -1,5 +1,5 @@
 import type { ComponentType } from 'react';
-import type { Params } from '../app/routes.ts';
+import type { Params } from '../render/routes.ts';
 
 /**
  * The Pages Router's data functions (seeds 001 and 002; Next.js `getStaticProps` and

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { fieldValueProblem } from '../cache/http-fields.ts';
+import { fieldValueProblem } from '../http/fields.ts';
 import type { MemoryAnswer, RequestHandler } from './handler.ts';
 import { isValidHost } from './node.ts';
 

@@ -4,16 +4,15 @@ import type { AddressInfo, Server as NetServer } from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { installFetch } from '../app/data-cache.ts';
-import { buildDirOf, prerenderDirOf } from '../app/manifest.ts';
-import { getRuntime, setRuntime } from '../app/runtime.ts';
-import { Site } from '../app/site.ts';
-import { FileSystemStore } from '../cache/filesystem.ts';
-import { MemoryStore } from '../cache/memory.ts';
-import { RedisStore } from '../cache/redis.ts';
-import type { CacheStore } from '../cache/store.ts';
-import { TieredStore } from '../cache/tiered.ts';
-import { clusterStoreFor } from '../cluster/ipc.ts';
-import { loadConfig, type IsrConfig } from '../config.ts';
+import { buildDirOf, prerenderDirOf } from '../site/manifest.ts';
+import { getRuntime, setRuntime } from '../render/context.ts';
+import { Site } from '../site/site.ts';
+import { FileSystemStore } from '../store/filesystem.ts';
+import { MemoryStore } from '../store/memory.ts';
+import { RedisStore } from '../store/redis.ts';
+import type { CacheStore } from '../store/store.ts';
+import { TieredStore } from '../store/tiered.ts';
+import { loadConfig, type IsrConfig } from '../config/config.ts';
 import { systemClock, type Clock } from '../engine/clock.ts';
 import { IsrEngine } from '../engine/engine.ts';
 import { createConsoleLogger, type Logger } from '../log.ts';
@@ -26,7 +25,7 @@ import { describeStatus, type IsrStatus } from './status-endpoint.ts';
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
 export { createRequestHandler, type RequestHandler } from './handler.ts';
-export { etagMatches } from './etag.ts';
+export { etagMatches } from '../http/etag.ts';
 export { toNodeListener, toWebRequest, writeWebResponse } from './node.ts';
 
 /** How many build folders `<cacheDir>/<buildId>` are kept besides the current one (for rollbacks). */
@@ -73,9 +72,9 @@ export interface IsrOptions {
   clock?: Clock;
   /**
    * The durable tier to use in place of the filesystem store `<cacheDir>/<buildId>`, which it is
-   * given to wrap or ignore (a store shared with other instances). Default: in a worker of
-   * `isr start --workers N`, that store coordinated through the cluster primary (`clusterStoreFor`);
-   * elsewhere, the filesystem store itself.
+   * given to wrap or ignore (a store shared with other instances). Default: the filesystem store
+   * itself. A worker of `isr start --workers N` passes that store coordinated through the cluster
+   * primary (`clusterStoreFor` in `cluster/ipc.ts`).
    */
   sharedStore?: (filesystem: FileSystemStore) => CacheStore;
 }
@@ -104,7 +103,7 @@ export interface Isr {
  * the build's prerendered pages (read-only). The durable store is Redis (`redisUrl`, keys under
  * `<redisKeyPrefix><buildId>:`, shared by every instance) or else the filesystem store
  * (`<cacheDir>/<buildId>`, bounded by `diskCacheSize` and `unreadExpireTime` on the injected
- * clock; under `isr start --workers`, coordinated by the cluster primary, or `options.sharedStore`).
+ * clock; or `options.sharedStore`, which a worker of `isr start --workers` uses to be coordinated by the cluster primary).
  * Cache folders of older builds beyond the two most recent are removed, and, in the background,
  * temp files that dead processes left in the filesystem store (`FileSystemStore.sweepTempFiles`).
  * Registers the engine for `isr/cache` calls in this process.
@@ -141,7 +140,7 @@ export async function createIsr(options: IsrOptions): Promise<Isr> {
     });
     // Temp files of writers killed mid-write are removed in the background (never fails startup).
     void filesystem.sweepTempFiles();
-    const durable = options.sharedStore?.(filesystem) ?? clusterStoreFor(filesystem) ?? filesystem;
+    const durable = options.sharedStore?.(filesystem) ?? filesystem;
     // This process writes the folder's tag record (a worker's primary does it under --workers):
     // it writes back a record deleted with the folder or refused by the disk.
     if (durable === filesystem) filesystem.watchTagRecord();

@@ -1,4 +1,4 @@
-import { InvalidationNotRecordedError, StoreUnavailableError } from '../cache/store.ts';
+import { InvalidationNotRecordedError, StoreUnavailableError } from '../store/store.ts';
 import type { IsrEngine } from '../engine/engine.ts';
 import { MAX_TAG_LENGTH, pathTag, validateTag, type RevalidatePathType } from '../engine/tags.ts';
 import type { Logger } from '../log.ts';

@@ -1,5 +1,5 @@
-import type { MemoryStore } from '../cache/memory.ts';
-import type { TieredStore, TierStatus } from '../cache/tiered.ts';
+import type { MemoryStore } from '../store/memory.ts';
+import type { TieredStore, TierStatus } from '../store/tiered.ts';
 import type { IsrEngine } from '../engine/engine.ts';
 import { json, refuseWithoutToken } from './bearer.ts';
 

@@ -3,11 +3,11 @@ import type { Worker } from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { FileSystemStore } from '../../src/cache/filesystem.ts';
-import type { StoreEvent } from '../../src/cache/store.ts';
+import { FileSystemStore } from '../../src/store/filesystem.ts';
+import type { StoreEvent } from '../../src/store/store.ts';
 import { CoordinatedStore } from '../../src/cluster/coordinated-store.ts';
 import { HubUnavailableError, IpcHubLink, serveHubOverIpc, type IpcChannel } from '../../src/cluster/ipc.ts';
-import { makeEntry, makeTempDir, removeDir } from '../cache/helpers.ts';
+import { makeEntry, makeTempDir, removeDir } from '../store/helpers.ts';
 
 let root: string;
 before(async () => {

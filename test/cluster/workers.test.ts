@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { build } from '../../src/build/build.ts';
-import { FileSystemStore } from '../../src/cache/filesystem.ts';
+import { FileSystemStore } from '../../src/store/filesystem.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { startFixtureApi, type FixtureApi } from '../helpers/fixture-api.ts';
 import { freePort, spawnCluster } from '../helpers/instances.ts';

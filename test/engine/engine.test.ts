@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { MemoryStore } from '../../src/cache/memory.ts';
-import { cacheControl, NO_STORE } from '../../src/engine/cache-control.ts';
+import { MemoryStore } from '../../src/store/memory.ts';
+import { cacheControl, NO_STORE } from '../../src/http/cache-control.ts';
 import { ManualClock } from '../../src/engine/clock.ts';
 import { GenerationError, IsrEngine, RenderTimeoutError, type Generated } from '../../src/engine/engine.ts';
 import { implicitTags } from '../../src/engine/tags.ts';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MemoryStore } from '../../src/cache/memory.ts';
-import type { CacheStore, Lease } from '../../src/cache/store.ts';
-import { TieredStore } from '../../src/cache/tiered.ts';
+import { MemoryStore } from '../../src/store/memory.ts';
+import type { CacheStore, Lease } from '../../src/store/store.ts';
+import { TieredStore } from '../../src/store/tiered.ts';
 import { CoordinatedStore, DirectHubLink } from '../../src/cluster/coordinated-store.ts';
 import { CoordinationHub } from '../../src/cluster/hub.ts';
 import { ManualClock } from '../../src/engine/clock.ts';

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { makeTempDir } from '../cache/helpers.ts';
+import { makeTempDir } from '../store/helpers.ts';
 
 const run = promisify(execFile);
 

@@ -2,7 +2,7 @@ import { build } from '../../src/build/build.ts';
 import { ManualClock } from '../../src/engine/clock.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { startServer, type RunningServer } from '../../src/server/index.ts';
-import type { IsrConfig } from '../../src/config.ts';
+import type { IsrConfig } from '../../src/config/config.ts';
 import { startFixtureApi, type FixtureApi } from './fixture-api.ts';
 import { copyFixture } from './site.ts';
 

@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { parsePath } from '../../src/server/paths.ts';
+import { parsePath } from '../../src/http/paths.ts';
 import { request as fetchRequest, startFixtureServer, TOKEN, type FixtureServer } from '../helpers/server.ts';
 
 /**

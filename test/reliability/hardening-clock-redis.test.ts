@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createClient } from 'redis';
 import { build } from '../../src/build/build.ts';
-import { encodeEntry } from '../../src/cache/codec.ts';
+import { encodeEntry } from '../../src/store/codec.ts';
 import { ManualClock } from '../../src/engine/clock.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { startServer, type RunningServer } from '../../src/server/index.ts';

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { storableHeaders } from '../../src/app/response-headers.ts';
-import { loadConfig } from '../../src/config.ts';
-import { makeTempDir, removeDir } from '../cache/helpers.ts';
+import { storableHeaders } from '../../src/http/response-head.ts';
+import { loadConfig } from '../../src/config/config.ts';
+import { makeTempDir, removeDir } from '../store/helpers.ts';
 import { pageText, request, startFixtureServer, TOKEN } from '../helpers/server.ts';
 
 /** Configuration over HTTP: expireTime, a memory-only cache, and what a failing disk means. */

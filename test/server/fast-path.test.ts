@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config/config.ts';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { RequestHandler } from '../../src/server/handler.ts';
 import { toNodeListener } from '../../src/server/node.ts';

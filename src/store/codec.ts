@@ -24,7 +24,7 @@
  * was written by something else than this version's generation (a tampered file or Redis key, an
  * older build), and serving it could split a response or crash `node:http`.
  */
-import { responseHeadProblem } from './http-fields.ts';
+import { responseHeadProblem } from '../http/fields.ts';
 import type { CacheEntry, CacheValue, CacheValueKind } from './store.ts';
 
 /** The four magic bytes that open every encoded entry: ASCII `ISR1` (the format version is the `1`). */

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { CorruptEntryError, decodeEntry, encodeEntry, ENTRY_HEADER_BYTES } from '../../src/cache/codec.ts';
-import type { CacheEntry } from '../../src/cache/store.ts';
+import { CorruptEntryError, decodeEntry, encodeEntry, ENTRY_HEADER_BYTES } from '../../src/store/codec.ts';
+import type { CacheEntry } from '../../src/store/store.ts';
 import { makeEntry } from './helpers.ts';
 
 /** Builds raw bytes from an arbitrary metadata value and body, bypassing encodeEntry's checks. */

@@ -3,21 +3,15 @@ import { pathToFileURL } from 'node:url';
 import type { ComponentType } from 'react';
 import type { Generate } from '../engine/engine.ts';
 import { readManifest, type BuildManifest, type ManifestRoute } from './manifest.ts';
+import { NOT_FOUND_KEY } from './keys.ts';
 import { dataRoutePrefix } from '../pages/data-route.ts';
 import { renderPagesFallback, renderPagesNotFoundBody, renderPagesPage } from '../pages/render.ts';
 import type { PagesAppModule, PagesPageModule, StaticPropsContext } from '../pages/static-props.ts';
-import { generateRouteResponse, HTML_HEADERS, renderNotFound, renderPage } from './render.ts';
-import { checkedResponseHead } from './response-headers.ts';
-import { matchSegments, type Params } from './routes.ts';
-import type { LayoutModule, PageModule, RouteModule } from './segment-config.ts';
-
-/** The cache key of the site's 404 page (page keys are paths, which start with `/`). */
-export const NOT_FOUND_KEY = 'isr:not-found';
-
-/** The cache key of the fallback page of a Pages Router route with `fallback: true`. */
-export function fallbackKey(pattern: string): string {
-  return `isr:fallback:${pattern}`;
-}
+import { generateRouteResponse, renderNotFound, renderPage } from '../app/render.ts';
+import { HTML_HEADERS } from '../render/html.ts';
+import { checkedResponseHead } from '../http/response-head.ts';
+import { matchSegments, type Params } from '../render/routes.ts';
+import type { LayoutModule, PageModule, RouteModule } from '../app/segment-config.ts';
 
 /**
  * `generate` with its result's response head checked (`checkedResponseHead`): a header that could

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { FileSystemStore } from '../../src/cache/filesystem.ts';
-import { DROP_GRACE_MS, droppable, type TagHorizon } from '../../src/cache/tag-record.ts';
+import { FileSystemStore } from '../../src/store/filesystem.ts';
+import { DROP_GRACE_MS, droppable, type TagHorizon } from '../../src/store/tag-record.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { makeEntry, makeTempDir, removeDir } from './helpers.ts';
 

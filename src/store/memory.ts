@@ -8,9 +8,8 @@
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../log.ts';
 import { mergeTagTimes, type CacheEntry, type CacheStore, type TagManifest } from './store.ts';
+import { DEFAULT_MEMORY_MAX_BYTES } from '../config/config.ts';
 
-/** Default byte bound of a MemoryStore: 50 MiB. */
-export const DEFAULT_MEMORY_MAX_BYTES = 50 * 1024 * 1024;
 
 /**
  * Fixed estimate, in bytes, of what one entry costs beyond its body and strings: the entry, value,

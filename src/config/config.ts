@@ -1,8 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DEFAULT_MEMORY_MAX_BYTES } from './cache/memory.ts';
-import { ONE_YEAR_SECONDS } from './engine/cache-control.ts';
+import { ONE_YEAR_SECONDS } from '../http/cache-control.ts';
 
 /**
  * Configuration of a site: `isr.config.mjs` (or `.js`, default export) in the site folder,
@@ -113,6 +112,9 @@ export const CONFIG_FILES = ['isr.config.mjs', 'isr.config.js'];
  * thousands of typical pages (10–100 KB each) and small next to any server disk, and it caps what a
  * flood of distinct URLs (e.g. requests for posts that do not exist, each a stored 404) can write.
  */
+/** Default byte bound of a MemoryStore: 50 MiB. */
+export const DEFAULT_MEMORY_MAX_BYTES = 50 * 1024 * 1024;
+
 export const DEFAULT_DISK_CACHE_SIZE = 1024 * 1024 * 1024;
 
 /**

@@ -2,7 +2,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CacheEntry } from '../../src/cache/store.ts';
+import type { CacheEntry } from '../../src/store/store.ts';
 
 /** A valid entry under `key`; `body` defaults to a small HTML page. */
 export function makeEntry(key: string, overrides: Partial<Omit<CacheEntry, 'value'>> & { body?: Uint8Array | string } = {}): CacheEntry {

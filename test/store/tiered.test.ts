@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { FileSystemStore } from '../../src/cache/filesystem.ts';
-import { MemoryStore } from '../../src/cache/memory.ts';
-import { InvalidationNotRecordedError, type CacheEntry, type CacheStore, type TagManifest } from '../../src/cache/store.ts';
-import { TieredStore } from '../../src/cache/tiered.ts';
+import { FileSystemStore } from '../../src/store/filesystem.ts';
+import { MemoryStore } from '../../src/store/memory.ts';
+import { InvalidationNotRecordedError, type CacheEntry, type CacheStore, type TagManifest } from '../../src/store/store.ts';
+import { TieredStore } from '../../src/store/tiered.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { listFiles, makeEntry, makeTempDir, removeDir } from './helpers.ts';
 

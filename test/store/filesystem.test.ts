@@ -5,8 +5,8 @@ import { once } from 'node:events';
 import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { decodeEntry } from '../../src/cache/codec.ts';
-import { FileSystemStore, ReadOnlyStoreError } from '../../src/cache/filesystem.ts';
+import { decodeEntry } from '../../src/store/codec.ts';
+import { FileSystemStore, ReadOnlyStoreError } from '../../src/store/filesystem.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { listFiles, makeEntry, makeTempDir, removeDir } from './helpers.ts';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ResolvedSegmentConfig } from './segment-config.ts';
-import type { Segment } from './routes.ts';
+import type { ResolvedSegmentConfig } from '../app/segment-config.ts';
+import type { Segment } from '../render/routes.ts';
 
 /**
  * The build manifest (`.isr/build/manifest.json`): what `isr build` produced and `isr start`

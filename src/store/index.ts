@@ -6,7 +6,6 @@ export type { CacheEntry, CacheStore, CacheValue, CacheValueKind, Lease, StoreEv
 export { InvalidationNotRecordedError, mergeTagManifests, mergeTagTimes, StoreUnavailableError } from './store.ts';
 export { CorruptEntryError, decodeEntry, encodeEntry, ENTRY_HEADER_BYTES, ENTRY_MAGIC } from './codec.ts';
 export {
-  DEFAULT_MEMORY_MAX_BYTES,
   ENTRY_OVERHEAD_BYTES,
   estimateEntrySize,
   MemoryStore,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createMemoryLogger } from '../../src/log.ts';
-import { ENTRY_OVERHEAD_BYTES, estimateEntrySize, MemoryStore } from '../../src/cache/memory.ts';
+import { ENTRY_OVERHEAD_BYTES, estimateEntrySize, MemoryStore } from '../../src/store/memory.ts';
 import { makeEntry } from './helpers.ts';
 
 /** Deterministic PRNG (mulberry32) so failures reproduce. */

@@ -1,10 +1,9 @@
 import { domainToASCII } from 'node:url';
-import { describeCharAt, responseHeadProblem, UNSTORABLE_HEADERS } from '../cache/http-fields.ts';
-import type { CacheValue } from '../cache/store.ts';
+import { describeCharAt, responseHeadProblem, UNSTORABLE_HEADERS } from './fields.ts';
 
 /**
  * Which response headers a cache entry keeps, and the check that makes every stored response head
- * valid by construction (the rule itself: `cache/http-fields.ts`).
+ * valid by construction (the rule itself: `http/fields.ts`).
  *
  * Stored bodies are decoded bytes served to many clients, so the entry drops: `set-cookie` (one
  * visitor's cookie must never reach the others), hop-by-hop headers (RFC 9110 §7.6.1), and
@@ -101,16 +100,23 @@ export function redirectLocation(target: string): string {
   return prefix + rest.replace(/[^\x21-\x7e]/gu, percentEncode);
 }
 
+/** What {@link checkedResponseHead} checks: the head of a stored entry (`CacheValue` in `store/store.ts`). */
+export interface ResponseHead {
+  kind: string;
+  status: number;
+  headers: Record<string, string>;
+}
+
 /**
  * `value` (a generated page or route-handler response) checked before it is stored or sent:
  * header names lower-cased, a page's `location` (which only `redirect()` and a `getStaticProps`
  * redirect produce) written by {@link redirectLocation}, then every name, value and the status
- * checked against `cache/http-fields.ts`. Route-handler header values are byte strings (Fetch
+ * checked against `http/fields.ts`. Route-handler header values are byte strings (Fetch
  * `Headers`), sent as they are.
  * @returns `value` itself when nothing changed, else a copy with the new headers.
  * @throws InvalidResponseHeadError naming the header and the first bad character.
  */
-export function checkedResponseHead(value: CacheValue): CacheValue {
+export function checkedResponseHead<T extends ResponseHead>(value: T): T {
   let headers = value.headers;
   let changed = false;
   const entries = Object.entries(headers);

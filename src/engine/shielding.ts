@@ -1,4 +1,4 @@
-import type { CacheEntry, CacheStore, Lease, StoreEvent, TagManifest } from '../cache/store.ts';
+import type { CacheEntry, CacheStore, Lease, StoreEvent, TagManifest } from '../store/store.ts';
 import { describeError, excerpt, warnRepeated, type Logger } from '../log.ts';
 
 /**

@@ -1,0 +1,25 @@
+import type { ReactNode } from 'react';
+import { prerender } from 'react-dom/static';
+
+/**
+ * HTML rendering shared by both routers: a React tree to one complete document with React 19's
+ * `react-dom/static` `prerender`, which waits for every Suspense boundary (a static page is
+ * complete, not streamed).
+ * @see https://react.dev/reference/react-dom/static/prerender
+ */
+
+/** Headers of a rendered HTML page. */
+export const HTML_HEADERS = Object.freeze({ 'content-type': 'text/html; charset=utf-8' });
+
+/** Renders a React tree to a complete HTML document; any render error rejects. */
+export async function renderToHtml(tree: ReactNode): Promise<Uint8Array<ArrayBuffer>> {
+  const errors: unknown[] = [];
+  const { prelude } = await prerender(tree, {
+    onError(error) {
+      errors.push(error);
+    },
+  });
+  const html = new Uint8Array(await new Response(prelude).arrayBuffer());
+  if (errors.length > 0) throw errors[0];
+  return html;
+}
