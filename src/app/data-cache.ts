@@ -66,7 +66,7 @@ function validTags(tags: unknown, where: string, runtime: IsrRuntime | undefined
   return valid;
 }
 
-function checkRevalidate(value: unknown, where: string): number | false | undefined {
+function checkedDataCacheRevalidate(value: unknown, where: string): number | false | undefined {
   if (value === undefined || value === false) return value;
   if (typeof value === 'number' && value >= 0 && Number.isFinite(value)) return value;
   throw new TypeError(`${where}: revalidate must be a non-negative number of seconds or false, got ${String(value)}`);
@@ -104,7 +104,7 @@ async function cachedFetch(
   const requestInit: RequestInit | undefined = init === undefined ? undefined : { ...init };
   if (requestInit !== undefined) delete (requestInit as FetchInit).next;
 
-  let revalidate = checkRevalidate(next?.revalidate, `fetch ${url}`);
+  let revalidate = checkedDataCacheRevalidate(next?.revalidate, `fetch ${url}`);
   if (init?.cache === 'no-store' || revalidate === 0) {
     markDynamic(context, `fetch ${url} with ${init?.cache === 'no-store' ? "cache: 'no-store'" : 'revalidate: 0'}`);
     return original(input, requestInit);
@@ -157,7 +157,7 @@ export function unstableCache<Args extends unknown[], Result>(
   keyParts: readonly string[] = [],
   options: UnstableCacheOptions = {},
 ): (...args: Args) => Promise<Result> {
-  const revalidate = checkRevalidate(options.revalidate, 'unstable_cache') ?? false;
+  const revalidate = checkedDataCacheRevalidate(options.revalidate, 'unstable_cache') ?? false;
   const tags = validTags(options.tags, 'unstable_cache', getRuntime());
   const fixedKey = [fn.toString(), ...keyParts];
   return async (...args: Args): Promise<Result> => {

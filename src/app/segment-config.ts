@@ -79,6 +79,6 @@ export function resolveSegmentConfig(modules: readonly SegmentConfig[], files: r
 }
 
 /** Whether a route with this config is rendered per request and never stored. */
-export function isStaticallyDynamic(config: ResolvedSegmentConfig): boolean {
+export function configForcesDynamic(config: ResolvedSegmentConfig): boolean {
   return config.dynamic === 'force-dynamic' || config.revalidate === 0;
 }

@@ -12,10 +12,10 @@ import {
 } from '../site/manifest.ts';
 import { isCacheableRouteHandler } from '../app/render.ts';
 import { discoverAppRoutes } from '../app/routes.ts';
-import { matchSegments, orderRoutes, pathForParams, type Params, type RouteDefinition } from '../render/routes.ts';
+import { isDynamicRoute, matchSegments, orderRoutes, pathForParams, type Params, type RouteDefinition } from '../render/routes.ts';
 import { setRuntime } from '../render/context.ts';
 import {
-  isStaticallyDynamic,
+  configForcesDynamic,
   resolveSegmentConfig,
   type PageModule,
   type RouteModule,
@@ -152,7 +152,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       const modules = [...(await Promise.all(layouts.map((l) => site.load<SegmentConfig>(l)))), await site.load<SegmentConfig>(module)];
       const config = resolveSegmentConfig(modules, [...route.layouts, route.file]);
       const own = modules.at(-1) as PageModule | RouteModule;
-      const dynamic = isStaticallyDynamic(config);
+      const dynamic = configForcesDynamic(config);
       const cacheable = route.kind === 'page' ? !dynamic : isCacheableRouteHandler(own as RouteModule, config);
       manifest.routes.push({ ...route, module, layouts, config, dynamic, cacheable, staticPaths: [], prerendered: [] });
     }
@@ -229,7 +229,7 @@ async function pagesRouteEntry(route: RouteDefinition, module: string, own: Page
   }
   const hasProps = typeof own.getStaticProps === 'function';
   const hasPaths = typeof own.getStaticPaths === 'function';
-  const dynamicRoute = route.segments.some((segment) => segment.type !== 'static');
+  const dynamicRoute = isDynamicRoute(route);
   if (hasPaths && !hasProps) throw new Error(`${route.file}: getStaticPaths needs getStaticProps in the same page`);
   if (hasPaths && !dynamicRoute) throw new Error(`${route.file}: getStaticPaths is only for dynamic routes ([id], [...slug])`);
   if (hasProps && dynamicRoute && !hasPaths) {
@@ -294,7 +294,7 @@ async function listedParams(site: Site, route: ManifestRoute): Promise<Params[]>
  * `generateStaticParams()` lists (Pages Router routes also get their `fallback` mode set here).
  */
 async function staticPaths(site: Site, route: ManifestRoute): Promise<{ pathname: string; params: Params }[]> {
-  if (route.segments.every((segment) => segment.type === 'static')) return [{ pathname: route.pattern, params: {} }];
+  if (!isDynamicRoute(route)) return [{ pathname: route.pattern, params: {} }];
   const list = await listedParams(site, route);
   const seen = new Set<string>();
   const out: { pathname: string; params: Params }[] = [];

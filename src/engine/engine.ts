@@ -12,7 +12,7 @@ import {
 import { createConsoleLogger, describeError, type Logger } from '../log.ts';
 import { ONE_YEAR_SECONDS } from '../http/cache-control.ts';
 import { FutureTimeReporter, systemClock, type Clock } from './clock.ts';
-import { ClusterCoordination } from './shielding.ts';
+import { Shielding } from './shielding.ts';
 import { freshness, latestInvalidation } from './freshness.ts';
 import { pathTag, validateTag, type RevalidatePathType } from './tags.ts';
 
@@ -33,7 +33,7 @@ import { pathTag, validateTag, type RevalidatePathType } from './tags.ts';
  *    render *started*, so a render that read its data before a revalidation is never fresh after it.
  * 6. With a shared store (Redis, or the coordinated filesystem store of `isr start --workers`),
  *    the whole cluster behaves as one cache (seed 004: cache shielding, synchronized purges;
- *    implemented in cluster.ts):
+ *    implemented in shielding.ts):
  *    - invalidations recorded by any instance arrive as store events and apply here at once; after
  *      a reconnect the recorded times are re-read (and this instance's own pushed back);
  *    - a regeneration first takes the store's lock for the key. The holder re-reads the shared
@@ -198,7 +198,7 @@ export class IsrEngine {
   /** Rule 7: logs times from the future once per source and streak. */
   private readonly futureTimes: FutureTimeReporter;
   /** Rule 6: the instances sharing the store (a no-op without a shared store). */
-  private readonly cluster: ClusterCoordination;
+  private readonly shielding: Shielding;
 
   constructor(options: EngineOptions) {
     this.store = options.store;
@@ -215,7 +215,7 @@ export class IsrEngine {
       throw new RangeError(`renderTimeout must be a positive number of seconds up to ${MAX_RENDER_TIMEOUT}, got ${this.renderTimeout}`);
     }
     this.futureTimes = new FutureTimeReporter(this.logger);
-    this.cluster = new ClusterCoordination({
+    this.shielding = new Shielding({
       store: this.store,
       logger: this.logger,
       lockTimeoutMs: lockTimeout * 1000,
@@ -237,7 +237,7 @@ export class IsrEngine {
    * Call once before serving; {@link close} undoes the subscription.
    */
   async init(): Promise<void> {
-    this.cluster.subscribe();
+    this.shielding.subscribe();
     try {
       this.applyInvalidations(await this.store.getTagManifest(), `the tag record of ${this.store.name}`);
     } catch (error) {
@@ -252,7 +252,7 @@ export class IsrEngine {
 
   /** Stops listening to the store's events and wakes every wait (shutdown). Does not close the store. */
   close(): void {
-    this.cluster.close();
+    this.shielding.close();
   }
 
   /**
@@ -289,7 +289,7 @@ export class IsrEngine {
   }
 
   private async answer(key: string, generate: Generate, options: ServeOptions, missingInBackground: boolean): Promise<Served | undefined> {
-    if (this.cluster.reconciling !== undefined) await this.cluster.reconciling;
+    if (this.shielding.reconciling !== undefined) await this.shielding.reconciling;
     const arrivedAt = this.now();
     const entry = await this.store.get(key);
     if (entry === undefined) {
@@ -325,7 +325,7 @@ export class IsrEngine {
    * read synchronously; undefined otherwise (the caller then goes through {@link serve}).
    */
   peekFresh(key: string): CacheEntry | undefined {
-    if (this.cluster.reconciling !== undefined) return undefined;
+    if (this.shielding.reconciling !== undefined) return undefined;
     const entry = this.store.peek?.(key);
     if (entry === undefined) return undefined;
     // From the future (rule 7): `serve` logs and regenerates it.
@@ -521,7 +521,7 @@ export class IsrEngine {
     const flight: Flight = {
       startedAt,
       promise: Promise.resolve()
-        .then(() => this.cluster.shielded(key, notBefore, options, () => this.generateAndStore(key, generate, options)))
+        .then(() => this.shielding.shielded(key, notBefore, options, () => this.generateAndStore(key, generate, options)))
         .finally(() => {
           if (this.inflight.get(key) === flight) this.inflight.delete(key);
         }),

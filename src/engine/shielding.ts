@@ -29,7 +29,7 @@ export interface Produced {
   dynamic: boolean;
 }
 
-export interface ClusterCoordinationOptions {
+export interface ShieldingOptions {
   store: CacheStore;
   logger: Logger;
   /** Milliseconds a regeneration holds the lock, and the longest a waiter waits for its result. */
@@ -49,15 +49,15 @@ export interface ClusterCoordinationOptions {
   track(promise: Promise<unknown>): void;
 }
 
-export class ClusterCoordination {
+export class Shielding {
   /** Set while a resync re-reads the recorded invalidations: requests wait for it. */
   reconciling: Promise<void> | undefined;
-  readonly #options: ClusterCoordinationOptions;
+  readonly #options: ShieldingOptions;
   /** Resolvers of waits for another instance's regeneration of a key. */
   readonly #waiters = new Map<string, Set<() => void>>();
   #unsubscribe: (() => void) | undefined;
 
-  constructor(options: ClusterCoordinationOptions) {
+  constructor(options: ShieldingOptions) {
     this.#options = options;
   }
 

@@ -48,7 +48,7 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
  * @throws TypeError naming the page otherwise (Next.js refuses 0, negative and fractional values:
  *   a page that must never be stale is not a static page).
  */
-export function checkRevalidate(value: unknown, pattern: string): number | false {
+export function checkedStaticPropsRevalidate(value: unknown, pattern: string): number | false {
   if (value === undefined || value === false) return false;
   if (value === true) return 1;
   if (typeof value !== 'number' || !Number.isFinite(value)) {
@@ -123,7 +123,7 @@ export function checkStaticPropsResult(result: unknown, pattern: string): Static
       `${pattern}: getStaticProps returned additional keys (${extra.join(', ')}); props for the page must be nested under \`props\``,
     );
   }
-  const revalidate = checkRevalidate(result.revalidate, pattern);
+  const revalidate = checkedStaticPropsRevalidate(result.revalidate, pattern);
   const has = (key: string) => result[key] !== undefined;
   if ([has('props'), result.notFound === true, has('redirect')].filter(Boolean).length > 1) {
     throw new TypeError(`${pattern}: getStaticProps must return only one of props, notFound and redirect`);

@@ -81,6 +81,16 @@ function compareRoutes(a: RouteDefinition, b: RouteDefinition): number {
   return a.pattern < b.pattern ? -1 : a.pattern > b.pattern ? 1 : 0;
 }
 
+/**
+ * Whether a route has a dynamic segment (`[id]`, `[...slug]`, `[[...slug]]`): a dynamic route in
+ * Next.js's terms, whose paths come from `generateStaticParams`/`getStaticPaths` or requests. A
+ * route without one serves exactly its pattern.
+ * @see https://nextjs.org/docs/app/api-reference/file-conventions/dynamic-routes
+ */
+export function isDynamicRoute(route: { segments: readonly Segment[] }): boolean {
+  return route.segments.some((segment) => segment.type !== 'static');
+}
+
 /** Whether `dir` exists and is a folder. */
 export function isDirectory(dir: string): boolean {
   try {

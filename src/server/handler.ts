@@ -205,7 +205,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
    * fallback.
    */
   async function serveWithFallback(route: ManifestRoute, params: Params, pathname: string, request: Request, label: string): Promise<Response> {
-    const generate = site.pagesGenerator(route, params, pathname, 'stale');
+    const generate = site.pagesRouterPageGenerator(route, params, pathname, 'stale');
     if (isbot(request.headers.get('user-agent'))) return serve(pathname, generate, request, label, route);
     let served: Served | undefined;
     try {
@@ -276,7 +276,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     if (!site.hasPath(route, parsed.pathname)) return notFoundJson();
     const label = `${parsed.pathname} (route ${route.pattern}, data)`;
     const respond = (served: Served) => respondWithData(served, request, dataHeaders);
-    return serve(parsed.pathname, site.pagesGenerator(route, params, parsed.pathname, 'stale'), request, label, route, respond);
+    return serve(parsed.pathname, site.pagesRouterPageGenerator(route, params, parsed.pathname, 'stale'), request, label, route, respond);
   }
 
   async function renderDynamic(generate: Generate, request: Request, label: string): Promise<Response> {
@@ -313,7 +313,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     }
     if (route.kind === 'route') {
       if (route.cacheable && readOnly && !learnedDynamic.has(route)) {
-        return serve(pathname, site.routeGenerator(route, params, pathname, origin()), request, label, route);
+        return serve(pathname, site.routeHandlerGenerator(route, params, pathname, origin()), request, label, route);
       }
       try {
         const module = await site.load<RouteModule>(route.module);
@@ -335,9 +335,9 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
       if (route.fallback === true && !site.isStaticPath(route, pathname)) {
         return serveWithFallback(route, params, pathname, request, label);
       }
-      return serve(pathname, site.pagesGenerator(route, params, pathname, 'stale'), request, label, route);
+      return serve(pathname, site.pagesRouterPageGenerator(route, params, pathname, 'stale'), request, label, route);
     }
-    const generate = site.pageGenerator(route, params, pathname, url.searchParams);
+    const generate = site.appRouterPageGenerator(route, params, pathname, url.searchParams);
     if (route.dynamic || learnedDynamic.has(route)) return renderDynamic(generate, request, label);
     return serve(pathname, generate, request, label, route);
   }

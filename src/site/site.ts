@@ -10,7 +10,7 @@ import type { PagesAppModule, PagesPageModule, StaticPropsContext } from '../pag
 import { generateRouteResponse, renderNotFound, renderPage } from '../app/render.ts';
 import { HTML_HEADERS } from '../render/html.ts';
 import { checkedResponseHead } from '../http/response-head.ts';
-import { matchSegments, type Params } from '../render/routes.ts';
+import { isDynamicRoute, matchSegments, type Params } from '../render/routes.ts';
 import type { LayoutModule, PageModule, RouteModule } from '../app/segment-config.ts';
 
 /**
@@ -40,7 +40,7 @@ export class Site {
   ) {
     for (const route of manifest.routes) {
       this.staticPaths.set(route, new Set(route.staticPaths));
-      if (route.segments.every((s) => s.type === 'static')) this.staticRoutes.set(route.pattern, route);
+      if (!isDynamicRoute(route)) this.staticRoutes.set(route.pattern, route);
     }
     this.dynamicRoutes = manifest.routes.filter((route) => !this.staticRoutes.has(route.pattern));
   }
@@ -86,7 +86,7 @@ export class Site {
    * only when it was listed.
    */
   hasPath(route: ManifestRoute, path: string): boolean {
-    return route.config.dynamicParams || route.segments.every((segment) => segment.type === 'static') || this.isStaticPath(route, path);
+    return route.config.dynamicParams || !isDynamicRoute(route) || this.isStaticPath(route, path);
   }
 
   /** Imports a compiled module once. */
@@ -108,7 +108,7 @@ export class Site {
   }
 
   /** A generator rendering `route`'s page at `path`. */
-  pageGenerator(route: ManifestRoute, params: Params, pathname: string, searchParams?: URLSearchParams): Generate {
+  appRouterPageGenerator(route: ManifestRoute, params: Params, pathname: string, searchParams?: URLSearchParams): Generate {
     return checked(async () => {
       const [page, layouts, notFound] = await Promise.all([
         this.load<PageModule>(route.module),
@@ -133,7 +133,7 @@ export class Site {
    * `<origin><pathname>` with no headers: the site's canonical origin (`siteUrl`), never the
    * client's `Host`, since the result is served to everyone.
    */
-  routeGenerator(route: ManifestRoute, params: Params, pathname: string, origin: string): Generate {
+  routeHandlerGenerator(route: ManifestRoute, params: Params, pathname: string, origin: string): Generate {
     return checked(async () =>
       generateRouteResponse({
         path: pathname,
@@ -154,8 +154,8 @@ export class Site {
    * @param origin the site's canonical origin (`siteUrl`), e.g. `https://www.example.com`.
    */
   cachedGenerator(route: ManifestRoute, params: Params, pathname: string, reason: StaticPropsContext['revalidateReason'], origin: string): Generate {
-    if (route.router === 'pages') return this.pagesGenerator(route, params, pathname, reason);
-    return route.kind === 'page' ? this.pageGenerator(route, params, pathname) : this.routeGenerator(route, params, pathname, origin);
+    if (route.router === 'pages') return this.pagesRouterPageGenerator(route, params, pathname, reason);
+    return route.kind === 'page' ? this.appRouterPageGenerator(route, params, pathname) : this.routeHandlerGenerator(route, params, pathname, origin);
   }
 
   /**
@@ -182,14 +182,14 @@ export class Site {
    * data-route JSON in the same entry.
    * @param reason passed to `getStaticProps` as `revalidateReason`.
    */
-  pagesGenerator(route: ManifestRoute, params: Params, pathname: string, reason: StaticPropsContext['revalidateReason']): Generate {
+  pagesRouterPageGenerator(route: ManifestRoute, params: Params, pathname: string, reason: StaticPropsContext['revalidateReason']): Generate {
     return checked(async () => {
       const [page, app] = await Promise.all([this.load<PagesPageModule>(route.module), this.pagesApp()]);
       return renderPagesPage({
         path: pathname,
         pattern: route.pattern,
         params,
-        dynamicRoute: route.segments.some((segment) => segment.type !== 'static'),
+        dynamicRoute: isDynamicRoute(route),
         page,
         app,
         reason,
