@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { startContentApi } from '../../examples/blog/content-api/server.ts';
-import { DEFAULT_MEMORY_MAX_BYTES } from '../../src/config/config.ts';
+import { OPTIONS } from '../../src/config/options.ts';
 import { get, getAll } from './http.ts';
 import { buildIsr, startIsr } from './isr.ts';
 import { buildNext, prepareNextProject, startNext } from './next.ts';
@@ -306,7 +306,7 @@ async function main(): Promise<void> {
     await stop('isr-synthetic');
     results.scenarios.memory.synthetic = {
       entries: settings.syntheticEntries,
-      memoryTierBoundBytes: DEFAULT_MEMORY_MAX_BYTES,
+      memoryTierBoundBytes: OPTIONS.memoryCacheSize.default,
       ...figures,
       p50Ratio: figures.hitAtEnd.median.latencyUs.p50 / figures.hitAt1k.median.latencyUs.p50,
     };

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { build } from '../build/build.ts';
 import { CompileError } from '../build/compile.ts';
 import { isClusterWorker } from '../cluster/ipc.ts';
+import { defaultText, OPTION_NAMES, OPTIONS } from '../config/options.ts';
 import { runWorkers, serveUntilStopped } from '../cluster/workers.ts';
 import { createConsoleLogger } from '../log.ts';
 
@@ -17,6 +18,29 @@ import { createConsoleLogger } from '../log.ts';
  * Exit codes: 0 success, 1 failure (build error, port taken, ...), 2 usage error.
  */
 
+/** The environment variables of the command line itself (not options of the site). */
+const COMMAND_ENVIRONMENT = [
+  { env: 'PORT', doc: 'isr start --port (default: 3000)' },
+  { env: 'HOSTNAME', doc: 'isr start --hostname (default: 0.0.0.0)' },
+  { env: 'ISR_WORKERS', doc: 'isr start --workers (default: 1)' },
+];
+
+/**
+ * The environment section of `--help`: every option of config/options.ts (its variable, key,
+ * unit and default, then its one-line doc), then the command line's own variables.
+ */
+function environmentHelp(): string {
+  const width = Math.max(...OPTION_NAMES.map((name) => OPTIONS[name].env.length)) + 2;
+  const plain = (text: string) => text.replaceAll('`', '');
+  const options = OPTION_NAMES.map((name) => {
+    const option = OPTIONS[name];
+    const head = `${name}: ${plain(option.unit)}; default ${plain(defaultText(name))}`;
+    return `  ${option.env.padEnd(width)}${head}\n  ${' '.repeat(width)}${option.doc}`;
+  });
+  const command = COMMAND_ENVIRONMENT.map(({ env, doc }) => `  ${env.padEnd(width)}${doc}`);
+  return [...options, ...command].join('\n');
+}
+
 const USAGE = `Usage:
   isr build [dir]                               Prerender the site in dir (default: .)
   isr start [dir] [--port N] [--hostname H] [--workers N]
@@ -25,8 +49,8 @@ const USAGE = `Usage:
                                                 cache folder (default: $ISR_WORKERS or 1)
   isr --version | --help
 
-Environment: ISR_REVALIDATE_TOKEN, ISR_CACHE_DIR, ISR_MEMORY_CACHE_SIZE, ISR_EXPIRE_TIME,
-ISR_DEBUG_CACHE=1, ISR_BUILD_CONCURRENCY, ISR_FAST_PATH, ISR_WORKERS, PORT, HOSTNAME. See the README.`;
+Environment (each overrides the option of isr.config.mjs named after it; see the README):
+${environmentHelp()}`;
 
 class UsageError extends Error {}
 

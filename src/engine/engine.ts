@@ -10,7 +10,7 @@ import {
   type TagManifest,
 } from '../store/store.ts';
 import { createConsoleLogger, describeError, type Logger } from '../log.ts';
-import { ONE_YEAR_SECONDS } from '../http/cache-control.ts';
+import { OPTIONS } from '../config/options.ts';
 import { FutureTimeReporter, systemClock, type Clock } from './clock.ts';
 import { Shielding } from './shielding.ts';
 import { freshness, latestInvalidation } from './freshness.ts';
@@ -112,13 +112,14 @@ export interface EngineOptions {
   logger?: Logger;
   /**
    * Seconds after generation beyond which a stale entry is no longer served while regenerating
-   * (Next.js `expireTime`); default one year.
+   * (Next.js `expireTime`); default one year (the `expireTime` option's default, config/options.ts).
    */
   expireTime?: number;
   /**
    * Seconds a regeneration holds the shared store's lock for a key (it expires after that), and
    * the longest another instance waits for that regeneration's result before rendering itself.
-   * Default {@link DEFAULT_LOCK_TIMEOUT}. Only used with a store that has `lock`.
+   * Default 10 (the `lockTimeout` option's default, config/options.ts). Only used with a store
+   * that has `lock`.
    */
   lockTimeout?: number;
   /**
@@ -129,11 +130,8 @@ export interface EngineOptions {
   renderTimeout?: number;
 }
 
-/** Default `lockTimeout`, in seconds. */
-export const DEFAULT_LOCK_TIMEOUT = 10;
-
-/** Default `renderTimeout`, in seconds. */
-export const DEFAULT_RENDER_TIMEOUT = 60;
+/** Default `renderTimeout`, in seconds: the `renderTimeout` option's (config/options.ts). */
+export const DEFAULT_RENDER_TIMEOUT: number = OPTIONS.renderTimeout.default;
 
 /** The longest `renderTimeout` a timer can measure, in seconds (setTimeout's 2^31 − 1 ms). */
 const MAX_RENDER_TIMEOUT = Math.floor(0x7fffffff / 1000);
@@ -204,9 +202,9 @@ export class IsrEngine {
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? createConsoleLogger();
-    this.expireTime = options.expireTime ?? ONE_YEAR_SECONDS;
+    this.expireTime = options.expireTime ?? OPTIONS.expireTime.default;
     if (!(this.expireTime > 0)) throw new RangeError(`expireTime must be a positive number of seconds, got ${this.expireTime}`);
-    const lockTimeout = options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT;
+    const lockTimeout = options.lockTimeout ?? OPTIONS.lockTimeout.default;
     if (!(lockTimeout > 0) || !Number.isFinite(lockTimeout)) {
       throw new RangeError(`lockTimeout must be a positive number of seconds, got ${lockTimeout}`);
     }

@@ -8,7 +8,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../log.ts';
 import { mergeTagTimes, type CacheEntry, type CacheStore, type TagManifest } from './store.ts';
-import { DEFAULT_MEMORY_MAX_BYTES } from '../config/config.ts';
+import { OPTIONS } from '../config/options.ts';
 
 
 /**
@@ -58,7 +58,7 @@ export class MemoryStore implements CacheStore {
 
   /** @throws RangeError if `maxBytes` is not a positive safe integer. */
   constructor(options: MemoryStoreOptions = {}) {
-    const maxBytes = options.maxBytes ?? DEFAULT_MEMORY_MAX_BYTES;
+    const maxBytes = options.maxBytes ?? OPTIONS.memoryCacheSize.default;
     if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
       throw new RangeError(`MemoryStore maxBytes must be a positive integer (got ${String(maxBytes)})`);
     }
