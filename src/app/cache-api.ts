@@ -3,7 +3,7 @@
  * (https://nextjs.org/docs/app/guides/incremental-static-regeneration), importable as
  * `next/cache` from site code (the build maps one to the other).
  *
- * This module only reaches the running engine through the process registry (app/runtime.ts), so a
+ * This module only reaches the running engine through the process registry (render/context.ts), so a
  * copy bundled into a site works the same as this one.
  */
 import type { RevalidatePathType } from '../engine/tags.ts';

@@ -48,7 +48,7 @@ export interface MemoryAnswer {
 }
 
 /**
- * Paths whose canonical form (server/paths.ts) is the path itself: segments of characters that
+ * Paths whose canonical form (http/paths.ts) is the path itself: segments of characters that
  * `encodeURIComponent` leaves alone, no trailing slash. Anything else takes the full path.
  */
 const CANONICAL_PATH = /^\/(?:[A-Za-z0-9\-_.!~*'()]+(?:\/[A-Za-z0-9\-_.!~*'()]+)*)?$/;
