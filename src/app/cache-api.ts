@@ -1,8 +1,9 @@
 /**
- * `isr/cache` — the on-demand revalidation and data-cache API of the seeds, importable as
+ * `isr/cache` — the on-demand revalidation and data-cache API of Next.js "Guides: ISR"
+ * (https://nextjs.org/docs/app/guides/incremental-static-regeneration), importable as
  * `next/cache` from site code (the build maps one to the other).
  *
- * This module only reaches the running engine through the process registry (app/runtime.ts), so a
+ * This module only reaches the running engine through the process registry (render/context.ts), so a
  * copy bundled into a site works the same as this one.
  */
 import type { RevalidatePathType } from '../engine/tags.ts';

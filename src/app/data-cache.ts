@@ -15,7 +15,8 @@ import {
  * The data cache: `fetch(url, { next: { revalidate, tags }, cache })` and `unstable_cache`
  * results, stored through the same engine as pages (keys `fetch:<sha256>`, `function:<sha256>`).
  *
- * Rules (the seeds' App Router guide, "Caveats"):
+ * Rules (Next.js "Guides: ISR", "Caveats",
+ * https://nextjs.org/docs/app/guides/incremental-static-regeneration):
  * - `next.revalidate: N` or `cache: 'force-cache'` stores the response; the page's revalidate
  *   becomes the lowest of its own and its cached fetches'.
  * - `next.revalidate: 0` or `cache: 'no-store'` makes the page dynamic.

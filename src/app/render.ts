@@ -185,7 +185,7 @@ export async function runRouteHandler(input: RouteHandlerInput): Promise<Respons
 
 /**
  * Runs a cacheable GET route handler inside a render context and captures its response for the
- * engine (status, storable headers — see response-headers.ts —, body bytes). A 5xx answer fails
+ * engine (status, storable headers — see http/response-head.ts —, body bytes). A 5xx answer fails
  * the generation, so the last good response stays.
  */
 export function generateRouteResponse(input: RouteHandlerInput): Promise<Generated> {

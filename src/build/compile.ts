@@ -4,13 +4,15 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /**
- * Compiles a site's `app/` and `pages/` modules with esbuild into ESM for Node, so the seeds' examples run
+ * Compiles a site's `app/` and `pages/` modules with esbuild into ESM for Node, so the examples of the
+ * Next.js ISR guides (https://nextjs.org/docs/app/guides/incremental-static-regeneration,
+ * https://nextjs.org/docs/pages/guides/incremental-static-regeneration) run
  * unmodified:
  *
  * - `next/cache` and `isr/cache` → this package's cache API (bundled: it reaches the engine through
  *   the process registry); `next/navigation` → `notFound()` / `redirect()`; for `pages/`,
  *   `next/router` → `useRouter()`, `next/head` and `next/link`; `next` → an empty
- *   module (the seeds import only types from it, which the compiler erases).
+ *   module (those examples import only types from it, which the compiler erases).
  * - `react`, `react-dom` and their subpaths → the copies this package renders with, by absolute
  *   path, so the site and the renderer share one React.
  * - `@/x` → `<siteDir>/x` when the site's tsconfig does not map it.

@@ -26,7 +26,7 @@ export class ManualClock implements Clock {
 }
 
 /**
- * Reports times from the future (see `CLOCK_SKEW_TOLERANCE_MS` in cache/store.ts) once per source
+ * Reports times from the future (see `CLOCK_SKEW_TOLERANCE_MS` in store/store.ts) once per source
  * and streak, not per request: the first one from a source is a `warn` naming the source and how
  * far ahead it was (ms); further ones from that source are only counted until a time from it is
  * no longer ahead, which ends the streak with an `info` line giving the count.

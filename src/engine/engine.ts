@@ -18,7 +18,10 @@ import { pathTag, validateTag, type RevalidatePathType } from './tags.ts';
 
 /**
  * The ISR core: pure logic over an injected clock and store. It knows nothing of HTTP, React or
- * files. Every rule of the seeds lives here, readable top to bottom:
+ * files. Every rule of ISR lives here, readable top to bottom. Sources: Next.js "Guides: ISR"
+ * (https://nextjs.org/docs/app/guides/incremental-static-regeneration), its Pages Router version
+ * (https://nextjs.org/docs/pages/guides/incremental-static-regeneration), and Vercel's
+ * "Incremental Static Regeneration (ISR)" (https://vercel.com/docs/incremental-static-regeneration).
  *
  * 1. A fresh entry is served as is (HIT).
  * 2. A stale entry (revalidate window passed) is served at once (STALE) and one background
@@ -32,7 +35,8 @@ import { pathTag, validateTag, type RevalidatePathType } from './tags.ts';
  *    the next request regenerates before answering. An entry's `lastModified` is the time its
  *    render *started*, so a render that read its data before a revalidation is never fresh after it.
  * 6. With a shared store (Redis, or the coordinated filesystem store of `isr start --workers`),
- *    the whole cluster behaves as one cache (seed 004: cache shielding, synchronized purges;
+ *    the whole cluster behaves as one cache (Vercel's ISR page, "Differences between ISR and
+ *    `Cache-Control` headers": cache shielding, synchronized global purging;
  *    implemented in shielding.ts):
  *    - invalidations recorded by any instance arrive as store events and apply here at once; after
  *      a reconnect the recorded times are re-read (and this instance's own pushed back);
@@ -92,7 +96,8 @@ export interface ServeOptions {
   staleWhileRevalidate?: boolean;
   /**
    * When a regeneration fails, answer with the last good entry (stale-if-error, RFC 5861 §4; the
-   * seeds' rule for pages: default `true`). `false` rethrows instead: the data cache, so a page whose
+   * Next.js ISR guides' "Handling uncaught exceptions", for pages: default `true`). `false`
+   * rethrows instead: the data cache, so a page whose
    * data could not be refreshed fails its regeneration rather than being stored with old data.
    */
   staleIfError?: boolean;
@@ -278,7 +283,8 @@ export class IsrEngine {
   /**
    * Like {@link serve}, except when there is no entry at all: then a generation starts in the
    * background (or joins the running one) and this resolves to undefined at once, so the caller
-   * can answer with a placeholder. The Pages Router's `fallback: true` (seed 001): the first
+   * can answer with a placeholder. The Pages Router's `fallback: true` (Next.js `getStaticPaths`,
+   * https://nextjs.org/docs/pages/api-reference/functions/get-static-paths): the first
    * visitor of an unknown path gets the fallback page while the real one is generated.
    * @throws GenerationError as {@link serve} does for an entry that exists but must be regenerated.
    */

@@ -5,9 +5,11 @@ import type { CacheEntry, TagManifest } from '../store/store.ts';
  *
  * - `fresh`: inside its revalidate window and not invalidated — serve it (HIT).
  * - `stale`: the window has passed but `expire` has not — serve it and regenerate in the
- *   background (stale-while-revalidate, RFC 5861 §3 and the seeds' "serve the stale page").
+ *   background (stale-while-revalidate, RFC 5861 §3; Next.js "Guides: ISR": "the next request will
+ *   still show the cached (stale) page", https://nextjs.org/docs/app/guides/incremental-static-regeneration).
  * - `invalidated`: a tag or path it carries was revalidated at or after its generation read its
- *   data — regenerate before answering (the seeds: after `revalidatePath`/`revalidateTag` the
+ *   data — regenerate before answering (Next.js "Guides: ISR", "On-demand revalidation with
+ *   revalidatePath" and "... with revalidateTag": after `revalidatePath`/`revalidateTag` the
  *   next request gets fresh content).
  * - `expired`: older than `expire` — regenerate before answering.
  */

@@ -3,8 +3,9 @@ import { describeError, excerpt, warnRepeated, type Logger } from '../log.ts';
 
 /**
  * Rule 6 of the engine (engine.ts): with a shared store (Redis, or the coordinated filesystem
- * store of `isr start --workers`), the instances behave as one cache — seed 004's cache shielding
- * and synchronized purges.
+ * store of `isr start --workers`), the instances behave as one cache — the cache shielding and
+ * synchronized global purging of Vercel's "Incremental Static Regeneration (ISR)", "Differences
+ * between ISR and `Cache-Control` headers" (https://vercel.com/docs/incremental-static-regeneration).
  *
  * - Events from the store: another instance's `invalidate` applies here at once; `set`, `delete`
  *   and `unlock` wake the waits below; `resync` (after a gap in the events) re-reads the recorded

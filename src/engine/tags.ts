@@ -1,8 +1,8 @@
 /**
  * Paths invalidate as tags. Every generated page carries implicit tags derived from its path and
- * its route pattern, so `revalidatePath` and `revalidateTag` are one mechanism (DESIGN.md; the
- * Next.js `revalidatePath` reference: `type` `'page'` targets one route, `'layout'` everything
- * below a segment).
+ * its route pattern, so `revalidatePath` and `revalidateTag` are one mechanism (the Next.js
+ * `revalidatePath` reference, https://nextjs.org/docs/app/api-reference/functions/revalidatePath:
+ * `type` `'page'` targets one route, `'layout'` everything below a segment).
  *
  * The implicit tags of the page `/blog/1` rendered by the route `/blog/[id]`:
  *

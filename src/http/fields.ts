@@ -1,7 +1,7 @@
 /**
- * What a stored response head may hold: the one rule shared by generation (`app/`, which refuses
- * a bad header before it is stored) and the entry codec (which treats a stored entry breaking it
- * as corrupt). It lives in `cache/` because the codec may import nothing above it.
+ * What a stored response head may hold: the one rule shared by generation (`response-head.ts`,
+ * which refuses a bad header before it is stored) and the entry codec (which treats a stored entry
+ * breaking it as corrupt). It lives in `http/`, below `store/`, so the codec can import it.
  *
  * The stored head of a page or route-handler entry is written byte for byte by `isr start`'s fast
  * path (`Buffer.from(text, 'latin1')`) and handed to `node:http`'s `writeHead`, so it must be valid

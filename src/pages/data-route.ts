@@ -20,7 +20,7 @@ export function dataRoutePrefix(buildId: string): string {
 
 /**
  * The page path a data-route path asks for, or undefined when `pathname` (canonical, from
- * server/paths.ts) is not a data route of build `buildId`.
+ * http/paths.ts) is not a data route of build `buildId`.
  */
 export function pagePathOfDataRoute(buildId: string, pathname: string): string | undefined {
   const prefix = `${DATA_ROUTE_PREFIX}${buildId}/`;

@@ -8,7 +8,10 @@ import { createRouter, routerContext, type NextRouter } from './router.ts';
 import { checkStaticPropsResult, dataJson, type PagesAppModule, type PagesPageModule, type StaticPropsContext, type StaticPropsResult } from './static-props.ts';
 
 /**
- * Renders Pages Router pages (seeds 001 and 002) to complete HTML documents with React 19's
+ * Renders Pages Router pages (Next.js Pages Router ISR guide,
+ * https://nextjs.org/docs/pages/guides/incremental-static-regeneration; its Next.js 12.1 version,
+ * https://github.com/vercel/next.js/blob/v12.1.6/docs/basic-features/data-fetching/incremental-static-regeneration.md)
+ * to complete HTML documents with React 19's
  * `prerender`: `getStaticProps` first, then the page inside `_app`, inside the document shell isr
  * provides (`<div id="__next">`; `<title>` and `<meta>` rendered anywhere are hoisted into the head
  * by React). Pages are not hydrated: isr sends HTML only, and the one script it adds is the
@@ -76,7 +79,8 @@ const encoder = new TextEncoder();
  * fetches' windows. A page without `getStaticProps` is rendered once with empty props (revalidate
  * false) and has no data route.
  * @throws whatever `getStaticProps` or the render threw, or a TypeError for a result of the wrong
- *   shape (the engine then keeps the last good page: seed 001, "Handling uncaught exceptions").
+ *   shape (the engine then keeps the last good page: Next.js Pages Router ISR guide, "Handling
+ *   uncaught exceptions", https://nextjs.org/docs/pages/guides/incremental-static-regeneration).
  */
 export function renderPagesPage(input: PagesRenderInput): Promise<Generated> {
   // Pages are static: dynamic signals (a no-store fetch) do not turn them into per-request pages.

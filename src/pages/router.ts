@@ -5,7 +5,9 @@ import type { Params } from '../render/routes.ts';
  * `next/router` for Pages Router pages: `useRouter()` and `withRouter()`. isr renders pages on the
  * server only (there is no client-side router), so the router describes the page being rendered —
  * `isFallback` is true while the fallback page of `getStaticPaths({ fallback: true })` is rendered
- * (seed 001; Next.js `useRouter` reference) — and the navigation methods throw.
+ * (Next.js `getStaticPaths`, https://nextjs.org/docs/pages/api-reference/functions/get-static-paths;
+ * `useRouter`, https://nextjs.org/docs/pages/api-reference/functions/use-router) — and the
+ * navigation methods throw.
  *
  * The context object lives on `globalThis` under a registered symbol: the site's bundle carries its
  * own copy of this module, and the renderer and the page must share one context.

@@ -2,8 +2,11 @@ import type { ComponentType } from 'react';
 import type { Params } from '../render/routes.ts';
 
 /**
- * The Pages Router's data functions (seeds 001 and 002; Next.js `getStaticProps` and
- * `getStaticPaths` API reference): the shapes a page module exports, and the checks that turn what
+ * The Pages Router's data functions (Next.js Pages Router ISR guide,
+ * https://nextjs.org/docs/pages/guides/incremental-static-regeneration;
+ * `getStaticProps`, https://nextjs.org/docs/pages/api-reference/functions/get-static-props;
+ * `getStaticPaths`, https://nextjs.org/docs/pages/api-reference/functions/get-static-paths): the
+ * shapes a page module exports, and the checks that turn what
  * site code returned into something the engine can store — or into an error that names the page
  * and says what to change.
  */

@@ -153,7 +153,7 @@ export function responseCache(keepAliveTimeoutMs: number): (answer: MemoryAnswer
       }
       let text = `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? 'Unknown'}\r\n`;
       for (const [name, value] of Object.entries(answer.headers)) {
-        // Entries are valid by construction (cache/http-fields.ts); this keeps a store written by
+        // Entries are valid by construction (http/fields.ts); this keeps a store written by
         // other code from splitting a response: the request goes to node:http, which answers 500.
         const problem = isToken(name) ? fieldValueProblem(value) : 'a name that is not a token';
         if (problem !== undefined) throw new TypeError(`the fast path cannot send header ${JSON.stringify(name.slice(0, 40))}: it holds ${problem}`);

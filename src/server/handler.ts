@@ -24,7 +24,8 @@ import { storedBodyResponse } from './stored-body.ts';
  * The Web-standard request handler: `(Request) => Promise<Response>`. Routing, ISR headers,
  * conditional requests and the revalidation endpoint; the caching decisions are the engine's.
  *
- * Response headers of cached pages (the seeds; RFC 9111, RFC 5861):
+ * Response headers of cached pages (RFC 9111, RFC 5861; Next.js "Guides: ISR",
+ * https://nextjs.org/docs/app/guides/incremental-static-regeneration):
  *   Cache-Control: s-maxage=<revalidate>, stale-while-revalidate=<expire - revalidate>
  *   ETag, x-isr-cache: HIT | STALE | MISS
  * Dynamic pages: `Cache-Control: private, no-cache, no-store, max-age=0, must-revalidate`.
@@ -47,7 +48,7 @@ export interface MemoryAnswer {
 }
 
 /**
- * Paths whose canonical form (server/paths.ts) is the path itself: segments of characters that
+ * Paths whose canonical form (http/paths.ts) is the path itself: segments of characters that
  * `encodeURIComponent` leaves alone, no trailing slash. Anything else takes the full path.
  */
 const CANONICAL_PATH = /^\/(?:[A-Za-z0-9\-_.!~*'()]+(?:\/[A-Za-z0-9\-_.!~*'()]+)*)?$/;
@@ -198,10 +199,12 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
   }
 
   /**
-   * `getStaticPaths({ fallback: true })` for a path it did not list (seed 001): if the page exists
+   * `getStaticPaths({ fallback: true })` for a path it did not list (Next.js `getStaticPaths`,
+   * https://nextjs.org/docs/pages/api-reference/functions/get-static-paths): if the page exists
    * in the cache it is served as usual; otherwise its generation starts in the background and the
    * route's fallback page answers at once (never cached downstream: `no-store`). Crawlers get the
-   * blocking render instead (bot-aware fallback, seed 001's v12.0.0 entry), so they never index the
+   * blocking render instead (bot-aware ISR fallback, Next.js 12,
+   * https://nextjs.org/blog/next-12#bot-aware-isr-fallback), so they never index the
    * fallback.
    */
   async function serveWithFallback(route: ManifestRoute, params: Params, pathname: string, request: Request, label: string): Promise<Response> {
@@ -233,7 +236,9 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
   }
 
   /**
-   * `res.revalidate(path)` of API routes (seed 001, "On-demand validation"): regenerates the page at
+   * `res.revalidate(path)` of API routes (Next.js Pages Router ISR guide, "On-demand validation with
+   * `res.revalidate()`", https://nextjs.org/docs/pages/guides/incremental-static-regeneration):
+   * regenerates the page at
    * `path` now and resolves once the new page is stored, so the next request gets it. With
    * `unstable_onlyGenerated`, a page that was never generated is left alone.
    * @throws TypeError for a malformed path; Error when `path` is not a cached page of this site

@@ -6,7 +6,8 @@ import { storedBodyOf } from './stored-body.ts';
 
 /**
  * The Node `http` adapter: turns a Web-standard handler into a `(req, res)` listener for
- * `http.createServer`, Express or any Node framework. Thin by design (DESIGN.md).
+ * `http.createServer`, Express or any Node framework. Thin by design: the caching rules are the
+ * handler's and the engine's.
  */
 
 const HOST_PATTERN = /^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;

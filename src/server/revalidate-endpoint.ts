@@ -5,7 +5,9 @@ import type { Logger } from '../log.ts';
 import { json, refuseWithoutToken } from './bearer.ts';
 
 /**
- * `POST /_isr/revalidate`: the on-demand revalidation webhook (the seeds' headless-CMS flow).
+ * `POST /_isr/revalidate`: the on-demand revalidation webhook, for a headless CMS that announces
+ * changed content (Next.js 12.1 "Incremental Static Regeneration", "On-demand Revalidation",
+ * https://github.com/vercel/next.js/blob/v12.1.6/docs/basic-features/data-fetching/incremental-static-regeneration.md).
  *
  *   Authorization: Bearer <ISR_REVALIDATE_TOKEN>
  *   {"paths": ["/blog/1", {"path": "/blog", "type": "layout"}], "tags": ["posts"]}

@@ -19,7 +19,7 @@
  * invalid UTF-8 or JSON, a field of the wrong type, or a body whose length differs from the
  * recorded one all throw `CorruptEntryError`. So does a page or route-handler entry (the kinds the
  * server sends as they are) whose status or headers could not be sent as is (see
- * `http-fields.ts`: a CR/LF or control character in a value, a character above U+00FF, a name that
+ * `http/fields.ts`: a CR/LF or control character in a value, a character above U+00FF, a name that
  * is not a lower-case token, a header never stored, a status outside 200–599): such an entry
  * was written by something else than this version's generation (a tampered file or Redis key, an
  * older build), and serving it could split a response or crash `node:http`.

@@ -5,7 +5,8 @@
  * A *shared* store (Redis; the filesystem store behind `isr start --workers`) is one that several
  * instances use at once. It also implements the two optional coordination methods, `subscribe`
  * (what the other instances did: synchronized purges) and `lock` (one regeneration per key across
- * the cluster: cache shielding, seed 004).
+ * the cluster: cache shielding, as Vercel's "Incremental Static Regeneration (ISR)" names it,
+ * https://vercel.com/docs/incremental-static-regeneration).
  *
  * Keys are opaque strings chosen by the engine (`page:/blog/1`, `fetch:<sha256>`, ...). A store must
  * treat them as data: a key can never select a location outside the store (the filesystem store

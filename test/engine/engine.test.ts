@@ -7,7 +7,7 @@ import { GenerationError, IsrEngine, RenderTimeoutError, type Generated } from '
 import { implicitTags } from '../../src/engine/tags.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 
-/** Rules 1–6 of the seeds, against the engine alone, with an injected clock. */
+/** Rules 1–6 of the engine (stated at the top of engine.ts, with their sources), against the engine alone, with an injected clock. */
 
 const text = (body: Uint8Array) => new TextDecoder().decode(body);
 

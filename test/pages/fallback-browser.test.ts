@@ -7,7 +7,8 @@ import { startFixtureServer, type FixtureServer } from '../helpers/server.ts';
 /**
  * `getStaticPaths({ fallback: true })` in a real browser (headless Chromium): the first visitor of
  * an unlisted path sees the fallback page at once, and the page's script swaps in the generated
- * page when it is ready (seed 001; Next.js "fallback: true").
+ * page when it is ready (Next.js `getStaticPaths`, "fallback: true",
+ * https://nextjs.org/docs/pages/api-reference/functions/get-static-paths).
  */
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

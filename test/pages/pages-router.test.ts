@@ -7,7 +7,9 @@ import { pageText, request, startFixtureServer, TOKEN, type FixtureServer } from
 /**
  * The Pages Router on the real server (test/fixtures/pages-site): getStaticProps/getStaticPaths in
  * each fallback mode, bot-aware fallback, notFound and redirect results, the JSON data route,
- * API routes with res.revalidate, and recovery from getStaticProps errors (seeds 001 and 002).
+ * API routes with res.revalidate, and recovery from getStaticProps errors (Next.js Pages Router
+ * ISR guide, https://nextjs.org/docs/pages/guides/incremental-static-regeneration, and its 12.1
+ * version, https://github.com/vercel/next.js/blob/v12.1.6/docs/basic-features/data-fetching/incremental-static-regeneration.md).
  */
 
 const ITEMS = { '1': 'one', '2': 'two', '5': 'five', '6': 'six', '7': 'seven', moved: 'redirect:/strict/1' };

@@ -6,7 +6,9 @@ import { escapeHtml as html, request, startFixtureServer, TOKEN, type FixtureSer
 import { routeVercelApiTo, startVercelBlogApi, type VercelBlogApi } from '../helpers/vercel-blog-api.ts';
 
 /**
- * Seed 001's Pages Router examples, unmodified (test/fixtures/pages-seed), built and served by isr.
+ * The examples of the Next.js Pages Router guide "How to implement Incremental Static Regeneration
+ * (ISR)" (https://nextjs.org/docs/pages/guides/incremental-static-regeneration), unmodified
+ * (test/fixtures/pages-seed), built and served by isr.
  * They fetch https://api.vercel.app/blog, which a local stand-in answers (real Node.js blog posts)
  * over a real socket.
  */
@@ -28,7 +30,7 @@ after(async () => {
   await api?.close();
 });
 
-describe("seed 001's Pages Router examples", () => {
+describe("the Next.js Pages Router ISR guide's examples", () => {
   it('"During next build, all known blog posts are generated (there are 25 in this example)"', async () => {
     const manifest = JSON.parse(await readFile(path.join(f.dir, '.isr', 'build', 'manifest.json'), 'utf8'));
     const blog = manifest.routes.find((route: { pattern: string }) => route.pattern === '/blog/[id]');

@@ -166,7 +166,7 @@ describe('rule 5: on-demand revalidation', () => {
     assert.equal(pageText(next.text), 'two v3');
   });
 
-  test('revalidatePath through the seeds’ route handler (secret in the query)', async () => {
+  test('revalidatePath through the guides’ secret-token revalidation route, as a route handler (secret in the query)', async () => {
     f.api.items.set('3', 'three v2');
     assert.equal((await get(`/api/revalidate?secret=wrong&path=/items/3`, { method: 'POST' })).status, 401);
     assert.equal(pageText((await get('/items/3')).text), 'three');
@@ -391,7 +391,7 @@ describe('data cache failures', () => {
 });
 
 describe('review cases', () => {
-  test('the seeds’ route handler revalidates by tag and by route pattern with a type', async () => {
+  test('the secret-token revalidation route handler revalidates by tag and by route pattern with a type', async () => {
     f.api.items.set('fn', 'fn via handler');
     assert.equal((await get(`/api/revalidate?secret=${TOKEN}&tag=fn`, { method: 'POST' })).status, 200);
     assert.equal(pageText((await get('/cached-fn')).text), 'fn via handler');

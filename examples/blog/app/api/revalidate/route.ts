@@ -1,6 +1,8 @@
 import { revalidatePath, revalidateTag } from 'next/cache';
 
-// On-demand revalidation, the seeds' pattern:
+// On-demand revalidation, the secret-token pattern of the Next.js ISR guides
+// (https://nextjs.org/docs/pages/guides/incremental-static-regeneration) with revalidatePath/revalidateTag
+// (https://nextjs.org/docs/app/guides/incremental-static-regeneration):
 //   curl -X POST 'http://127.0.0.1:3000/api/revalidate?secret=<MY_SECRET_TOKEN>&path=/blog/v8.0.0'
 //   curl -X POST 'http://127.0.0.1:3000/api/revalidate?secret=<MY_SECRET_TOKEN>&tag=posts'
 export async function POST(request: Request) {

@@ -1,6 +1,7 @@
 import type { NextApiRequest, NextApiResponse } from 'next';
 
-// On-demand revalidation of one archived post, seed 001's res.revalidate() pattern:
+// On-demand revalidation of one archived post, the res.revalidate() pattern of the Next.js Pages Router
+// ISR guide (https://nextjs.org/docs/pages/guides/incremental-static-regeneration):
 //   curl -X POST 'http://127.0.0.1:3000/api/archive/revalidate?secret=<MY_SECRET_TOKEN>&id=v8.0.0'
 // The page is regenerated before the answer, so the next request gets the new page.
 export default async function handler(req: NextApiRequest, res: NextApiResponse) {
