@@ -127,7 +127,7 @@ export const OPTIONS = {
     unit: 'path, relative to the site folder',
     default: '.isr/cache',
     parse: (value, siteDir): string => {
-      if (typeof value !== 'string') throw new TypeError(`cacheDir must be a path string`);
+      if (typeof value !== 'string') throw new TypeError('cacheDir (ISR_CACHE_DIR) must be a path string');
       return path.resolve(siteDir, value);
     },
     doc: 'the durable cache folder',
@@ -141,7 +141,7 @@ export const OPTIONS = {
     unit: 'bytes, integer ≥ 0',
     default: 50 * 1024 * 1024,
     defaultNote: '50 MiB',
-    parse: (value): Bytes => positiveInteger('memoryCacheSize', value, true),
+    parse: (value): Bytes => positiveInteger('memoryCacheSize (ISR_MEMORY_CACHE_SIZE)', value, true),
     doc: 'bound of the in-memory LRU tier; 0 disables it',
   },
   /**
@@ -184,7 +184,7 @@ export const OPTIONS = {
     unit: 'seconds, integer ≥ 1',
     default: ONE_YEAR_SECONDS,
     defaultNote: 'one year',
-    parse: (value): Seconds => positiveInteger('expireTime', value),
+    parse: (value): Seconds => positiveInteger('expireTime (ISR_EXPIRE_TIME)', value),
     doc: 'how long after generation a stale page may still be served',
   },
   /**
@@ -221,7 +221,7 @@ export const OPTIONS = {
     env: 'ISR_BUILD_CONCURRENCY',
     unit: 'pages, integer ≥ 1',
     default: 8,
-    parse: (value): number => positiveInteger('buildConcurrency', value),
+    parse: (value): number => positiveInteger('buildConcurrency (ISR_BUILD_CONCURRENCY)', value),
     doc: 'pages that isr build prerenders in parallel',
   },
   /**
