@@ -171,7 +171,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
           await engine.regenerate(fallbackKey(route.pattern), site.fallbackGenerator(route), { label: `the fallback page of ${route.pattern}` });
         }
         await runPool(paths, concurrency, async ({ pathname, params }) => {
-          const generate = site.cachedGenerator(route, params, pathname, 'build', config.siteUrl ?? 'http://localhost');
+          const generate = site.cachedGenerator({ route, params, pathname, reason: 'build', origin: config.siteUrl ?? 'http://localhost' });
           let served;
           try {
             served = await engine.regenerate(pathname, generate, { label: `${pathname} (route ${route.pattern})` });

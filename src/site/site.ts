@@ -24,6 +24,21 @@ function checked(generate: Generate): Generate {
   };
 }
 
+/** What {@link Site.cachedGenerator} generates: a cacheable route at one path. */
+export interface CachedGeneratorOptions {
+  route: ManifestRoute;
+  params: Params;
+  /** The canonical path (http/paths.ts), e.g. `/blog/1`. */
+  pathname: string;
+  /** Passed to a Pages Router page's `getStaticProps` as `revalidateReason` (`'build'`, `'on-demand'`…). */
+  reason: StaticPropsContext['revalidateReason'];
+  /**
+   * The site's canonical origin (`siteUrl`), e.g. `https://www.example.com`: a route handler's GET
+   * is requested at `<origin><pathname>`.
+   */
+  origin: string;
+}
+
 /**
  * A built site, ready to serve: its manifest, its routes and its compiled modules (imported on
  * first use and kept).
@@ -150,10 +165,9 @@ export class Site {
    * The generator of a cacheable route at `pathname` outside a request (prerender, on-demand
    * regeneration): its page, of either router, or its route handler's GET (requested as
    * `<origin><pathname>`).
-   * @param reason passed to a Pages Router page's `getStaticProps` as `revalidateReason`.
-   * @param origin the site's canonical origin (`siteUrl`), e.g. `https://www.example.com`.
    */
-  cachedGenerator(route: ManifestRoute, params: Params, pathname: string, reason: StaticPropsContext['revalidateReason'], origin: string): Generate {
+  cachedGenerator(options: CachedGeneratorOptions): Generate {
+    const { route, params, pathname, reason, origin } = options;
     if (route.router === 'pages') return this.pagesRouterPageGenerator(route, params, pathname, reason);
     return route.kind === 'page' ? this.appRouterPageGenerator(route, params, pathname) : this.routeHandlerGenerator(route, params, pathname, origin);
   }
