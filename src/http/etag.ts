@@ -1,6 +1,20 @@
-/** Conditional requests (RFC 9110 §13.1.2): whether an `If-None-Match` matches, with `fresh`. */
+/**
+ * Entity tags (RFC 9110 §8.8.3) and conditional requests (RFC 9110 §13.1.2): the tag isr gives a
+ * body, and whether an `If-None-Match` matches it, with `fresh`.
+ */
 
+import { createHash } from 'node:crypto';
 import fresh from 'fresh';
+
+/**
+ * The entity tag of a body (and of the data representation stored with it, if any): a quoted
+ * base64url SHA-1 digest (RFC 9110 §8.8.3, strong).
+ */
+export function entityTag(body: Uint8Array, data?: Uint8Array): string {
+  const hash = createHash('sha1').update(body);
+  if (data !== undefined) hash.update('\0data\0').update(data);
+  return `"${hash.digest('base64url')}"`;
+}
 
 /**
  * Whether an `If-None-Match` header value matches `etag`: `*`, or a comma-separated list holding

@@ -3,7 +3,8 @@ import fresh from 'fresh';
 import { STATUS_CODES, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 import { pipeline, Readable, Stream, Writable } from 'node:stream';
 import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web';
-import { entityTag } from '../engine/engine.ts';
+import { entityTag } from '../http/etag.ts';
+import { fieldValueProblem, isToken } from '../http/fields.ts';
 import { errorMessage } from '../log.ts';
 
 /**
@@ -29,12 +30,9 @@ function codedError<E extends Error>(error: E, code: string): E & { code: string
   return Object.assign(error, { code });
 }
 
-const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** Characters Node refuses in header values and status messages (and the Fetch spec with it). */
-const INVALID_HEADER_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
 
 function validateHeader(name: string, value: unknown): asserts value is ApiHeaderValue {
-  if (typeof name !== 'string' || !HTTP_TOKEN.test(name)) {
+  if (typeof name !== 'string' || !isToken(name)) {
     throw codedError(new TypeError(`Header name must be a valid HTTP token ["${String(name)}"]`), 'ERR_INVALID_HTTP_TOKEN');
   }
   if (value === undefined) {
@@ -45,7 +43,7 @@ function validateHeader(name: string, value: unknown): asserts value is ApiHeade
     if (typeof item !== 'string' && typeof item !== 'number') {
       throw codedError(new TypeError(`Invalid value "${String(item)}" for header "${name}"`), 'ERR_HTTP_INVALID_HEADER_VALUE');
     }
-    if (INVALID_HEADER_CHAR.test(String(item))) {
+    if (fieldValueProblem(String(item)) !== undefined) {
       throw codedError(new TypeError(`Invalid character in header content ["${name}"]`), 'ERR_INVALID_CHAR');
     }
   }
@@ -468,7 +466,7 @@ export class ApiResponse extends Writable {
         'ERR_HTTP_INVALID_STATUS_CODE',
       );
     }
-    if (this.statusMessage !== undefined && INVALID_HEADER_CHAR.test(this.statusMessage)) {
+    if (this.statusMessage !== undefined && fieldValueProblem(this.statusMessage) !== undefined) {
       throw codedError(new TypeError('Invalid character in statusMessage'), 'ERR_INVALID_CHAR');
     }
     return status;
