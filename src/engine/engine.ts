@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   CLOCK_SKEW_TOLERANCE_MS,
   mergeTagManifests,
@@ -11,6 +10,7 @@ import {
 } from '../store/store.ts';
 import { createConsoleLogger, describeError, type Logger } from '../log.ts';
 import { OPTIONS } from '../config/options.ts';
+import { entityTag } from '../http/etag.ts';
 import { FutureTimeReporter, systemClock, type Clock } from './clock.ts';
 import { Shielding } from './shielding.ts';
 import { freshness, latestInvalidation } from './freshness.ts';
@@ -171,16 +171,6 @@ export class RenderTimeoutError extends Error {
     super(`generation of ${label} timed out after ${timeout} s`);
     this.name = 'RenderTimeoutError';
   }
-}
-
-/**
- * The entity tag of a body (and of the data representation stored with it, if any): a quoted
- * base64url SHA-1 digest (RFC 9110 §8.8.3, strong).
- */
-export function entityTag(body: Uint8Array, data?: Uint8Array): string {
-  const hash = createHash('sha1').update(body);
-  if (data !== undefined) hash.update('\0data\0').update(data);
-  return `"${hash.digest('base64url')}"`;
 }
 
 export class IsrEngine {

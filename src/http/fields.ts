@@ -42,6 +42,23 @@ export const UNSTORABLE_HEADERS: ReadonlySet<string> = new Set([
   'content-encoding',
 ]);
 
+/** `tchar` of RFC 9110 §5.6.2, by byte: 1 for a character a `token` may hold (ASCII only). */
+export const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
+for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = 1;
+for (let c = 0x61; c <= 0x7a; c++) TCHAR[c] = 1;
+
+/** Whether `name` is a `token` (RFC 9110 §5.6.2: one or more `tchar`), as a field name must be. */
+export function isToken(name: string): boolean {
+  if (name.length === 0) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 128 || TCHAR[c] === 0) return false;
+  }
+  return true;
+}
+
 /** A lower-case `token` (RFC 9110 §5.6.2). */
 const LOWER_TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 

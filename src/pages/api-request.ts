@@ -1,6 +1,11 @@
 import { Buffer } from 'node:buffer';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
+import bytes from 'bytes';
+import * as contentType from 'content-type';
+import { parseCookie } from 'cookie';
+import { BodyError, readBody } from '../http/body.ts';
+import type { Bytes } from '../units.ts';
 
 /**
  * The `req` of a Pages Router API route (`pages/api/**`): {@link ApiRequest}, a Node `Readable` of
@@ -15,21 +20,19 @@ export type ApiQuery = Partial<Record<string, string | string[]>>;
 /** Next.js's default `bodyParser.sizeLimit`. */
 export const DEFAULT_BODY_LIMIT = '1mb';
 
-const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
-
 /**
- * Bytes in a `bodyParser.sizeLimit`: a number is bytes; a string is a number with an optional unit
- * b, kb, mb or gb (1024-based, case-insensitive, as the `bytes` package Next.js uses: `'1mb'` is
- * 1,048,576).
- * @throws TypeError for a negative, non-finite or unreadable limit.
+ * Bytes in a `bodyParser.sizeLimit`, read by the `bytes` package as Next.js reads it (raw-body's
+ * `limit` is `bytes.parse(sizeLimit)`): a number is bytes (floored); a string is a number with an
+ * optional unit b, kb, mb, gb, tb or pb (1024-based, case-insensitive: `'1mb'` is 1,048,576), and
+ * a string without a unit is read as an integer prefix, as `parseInt` does (`'7'`, `'10b'`).
+ * @see https://github.com/visionmedia/bytes.js#bytesparsestringnumber-value-numbernull
+ * @throws TypeError for a limit `bytes` cannot read, or a negative or non-finite one (Next.js
+ *   would read an unreadable limit as no limit at all; isr refuses it).
  */
-export function parseSizeLimit(limit: string | number): number {
-  if (typeof limit === 'number') {
-    if (Number.isFinite(limit) && limit >= 0) return Math.floor(limit);
-  } else if (typeof limit === 'string') {
-    const match = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(limit);
-    if (match !== null) return Math.floor(Number(match[1]) * SIZE_UNITS[(match[2] ?? 'b').toLowerCase()]!);
-  }
+export function parseSizeLimit(limit: string | number): Bytes {
+  // bytes.parse: the size grammar of Next.js's `api.bodyParser.sizeLimit` (through raw-body).
+  const parsed = typeof limit === 'number' || typeof limit === 'string' ? bytes.parse(limit) : null;
+  if (parsed !== null && Number.isFinite(parsed) && parsed >= 0) return Math.floor(parsed);
   throw new TypeError(`Invalid bodyParser.sizeLimit ${JSON.stringify(limit)}: use a number of bytes or a string such as '500kb' or '1mb'`);
 }
 
@@ -50,30 +53,29 @@ function paramsRecord(params: URLSearchParams): Record<string, string | string[]
   return record(values);
 }
 
+/** A cookie value as Next.js's `cookie` (0.4) decodes it: one leading `"` and the last character dropped, then percent-decoded where valid. */
+function decodeCookieValue(value: string): string {
+  const unquoted = value.startsWith('"') ? value.slice(1, -1) : value;
+  if (!unquoted.includes('%')) return unquoted;
+  try {
+    return decodeURIComponent(unquoted);
+  } catch {
+    return unquoted; // not valid percent-encoding: kept as sent
+  }
+}
+
 /**
- * Parses a `Cookie` header like the `cookie` package Next.js uses: `name=value` pairs split on `;`,
- * names and values trimmed, one pair of surrounding double quotes dropped, values percent-decoded
- * where that is valid, the first of a repeated name kept, pairs without `=` ignored.
+ * Parses a `Cookie` header (RFC 6265 §5.4 `cookie-string`, §4.2.1) into Next.js's `req.cookies`
+ * with the `cookie` package Next.js uses (`getCookieParser`): `name=value` pairs split on `;`,
+ * names and values trimmed, pairs without `=` ignored, the first of a repeated name kept; each
+ * value unquoted and percent-decoded by {@link decodeCookieValue}. The result is an ordinary
+ * object whose keys are all own properties (`__proto__` included).
  */
 function parseCookies(header: string | null): Record<string, string> {
-  const cookies = new Map<string, string>();
-  for (const pair of header?.split(';') ?? []) {
-    const eq = pair.indexOf('=');
-    if (eq === -1) continue;
-    const name = pair.slice(0, eq).trim();
-    if (name === '' || cookies.has(name)) continue;
-    let value = pair.slice(eq + 1).trim();
-    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-    if (value.includes('%')) {
-      try {
-        value = decodeURIComponent(value);
-      } catch {
-        // not valid percent-encoding: kept as sent
-      }
-    }
-    cookies.set(name, value);
-  }
-  return record(cookies);
+  if (header === null || header === '') return {};
+  // cookie's parseCookie: the `Cookie` header's pair grammar (RFC 6265 §5.4), as in Next.js.
+  const cookies = parseCookie(header, { decode: decodeCookieValue });
+  return record(Object.entries(cookies).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
 /**
@@ -173,53 +175,44 @@ export class ApiRequest extends Readable {
 export type ParsedBody = { ok: true; body: unknown } | { ok: false; status: number; message: string };
 
 /**
- * Reads and parses the request body as Next.js's `parseBody` does, before the handler runs:
- * - `application/json` and any `…+json` type: `JSON.parse`; an empty body gives `{}`; invalid JSON: 400 `Invalid JSON`;
- * - `application/x-www-form-urlencoded`: an object, repeated keys as arrays;
- * - anything else, or no `content-type`: the body as a string.
- * Text is decoded with the `charset` parameter when given (default UTF-8; a charset the runtime
- * does not know: 400 `Invalid body`). A request without a body (every GET and HEAD) is read as an
- * empty one, so it gives `''` (or `{}` when its content type is JSON), as in Next.js.
- * Over `limit` bytes: 413 `Body exceeded <label> limit`, read no further (a `content-length`
- * over the limit is refused before reading). A body that fails mid-read: 400 `Invalid body`.
+ * The media type (lower case) and charset of a request, as Next.js's `parseBody` reads them with
+ * the `content-type` package: no `Content-Type`, or one that does not parse (RFC 9110 §8.3.1
+ * grammar, e.g. a parameter without `=`), is `text/plain`; the charset defaults to `utf-8`.
  */
-export async function parseBody(request: Request, limit: number, label: string | number): Promise<ParsedBody> {
-  const tooLarge: ParsedBody = { ok: false, status: 413, message: `Body exceeded ${label} limit` };
-  const declared = request.headers.get('content-length');
-  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > limit) return tooLarge;
-  const [mediaType = '', ...parameters] = (request.headers.get('content-type') ?? '').split(';');
-  const type = mediaType.trim().toLowerCase();
-  let charset = 'utf-8';
-  for (const parameter of parameters) {
-    const [key, value] = parameter.split('=', 2);
-    if (key?.trim().toLowerCase() === 'charset' && value !== undefined) charset = value.trim().replace(/^"(.*)"$/, '$1');
-  }
-  let decoder: TextDecoder;
+function mediaTypeOf(request: Request): { type: string; charset: string } {
+  let parsed: contentType.ParsedMediaType;
   try {
-    decoder = new TextDecoder(charset);
+    // content-type's parse: RFC 9110 §8.3.1 media-type grammar (type lower-cased, quoted values unquoted).
+    parsed = contentType.parse(request.headers.get('content-type') || 'text/plain');
   } catch {
-    return { ok: false, status: 400, message: 'Invalid body' };
+    parsed = contentType.parse('text/plain');
   }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (request.body !== null) {
-    const reader = request.body.getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        size += value.byteLength;
-        if (size > limit) {
-          reader.cancel().catch(() => {});
-          return tooLarge;
-        }
-        chunks.push(value);
-      }
-    } catch {
-      return { ok: false, status: 400, message: 'Invalid body' };
-    }
+  return { type: parsed.type, charset: parsed.parameters.charset ?? 'utf-8' };
+}
+
+/**
+ * Reads and parses the request body as Next.js's `parseBody` does, before the handler runs:
+ * - `application/json` and any `…+json` type: `JSON.parse`; an empty body gives `{}`; invalid JSON: 400 `Invalid JSON`
+ *   (Next.js parses only `application/json` and `application/ld+json`; isr every `+json` suffix, RFC 6839 §3.1);
+ * - `application/x-www-form-urlencoded`: an object, repeated keys as arrays;
+ * - anything else, no `content-type`, or one that does not parse: the body as a string.
+ * Text is decoded with the `charset` parameter when given (default UTF-8; labels as raw-body's
+ * `encoding`, i.e. iconv-lite's; one it does not know: 400 `Invalid body`). A request without a
+ * body (every GET and HEAD) is read as an empty one, so it gives `''` (or `{}` when its content
+ * type is JSON), as in Next.js. Over `limit` bytes: 413 `Body exceeded <label> limit`, read no
+ * further (a `content-length` over the limit is refused before reading). A body that fails
+ * mid-read: 400 `Invalid body`. The reading is `http/body.ts`'s {@link readBody}.
+ */
+export async function parseBody(request: Request, limit: Bytes, label: string | number): Promise<ParsedBody> {
+  const { type, charset } = mediaTypeOf(request);
+  let text: string;
+  try {
+    text = await readBody(request, limit, charset);
+  } catch (error) {
+    if (!(error instanceof BodyError)) throw error;
+    // Next.js's parseBody: 413 for `entity.too.large`, 400 `Invalid body` for any other failure.
+    return error.status === 413 ? { ok: false, status: 413, message: `Body exceeded ${label} limit` } : { ok: false, status: 400, message: 'Invalid body' };
   }
-  const text = decoder.decode(Buffer.concat(chunks, size));
   if (type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'))) {
     if (text.length === 0) return { ok: true, body: {} };
     try {
@@ -231,4 +224,3 @@ export async function parseBody(request: Request, limit: number, label: string |
   if (type === 'application/x-www-form-urlencoded') return { ok: true, body: paramsRecord(new URLSearchParams(text)) };
   return { ok: true, body: text };
 }
-

@@ -1,10 +1,11 @@
 import { Buffer } from 'node:buffer';
+import fresh from 'fresh';
 import { STATUS_CODES, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 import { pipeline, Readable, Stream, Writable } from 'node:stream';
 import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web';
-import { entityTag } from '../engine/engine.ts';
+import { entityTag } from '../http/etag.ts';
+import { fieldValueProblem, isToken } from '../http/fields.ts';
 import { errorMessage } from '../log.ts';
-import { etagMatches } from '../http/etag.ts';
 
 /**
  * The `res` of a Pages Router API route (`pages/api/**`): {@link ApiResponse}, a Node `Writable`
@@ -29,12 +30,9 @@ function codedError<E extends Error>(error: E, code: string): E & { code: string
   return Object.assign(error, { code });
 }
 
-const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** Characters Node refuses in header values and status messages (and the Fetch spec with it). */
-const INVALID_HEADER_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
 
 function validateHeader(name: string, value: unknown): asserts value is ApiHeaderValue {
-  if (typeof name !== 'string' || !HTTP_TOKEN.test(name)) {
+  if (typeof name !== 'string' || !isToken(name)) {
     throw codedError(new TypeError(`Header name must be a valid HTTP token ["${String(name)}"]`), 'ERR_INVALID_HTTP_TOKEN');
   }
   if (value === undefined) {
@@ -45,7 +43,7 @@ function validateHeader(name: string, value: unknown): asserts value is ApiHeade
     if (typeof item !== 'string' && typeof item !== 'number') {
       throw codedError(new TypeError(`Invalid value "${String(item)}" for header "${name}"`), 'ERR_HTTP_INVALID_HEADER_VALUE');
     }
-    if (INVALID_HEADER_CHAR.test(String(item))) {
+    if (fieldValueProblem(String(item)) !== undefined) {
       throw codedError(new TypeError(`Invalid character in header content ["${name}"]`), 'ERR_INVALID_CHAR');
     }
   }
@@ -59,9 +57,6 @@ function validateChunk(chunk: unknown): asserts chunk is string | Uint8Array {
     );
   }
 }
-
-/** Whether a request's `Cache-Control` asks to bypass validators (as the `fresh` package Next.js uses). */
-const NO_CACHE = /(?:^|,)\s*no-cache\s*(?:,|$)/;
 
 /** Bytes the Web response may buffer before the writer's callbacks wait for the reader. */
 const BODY_HIGH_WATER_MARK = 64 * 1024;
@@ -438,12 +433,24 @@ export class ApiResponse extends Writable {
     return this.#request.method === 'HEAD' || status === 204 || status === 205 || status === 304 || (status >= 100 && status < 200);
   }
 
+  /**
+   * Whether `send` answers 304: a GET or HEAD, a 2xx status, and `fresh(req.headers, { etag })` as
+   * Next.js's `sendEtagResponse` asks it (`If-None-Match` by weak comparison, RFC 9110 §13.1.2;
+   * never with `Cache-Control: no-cache` in the request).
+   */
   #notModified(etag: string): boolean {
     const method = this.#request.method;
     if ((method !== 'GET' && method !== 'HEAD') || this.statusCode < 200 || this.statusCode > 299) return false;
-    const cacheControl = this.#request.headers.get('cache-control');
-    if (cacheControl !== null && NO_CACHE.test(cacheControl)) return false;
-    return etagMatches(this.#request.headers.get('if-none-match'), etag);
+    const headers = this.#request.headers;
+    // fresh: the conditional-request check of Next.js's API routes (send-payload's sendEtagResponse).
+    return fresh(
+      {
+        'if-none-match': headers.get('if-none-match') ?? undefined,
+        'if-modified-since': headers.get('if-modified-since') ?? undefined,
+        'cache-control': headers.get('cache-control') ?? undefined,
+      },
+      { etag },
+    );
   }
 
   /** The status to send, checked as Node's `writeHead` does, and against what a Web `Response` can carry. */
@@ -459,7 +466,7 @@ export class ApiResponse extends Writable {
         'ERR_HTTP_INVALID_STATUS_CODE',
       );
     }
-    if (this.statusMessage !== undefined && INVALID_HEADER_CHAR.test(this.statusMessage)) {
+    if (this.statusMessage !== undefined && fieldValueProblem(this.statusMessage) !== undefined) {
       throw codedError(new TypeError('Invalid character in statusMessage'), 'ERR_INVALID_CHAR');
     }
     return status;

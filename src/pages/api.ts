@@ -27,7 +27,7 @@ export type ApiHandler = (req: ApiRequest, res: ApiResponse) => unknown;
  *   anything else answers 500.
  * - `config.api.bodyParser`: `false` leaves the body unparsed (the handler reads `req` as a stream);
  *   `{ sizeLimit }` caps the parsed body: a number of bytes or a string such as `'500kb'`
- *   (units b, kb, mb, gb, 1024-based); default `'1mb'`.
+ *   (units b, kb, mb, gb, tb, pb, 1024-based, read by the `bytes` package as in Next.js); default `'1mb'`.
  * - `config.api.externalResolver`: `true` when another library ends the response, which silences
  *   the "resolved without sending a response" warning (as in Next.js).
  */

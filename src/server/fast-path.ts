@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
-import { fieldValueProblem } from '../http/fields.ts';
+import { fieldValueProblem, isToken, TCHAR } from '../http/fields.ts';
+import { isValidHost } from '../http/host.ts';
 import type { MemoryAnswer, RequestHandler } from './handler.ts';
-import { isValidHost } from './node.ts';
 
 /**
  * The HIT fast path of `isr start`: the strict request grammar it answers and the bytes of its
@@ -31,24 +31,7 @@ export interface FastPathOptions {
   keepAliveTimeoutMs: number;
 }
 
-/** tchar of RFC 9110 §5.6.2, by byte. */
-const TOKEN = new Uint8Array(128);
-for (const c of "!#$%&'*+-.^_`|~") TOKEN[c.charCodeAt(0)] = 1;
-for (let c = 0x30; c <= 0x39; c++) TOKEN[c] = 1;
-for (let c = 0x41; c <= 0x5a; c++) TOKEN[c] = 1;
-for (let c = 0x61; c <= 0x7a; c++) TOKEN[c] = 1;
-
 export const CRLF_CRLF = Buffer.from('\r\n\r\n', 'latin1');
-
-/** Whether `name` is a non-empty token (RFC 9110 §5.6.2). */
-function isToken(name: string): boolean {
-  if (name.length === 0) return false;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c >= 128 || TOKEN[c] === 0) return false;
-  }
-  return true;
-}
 
 /** A parsed request head this path may answer. */
 interface SimpleRequest {
@@ -92,7 +75,7 @@ export function parseSimpleRequest(head: string): SimpleRequest | undefined {
     if (colon === -1 || colon >= end || colon === line) return undefined;
     for (let j = line; j < colon; j++) {
       const c = head.charCodeAt(j);
-      if (c >= 128 || TOKEN[c] === 0) return undefined;
+      if (c >= 128 || TCHAR[c] === 0) return undefined;
     }
     for (let j = colon + 1; j < end; j++) {
       const c = head.charCodeAt(j);

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
+import { absoluteFormTarget, isUrlHost, isValidHost } from '../http/host.ts';
 import type { Logger } from '../log.ts';
 import type { RequestHandler } from './handler.ts';
 import { storedBodyOf } from './stored-body.ts';
@@ -9,23 +10,6 @@ import { storedBodyOf } from './stored-body.ts';
  * `http.createServer`, Express or any Node framework. Thin by design: the caching rules are the
  * handler's and the engine's.
  */
-
-const HOST_PATTERN = /^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
-
-/** `uri-host [ ":" port ]` (RFC 9110 §7.2 with RFC 3986 §3.2.2): a reg-name or an IP literal; empty is allowed. */
-const VALID_HOST = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*(?::\d*)?$|^\[[0-9A-Fa-f:.]+\](?::\d*)?$/;
-
-/** Longest `Host` value accepted, in characters (a DNS name has at most 253, plus a port). */
-export const MAX_HOST_LENGTH = 255;
-
-/**
- * Whether `value` is a `Host` field value a server may accept: `uri-host [ ":" port ]` of at most
- * {@link MAX_HOST_LENGTH} characters. RFC 9112 §3.2: a request with an invalid Host, or with more
- * than one, MUST be answered 400.
- */
-export function isValidHost(value: string): boolean {
-  return value.length <= MAX_HOST_LENGTH && VALID_HOST.test(value);
-}
 
 /** The number of `Host` lines in a Node request, and the first one's value. */
 function hostLines(req: IncomingMessage): { count: number; value: string | undefined } {
@@ -56,7 +40,7 @@ export class ClientAbortError extends Error {
  */
 export function toWebRequest(req: IncomingMessage, res?: ServerResponse): Request {
   const hostHeader = req.headers.host;
-  let host = hostHeader !== undefined && hostHeader.length <= 255 && HOST_PATTERN.test(hostHeader) ? hostHeader : 'localhost';
+  let host = hostHeader !== undefined && isUrlHost(hostHeader) ? hostHeader : 'localhost';
   let target = req.url ?? '/';
   const absolute = absoluteFormTarget(target);
   if (absolute !== undefined) ({ host, target } = absolute);
@@ -89,21 +73,6 @@ export function toWebRequest(req: IncomingMessage, res?: ServerResponse): Reques
     // @ts-expect-error: `duplex` is required by Node's fetch for streaming bodies, missing from the DOM types
     duplex: hasBody ? 'half' : undefined,
   });
-}
-
-/**
- * The authority and origin-form of an absolute-form request target (`http://host/path?q`, RFC
- * 9112 §3.2.2, which a server MUST accept): the Host of the request is then the target's authority,
- * and the Host header is ignored. Undefined for any other form, or when the authority is not a
- * valid `uri-host [ ":" port ]` (the target is then taken as a path, which matches no page).
- */
-export function absoluteFormTarget(target: string): { host: string; target: string } | undefined {
-  const match = /^https?:\/\/([^/?#]*)([^#]*)$/i.exec(target);
-  if (match === null) return undefined;
-  const host = match[1]!;
-  if (host === '' || !isValidHost(host) || !HOST_PATTERN.test(host)) return undefined;
-  const rest = match[2]!;
-  return { host, target: rest.startsWith('/') ? rest : `/${rest}` };
 }
 
 /**

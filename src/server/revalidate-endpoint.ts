@@ -1,7 +1,9 @@
 import { InvalidationNotRecordedError, StoreUnavailableError } from '../store/store.ts';
 import type { IsrEngine } from '../engine/engine.ts';
 import { MAX_TAG_LENGTH, pathTag, validateTag, type RevalidatePathType } from '../engine/tags.ts';
+import { BodyError, readBody } from '../http/body.ts';
 import type { Logger } from '../log.ts';
+import type { Bytes } from '../units.ts';
 import { json, refuseWithoutToken } from './bearer.ts';
 
 /**
@@ -30,37 +32,9 @@ export const RETRY_AFTER_SECONDS = 5;
 
 export const REVALIDATE_ENDPOINT = '/_isr/revalidate';
 /** Largest accepted request body, in bytes. */
-export const MAX_BODY_BYTES = 1024 * 1024;
+export const MAX_BODY_BYTES: Bytes = 1024 * 1024;
 /** Most paths plus tags accepted in one request. */
 export const MAX_ITEMS = 10_000;
-
-async function readBody(request: Request): Promise<Uint8Array | 'too-large' | 'cut-short'> {
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > MAX_BODY_BYTES) return 'too-large';
-  if (request.body === null) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = request.body.getReader();
-  for (;;) {
-    let done: boolean;
-    let value: Uint8Array | undefined;
-    try {
-      ({ done, value } = await reader.read());
-    } catch {
-      // Bad input never makes things worse: a body the client cuts short (connection closed or
-      // reset mid-body) is answered 400, not thrown as an unhandled error (a 500 and an error log).
-      return 'cut-short';
-    }
-    if (done || value === undefined) break;
-    size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel();
-      return 'too-large';
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
-}
 
 type PathItem = { path: string; type?: RevalidatePathType; tag: string };
 
@@ -116,12 +90,17 @@ export async function handleRevalidateRequest(
   if (request.method !== 'POST') return json(405, { error: 'use POST' }, { allow: 'POST' });
   const refusal = refuseWithoutToken(request, token, 'revalidation');
   if (refusal !== undefined) return refusal;
-  const raw = await readBody(request);
-  if (raw === 'too-large') {
+  let raw: Uint8Array;
+  try {
+    raw = await readBody(request, MAX_BODY_BYTES);
+  } catch (error) {
+    if (!(error instanceof BodyError)) throw error;
     // The rest of the body is not read: the connection cannot be reused.
-    return json(413, { error: `body is larger than ${MAX_BODY_BYTES} bytes` }, { connection: 'close' });
+    if (error.status === 413) return json(413, { error: `body is larger than ${MAX_BODY_BYTES} bytes` }, { connection: 'close' });
+    // Bad input never makes things worse: a body the client cuts short (connection closed or
+    // reset mid-body) is answered 400, not thrown as an unhandled error (a 500 and an error log).
+    return json(400, { error: 'the request body ended before its announced length' }, { connection: 'close' });
   }
-  if (raw === 'cut-short') return json(400, { error: 'the request body ended before its announced length' }, { connection: 'close' });
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));

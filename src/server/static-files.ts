@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { lookup } from 'mime-types';
-import { entityTag } from '../engine/engine.ts';
-import { etagMatches } from '../http/etag.ts';
+import { entityTag, etagMatches } from '../http/etag.ts';
 
 /**
  * Files under the site's `public/` folder, served at the same path (Next.js `public`). Only files
