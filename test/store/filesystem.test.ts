@@ -6,9 +6,23 @@ import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promi
 import { dirname, join, relative, sep } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decodeEntry } from '../../src/store/codec.ts';
-import { FileSystemStore, ReadOnlyStoreError } from '../../src/store/filesystem.ts';
+import { FileSystemStore, ReadOnlyStoreError, type FileSystemStoreOptions } from '../../src/store/filesystem.ts';
 import { createMemoryLogger } from '../../src/log.ts';
+import { testCacheStore } from './contract.ts';
 import { listFiles, makeEntry, makeTempDir, removeDir } from './helpers.ts';
+
+/** A FileSystemStore contract fixture: a fresh folder, each instance opened on it with `options`. */
+const onFreshFolder = (options: Omit<FileSystemStoreOptions, 'dir'>) => async () => {
+  const dir = await makeTempDir('isr-fs-contract-');
+  return {
+    open: () => new FileSystemStore({ dir, ...options }),
+    writer: () => new FileSystemStore({ dir }),
+    cleanup: () => removeDir(dir),
+  };
+};
+testCacheStore('FileSystemStore', { create: onFreshFolder({}) });
+testCacheStore('FileSystemStore (bounded: maxBytes, unreadExpire)', { create: onFreshFolder({ maxBytes: 10 * 1024 * 1024, unreadExpire: 3600 }) });
+testCacheStore('FileSystemStore (read-only)', { create: onFreshFolder({ readOnly: true }), readOnly: true });
 
 let root: string;
 let counter = 0;

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createMemoryLogger } from '../../src/log.ts';
 import { ENTRY_OVERHEAD_BYTES, estimateEntrySize, MemoryStore } from '../../src/store/memory.ts';
+import { testCacheStore } from './contract.ts';
 import { makeEntry } from './helpers.ts';
+
+testCacheStore('MemoryStore', { create: () => ({ open: () => new MemoryStore() }), durable: false });
 
 /** Deterministic PRNG (mulberry32) so failures reproduce. */
 function prng(seed: number): () => number {

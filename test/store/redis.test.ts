@@ -8,7 +8,57 @@ import { redactRedisUrl, RedisStore, type RedisStoreOptions } from '../../src/st
 import type { CacheEntry, StoreEvent } from '../../src/store/store.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
+import { testCacheStore } from './contract.ts';
 import { makeEntry as makeAnyEntry } from './helpers.ts';
+
+/**
+ * The contract runs on the Redis at 127.0.0.1:6379 (the one the test machines run), each test
+ * under a key prefix of its own, removed afterwards. Without that Redis, every contract test fails
+ * saying so. The tests further down use a throwaway redis-server each (`startRedis`) since they
+ * stop, pause and restart it.
+ */
+const CONTRACT_REDIS_URL = 'redis://127.0.0.1:6379';
+const contractRun = randomBytes(4).toString('hex');
+let contractTests = 0;
+const newContractClient = () => createClient({ url: CONTRACT_REDIS_URL, socket: { connectTimeout: 2000, reconnectStrategy: false } });
+let contractClient: Promise<ReturnType<typeof newContractClient>> | undefined;
+
+/** A plain client on the contract's Redis; rejects with what to do when it cannot be reached. */
+function contractRedis(): Promise<ReturnType<typeof newContractClient>> {
+  contractClient ??= (async () => {
+    const client = newContractClient();
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      await client.ping();
+    } catch (error) {
+      throw new Error(`the RedisStore contract needs a Redis at ${CONTRACT_REDIS_URL} (start redis-server there): ${String(error)}`);
+    }
+    return client;
+  })();
+  return contractClient;
+}
+
+testCacheStore('RedisStore', {
+  shared: true,
+  create: async () => {
+    const raw = await contractRedis();
+    const keyPrefix = `isr-contract-${contractRun}-${++contractTests}:`;
+    return {
+      open: async () => {
+        const store = new RedisStore({ url: CONTRACT_REDIS_URL, keyPrefix, buildId: 'build-1', logger: createMemoryLogger() });
+        await store.ready;
+        return store;
+      },
+      cleanup: async () => {
+        for await (const keys of raw.scanIterator({ MATCH: `${keyPrefix}*`, COUNT: 100 })) if (keys.length > 0) await raw.del(keys);
+      },
+    };
+  },
+});
+after(async () => {
+  if (contractClient) await (await contractClient.catch(() => undefined))?.close();
+});
 
 /** A test entry that never expires in Redis (test times are arbitrary); expiry has its own test. */
 function makeEntry(key: string, overrides: Parameters<typeof makeAnyEntry>[1] = {}): ReturnType<typeof makeAnyEntry> {
