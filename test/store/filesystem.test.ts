@@ -58,30 +58,6 @@ describe('FileSystemStore', () => {
     assert.deepEqual(logger.lines, []);
   });
 
-  it('keeps entries and tags across a restart (new instance on the same dir)', async () => {
-    const dir = freshDir();
-    const first = new FileSystemStore({ dir });
-    await first.set('page:/a', makeEntry('page:/a', { body: 'persisted' }));
-    await first.invalidateTags(['blog'], 1234.5);
-    await first.close();
-
-    const second = new FileSystemStore({ dir });
-    const read = await second.get('page:/a');
-    assert.equal(Buffer.from(read!.value.body).toString(), 'persisted');
-    assert.deepEqual(await second.getTagManifest(), new Map([['blog', 1234.5]]));
-  });
-
-  it('overwrites and deletes; deleting a missing entry is fine', async () => {
-    const store = new FileSystemStore({ dir: freshDir() });
-    await store.set('k', makeEntry('k', { body: 'one' }));
-    await store.set('k', makeEntry('k', { body: 'two' }));
-    assert.equal(Buffer.from((await store.get('k'))!.value.body).toString(), 'two');
-    await store.delete('k');
-    assert.equal(await store.get('k'), undefined);
-    await store.delete('k');
-    await store.delete('never-written');
-  });
-
   it('creates its directory lazily, on the first write only', async () => {
     const dir = freshDir();
     const store = new FileSystemStore({ dir });
