@@ -18,7 +18,8 @@ export { IsrEngine, GenerationError, RenderTimeoutError, DEFAULT_RENDER_TIMEOUT,
 export { ManualClock, systemClock, type Clock } from './engine/clock.ts';
 export { cacheControl, NO_STORE } from './http/cache-control.ts';
 export { implicitTags, pathTag } from './engine/tags.ts';
-export type { CacheEntry, CacheStore, CacheValue, TagManifest } from './store/store.ts';
+export type { CacheEntry, CacheStore, CacheValue, Lease, SharedStore, StoreEvent, TagManifest } from './store/store.ts';
+export { isSharedStore } from './store/store.ts';
 export { MemoryStore, type MemoryStoreOptions } from './store/memory.ts';
 export { FileSystemStore, type FileSystemStoreOptions } from './store/filesystem.ts';
 export { TieredStore, type Tier, type TieredStoreOptions } from './store/tiered.ts';

@@ -6,8 +6,8 @@
  * - `set` writes the entry file (atomic rename) unless the folder already holds a generation with
  *   a later `lastModified`, then announces `set`; `delete` removes the file and announces `delete`.
  * - `invalidateTags` is done by the primary (the single writer of `tags.json`), which announces it.
- * - `subscribe` and `lock` make this a shared store (see `CacheStore`): the engine hears what
- *   other workers did and takes the cluster-wide regeneration lock.
+ * - `subscribe` and `lock` make this a shared store (`SharedStore`, `shared: true`): the engine
+ *   hears what other workers did and takes the cluster-wide regeneration lock.
  * - The folder's bound: each worker's FileSystemStore evicts from its own index of the folder, which
  *   also counts the entries the other workers store (their `set` events, `noteStoredElsewhere`);
  *   memory-tier hits reach it through `touch`.
@@ -18,18 +18,19 @@
  * the lock prevents unless it expired (a render longer than its ttl); the next regeneration
  * repairs it. Entries themselves are never torn: each is one rename.
  */
-import type { CacheEntry, CacheStore, Lease, StoreEvent, TagManifest } from '../store/store.ts';
+import type { CacheEntry, CacheStore, Lease, SharedStore, StoreEvent, TagManifest } from '../store/store.ts';
 import { mergeTagTimes } from '../store/store.ts';
+import type { Milliseconds } from '../units.ts';
 import type { CoordinationHub } from './hub.ts';
 
 /** How a worker reaches the hub: directly (same process) or over IPC (`ipc.ts`). */
 export interface HubLink {
   /** Resolves a lock token, or undefined when another holder has the lock; rejects when the hub cannot be reached. */
-  lock(key: string, ttlMs: number): Promise<string | undefined>;
+  lock(key: string, ttlMs: Milliseconds): Promise<string | undefined>;
   /** Releases the lock if `token` still holds it (see CoordinationHub.release); rejects when the hub cannot be reached. */
   release(key: string, token: string): Promise<void>;
   /** Records and announces a tag invalidation; resolves once it is recorded. */
-  invalidate(tags: readonly string[], at: number): Promise<void>;
+  invalidate(tags: readonly string[], at: Milliseconds): Promise<void>;
   /** Announces `event` to every instance (fire and forget). */
   publish(event: StoreEvent): void;
   /** Events from every instance (this one included) until the returned function is called. */
@@ -40,7 +41,7 @@ export interface HubLink {
 export class DirectHubLink implements HubLink {
   constructor(readonly hub: CoordinationHub) {}
 
-  async lock(key: string, ttlMs: number): Promise<string | undefined> {
+  async lock(key: string, ttlMs: Milliseconds): Promise<string | undefined> {
     return this.hub.tryLock(key, ttlMs);
   }
 
@@ -48,7 +49,7 @@ export class DirectHubLink implements HubLink {
     this.hub.release(key, token);
   }
 
-  invalidate(tags: readonly string[], at: number): Promise<void> {
+  invalidate(tags: readonly string[], at: Milliseconds): Promise<void> {
     return this.hub.invalidate(tags, at);
   }
 
@@ -67,9 +68,11 @@ export interface CoordinatedStoreOptions {
   link: HubLink;
 }
 
-export class CoordinatedStore implements CacheStore {
+export class CoordinatedStore implements SharedStore {
   /** `coordinated(<inner name>)`. */
   readonly name: string;
+  /** Every worker on the folder uses it (see `SharedStore`). */
+  readonly shared = true;
   readonly inner: CacheStore & { noteStoredElsewhere?(key: string): void };
   readonly link: HubLink;
   readonly #subscriptions = new Set<() => void>();
@@ -121,7 +124,7 @@ export class CoordinatedStore implements CacheStore {
   }
 
   /** Has the hub record the invalidation (one writer of tags.json) and announce it. */
-  async invalidateTags(tags: readonly string[], at: number): Promise<void> {
+  async invalidateTags(tags: readonly string[], at: Milliseconds): Promise<void> {
     mergeTagTimes(new Map(), tags, at); // validates here, with the caller's stack
     if (tags.length === 0) return;
     await this.link.invalidate(tags, at);
@@ -136,7 +139,7 @@ export class CoordinatedStore implements CacheStore {
     return remove;
   }
 
-  async lock(key: string, ttlMs: number): Promise<Lease | undefined> {
+  async lock(key: string, ttlMs: Milliseconds): Promise<Lease | undefined> {
     const token = await this.link.lock(key, ttlMs);
     if (token === undefined) return undefined;
     let released = false;

@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { mergeTagTimes, type CacheStore, type StoreEvent } from '../store/store.ts';
 import { systemClock, type Clock } from '../engine/clock.ts';
 import { errorMessage, type Logger } from '../log.ts';
+import type { Milliseconds } from '../units.ts';
 
 export interface CoordinationHubOptions {
   /** Source of time for lock expiry. Default: wall time. */
@@ -29,7 +30,7 @@ export interface CoordinationHubOptions {
 interface Held {
   token: string;
   /** ms (hub clock) after which the lock may be taken by someone else. */
-  expiresAt: number;
+  expiresAt: Milliseconds;
 }
 
 export class CoordinationHub {
@@ -53,7 +54,7 @@ export class CoordinationHub {
    *   holder has the lock and it has not expired.
    * @throws TypeError for a non-string key or a `ttlMs` that is not a positive finite number.
    */
-  tryLock(key: string, ttlMs: number): string | undefined {
+  tryLock(key: string, ttlMs: Milliseconds): string | undefined {
     if (typeof key !== 'string') throw new TypeError(`lock key must be a string (got ${typeof key})`);
     if (typeof ttlMs !== 'number' || !(ttlMs > 0) || !Number.isFinite(ttlMs)) {
       throw new TypeError(`lock ttlMs must be a positive number of ms (got ${String(ttlMs)})`);
@@ -124,7 +125,7 @@ export class CoordinationHub {
    * @throws TypeError (as a rejection) for a non-finite `at` or a non-string tag; what the tag
    *   store threw when it could not record the invalidation.
    */
-  async invalidate(tags: readonly string[], at: number): Promise<void> {
+  async invalidate(tags: readonly string[], at: Milliseconds): Promise<void> {
     mergeTagTimes(new Map(), tags, at); // validates before anything is written
     const list = [...tags];
     if (list.length === 0) return;

@@ -1,5 +1,6 @@
 import {
   CLOCK_SKEW_TOLERANCE_MS,
+  isSharedStore,
   mergeTagManifests,
   mergeTagTimes,
   StoreUnavailableError,
@@ -235,7 +236,7 @@ export class IsrEngine {
       this.applyInvalidations(await this.store.getTagManifest(), `the tag record of ${this.store.name}`);
     } catch (error) {
       // A shared store that is down at start-up: serve, and read the record when it is back (resync).
-      if (typeof this.store.subscribe !== 'function') throw error;
+      if (!isSharedStore(this.store)) throw error;
       this.logger.warn(
         `${this.store.name}: starting without the recorded invalidations (${describeError(error).split('\n')[0]}); ` +
           'they are applied when the store can be reached',

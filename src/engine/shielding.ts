@@ -1,5 +1,6 @@
-import type { CacheEntry, CacheStore, Lease, StoreEvent, TagManifest } from '../store/store.ts';
+import { isSharedStore, type CacheEntry, type CacheStore, type Lease, type StoreEvent, type TagManifest } from '../store/store.ts';
 import { describeError, excerpt, warnRepeated, type Logger } from '../log.ts';
+import type { Milliseconds } from '../units.ts';
 
 /**
  * Rule 6 of the engine (engine.ts): with a shared store (Redis, or the coordinated filesystem
@@ -18,11 +19,11 @@ import { describeError, excerpt, warnRepeated, type Logger } from '../log.ts';
  *   it; after `lockTimeoutMs` without a result it renders itself. When the lock cannot be taken
  *   (store unreachable), it renders at once: the engine's per-process single flight still holds.
  *
- * Without `subscribe` and `lock` on the store, every method is a pass-through.
+ * With a store that is not shared (`isSharedStore`), every method is a pass-through.
  */
 
 /** While waiting for another instance's regeneration, re-check the shared store this often (ms). */
-export const SHIELD_POLL_MS = 200;
+export const SHIELD_POLL_MS: Milliseconds = 200;
 
 /** What a render produced, as the engine's flights carry it. */
 export interface Produced {
@@ -34,7 +35,7 @@ export interface ShieldingOptions {
   store: CacheStore;
   logger: Logger;
   /** Milliseconds a regeneration holds the lock, and the longest a waiter waits for its result. */
-  lockTimeoutMs: number;
+  lockTimeoutMs: Milliseconds;
   /** The engine's known invalidations (tag → ms), read when resynchronizing. */
   invalidations(): TagManifest;
   /** Merges invalidations recorded elsewhere into the engine's view; `source` names them in logs. */
@@ -45,7 +46,7 @@ export interface ShieldingOptions {
    * expired. A result that went stale while it rendered is still adopted: rendering it again on
    * every instance in turn would be the regeneration storm this prevents.
    */
-  adoptable(entry: CacheEntry, notBefore: number, extraTags: readonly string[] | undefined): boolean;
+  adoptable(entry: CacheEntry, notBefore: Milliseconds, extraTags: readonly string[] | undefined): boolean;
   /** Registers background work that the engine's `flush` waits for. */
   track(promise: Promise<unknown>): void;
 }
@@ -62,9 +63,10 @@ export class Shielding {
     this.#options = options;
   }
 
-  /** Starts listening to the store's events (idempotent; a no-op without `subscribe`). */
+  /** Starts listening to the store's events (idempotent; a no-op unless the store is shared). */
   subscribe(): void {
-    this.#unsubscribe ??= this.#options.store.subscribe?.((event) => this.#onEvent(event));
+    const { store } = this.#options;
+    if (isSharedStore(store)) this.#unsubscribe ??= store.subscribe((event) => this.#onEvent(event));
   }
 
   /** Stops listening and wakes every wait (shutdown). */
@@ -76,19 +78,19 @@ export class Shielding {
 
   /**
    * Runs `produce` (a render of `key`) at most once across the instances sharing the store, as
-   * described in the module comment; without a lock-capable store, runs it at once.
+   * described in the module comment; with a store that is not shared, runs it at once.
    * @param notBefore ms: the generation being replaced, or the invalidation being answered; only a
    *   newer generation from another instance is adopted.
    * @param label names the key in log lines.
    */
   async shielded(
     key: string,
-    notBefore: number,
+    notBefore: Milliseconds,
     options: { label?: string; extraTags?: readonly string[] },
     produce: () => Promise<Produced>,
   ): Promise<Produced> {
     const { store, logger, lockTimeoutMs } = this.#options;
-    if (typeof store.lock !== 'function') return produce();
+    if (!isSharedStore(store)) return produce();
     const label = options.label ?? key;
     const deadline = performance.now() + lockTimeoutMs;
     for (;;) {
@@ -125,7 +127,7 @@ export class Shielding {
   }
 
   /** The shared store's entry for `key` if it is `adoptable`; undefined otherwise or when it cannot be read. */
-  async #adopt(key: string, notBefore: number, extraTags: readonly string[] | undefined, label: string): Promise<CacheEntry | undefined> {
+  async #adopt(key: string, notBefore: Milliseconds, extraTags: readonly string[] | undefined, label: string): Promise<CacheEntry | undefined> {
     const { store, logger } = this.#options;
     let entry: CacheEntry | undefined;
     try {

@@ -35,6 +35,7 @@ import { createHash } from 'node:crypto';
 import { open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { errorMessage, type Logger } from '../log.ts';
+import type { Bytes, Milliseconds, Seconds } from '../units.ts';
 import { CorruptEntryError, decodeEntry, encodeEntry, ENTRY_HEADER_BYTES, ENTRY_MAGIC } from './codec.ts';
 import { EntryIndex } from './entry-index.ts';
 import { errorCode, MISSING, writeFileAtomic } from './files.ts';
@@ -68,14 +69,14 @@ export interface FileSystemStoreOptions {
    * Bound on the entry files, in bytes (each file counted as its size rounded up to 4 KiB); the
    * least recently used are evicted past it. Default 0: unbounded. Ignored when `readOnly`.
    */
-  maxBytes?: number;
+  maxBytes?: Bytes;
   /**
    * Seconds after its last access (read or write) at which an entry file is removed and no longer
    * served. Default 0: never. Ignored when `readOnly`.
    */
-  unreadExpire?: number;
+  unreadExpire?: Seconds;
   /** Clock of the last-access times and of compaction's grace period, ms since the epoch. Default `Date.now`. */
-  now?: () => number;
+  now?: () => Milliseconds;
   /**
    * Other store folders whose entries this store's tag record also governs (the build's read-only
    * prerender folder behind this one): compaction keeps an invalidation any of their entries
@@ -105,10 +106,11 @@ export class FileSystemStore implements CacheStore {
   readonly name: string;
   /** Absolute root directory. */
   readonly dir: string;
+  /** Every write rejects with ReadOnlyStoreError (see `CacheStore.readOnly`). */
   readonly readOnly: boolean;
   readonly #fsync: boolean;
   readonly #logger: Logger | undefined;
-  readonly #now: () => number;
+  readonly #now: () => Milliseconds;
   /** Absolute `related` folders (see the options). */
   readonly related: readonly string[];
   readonly #tags: TagRecord;
@@ -301,7 +303,7 @@ export class FileSystemStore implements CacheStore {
    * @throws ReadOnlyStoreError in read-only mode; TypeError for a bad `at` or tag; the disk's error
    *   when it refuses (the invalidation is then kept in memory and written back later).
    */
-  invalidateTags(tags: readonly string[], at: number): Promise<void> {
+  invalidateTags(tags: readonly string[], at: Milliseconds): Promise<void> {
     try {
       this.#assertWritable('invalidateTags');
       mergeTagTimes(new Map(), tags, at); // validate the arguments before queueing

@@ -2,8 +2,8 @@
  * Storage tiers for the ISR cache: the `CacheStore` interface, the entry codec, and the memory,
  * file-system, Redis and tiered stores.
  */
-export type { CacheEntry, CacheStore, CacheValue, CacheValueKind, Lease, StoreEvent, TagManifest } from './store.ts';
-export { InvalidationNotRecordedError, mergeTagManifests, mergeTagTimes, StoreUnavailableError } from './store.ts';
+export type { CacheEntry, CacheStore, CacheValue, CacheValueKind, Lease, SharedStore, StoreEvent, TagManifest } from './store.ts';
+export { InvalidationNotRecordedError, isSharedStore, mergeTagManifests, mergeTagTimes, StoreUnavailableError } from './store.ts';
 export { CorruptEntryError, decodeEntry, encodeEntry, ENTRY_HEADER_BYTES, ENTRY_MAGIC } from './codec.ts';
 export {
   ENTRY_OVERHEAD_BYTES,

@@ -7,6 +7,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../log.ts';
+import type { Bytes, Milliseconds } from '../units.ts';
 import { mergeTagTimes, type CacheEntry, type CacheStore, type TagManifest } from './store.ts';
 import { OPTIONS } from '../config/options.ts';
 
@@ -15,7 +16,7 @@ import { OPTIONS } from '../config/options.ts';
  * Fixed estimate, in bytes, of what one entry costs beyond its body and strings: the entry, value,
  * headers and tags objects, the LRU's bookkeeping slots, number fields.
  */
-export const ENTRY_OVERHEAD_BYTES = 256;
+export const ENTRY_OVERHEAD_BYTES: Bytes = 256;
 
 /**
  * The size, in bytes, that MemoryStore charges for `entry` stored under `key`:
@@ -23,7 +24,7 @@ export const ENTRY_OVERHEAD_BYTES = 256;
  * length + every tag length. String lengths are counted in UTF-16 code units (one per byte for
  * ASCII), which is an estimate, not an exact heap measurement. Always >= `ENTRY_OVERHEAD_BYTES`.
  */
-export function estimateEntrySize(key: string, entry: CacheEntry): number {
+export function estimateEntrySize(key: string, entry: CacheEntry): Bytes {
   let size = ENTRY_OVERHEAD_BYTES + entry.value.body.byteLength + (entry.value.data?.byteLength ?? 0) + key.length + entry.etag.length;
   for (const name in entry.value.headers) size += name.length + (entry.value.headers[name]?.length ?? 0);
   for (const tag of entry.tags) size += tag.length;
@@ -32,7 +33,7 @@ export function estimateEntrySize(key: string, entry: CacheEntry): number {
 
 export interface MemoryStoreOptions {
   /** Upper bound on the summed `estimateEntrySize` of the kept entries, in bytes. Default 50 MiB. */
-  maxBytes?: number;
+  maxBytes?: Bytes;
   /** Receives `debug` lines (an entry too large to keep). Default: no logging. */
   logger?: Logger;
 }
@@ -51,7 +52,7 @@ export class MemoryStore implements CacheStore {
   /** Nothing here outlives the process (see `CacheStore.durable`). */
   readonly durable = false;
   /** The bound given at construction, in bytes. */
-  readonly maxBytes: number;
+  readonly maxBytes: Bytes;
   readonly #entries: LRUCache<string, CacheEntry>;
   readonly #tags: TagManifest = new Map();
   readonly #logger: Logger | undefined;
@@ -71,7 +72,7 @@ export class MemoryStore implements CacheStore {
   }
 
   /** Summed estimated size of the kept entries, in bytes; never above `maxBytes`. */
-  get bytes(): number {
+  get bytes(): Bytes {
     return this.#entries.calculatedSize;
   }
 
@@ -118,7 +119,7 @@ export class MemoryStore implements CacheStore {
   }
 
   /** Records `tags` as invalidated at `at` ms, keeping the later time per tag. */
-  async invalidateTags(tags: readonly string[], at: number): Promise<void> {
+  async invalidateTags(tags: readonly string[], at: Milliseconds): Promise<void> {
     mergeTagTimes(this.#tags, tags, at);
   }
 

@@ -36,26 +36,27 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createClient, RESP_TYPES } from 'redis';
 import { createConsoleLogger, errorMessage, excerpt, warnRepeated, type Logger } from '../log.ts';
+import type { Milliseconds } from '../units.ts';
 import { CorruptEntryError, decodeEntry, encodeEntry } from './codec.ts';
 import {
   CLOCK_SKEW_TOLERANCE_MS,
   mergeTagTimes,
   StoreUnavailableError,
   type CacheEntry,
-  type CacheStore,
   type Lease,
+  type SharedStore,
   type StoreEvent,
   type TagManifest,
 } from './store.ts';
 
 /** Default `commandTimeoutMs`: 1 s. */
-export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 1000;
+export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS: Milliseconds = 1000;
 /** Default `connectTimeoutMs`: 2 s. */
-export const DEFAULT_REDIS_CONNECT_TIMEOUT_MS = 2000;
+export const DEFAULT_REDIS_CONNECT_TIMEOUT_MS: Milliseconds = 2000;
 /** First reconnection delay; it doubles per failed attempt up to `REDIS_RECONNECT_MAX_MS`. */
-export const REDIS_RECONNECT_MIN_MS = 50;
+export const REDIS_RECONNECT_MIN_MS: Milliseconds = 50;
 /** Longest delay between two reconnection attempts. */
-export const REDIS_RECONNECT_MAX_MS = 1000;
+export const REDIS_RECONNECT_MAX_MS: Milliseconds = 1000;
 
 export interface RedisStoreOptions {
   /** `redis[s]://[[user]:password@]host[:port][/db]`. The password never appears in `name` or logs. */
@@ -67,9 +68,9 @@ export interface RedisStoreOptions {
   /** Where the outage/recovery notices and corrupt-entry warnings go. Default: the console logger. */
   logger?: Logger;
   /** A command without a reply within this many ms rejects. Default 1000. */
-  commandTimeoutMs?: number;
+  commandTimeoutMs?: Milliseconds;
   /** A TCP connection attempt is abandoned (and retried) after this many ms. Default 2000. */
-  connectTimeoutMs?: number;
+  connectTimeoutMs?: Milliseconds;
 }
 
 /** The part of the node-redis client this store uses. */
@@ -272,7 +273,7 @@ function positiveOption(name: string, value: number | undefined, fallback: numbe
 
 /**
  * `CacheStore` on Redis, shared by every instance of a deployment (layout and atomicity in the
- * module comment). Implements the shared-store methods `subscribe` and `lock`.
+ * module comment). A {@link SharedStore}: `subscribe`, `lock`, and `set` compares-and-sets.
  *
  * - Construction never waits for Redis and never fails because Redis is down: it connects in the
  *   background (`ready` settles when the first connection is up), reconnecting forever.
@@ -287,9 +288,11 @@ function positiveOption(name: string, value: number | undefined, fallback: numbe
  *   `invalidateTags` with TypeError on a bad time or tag (before contacting Redis); `lock` with
  *   RangeError on a ttl that is not a positive number.
  */
-export class RedisStore implements CacheStore {
+export class RedisStore implements SharedStore {
   /** `redis:<url with the password replaced by ***>`. */
   readonly name: string;
+  /** Every instance of the deployment uses it (see `SharedStore`). */
+  readonly shared = true;
   /** `<keyPrefix><buildId>:`, the start of every key this store uses. */
   readonly keyBase: string;
   /** The pub/sub channel of this key prefix and build: `<keyBase>events`. */
@@ -474,7 +477,7 @@ export class RedisStore implements CacheStore {
    * Redis's clock is recorded and published as Redis's time (a `warn` once per streak). No tags:
    * nothing to do (Redis is not contacted).
    */
-  async invalidateTags(tags: readonly string[], at: number): Promise<void> {
+  async invalidateTags(tags: readonly string[], at: Milliseconds): Promise<void> {
     mergeTagTimes(new Map(), tags, at); // validates before anything is sent
     if (tags.length === 0) return;
     const tagList = [...tags];
@@ -502,7 +505,7 @@ export class RedisStore implements CacheStore {
    * rejects. A `SET` that timed out on our side but reached Redis leaves a lock nobody releases:
    * it expires after `ttlMs`.
    */
-  async lock(key: string, ttlMs: number): Promise<Lease | undefined> {
+  async lock(key: string, ttlMs: Milliseconds): Promise<Lease | undefined> {
     if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
       throw new RangeError(`lock ttl must be a positive number of ms (got ${String(ttlMs)})`);
     }

@@ -2,16 +2,22 @@
  * The cache-handler interface: what every storage tier (memory, filesystem, Redis) implements.
  * The engine never knows which store it holds.
  *
- * A *shared* store (Redis; the filesystem store behind `isr start --workers`) is one that several
- * instances use at once. It also implements the two optional coordination methods, `subscribe`
+ * A *shared* store ({@link SharedStore}: Redis; the filesystem store behind `isr start --workers`)
+ * is one that several instances use at once. It says so with `shared: true` and adds `subscribe`
  * (what the other instances did: synchronized purges) and `lock` (one regeneration per key across
  * the cluster: cache shielding, as Vercel's "Incremental Static Regeneration (ISR)" names it,
- * https://vercel.com/docs/incremental-static-regeneration).
+ * https://vercel.com/docs/incremental-static-regeneration), and its `set` is a compare-and-set on
+ * `lastModified`. {@link isSharedStore} is the one test of it.
  *
- * Keys are opaque strings chosen by the engine (`page:/blog/1`, `fetch:<sha256>`, ...). A store must
+ * `test/store/contract.ts` (`testCacheStore`) is the contract suite every store runs: what is
+ * written here is what it asserts.
+ *
+ * Keys are opaque strings chosen by the engine (a page path such as `/blog/1`, `isr:not-found`, a data-cache key; see `site/keys.ts`). A store must
  * treat them as data: a key can never select a location outside the store (the filesystem store
  * hashes them into file names).
  */
+
+import type { Milliseconds, Seconds } from '../units.ts';
 
 /** What was generated: a page, a route handler's response, a fetch response or a function result. */
 export type CacheValueKind = 'page' | 'route' | 'fetch' | 'function';
@@ -38,15 +44,15 @@ export interface CacheEntry {
   /** Explicit tags (`fetch(..., { next: { tags } })`) and implicit path tags (see engine/tags.ts). */
   tags: string[];
   /** Seconds after `lastModified` during which the entry is fresh; `false`: until invalidated. */
-  revalidate: number | false;
+  revalidate: Seconds | false;
   /** Seconds after `lastModified` after which the entry may no longer be served stale. */
-  expire: number;
+  expire: Seconds;
   /**
    * Milliseconds since the epoch (may be fractional) at which the data in this generation was
    * read: the start of the render that produced it. Invalidations at or after this time make the
    * entry stale, which is how a revalidation that races an in-flight regeneration is never lost.
    */
-  lastModified: number;
+  lastModified: Milliseconds;
   /** Strong entity tag of `value.body`, quoted (RFC 9110 §8.8.3). */
   etag: string;
 }
@@ -70,7 +76,7 @@ export class StoreUnavailableError extends Error {
  * regenerates entries carrying such a `lastModified`, and the Redis store refuses to store one
  * (compared with Redis's own `TIME`).
  */
-export const CLOCK_SKEW_TOLERANCE_MS = 1000;
+export const CLOCK_SKEW_TOLERANCE_MS: Milliseconds = 1000;
 
 /**
  * Rejection of `TieredStore.invalidateTags` when no durable tier recorded the invalidation (the
@@ -88,7 +94,7 @@ export class InvalidationNotRecordedError extends Error {
 }
 
 /** A tag's most recent invalidation time, milliseconds since the epoch. */
-export type TagManifest = Map<string, number>;
+export type TagManifest = Map<string, Milliseconds>;
 
 /**
  * Something that happened to a shared store, delivered to `subscribe` listeners on every instance
@@ -102,13 +108,13 @@ export type TagManifest = Map<string, number>;
  *   have been missed; the listener should re-read what it relies on (`getTagManifest`).
  */
 export type StoreEvent =
-  | { type: 'invalidate'; tags: string[]; at: number }
-  | { type: 'set'; key: string; lastModified: number }
+  | { type: 'invalidate'; tags: string[]; at: Milliseconds }
+  | { type: 'set'; key: string; lastModified: Milliseconds }
   | { type: 'delete'; key: string }
   | { type: 'unlock'; key: string }
   | { type: 'resync' };
 
-/** A held regeneration lock (see `CacheStore.lock`). */
+/** A held regeneration lock (see `SharedStore.lock`). */
 export interface Lease {
   /**
    * Releases the lock if this holder still owns it (an expired lock taken over by another instance
@@ -118,15 +124,43 @@ export interface Lease {
   release(): Promise<void>;
 }
 
+/**
+ * A cache tier. Every store promises (and `test/store/contract.ts` asserts):
+ *
+ * - `get` of a key never stored, or deleted, is `undefined`; `get` after `set` returns the entry
+ *   with the same fields, bytes for bytes (`body`, `data`, headers, tags, times), and never an
+ *   entry stored under another key.
+ * - Keys are data: any string is a key, distinct strings are distinct entries.
+ * - `set` of an entry whose `key` differs from the key it is stored under rejects and stores
+ *   nothing. A later `set` with an equal or later `lastModified` replaces the entry.
+ * - The tag manifest keeps, per tag, the latest time ever given to `invalidateTags`; a bad time or
+ *   tag rejects with TypeError before anything is recorded; no tags is nothing to record.
+ * - `close` may be called more than once.
+ *
+ * What stores legitimately differ in is a property of the store: `durable` (contents outlive the
+ * process), `readOnly` (every write rejects) and `shared` (a {@link SharedStore}).
+ */
 export interface CacheStore {
   /** Short name for logs: `memory`, `filesystem:/path`, ... */
   readonly name: string;
   /**
    * `false` for a store whose contents do not outlive this process (the memory tier): what only it
    * took is lost by a restart, so `TieredStore.invalidateTags` does not count it as recorded.
-   * Absent or `true`: durable (a cache folder, Redis).
+   * Absent or `true`: durable (a cache folder, Redis): another instance opened later on the same
+   * backing reads what this one stored.
    */
   readonly durable?: boolean;
+  /**
+   * `true` for a store whose writes (`set`, `delete`, `invalidateTags`) all reject (FileSystemStore
+   * on the build's prerendered pages): TieredStore never writes to it. Absent or `false`: writable.
+   */
+  readonly readOnly?: boolean;
+  /**
+   * `true` only on a {@link SharedStore} (test it with {@link isSharedStore}): several instances
+   * use this store at once, it has `subscribe` and `lock`, and its `set` is a compare-and-set on
+   * `lastModified`. Absent or `false`: this process alone writes through it.
+   */
+  readonly shared?: boolean;
   /** The entry stored under `key`, or undefined. A corrupt entry reads as undefined (and is logged). */
   get(key: string): Promise<CacheEntry | undefined>;
   /**
@@ -137,17 +171,22 @@ export interface CacheStore {
   peek?(key: string): CacheEntry | undefined;
   /**
    * Stores `entry` under `key`, atomically: readers see the old entry or the new one, never a mix.
-   * A shared store never replaces a stored entry whose `lastModified` is later than
-   * `entry.lastModified` (compare-and-set), so a regeneration whose lock expired cannot overwrite
-   * a newer generation stored meanwhile by another instance.
+   * A {@link SharedStore} never replaces a stored entry whose `lastModified` is later than
+   * `entry.lastModified` (compare-and-set); other stores replace it (the engine, their one writer,
+   * orders its own writes per key).
+   * @throws TypeError (as a rejection) if `entry.key !== key`.
    */
   set(key: string, entry: CacheEntry): Promise<void>;
+  /** Removes the entry under `key`; a missing one is not an error. */
   delete(key: string): Promise<void>;
-  /** Every recorded tag invalidation (tag → time in ms). Read once at start-up. */
+  /** Every recorded tag invalidation (tag → time in ms), as a map the caller may change. Read once at start-up. */
   getTagManifest(): Promise<TagManifest>;
-  /** Records that `tags` were invalidated at `at` (ms since the epoch); keeps the later time per tag. */
-  invalidateTags(tags: readonly string[], at: number): Promise<void>;
-  /** Releases handles (files, connections). */
+  /**
+   * Records that `tags` were invalidated at `at` (ms since the epoch); keeps the later time per tag.
+   * @throws TypeError (as a rejection) for a non-finite `at` or a non-string tag, recording nothing.
+   */
+  invalidateTags(tags: readonly string[], at: Milliseconds): Promise<void>;
+  /** Releases handles (files, connections). May be called more than once. */
   close?(): Promise<void>;
   /**
    * A tier above this one answered a read of `key` with `entry` (a memory hit): counts as an
@@ -161,17 +200,6 @@ export interface CacheStore {
    */
   readonly reachable?: boolean;
   /**
-   * Shared stores: calls `listener` for each {@link StoreEvent}, from now until the returned
-   * function is called or the store is closed. Listeners must not throw.
-   */
-  subscribe?(listener: (event: StoreEvent) => void): () => void;
-  /**
-   * Shared stores: takes the regeneration lock of `key` for `ttlMs` milliseconds unless another
-   * holder has it. Resolves a Lease, or undefined when the lock is held elsewhere. Rejects when the
-   * store cannot be reached (the caller then regenerates without the cluster lock).
-   */
-  lock?(key: string, ttlMs: number): Promise<Lease | undefined>;
-  /**
    * Stores that keep per-process copies in front of a shared tier (TieredStore): reads `key` from
    * the shared tier, bypassing the local copies, and refreshes them if the shared one is newer.
    * Returns the newer of the two. The engine calls it before regenerating, so an instance adopts a
@@ -181,10 +209,50 @@ export interface CacheStore {
 }
 
 /**
+ * A store that several instances use at once (Redis; the cache folder of `isr start --workers`,
+ * coordinated by the cluster primary; a TieredStore over either). On top of `CacheStore`:
+ *
+ * - `set` is a compare-and-set on `lastModified`: it never replaces a stored entry whose
+ *   `lastModified` is later (as read by any instance on the same backing; a TieredStore's own
+ *   local copies are its process's, and `getShared` reads past them), so a regeneration whose
+ *   lock expired cannot overwrite a newer generation stored meanwhile by another instance. A
+ *   refused `set` announces nothing.
+ * - `subscribe` delivers what the other instances did ({@link StoreEvent}).
+ * - `lock` is one regeneration per key across the instances, until released or expired.
+ *
+ * Implementations declare `shared: true`; {@link isSharedStore} is the test every caller uses.
+ */
+export interface SharedStore extends CacheStore {
+  readonly shared: true;
+  /**
+   * Calls `listener` for each {@link StoreEvent} another instance on the same backing causes (and
+   * possibly for this instance's own), from now until the returned function is called or the store
+   * is closed. Listeners must not throw.
+   */
+  subscribe(listener: (event: StoreEvent) => void): () => void;
+  /**
+   * Takes the regeneration lock of `key` for `ttlMs` milliseconds unless a holder has it (this
+   * instance included: the lock is not re-entrant). Resolves a Lease, or undefined when the lock is
+   * held. Rejects when `ttlMs` is not a positive number, and when the store cannot be reached (the
+   * caller then regenerates without the cluster lock).
+   */
+  lock(key: string, ttlMs: Milliseconds): Promise<Lease | undefined>;
+}
+
+/**
+ * Whether `store` is a {@link SharedStore} (it declares `shared: true`). The one test the engine,
+ * cache shielding and TieredStore use to decide whether the instances coordinate (rule 6 of
+ * `engine/engine.ts`); a store that is not shared gets per-process single flight only.
+ */
+export function isSharedStore(store: CacheStore): store is SharedStore {
+  return store.shared === true;
+}
+
+/**
  * Sets `manifest[tag] = max(manifest[tag], at)` for each tag, in place.
  * @throws TypeError if `at` is not a finite number or a tag is not a string (before changing anything).
  */
-export function mergeTagTimes(manifest: TagManifest, tags: readonly string[], at: number): void {
+export function mergeTagTimes(manifest: TagManifest, tags: readonly string[], at: Milliseconds): void {
   if (typeof at !== 'number' || !Number.isFinite(at)) {
     throw new TypeError(`tag invalidation time must be a finite number of ms (got ${String(at)})`);
   }

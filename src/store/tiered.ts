@@ -15,14 +15,17 @@
  * that took them. The durable tier writes them back on its own once it can (FileSystemStore).
  */
 import { createConsoleLogger, errorMessage, type Logger } from '../log.ts';
+import type { Milliseconds } from '../units.ts';
 import {
   InvalidationNotRecordedError,
+  isSharedStore,
   mergeTagManifests,
   mergeTagTimes,
   StoreUnavailableError,
   type CacheEntry,
   type CacheStore,
   type Lease,
+  type SharedStore,
   type StoreEvent,
   type TagManifest,
 } from './store.ts';
@@ -32,7 +35,7 @@ export interface Tier {
   store: CacheStore;
   /**
    * Never write to this tier (set, delete, invalidateTags, copying hits up). Default: the store's
-   * own `readOnly` property when it has one that is `true` (FileSystemStore), else false.
+   * own `readOnly` (`CacheStore.readOnly`: a read-only FileSystemStore), else false.
    */
   readOnly?: boolean;
 }
@@ -55,7 +58,7 @@ export interface TierFailure {
   /** What the store threw. */
   error: unknown;
   /** When it failed, ms since the epoch. */
-  at: number;
+  at: Milliseconds;
 }
 
 /** One tier's health, as `TieredStore.status()` reports it. */
@@ -130,14 +133,18 @@ function attempt<T>(fn: () => Promise<T>): Promise<T> {
  *   the other instances would not learn of it (a StoreUnavailableError is rethrown as is). With no
  *   durable writable tier at all (a memory-only embedder), it resolves as other writes do.
  * - `delete` does not hide an entry that a read-only tier still holds: a later `get` returns it.
- * - Shared tier: the first tier whose store has `subscribe` (Redis, or the coordinated filesystem
- *   store of `isr start --workers`); the tiers above it are this process's own copies. `subscribe`
- *   forwards its events after applying them to those copies: a `set` of a newer generation or a
- *   `delete` from another instance drops the local copy, so the next read goes to the shared tier.
- *   `lock` is the shared tier's; `getShared` reads past the local copies.
+ * - Shared tier: the first tier that is a SharedStore (`isSharedStore`: Redis, or the coordinated
+ *   filesystem store of `isr start --workers`); the tiers above it are this process's own copies.
+ *   With one, the TieredStore is itself a SharedStore (`shared: true`). `subscribe` forwards its
+ *   events after applying them to those copies: a `set` of a newer generation or a `delete` from
+ *   another instance drops the local copy, so the next read goes to the shared tier. `lock` is the
+ *   shared tier's; `set` is its compare-and-set there (the local copies take every `set` of this
+ *   process), and `getShared` reads past the local copies and returns the newer generation.
  */
 export class TieredStore implements CacheStore {
   readonly name: string;
+  /** Whether a tier is a SharedStore (see the class comment); then `subscribe` and `lock` are set. */
+  readonly shared: boolean;
   /** Number of failed writes to a tier (set, delete, invalidateTags, backfill) since construction. */
   durableWriteErrors = 0;
   /** The most recent failed write to a tier, or undefined if none has failed. */
@@ -147,7 +154,7 @@ export class TieredStore implements CacheStore {
   readonly #writable: readonly TierState[];
   /** The tiers below the first that have `touch` (told of the first tier's hits). */
   readonly #touchable: readonly CacheStore[];
-  /** Index of the shared tier (the first whose store has `subscribe`), or -1. */
+  /** Index of the shared tier (the first that `isSharedStore`), or -1. */
   readonly #shared: number;
   readonly #logger: Logger;
   readonly #reads = new Map<string, Set<ReadToken>>();
@@ -158,8 +165,8 @@ export class TieredStore implements CacheStore {
 
   /** The shared tier's events, after they are applied to the local copies; only with a shared tier. */
   readonly subscribe?: (listener: (event: StoreEvent) => void) => () => void;
-  /** The shared tier's regeneration lock; only with a shared tier that has one. */
-  readonly lock?: (key: string, ttlMs: number) => Promise<Lease | undefined>;
+  /** The shared tier's regeneration lock; only with a shared tier. */
+  readonly lock?: (key: string, ttlMs: Milliseconds) => Promise<Lease | undefined>;
 
   /** @throws TypeError if `tiers` is empty or an item has no store. */
   constructor(options: TieredStoreOptions) {
@@ -167,10 +174,9 @@ export class TieredStore implements CacheStore {
     if (!Array.isArray(tiers) || tiers.length === 0) throw new TypeError('TieredStore needs at least one tier');
     this.#tiers = tiers.map((tier, index) => {
       if (typeof tier?.store?.get !== 'function') throw new TypeError(`TieredStore tier ${index} has no store`);
-      const ownReadOnly = (tier.store as { readOnly?: unknown }).readOnly === true;
       return {
         store: tier.store,
-        readOnly: tier.readOnly ?? ownReadOnly,
+        readOnly: tier.readOnly ?? tier.store.readOnly === true,
         durable: tier.store.durable !== false,
         writes: { failures: 0, logged: false },
         reads: { failures: 0, logged: false },
@@ -180,11 +186,12 @@ export class TieredStore implements CacheStore {
     this.#touchable = this.#tiers.slice(1).flatMap((tier) => (typeof tier.store.touch === 'function' ? [tier.store] : []));
     this.#logger = options.logger ?? createConsoleLogger();
     this.name = `tiered(${this.#tiers.map((t) => `${t.store.name}${t.readOnly ? ' (read-only)' : ''}`).join(' > ')})`;
-    const shared = (this.#shared = this.#tiers.findIndex((tier) => typeof tier.store.subscribe === 'function'));
+    const shared = (this.#shared = this.#tiers.findIndex((tier) => isSharedStore(tier.store)));
+    this.shared = shared >= 0;
     if (shared >= 0) {
-      this.subscribe = (listener) => this.#subscribe(shared, listener);
-      const store = this.#tiers[shared]!.store;
-      if (typeof store.lock === 'function') this.lock = (key, ttlMs) => store.lock!(key, ttlMs);
+      const store = this.#tiers[shared]!.store as SharedStore;
+      this.subscribe = (listener) => this.#subscribe(store, shared, listener);
+      this.lock = (key, ttlMs) => store.lock(key, ttlMs);
     }
   }
 
@@ -287,7 +294,7 @@ export class TieredStore implements CacheStore {
    * @throws InvalidationNotRecordedError when no durable tier recorded it (or the shared tier
    *   failed); StoreUnavailableError when the shared tier cannot be reached.
    */
-  async invalidateTags(tags: readonly string[], at: number): Promise<void> {
+  async invalidateTags(tags: readonly string[], at: Milliseconds): Promise<void> {
     mergeTagTimes(new Map(), tags, at); // validates
     const durable = this.#writable.filter((tier) => tier.durable);
     let failures: Map<TierState, unknown>;
@@ -319,9 +326,9 @@ export class TieredStore implements CacheStore {
 
 
   /** Subscribes to the shared tier's events, applying them to the local copies first (class comment). */
-  #subscribe(index: number, listener: (event: StoreEvent) => void): () => void {
+  #subscribe(store: SharedStore, index: number, listener: (event: StoreEvent) => void): () => void {
     const local = this.#tiers.slice(0, index).filter((tier) => !tier.readOnly);
-    return this.#tiers[index]!.store.subscribe!((event) => {
+    return store.subscribe((event) => {
       if (event.type === 'set' || event.type === 'delete') {
         const key = event.key;
         for (const tier of local) {

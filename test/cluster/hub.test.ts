@@ -6,7 +6,24 @@ import type { CacheEntry, CacheStore, StoreEvent } from '../../src/store/store.t
 import { CoordinatedStore, DirectHubLink } from '../../src/cluster/coordinated-store.ts';
 import { CoordinationHub } from '../../src/cluster/hub.ts';
 import { ManualClock } from '../../src/engine/clock.ts';
+import { testCacheStore } from '../store/contract.ts';
 import { makeEntry, makeTempDir, removeDir } from '../store/helpers.ts';
+
+// Workers' stores on one folder, coordinated by one hub (linked directly, as over IPC in `isr start --workers`).
+testCacheStore('CoordinatedStore', {
+  shared: true,
+  create: async () => {
+    const dir = await makeTempDir('isr-hub-contract-');
+    const hub = new CoordinationHub({ tagStore: new FileSystemStore({ dir }) });
+    return {
+      open: () => new CoordinatedStore({ inner: new FileSystemStore({ dir }), link: new DirectHubLink(hub) }),
+      cleanup: async () => {
+        await hub.close();
+        await removeDir(dir);
+      },
+    };
+  },
+});
 
 let root: string;
 let counter = 0;

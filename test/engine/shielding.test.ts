@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MemoryStore } from '../../src/store/memory.ts';
-import type { CacheStore, Lease } from '../../src/store/store.ts';
+import type { CacheStore, Lease, SharedStore } from '../../src/store/store.ts';
 import { TieredStore } from '../../src/store/tiered.ts';
 import { CoordinatedStore, DirectHubLink } from '../../src/cluster/coordinated-store.ts';
 import { CoordinationHub } from '../../src/cluster/hub.ts';
@@ -43,7 +43,7 @@ function deferred() {
 }
 
 /** Two instances on one shared store; `wrap` may change the shared tier an instance sees. */
-async function cluster(options: { lockTimeout?: number; wrap?: (store: CacheStore, index: number) => CacheStore } = {}) {
+async function cluster(options: { lockTimeout?: number; wrap?: (store: SharedStore, index: number) => CacheStore } = {}) {
   const clock = new ManualClock(1_800_000_000_000);
   const shared = new MemoryStore();
   // Locks expire on wall time (the engines' waits are wall time too); the hub records invalidations in the shared store.
@@ -138,9 +138,9 @@ describe('rule 6: one regeneration per page across instances (cache shielding)',
         index === 0
           ? store
           : Object.assign(Object.create(store) as CacheStore, {
-              subscribe: store.subscribe!.bind(store),
+              subscribe: store.subscribe.bind(store),
               lock: async (key: string, ttlMs: number): Promise<Lease | undefined> => {
-                const lease = await store.lock!(key, ttlMs);
+                const lease = await store.lock(key, ttlMs);
                 if (lease === undefined) await onHeld?.(); // the holder stores and unlocks meanwhile
                 return lease;
               },
@@ -223,7 +223,7 @@ describe('rule 6: one regeneration per page across instances (cache shielding)',
     const { a } = await cluster({
       wrap: (store) =>
         Object.assign(Object.create(store) as CacheStore, {
-          subscribe: store.subscribe!.bind(store),
+          subscribe: store.subscribe.bind(store),
           lock: (): Promise<Lease | undefined> => Promise.reject(new Error('hub unreachable')),
         }),
     });

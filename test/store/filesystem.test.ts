@@ -6,9 +6,23 @@ import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promi
 import { dirname, join, relative, sep } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decodeEntry } from '../../src/store/codec.ts';
-import { FileSystemStore, ReadOnlyStoreError } from '../../src/store/filesystem.ts';
+import { FileSystemStore, ReadOnlyStoreError, type FileSystemStoreOptions } from '../../src/store/filesystem.ts';
 import { createMemoryLogger } from '../../src/log.ts';
+import { testCacheStore } from './contract.ts';
 import { listFiles, makeEntry, makeTempDir, removeDir } from './helpers.ts';
+
+/** A FileSystemStore contract fixture: a fresh folder, each instance opened on it with `options`. */
+const onFreshFolder = (options: Omit<FileSystemStoreOptions, 'dir'>) => async () => {
+  const dir = await makeTempDir('isr-fs-contract-');
+  return {
+    open: () => new FileSystemStore({ dir, ...options }),
+    writer: () => new FileSystemStore({ dir }),
+    cleanup: () => removeDir(dir),
+  };
+};
+testCacheStore('FileSystemStore', { create: onFreshFolder({}) });
+testCacheStore('FileSystemStore (bounded: maxBytes, unreadExpire)', { create: onFreshFolder({ maxBytes: 10 * 1024 * 1024, unreadExpire: 3600 }) });
+testCacheStore('FileSystemStore (read-only)', { create: onFreshFolder({ readOnly: true }), readOnly: true });
 
 let root: string;
 let counter = 0;
@@ -42,30 +56,6 @@ describe('FileSystemStore', () => {
     assert.deepEqual({ ...read, value: { ...read.value, body: null } }, { ...entry, value: { ...entry.value, body: null } });
     assert.equal(await store.get('page:/blog/2'), undefined);
     assert.deepEqual(logger.lines, []);
-  });
-
-  it('keeps entries and tags across a restart (new instance on the same dir)', async () => {
-    const dir = freshDir();
-    const first = new FileSystemStore({ dir });
-    await first.set('page:/a', makeEntry('page:/a', { body: 'persisted' }));
-    await first.invalidateTags(['blog'], 1234.5);
-    await first.close();
-
-    const second = new FileSystemStore({ dir });
-    const read = await second.get('page:/a');
-    assert.equal(Buffer.from(read!.value.body).toString(), 'persisted');
-    assert.deepEqual(await second.getTagManifest(), new Map([['blog', 1234.5]]));
-  });
-
-  it('overwrites and deletes; deleting a missing entry is fine', async () => {
-    const store = new FileSystemStore({ dir: freshDir() });
-    await store.set('k', makeEntry('k', { body: 'one' }));
-    await store.set('k', makeEntry('k', { body: 'two' }));
-    assert.equal(Buffer.from((await store.get('k'))!.value.body).toString(), 'two');
-    await store.delete('k');
-    assert.equal(await store.get('k'), undefined);
-    await store.delete('k');
-    await store.delete('never-written');
   });
 
   it('creates its directory lazily, on the first write only', async () => {

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createMemoryLogger } from '../../src/log.ts';
 import { ENTRY_OVERHEAD_BYTES, estimateEntrySize, MemoryStore } from '../../src/store/memory.ts';
+import { testCacheStore } from './contract.ts';
 import { makeEntry } from './helpers.ts';
+
+testCacheStore('MemoryStore', { create: () => ({ open: () => new MemoryStore() }), durable: false });
 
 /** Deterministic PRNG (mulberry32) so failures reproduce. */
 function prng(seed: number): () => number {
@@ -112,19 +115,5 @@ describe('MemoryStore', () => {
       assert.throws(() => new MemoryStore({ maxBytes }), RangeError);
     }
     assert.equal(new MemoryStore().maxBytes, 50 * 1024 * 1024);
-  });
-
-  it('keeps the latest invalidation time per tag and returns copies of the manifest', async () => {
-    const store = new MemoryStore();
-    assert.deepEqual(await store.getTagManifest(), new Map());
-    await store.invalidateTags(['a', 'b'], 100);
-    await store.invalidateTags(['a'], 50);
-    await store.invalidateTags(['b', 'c'], 200.5);
-    const manifest = await store.getTagManifest();
-    assert.deepEqual(manifest, new Map([['a', 100], ['b', 200.5], ['c', 200.5]]));
-    manifest.set('a', 0);
-    assert.equal((await store.getTagManifest()).get('a'), 100);
-    await assert.rejects(store.invalidateTags(['a'], NaN), TypeError);
-    assert.equal((await store.getTagManifest()).get('a'), 100);
   });
 });

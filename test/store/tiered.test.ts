@@ -7,7 +7,36 @@ import { MemoryStore } from '../../src/store/memory.ts';
 import { InvalidationNotRecordedError, type CacheEntry, type CacheStore, type TagManifest } from '../../src/store/store.ts';
 import { TieredStore } from '../../src/store/tiered.ts';
 import { createMemoryLogger } from '../../src/log.ts';
+import { CoordinatedStore, DirectHubLink } from '../../src/cluster/coordinated-store.ts';
+import { CoordinationHub } from '../../src/cluster/hub.ts';
+import { testCacheStore } from './contract.ts';
 import { listFiles, makeEntry, makeTempDir, removeDir } from './helpers.ts';
+
+testCacheStore('TieredStore (memory over filesystem)', {
+  create: async () => {
+    const dir = await makeTempDir('isr-tiered-contract-');
+    return {
+      open: () => new TieredStore({ tiers: [{ store: new MemoryStore() }, { store: new FileSystemStore({ dir }) }], logger: createMemoryLogger() }),
+      cleanup: () => removeDir(dir),
+    };
+  },
+});
+// What the engine holds under `isr start --workers`: each instance's memory over the folder the hub coordinates.
+testCacheStore('TieredStore (memory over a coordinated folder)', {
+  shared: true,
+  create: async () => {
+    const dir = await makeTempDir('isr-tiered-contract-');
+    const hub = new CoordinationHub({ tagStore: new FileSystemStore({ dir }) });
+    const coordinated = () => new CoordinatedStore({ inner: new FileSystemStore({ dir }), link: new DirectHubLink(hub) });
+    return {
+      open: () => new TieredStore({ tiers: [{ store: new MemoryStore() }, { store: coordinated() }], logger: createMemoryLogger() }),
+      cleanup: async () => {
+        await hub.close();
+        await removeDir(dir);
+      },
+    };
+  },
+});
 
 let root: string;
 let counter = 0;
