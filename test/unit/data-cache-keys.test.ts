@@ -14,7 +14,7 @@ import { fetchCacheKey, installFetch, unstableCache, unstableCacheKey } from '..
 import { ManualClock } from '../../src/engine/clock.ts';
 import { IsrEngine } from '../../src/engine/engine.ts';
 import { createMemoryLogger } from '../../src/log.ts';
-import { createRenderContext, renderStorage, setRuntime, type RenderContext } from '../../src/render/context.ts';
+import { createRenderContext, type RenderContext, renderStorage, setRuntime } from '../../src/render/context.ts';
 import { MemoryStore } from '../../src/store/memory.ts';
 
 describe('fetchCacheKey: which fetches share an entry', () => {
@@ -26,7 +26,16 @@ describe('fetchCacheKey: which fetches share an entry', () => {
 
   test('the same method, URL and headers share a key, however they are written', () => {
     const key = fetchCacheKey(URL_A, { headers: { Authorization: 'Bearer t', Accept: 'application/json' } });
-    assert.equal(fetchCacheKey(URL_A, { method: 'get', headers: [['accept', 'application/json'], ['authorization', 'Bearer t']] }), key);
+    assert.equal(
+      fetchCacheKey(URL_A, {
+        method: 'get',
+        headers: [
+          ['accept', 'application/json'],
+          ['authorization', 'Bearer t'],
+        ],
+      }),
+      key,
+    );
     assert.equal(fetchCacheKey(new URL(URL_A), { headers: new Headers({ accept: 'application/json', authorization: 'Bearer t' }) }), key);
     assert.equal(fetchCacheKey(new Request(URL_A, { headers: { accept: 'application/json', authorization: 'Bearer t' } })), key);
   });
@@ -44,7 +53,10 @@ describe('fetchCacheKey: which fetches share an entry', () => {
     assert.notEqual(fetchCacheKey('https://api.example/posts/2'), key);
     assert.notEqual(fetchCacheKey(`${URL_A}?draft=1`), key);
     assert.notEqual(fetchCacheKey(URL_A, { headers: { accept: 'text/html' } }), key);
-    assert.notEqual(fetchCacheKey(URL_A, { headers: { accept: 'text/html' } }), fetchCacheKey(URL_A, { headers: { accept: 'application/json' } }));
+    assert.notEqual(
+      fetchCacheKey(URL_A, { headers: { accept: 'text/html' } }),
+      fetchCacheKey(URL_A, { headers: { accept: 'application/json' } }),
+    );
   });
 
   test('a URL string is keyed as written; a URL object by its normalised href', () => {
@@ -55,7 +67,10 @@ describe('fetchCacheKey: which fetches share an entry', () => {
 
   test('init.headers replace a Request’s headers in the key, as they do in the request', () => {
     const request = new Request(URL_A, { headers: { accept: 'text/html' } });
-    assert.equal(fetchCacheKey(request, { headers: { accept: 'application/json' } }), fetchCacheKey(URL_A, { headers: { accept: 'application/json' } }));
+    assert.equal(
+      fetchCacheKey(request, { headers: { accept: 'application/json' } }),
+      fetchCacheKey(URL_A, { headers: { accept: 'application/json' } }),
+    );
     assert.equal(fetchCacheKey(request, { method: 'HEAD' }), fetchCacheKey(URL_A, { method: 'HEAD', headers: { accept: 'text/html' } }));
   });
 });
@@ -116,7 +131,10 @@ describe('the keys at work: the engine on a memory store', () => {
 
   beforeEach(() => {
     requests = [];
-    setRuntime({ engine: new IsrEngine({ store: new MemoryStore(), clock: new ManualClock(), logger: createMemoryLogger() }), logger: createMemoryLogger() });
+    setRuntime({
+      engine: new IsrEngine({ store: new MemoryStore(), clock: new ManualClock(), logger: createMemoryLogger() }),
+      logger: createMemoryLogger(),
+    });
   });
 
   /** Runs `fn` as the render of page `path`. */

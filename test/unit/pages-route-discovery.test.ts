@@ -39,7 +39,14 @@ describe('discoverPagesRoutes: the file conventions', () => {
     );
     assert.deepEqual(found, {
       routes: [
-        { pattern: '/about', segments: [{ type: 'static', value: 'about' }], router: 'pages', kind: 'page', file: 'pages/about.tsx', layouts: [] },
+        {
+          pattern: '/about',
+          segments: [{ type: 'static', value: 'about' }],
+          router: 'pages',
+          kind: 'page',
+          file: 'pages/about.tsx',
+          layouts: [],
+        },
         {
           pattern: '/blog/[id]',
           segments: [
@@ -51,7 +58,14 @@ describe('discoverPagesRoutes: the file conventions', () => {
           file: 'pages/blog/[id].tsx',
           layouts: [],
         },
-        { pattern: '/blog', segments: [{ type: 'static', value: 'blog' }], router: 'pages', kind: 'page', file: 'pages/blog/index.tsx', layouts: [] },
+        {
+          pattern: '/blog',
+          segments: [{ type: 'static', value: 'blog' }],
+          router: 'pages',
+          kind: 'page',
+          file: 'pages/blog/index.tsx',
+          layouts: [],
+        },
         {
           pattern: '/docs/[...slug]',
           segments: [

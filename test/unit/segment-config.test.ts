@@ -76,7 +76,9 @@ describe('resolveSegmentConfig: invalid values are TypeErrors naming the file', 
       message: 'app/blog/layout.tsx: export const revalidate must be a non-negative number of seconds or false, got true',
     });
     // JSON.stringify shows NaN and Infinity as null.
-    assert.throws(invalid({ revalidate: Number.POSITIVE_INFINITY }), { message: /revalidate must be a non-negative number of seconds or false, got null$/ });
+    assert.throws(invalid({ revalidate: Number.POSITIVE_INFINITY }), {
+      message: /revalidate must be a non-negative number of seconds or false, got null$/,
+    });
     assert.throws(invalid({ revalidate: Number.NaN }), { message: /got null$/ });
   });
 
@@ -106,7 +108,7 @@ describe('resolveSegmentConfig: invalid values are TypeErrors naming the file', 
 });
 
 describe('configForcesDynamic', () => {
-  test("force-dynamic or revalidate 0 renders per request; everything else may be stored", () => {
+  test('force-dynamic or revalidate 0 renders per request; everything else may be stored', () => {
     assert.equal(configForcesDynamic({ revalidate: false, dynamic: 'force-dynamic', dynamicParams: true }), true);
     assert.equal(configForcesDynamic({ revalidate: 0, dynamic: 'auto', dynamicParams: true }), true);
     assert.equal(configForcesDynamic({ revalidate: 0, dynamic: 'force-static', dynamicParams: true }), true);
