@@ -73,6 +73,29 @@ function checkedDataCacheRevalidate(value: unknown, where: string): number | fal
   throw new TypeError(`${where}: revalidate must be a non-negative number of seconds or false, got ${String(value)}`);
 }
 
+/** The URL (as given: a string unchanged, a `URL`'s `href`, a `Request`'s `url`) and upper-cased method of a fetch. */
+function fetchTarget(input: string | URL | Request, init: RequestInit | undefined): { url: string; method: string } {
+  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+  return { url, method };
+}
+
+/**
+ * The data-cache key of a cached `fetch(input, init)`: `fetch:` and the SHA-256 (hex) of the
+ * upper-cased method, the URL as given (not normalised: `https://a.example` and
+ * `https://a.example/` differ as strings, though a `URL` object gives its normalised `href`) and
+ * the request headers (`init.headers` if given, else the `Request`'s; names lower-cased, pairs
+ * sorted). Two fetches share an entry exactly when these agree, from any page; the body,
+ * `next.revalidate`, `next.tags`, `cache` and other `RequestInit` fields are not part of the key
+ * (only GET and HEAD are cached, so there is no body to tell apart). Exported for tests.
+ * @see https://nextjs.org/docs/app/api-reference/functions/fetch
+ */
+export function fetchCacheKey(input: string | URL | Request, init?: RequestInit): string {
+  const { url, method } = fetchTarget(input, init);
+  const headers = [...new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined))].sort();
+  return `fetch:${sha256(JSON.stringify([method, url, headers]))}`;
+}
+
 /**
  * Replaces `globalThis.fetch` with the caching fetch (once per process). Outside a page render
  * the original fetch runs unchanged.
@@ -97,8 +120,7 @@ async function cachedFetch(
   input: string | URL | Request,
   init: FetchInit | undefined,
 ): Promise<Response> {
-  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-  const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+  const { url, method } = fetchTarget(input, init);
   const next = init?.next;
   const tags = validTags(next?.tags, `fetch ${url}`, runtime);
   for (const tag of tags) context.tags.add(tag);
@@ -114,8 +136,7 @@ async function cachedFetch(
   if (revalidate === undefined || (method !== 'GET' && method !== 'HEAD')) return original(input, requestInit);
 
   lowerRevalidate(context, revalidate);
-  const headers = [...new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined))].sort();
-  const key = `fetch:${sha256(JSON.stringify([method, url, headers]))}`;
+  const key = fetchCacheKey(input, init);
   const entryRevalidate = revalidate;
   const served = await runtime.engine.serve(
     key,
@@ -139,6 +160,19 @@ async function cachedFetch(
   });
 }
 
+/**
+ * The data-cache key of an `unstable_cache(fn, keyParts)` call with `args`: `function:` and the
+ * SHA-256 (hex) of `fn`'s source text (`fn.toString()`), `keyParts` and `JSON.stringify(args)`.
+ * Two calls share an entry exactly when these agree, from any page: two different functions with
+ * the same source text share one (which is why Next.js asks for `keyParts` naming the variables a
+ * function closes over), and arguments JSON writes alike (`undefined` and `null` inside an
+ * array, two `Map`s) share one. `revalidate` and `tags` are not part of the key. Exported for tests.
+ * @see https://nextjs.org/docs/app/api-reference/functions/unstable_cache
+ */
+export function unstableCacheKey(fn: (...args: never[]) => unknown, keyParts: readonly string[], args: readonly unknown[]): string {
+  return `function:${sha256(JSON.stringify([[fn.toString(), ...keyParts], args]))}`;
+}
+
 /** Options of {@link unstableCache}. */
 export interface UnstableCacheOptions {
   /** Seconds the result stays fresh, or `false` (default: until revalidated by tag). */
@@ -160,7 +194,7 @@ export function unstableCache<Args extends unknown[], Result>(
 ): (...args: Args) => Promise<Result> {
   const revalidate = checkedDataCacheRevalidate(options.revalidate, 'unstable_cache') ?? false;
   const tags = validTags(options.tags, 'unstable_cache', getRuntime());
-  const fixedKey = [fn.toString(), ...keyParts];
+  const parts = [...keyParts];
   return async (...args: Args): Promise<Result> => {
     const runtime = getRuntime();
     const context = currentRenderContext();
@@ -168,7 +202,7 @@ export function unstableCache<Args extends unknown[], Result>(
     if (runtime === undefined || revalidate === 0) return fn(...args);
     for (const tag of tags) context?.tags.add(tag);
     lowerRevalidate(context, revalidate);
-    const key = `function:${sha256(JSON.stringify([fixedKey, args]))}`;
+    const key = unstableCacheKey(fn, parts, args);
     const served = await runtime.engine.serve(
       key,
       async () => {

@@ -24,9 +24,6 @@ export interface LayoutModule extends SegmentConfig {
   default: ComponentType<any>;
 }
 
-/** A route handler's function for one method: a Web `Request` in, a `Response` out. */
-export type RouteHandlerFunction = (request: Request, context: { params: Promise<Params> }) => Response | Promise<Response>;
-
 /** A compiled `route.ts`. */
 export interface RouteModule extends SegmentConfig {
   [method: string]: unknown;

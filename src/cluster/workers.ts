@@ -15,7 +15,7 @@ import { clusterStoreFor, CLUSTER_WORKER_ENV, isClusterWorker, serveHubOverIpc }
 import type { FileSystemStore } from '../store/filesystem.ts';
 
 /** Set in each worker's environment: its slot, 0 to N-1 (a restarted worker takes its predecessor's). */
-export const WORKER_INDEX_ENV = 'ISR_WORKER_INDEX';
+const WORKER_INDEX_ENV = 'ISR_WORKER_INDEX';
 
 export interface RunWorkersOptions {
   /** Number of worker processes, at least 1. */

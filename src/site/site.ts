@@ -3,7 +3,6 @@ import { pathToFileURL } from 'node:url';
 import type { ComponentType } from 'react';
 import type { Generate } from '../engine/engine.ts';
 import { readManifest, type BuildManifest, type ManifestRoute } from './manifest.ts';
-import { NOT_FOUND_KEY } from './keys.ts';
 import { dataRoutePrefix } from '../pages/data-route.ts';
 import { renderPagesFallback, renderPagesNotFoundBody, renderPagesPage } from '../pages/render.ts';
 import type { PagesAppModule, PagesPageModule, StaticPropsContext } from '../pages/static-props.ts';
