@@ -174,6 +174,10 @@ export function pathForParams(route: { pattern: string; segments: readonly Segme
     if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.length === 0)) {
       throw new TypeError(`${route.pattern}: param "${segment.name}" must be an array of non-empty strings, got ${JSON.stringify(value)}`);
     }
+    // A required catch-all matches one segment or more: `[]` would name a path the route does not match.
+    if (value.length === 0 && segment.type === 'catchAll') {
+      throw new TypeError(`${route.pattern}: param "${segment.name}" of a catch-all must hold at least one segment, got []`);
+    }
     parts.push(...value.map(encodeURIComponent));
   }
   return `/${parts.join('/')}`;

@@ -201,9 +201,12 @@ describe('pathForParams: the path of a route for generateStaticParams params', (
     });
   });
 
-  test('a required catch-all given an empty array is a TypeError', {
-    todo: 'pathForParams accepts { slug: [] } for [...slug] and returns /docs, a path the route does not match',
-  }, () => {
-    assert.throws(() => pathForParams(route('/docs/[...slug]'), { slug: [] }), TypeError);
+  test('a required catch-all given an empty array is a TypeError (it would name /docs, a path the route does not match)', () => {
+    assert.throws(() => pathForParams(route('/docs/[...slug]'), { slug: [] }), {
+      name: 'TypeError',
+      message: '/docs/[...slug]: param "slug" of a catch-all must hold at least one segment, got []',
+    });
+    // The optional catch-all takes [] as its root path.
+    assert.equal(pathForParams(route('/shop/[[...slug]]'), { slug: [] }), '/shop');
   });
 });
