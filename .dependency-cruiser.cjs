@@ -50,6 +50,8 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '\\.d\\.ts$' },
     tsPreCompilationDeps: true,
+    // TypeScript 7 has no JavaScript compiler API for dependency-cruiser to parse with; @swc/core (a
+    // devDependency for this alone, hence knip.json's ignoreDependencies) parses the sources.
     parser: 'swc',
   },
 };

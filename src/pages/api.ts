@@ -15,8 +15,8 @@ import { ApiResponse, type RevalidateOptions } from './api-response.ts';
  * `Response` whose body streams.
  */
 
-export { ApiRequest, DEFAULT_BODY_LIMIT, parseSizeLimit, type ApiQuery } from './api-request.ts';
-export { ApiResponse, type ApiHeaderValue, type RevalidateOptions } from './api-response.ts';
+export { ApiRequest, parseSizeLimit } from './api-request.ts';
+export { ApiResponse, type RevalidateOptions } from './api-response.ts';
 
 /** The handler a `pages/api` module exports by default. */
 export type ApiHandler = (req: ApiRequest, res: ApiResponse) => unknown;

@@ -42,8 +42,6 @@ import { errorCode, MISSING, writeFileAtomic } from './files.ts';
 import { mergeTagTimes, type CacheEntry, type CacheStore, type CacheValueKind, type TagManifest } from './store.ts';
 import { TagRecord, type TagHorizon } from './tag-record.ts';
 
-export { writeFileAtomic } from './files.ts';
-
 /** Thrown (as a rejection) by the writing methods of a store opened with `readOnly: true`. */
 export class ReadOnlyStoreError extends Error {
   override readonly name = 'ReadOnlyStoreError';
