@@ -109,17 +109,26 @@ export function installFetch(): void {
     const context = currentRenderContext();
     const runtime = getRuntime();
     if (context === undefined || runtime === undefined) return original(input, init);
-    return cachedFetch(original, runtime, context, input, init);
+    return cachedFetch({ original, runtime, context }, input, init);
   } as typeof fetch;
 }
 
-async function cachedFetch(
-  original: typeof fetch,
-  runtime: IsrRuntime,
-  context: RenderContext,
-  input: string | URL | Request,
-  init: FetchInit | undefined,
-): Promise<Response> {
+/** Where a cached `fetch` runs: the fetch it wraps, the process's engine and the render reading it. */
+interface FetchScope {
+  original: typeof fetch;
+  runtime: IsrRuntime;
+  context: RenderContext;
+}
+
+/**
+ * `fetch(input, init)` inside a render, through the data cache: a GET or HEAD with `next.revalidate`
+ * or `cache: 'force-cache'` is served by the engine under {@link fetchCacheKey} (no
+ * stale-while-revalidate: a regenerating page reads current data); `cache: 'no-store'` or
+ * `revalidate: 0` marks the render dynamic and fetches; anything else fetches unchanged.
+ * @see https://nextjs.org/docs/app/api-reference/functions/fetch
+ */
+async function cachedFetch(scope: FetchScope, input: string | URL | Request, init: FetchInit | undefined): Promise<Response> {
+  const { original, runtime, context } = scope;
   const { url, method } = fetchTarget(input, init);
   const next = init?.next;
   const tags = validTags(next?.tags, `fetch ${url}`, runtime);

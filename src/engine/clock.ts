@@ -1,7 +1,9 @@
+import type { Milliseconds } from '../units.ts';
+
 /** A source of time, injected so every ISR rule can be tested without waiting. */
 export interface Clock {
   /** Milliseconds since the epoch; may be fractional (sub-millisecond precision). */
-  now(): number;
+  now(): Milliseconds;
 }
 
 /** Wall-clock time with sub-millisecond precision (`performance.timeOrigin + performance.now()`). */
@@ -12,11 +14,11 @@ export const systemClock: Clock = {
 /** A clock that only moves when told to (tests). */
 export class ManualClock implements Clock {
   constructor(private time = Date.UTC(2026, 0, 1)) {}
-  now(): number {
+  now(): Milliseconds {
     return this.time;
   }
   /** Moves the clock forward by `ms` milliseconds. */
-  advance(ms: number): void {
+  advance(ms: Milliseconds): void {
     this.time += ms;
   }
   /** Moves the clock forward by `seconds` seconds. */

@@ -11,6 +11,7 @@ import {
 } from '../store/store.ts';
 import { createConsoleLogger, describeError, type Logger } from '../log.ts';
 import { OPTIONS } from '../config/options.ts';
+import type { Milliseconds, Seconds } from '../units.ts';
 import { entityTag } from '../http/etag.ts';
 import { FutureTimeReporter, systemClock, type Clock } from './clock.ts';
 import { Shielding } from './shielding.ts';
@@ -66,7 +67,7 @@ export interface Generated {
   /** Tags the entry carries (explicit and implicit). */
   tags: readonly string[];
   /** Seconds the result stays fresh, or `false` (until revalidated). `0` means dynamic. */
-  revalidate: number | false;
+  revalidate: Seconds | false;
   /**
    * Rendered for this request only (`no-store` fetches, dynamic pages): not stored, and any stored
    * entry under the key is removed (the thing it caches is no longer cacheable).
@@ -120,30 +121,31 @@ export interface EngineOptions {
    * Seconds after generation beyond which a stale entry is no longer served while regenerating
    * (Next.js `expireTime`); default one year (the `expireTime` option's default, config/options.ts).
    */
-  expireTime?: number;
+  expireTime?: Seconds;
   /**
    * Seconds a regeneration holds the shared store's lock for a key (it expires after that), and
    * the longest another instance waits for that regeneration's result before rendering itself.
    * Default 10 (the `lockTimeout` option's default, config/options.ts). Only used with a store
    * that has `lock`.
    */
-  lockTimeout?: number;
+  lockTimeout?: Seconds;
   /**
    * Seconds a generation (one `generate()` call: a page render, or a data-cache fetch inside it)
    * may take before it fails with {@link RenderTimeoutError}; its late result is never stored.
    * Measured in wall time (a timer), not by the injected clock. Default {@link DEFAULT_RENDER_TIMEOUT}.
    */
-  renderTimeout?: number;
+  renderTimeout?: Seconds;
 }
 
 /** Default `renderTimeout`, in seconds: the `renderTimeout` option's (config/options.ts). */
-export const DEFAULT_RENDER_TIMEOUT: number = OPTIONS.renderTimeout.default;
+export const DEFAULT_RENDER_TIMEOUT: Seconds = OPTIONS.renderTimeout.default;
 
 /** The longest `renderTimeout` a timer can measure, in seconds (setTimeout's 2^31 − 1 ms). */
 const MAX_RENDER_TIMEOUT = Math.floor(0x7fffffff / 1000);
 
 interface Flight {
-  startedAt: number;
+  /** When its generation started, ms since the epoch (the entry's `lastModified`). */
+  startedAt: Milliseconds;
   promise: Promise<{ entry: CacheEntry; dynamic: boolean }>;
 }
 
@@ -167,20 +169,33 @@ export class RenderTimeoutError extends Error {
   constructor(
     readonly label: string,
     /** The timeout, in seconds. */
-    readonly timeout: number,
+    readonly timeout: Seconds,
   ) {
     super(`generation of ${label} timed out after ${timeout} s`);
     this.name = 'RenderTimeoutError';
   }
 }
 
+/** A request that waits for a generation (rule 3, and rule 5 after an invalidation). */
+interface BlockingRequest {
+  key: string;
+  generate: Generate;
+  /** Join only a flight that started at or after this time (ms since the epoch). */
+  notBefore: Milliseconds;
+  /** When the request arrived (ms since the epoch): an invalidation recorded before it forces another render. */
+  arrivedAt: Milliseconds;
+  /** The last good entry, answered as STALE when the generation fails (stale-if-error). */
+  fallback?: CacheEntry | undefined;
+  options: ServeOptions;
+}
+
 export class IsrEngine {
   readonly store: CacheStore;
   readonly logger: Logger;
   /** Default seconds an entry may be served stale after generation. */
-  readonly expireTime: number;
+  readonly expireTime: Seconds;
   /** Seconds a generation may take (see {@link EngineOptions.renderTimeout}). */
-  readonly renderTimeout: number;
+  readonly renderTimeout: Seconds;
   private readonly clock: Clock;
   private readonly tagTimes: TagManifest = new Map();
   private readonly inflight = new Map<string, Flight>();
@@ -219,7 +234,7 @@ export class IsrEngine {
         if (entry.lastModified <= notBefore) return false;
         // Never adopt an entry from the future (rule 7): regenerate and replace it.
         if (this.fromFuture(entry, `entries read from ${this.store.name}`)) return false;
-        const state = freshness(entry, this.now(), this.tagTimes, extraTags, this.expireTime);
+        const state = freshness(entry, { now: this.now(), tagTimes: this.tagTimes, extraTags, expire: this.expireTime });
         return state === 'fresh' || state === 'stale';
       },
       track: (promise) => this.track(promise),
@@ -288,14 +303,14 @@ export class IsrEngine {
     const arrivedAt = this.now();
     const entry = await this.store.get(key);
     if (entry === undefined) {
-      if (!missingInBackground) return this.blocking(key, generate, -Infinity, arrivedAt, undefined, options);
+      if (!missingInBackground) return this.blocking({ key, generate, notBefore: -Infinity, arrivedAt, options });
       this.regenerateInBackground(key, generate, -Infinity, options);
       return undefined;
     }
 
     // Rule 7: an entry from the future is stale (and replaced by the regeneration whatever its time).
     const future = this.fromFuture(entry, `entries read from ${this.store.name}`);
-    const state = future ? 'stale' : freshness(entry, arrivedAt, this.tagTimes, options.extraTags, this.expireTime);
+    const state = future ? 'stale' : freshness(entry, { now: arrivedAt, tagTimes: this.tagTimes, extraTags: options.extraTags, expire: this.expireTime });
     const replaces = future ? -Infinity : entry.lastModified;
     switch (state) {
       case 'fresh':
@@ -305,12 +320,12 @@ export class IsrEngine {
           this.regenerateInBackground(key, generate, replaces, options);
           return { entry, state: 'STALE' };
         }
-        return this.blocking(key, generate, replaces, arrivedAt, entry, options);
+        return this.blocking({ key, generate, notBefore: replaces, arrivedAt, fallback: entry, options });
       case 'expired':
-        return this.blocking(key, generate, replaces, arrivedAt, entry, options);
+        return this.blocking({ key, generate, notBefore: replaces, arrivedAt, fallback: entry, options });
       case 'invalidated': {
         const invalidatedAt = latestInvalidation(this.tagTimes, entry.tags, options.extraTags);
-        return this.blocking(key, generate, invalidatedAt, arrivedAt, entry, options);
+        return this.blocking({ key, generate, notBefore: invalidatedAt, arrivedAt, fallback: entry, options });
       }
     }
   }
@@ -325,7 +340,7 @@ export class IsrEngine {
     if (entry === undefined) return undefined;
     // From the future (rule 7): `serve` logs and regenerates it.
     if (entry.lastModified > this.clock.now() + CLOCK_SKEW_TOLERANCE_MS) return undefined;
-    return freshness(entry, this.now(), this.tagTimes, undefined, this.expireTime) === 'fresh' ? entry : undefined;
+    return freshness(entry, { now: this.now(), tagTimes: this.tagTimes, expire: this.expireTime }) === 'fresh' ? entry : undefined;
   }
 
   /**
@@ -335,7 +350,7 @@ export class IsrEngine {
    */
   async regenerate(key: string, generate: Generate, options: ServeOptions = {}): Promise<Served> {
     const at = this.now();
-    return this.blocking(key, generate, at, at, undefined, options);
+    return this.blocking({ key, generate, notBefore: at, arrivedAt: at, options });
   }
 
   /**
@@ -468,14 +483,9 @@ export class IsrEngine {
    * was invalidated by a revalidation recorded before this request arrived, generates again: a
    * request that follows a revalidation never gets content read before it.
    */
-  private async blocking(
-    key: string,
-    generate: Generate,
-    notBefore: number,
-    arrivedAt: number,
-    fallback: CacheEntry | undefined,
-    options: ServeOptions,
-  ): Promise<Served> {
+  private async blocking(request: BlockingRequest): Promise<Served> {
+    const { key, generate, arrivedAt, fallback, options } = request;
+    let { notBefore } = request;
     for (let attempt = 0; ; attempt++) {
       const current = this.inflight.get(key);
       const flight = this.startOrJoin(key, generate, notBefore, options);

@@ -1,4 +1,5 @@
 import type { CacheEntry, TagManifest } from '../store/store.ts';
+import type { Milliseconds, Seconds } from '../units.ts';
 
 /**
  * Where an entry stands at a given time.
@@ -37,20 +38,31 @@ export function latestInvalidation(
   return latest;
 }
 
+/** What {@link freshness} judges an entry against. */
+export interface FreshnessContext {
+  /** The time of the judgement, ms since the epoch. */
+  now: Milliseconds;
+  /** The recorded invalidation time (ms since the epoch) of each tag. */
+  tagTimes: TagManifest;
+  /**
+   * Tags to check besides the entry's own, e.g. the implicit tags of the page whose render reads a
+   * data-cache entry (so `revalidatePath` also refreshes the page's cached fetches). Default none.
+   */
+  extraTags?: readonly string[] | undefined;
+  /**
+   * Seconds after generation beyond which the entry is `expired`; default the entry's own (the
+   * server's current `expireTime` is passed, so operators can change it).
+   */
+  expire?: Seconds | undefined;
+}
+
 /**
- * Classifies `entry` at time `now` (ms since the epoch).
- * @param extraTags tags to check besides the entry's own, e.g. the implicit tags of the page whose
- *   render reads a data-cache entry (so `revalidatePath` also refreshes the page's cached fetches).
- * @param expire seconds after generation beyond which the entry is `expired`; default the
- *   entry's own (the server's current `expireTime` is passed, so operators can change it).
+ * Classifies `entry` at `context.now`: the states above, in that order of precedence (an
+ * invalidation outranks the revalidate window; `revalidate: false` is never stale).
+ * @see https://nextjs.org/docs/app/guides/incremental-static-regeneration
  */
-export function freshness(
-  entry: CacheEntry,
-  now: number,
-  tagTimes: TagManifest,
-  extraTags: readonly string[] = [],
-  expire: number = entry.expire,
-): Freshness {
+export function freshness(entry: CacheEntry, context: FreshnessContext): Freshness {
+  const { now, tagTimes, extraTags = [], expire = entry.expire } = context;
   if (latestInvalidation(tagTimes, entry.tags, extraTags) >= entry.lastModified) return 'invalidated';
   if (entry.revalidate === false) return 'fresh';
   const age = now - entry.lastModified;

@@ -202,6 +202,17 @@ interface Exchange {
   answered: boolean;
 }
 
+/** What every connection of one front shares. */
+interface ConnectionShared {
+  /** The node:http server fed the requests the front does not answer itself. */
+  http: HttpServer;
+  options: FrontOptions;
+  /** The bytes of a memory answer (status line, head, body). */
+  responseOf: (answer: MemoryAnswer) => Buffer[];
+  /** The round-robin of connections with pipelined requests waiting. */
+  turns: Turns;
+}
+
 /**
  * One client connection. It reads at most {@link READ_AHEAD_BYTES} ahead and has one request in
  * flight at a time: the next request is looked at only once the current one is answered and the
@@ -248,7 +259,8 @@ class Connection {
   /** An event arrived while pumping: pump again. */
   #again = false;
 
-  constructor(socket: Socket, http: HttpServer, options: FrontOptions, responseOf: (answer: MemoryAnswer) => Buffer[], turns: Turns) {
+  constructor(socket: Socket, shared: ConnectionShared) {
+    const { http, options, responseOf, turns } = shared;
     this.#socket = socket;
     this.#http = http;
     this.#options = options;
@@ -588,7 +600,7 @@ export function createFrontServer(http: HttpServer, options: FrontOptions): { se
   const server = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    new Connection(socket, http, options, responseOf, turns);
+    new Connection(socket, { http, options, responseOf, turns });
   });
   server.on('listening', () => http.emit('listening'));
   const close = () =>

@@ -37,6 +37,7 @@ import { join } from 'node:path';
 import { errorMessage, type Logger } from '../log.ts';
 import { errorCode, isMissing, writeFileAtomic } from './files.ts';
 import { mergeTagTimes, type TagManifest } from './store.ts';
+import type { Milliseconds } from '../units.ts';
 
 /** File name of the snapshot. */
 export const TAGS_SNAPSHOT = 'tags.json';
@@ -86,8 +87,8 @@ export interface TagHorizon {
  * A running engine keeps the invalidations it knows in memory (dropping concerns only the record
  * that a restarted process reads), and its memory tier holds only entries it checks against them.
  */
-export function droppable(tag: string, at: number, horizon: TagHorizon, judgedAt: number, graceMs = DROP_GRACE_MS): boolean {
-  if (!(at < judgedAt - graceMs)) return false;
+export function droppable(tag: string, at: Milliseconds, horizon: TagHorizon, judgedAt: Milliseconds): boolean {
+  if (!(at < judgedAt - DROP_GRACE_MS)) return false;
   const carried = horizon.carried.get(tag) ?? Infinity;
   const bound = tag.startsWith(IMPLICIT_TAG_PREFIX) ? Math.min(carried, horizon.oldestData) : carried;
   return at < bound;

@@ -467,7 +467,7 @@ export class TieredStore implements CacheStore {
     this.durableWriteErrors++;
     this.lastDurableError = { store: tier.store.name, operation, ...(key === undefined ? {} : { key }), error, at: Date.now() };
     const what = key === undefined ? operation : `${operation} ${JSON.stringify(key)}`;
-    this.#failed(tier, tier.writes, what, error, 'continuing with the other tiers; further write failures of this store');
+    this.#failed(tier, tier.writes, { what, error, rest: 'continuing with the other tiers; further write failures of this store' });
   }
 
   #writeSucceeded(tier: TierState): void {
@@ -475,7 +475,7 @@ export class TieredStore implements CacheStore {
   }
 
   #readFailed(tier: TierState, operation: string, error: unknown): void {
-    this.#failed(tier, tier.reads, operation, error, 'skipping this store; further read failures');
+    this.#failed(tier, tier.reads, { what: operation, error, rest: 'skipping this store; further read failures' });
   }
 
   #readSucceeded(tier: TierState): void {
@@ -483,7 +483,8 @@ export class TieredStore implements CacheStore {
   }
 
   /** Counts a failure; logs the first of a streak (`warn`), unless the store reports its own outage. */
-  #failed(tier: TierState, streak: FailureStreak, what: string, error: unknown, rest: string): void {
+  #failed(tier: TierState, streak: FailureStreak, failure: { what: string; error: unknown; rest: string }): void {
+    const { what, error, rest } = failure;
     streak.failures++;
     if (streak.logged || error instanceof StoreUnavailableError) return;
     streak.logged = true;
