@@ -1,16 +1,3 @@
-import { createHash } from 'node:crypto';
-import { validateTag } from '../engine/tags.ts';
-import { excerpt, warnRepeated } from '../log.ts';
-import { storableHeaders } from '../http/response-head.ts';
-import {
-  currentRenderContext,
-  getRuntime,
-  lowerRevalidate,
-  markDynamic,
-  type IsrRuntime,
-  type RenderContext,
-} from '../render/context.ts';
-
 /**
  * The data cache: `fetch(url, { next: { revalidate, tags }, cache })` and `unstable_cache`
  * results, stored through the same engine as pages (keys `fetch:<sha256>`, `function:<sha256>`).
@@ -27,6 +14,19 @@ import {
  *   good page stays (the engine's rule 4) — the old data is not reused for a new page. Only
  *   successful (2xx) responses are stored; others reach the page without touching the stored one.
  */
+
+import { createHash } from 'node:crypto';
+import { validateTag } from '../engine/tags.ts';
+import { excerpt, warnRepeated } from '../log.ts';
+import { storableHeaders } from '../http/response-head.ts';
+import {
+  currentRenderContext,
+  getRuntime,
+  lowerRevalidate,
+  markDynamic,
+  type IsrRuntime,
+  type RenderContext,
+} from '../render/context.ts';
 
 /** Next.js's extension of `RequestInit`. */
 export interface NextFetchOptions {

@@ -1,3 +1,9 @@
+/**
+ * Renders pages to complete HTML documents with React 19's `react-dom/static` `prerender`, and
+ * runs route handlers, inside a render context that collects tags, revalidate and dynamic
+ * signals for the engine.
+ */
+
 import { createElement, type ComponentType, type ReactNode } from 'react';
 import type { Generated } from '../engine/engine.ts';
 import { isNotFoundError, redirectTarget } from './navigation.ts';
@@ -6,12 +12,6 @@ import { HTML_HEADERS, renderToHtml } from '../render/html.ts';
 import type { Params } from '../render/routes.ts';
 import { createRenderContext, markDynamic, renderStorage, type RenderContext } from '../render/context.ts';
 import type { LayoutModule, PageModule, ResolvedSegmentConfig, RouteModule } from './segment-config.ts';
-
-/**
- * Renders pages to complete HTML documents with React 19's `react-dom/static` `prerender`, and
- * runs route handlers, inside a render context that collects tags, revalidate and dynamic
- * signals for the engine.
- */
 
 export interface PageRenderInput {
   /** Concrete URL path, e.g. `/blog/1`. */

@@ -1,7 +1,3 @@
-import { readdirSync, statSync } from 'node:fs';
-import path from 'node:path';
-import { EXTENSIONS, isDirectory, parseSegment, patternOf, type RouteDefinition, type Segment } from '../render/routes.ts';
-
 /**
  * Route discovery for the App Router conventions: `page`, `layout`, `route`, `not-found` files
  * under `app/`; dynamic segments `[id]`, catch-all `[...slug]`, optional catch-all `[[...slug]]`;
@@ -9,6 +5,10 @@ import { EXTENSIONS, isDirectory, parseSegment, patternOf, type RouteDefinition,
  * grammar, matching and ordering are `render/routes.ts`, shared with the Pages Router.
  * @see https://nextjs.org/docs/app/getting-started/project-structure
  */
+
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { EXTENSIONS, isDirectory, parseSegment, patternOf, type RouteDefinition, type Segment } from '../render/routes.ts';
 
 export interface AppRoutes {
   /** The routes under `app/`, in discovery order (see {@link orderRoutes}). */

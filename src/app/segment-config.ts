@@ -1,3 +1,11 @@
+/**
+ * Route segment config: what a page, layout or route-handler module may export besides its
+ * component or handlers (`revalidate`, `dynamic`, `dynamicParams`), and how the values of a route's
+ * layouts and page merge into one (the lowest `revalidate` wins; `force-dynamic` or `revalidate = 0`
+ * makes the route dynamic).
+ * @see https://nextjs.org/docs/app/api-reference/file-conventions/route-segment-config
+ */
+
 import type { ComponentType } from 'react';
 import type { Params } from '../render/routes.ts';
 

@@ -1,3 +1,13 @@
+/**
+ * `isr build`: compiles a site, prerenders every known path and writes the build manifest.
+ *
+ * Output, in `<site>/.isr/build/` (replaced whole at the end, so a failed build leaves the
+ * previous one in place):
+ *   manifest.json   routes, their config, prerendered paths, build ID
+ *   server/         compiled modules
+ *   prerender/      the prerendered pages and data-cache entries (a filesystem cache store)
+ */
+
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
@@ -30,16 +40,6 @@ import { loadConfig } from '../config/config.ts';
 import { IsrEngine } from '../engine/engine.ts';
 import { createConsoleLogger, type Logger } from '../log.ts';
 import { compileSite } from './compile.ts';
-
-/**
- * `isr build`: compiles a site, prerenders every known path and writes the build manifest.
- *
- * Output, in `<site>/.isr/build/` (replaced whole at the end, so a failed build leaves the
- * previous one in place):
- *   manifest.json   routes, their config, prerendered paths, build ID
- *   server/         compiled modules
- *   prerender/      the prerendered pages and data-cache entries (a filesystem cache store)
- */
 
 export interface BuildOptions {
   siteDir: string;

@@ -1,8 +1,3 @@
-import { build as esbuild, type Message, type Plugin, formatMessages } from 'esbuild';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
 /**
  * Compiles a site's `app/` and `pages/` modules with esbuild into ESM for Node, so the examples of the
  * Next.js ISR guides (https://nextjs.org/docs/app/guides/incremental-static-regeneration,
@@ -18,6 +13,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
  * - `@/x` → `<siteDir>/x` when the site's tsconfig does not map it.
  * - other packages stay external and resolve from the site's own `node_modules`.
  */
+
+import { build as esbuild, type Message, type Plugin, formatMessages } from 'esbuild';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = fileURLToPath(import.meta.url);
 const sourceExtension = path.extname(here);

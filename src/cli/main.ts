@@ -1,13 +1,3 @@
-import cluster from 'node:cluster';
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { build } from '../build/build.ts';
-import { CompileError } from '../build/compile.ts';
-import { isClusterWorker } from '../cluster/ipc.ts';
-import { defaultText, OPTION_NAMES, OPTIONS } from '../config/options.ts';
-import { runWorkers, serveUntilStopped } from '../cluster/workers.ts';
-import { createConsoleLogger } from '../log.ts';
-
 /**
  * The `isr` command line:
  *
@@ -17,6 +7,16 @@ import { createConsoleLogger } from '../log.ts';
  *
  * Exit codes: 0 success, 1 failure (build error, port taken, ...), 2 usage error.
  */
+
+import cluster from 'node:cluster';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { build } from '../build/build.ts';
+import { CompileError } from '../build/compile.ts';
+import { isClusterWorker } from '../cluster/ipc.ts';
+import { defaultText, OPTION_NAMES, OPTIONS } from '../config/options.ts';
+import { runWorkers, serveUntilStopped } from '../cluster/workers.ts';
+import { createConsoleLogger } from '../log.ts';
 
 /** The environment variables of the command line itself (not options of the site). */
 const COMMAND_ENVIRONMENT = [

@@ -1,3 +1,9 @@
+/**
+ * Time for the engine: an injected `Clock` (ms since the epoch), so every ISR rule can be tested
+ * without waiting (`ManualClock`), and the reporting of times from the future (rule 7 of
+ * engine.ts: a peer or a store whose clock runs ahead).
+ */
+
 import type { Milliseconds } from '../units.ts';
 
 /** A source of time, injected so every ISR rule can be tested without waiting. */

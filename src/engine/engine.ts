@@ -1,23 +1,3 @@
-import {
-  CLOCK_SKEW_TOLERANCE_MS,
-  isSharedStore,
-  mergeTagManifests,
-  mergeTagTimes,
-  StoreUnavailableError,
-  type CacheEntry,
-  type CacheStore,
-  type CacheValue,
-  type TagManifest,
-} from '../store/store.ts';
-import { createConsoleLogger, describeError, type Logger } from '../log.ts';
-import { OPTIONS } from '../config/options.ts';
-import type { Milliseconds, Seconds } from '../units.ts';
-import { entityTag } from '../http/etag.ts';
-import { FutureTimeReporter, systemClock, type Clock } from './clock.ts';
-import { Shielding } from './shielding.ts';
-import { freshness, latestInvalidation } from './freshness.ts';
-import { pathTag, validateTag, type RevalidatePathType } from './tags.ts';
-
 /**
  * The ISR core: pure logic over an injected clock and store. It knows nothing of HTTP, React or
  * files. Every rule of ISR lives here, readable top to bottom. Sources: Next.js "Guides: ISR"
@@ -57,6 +37,26 @@ import { pathTag, validateTag, type RevalidatePathType } from './tags.ts';
  *    served) and is replaced by the regeneration even though its time looks newer. Each source
  *    is logged once per streak.
  */
+
+import {
+  CLOCK_SKEW_TOLERANCE_MS,
+  isSharedStore,
+  mergeTagManifests,
+  mergeTagTimes,
+  StoreUnavailableError,
+  type CacheEntry,
+  type CacheStore,
+  type CacheValue,
+  type TagManifest,
+} from '../store/store.ts';
+import { createConsoleLogger, describeError, type Logger } from '../log.ts';
+import { OPTIONS } from '../config/options.ts';
+import type { Milliseconds, Seconds } from '../units.ts';
+import { entityTag } from '../http/etag.ts';
+import { FutureTimeReporter, systemClock, type Clock } from './clock.ts';
+import { Shielding } from './shielding.ts';
+import { freshness, latestInvalidation } from './freshness.ts';
+import { pathTag, validateTag, type RevalidatePathType } from './tags.ts';
 
 /** How a response was produced, sent to clients as `x-isr-cache`. */
 export type CacheState = 'HIT' | 'STALE' | 'MISS';

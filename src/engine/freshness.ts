@@ -1,3 +1,9 @@
+/**
+ * Freshness, a pure function: where a cache entry stands at a given time against its revalidate
+ * window, its expiry and the recorded tag invalidations. The engine decides HIT, STALE or MISS from
+ * it; nothing here reads a clock or a store.
+ */
+
 import type { CacheEntry, TagManifest } from '../store/store.ts';
 import type { Milliseconds, Seconds } from '../units.ts';
 

@@ -1,7 +1,3 @@
-import { isSharedStore, type CacheEntry, type CacheStore, type Lease, type StoreEvent, type TagManifest } from '../store/store.ts';
-import { describeError, excerpt, warnRepeated, type Logger } from '../log.ts';
-import type { Milliseconds } from '../units.ts';
-
 /**
  * Rule 6 of the engine (engine.ts): with a shared store (Redis, or the coordinated filesystem
  * store of `isr start --workers`), the instances behave as one cache — the cache shielding and
@@ -21,6 +17,10 @@ import type { Milliseconds } from '../units.ts';
  *
  * With a store that is not shared (`isSharedStore`), every method is a pass-through.
  */
+
+import { isSharedStore, type CacheEntry, type CacheStore, type Lease, type StoreEvent, type TagManifest } from '../store/store.ts';
+import { describeError, excerpt, warnRepeated, type Logger } from '../log.ts';
+import type { Milliseconds } from '../units.ts';
 
 /** While waiting for another instance's regeneration, re-check the shared store this often (ms). */
 export const SHIELD_POLL_MS: Milliseconds = 200;

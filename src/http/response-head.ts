@@ -1,6 +1,3 @@
-import { domainToASCII } from 'node:url';
-import { describeCharAt, responseHeadProblem, UNSTORABLE_HEADERS } from './fields.ts';
-
 /**
  * Which response headers a cache entry keeps, and the check that makes every stored response head
  * valid by construction (the rule itself: `http/fields.ts`).
@@ -9,6 +6,9 @@ import { describeCharAt, responseHeadProblem, UNSTORABLE_HEADERS } from './field
  * visitor's cookie must never reach the others), hop-by-hop headers (RFC 9110 §7.6.1), and
  * `content-length` / `content-encoding` (the body is stored decoded; the server sets its own length).
  */
+
+import { domainToASCII } from 'node:url';
+import { describeCharAt, responseHeadProblem, UNSTORABLE_HEADERS } from './fields.ts';
 
 /** The headers of `response` worth storing with its body, lower-case names. */
 export function storableHeaders(headers: Headers): Record<string, string> {

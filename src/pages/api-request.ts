@@ -1,3 +1,10 @@
+/**
+ * The `req` of a Pages Router API route (`pages/api/**`): {@link ApiRequest}, a Node `Readable` of
+ * the request body with Next.js's `query`, `cookies` and `body`, and the body parsing that runs
+ * before the handler (Next.js `parseBody`, `bodyParser.sizeLimit`). The handler's side is in
+ * api-response.ts; api.ts runs the two together.
+ */
+
 import { Buffer } from 'node:buffer';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
@@ -6,13 +13,6 @@ import * as contentType from 'content-type';
 import { parseCookie } from 'cookie';
 import { BodyError, readBody } from '../http/body.ts';
 import type { Bytes } from '../units.ts';
-
-/**
- * The `req` of a Pages Router API route (`pages/api/**`): {@link ApiRequest}, a Node `Readable` of
- * the request body with Next.js's `query`, `cookies` and `body`, and the body parsing that runs
- * before the handler (Next.js `parseBody`, `bodyParser.sizeLimit`). The handler's side is in
- * api-response.ts; api.ts runs the two together.
- */
 
 /** Route params and query values, as Next.js types them (`NextApiRequestQuery`). */
 export type ApiQuery = Partial<Record<string, string | string[]>>;

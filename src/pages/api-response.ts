@@ -1,3 +1,9 @@
+/**
+ * The `res` of a Pages Router API route (`pages/api/**`): {@link ApiResponse}, a Node `Writable`
+ * with the header API of Node's `http.ServerResponse` and Next.js's `status`, `json`, `send`,
+ * `redirect` and `revalidate`, whose writes become the body of a Web `Response`.
+ */
+
 import { Buffer } from 'node:buffer';
 import fresh from 'fresh';
 import { STATUS_CODES, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
@@ -6,12 +12,6 @@ import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web';
 import { entityTag } from '../http/etag.ts';
 import { fieldValueProblem, isToken } from '../http/fields.ts';
 import { errorMessage } from '../log.ts';
-
-/**
- * The `res` of a Pages Router API route (`pages/api/**`): {@link ApiResponse}, a Node `Writable`
- * with the header API of Node's `http.ServerResponse` and Next.js's `status`, `json`, `send`,
- * `redirect` and `revalidate`, whose writes become the body of a Web `Response`.
- */
 
 /** A header value `res.setHeader` takes (Node's `OutgoingHttpHeader`, arrays read-only). */
 export type ApiHeaderValue = string | number | readonly string[];

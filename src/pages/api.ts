@@ -1,8 +1,3 @@
-import { errorMessage, excerpt, warnRepeated, type Logger } from '../log.ts';
-import { NO_STORE } from '../http/cache-control.ts';
-import { ApiRequest, DEFAULT_BODY_LIMIT, parseBody, parseSizeLimit } from './api-request.ts';
-import { ApiResponse, type RevalidateOptions } from './api-response.ts';
-
 /**
  * Next.js Pages Router API routes (`pages/api/**`) on a Web-standard server.
  *
@@ -14,6 +9,11 @@ import { ApiResponse, type RevalidateOptions } from './api-response.ts';
  * `status`/`json`/`send`/`redirect`/`revalidate`), and turns what the handler writes into a Web
  * `Response` whose body streams.
  */
+
+import { errorMessage, excerpt, warnRepeated, type Logger } from '../log.ts';
+import { NO_STORE } from '../http/cache-control.ts';
+import { ApiRequest, DEFAULT_BODY_LIMIT, parseBody, parseSizeLimit } from './api-request.ts';
+import { ApiResponse, type RevalidateOptions } from './api-response.ts';
 
 export { ApiRequest, parseSizeLimit } from './api-request.ts';
 export { ApiResponse, type RevalidateOptions } from './api-response.ts';

@@ -1,12 +1,3 @@
-import { createElement, type ComponentType, type ReactNode } from 'react';
-import { HTML_HEADERS, renderToHtml } from '../render/html.ts';
-import type { Params } from '../render/routes.ts';
-import { createRenderContext, renderStorage } from '../render/context.ts';
-import type { CacheValue } from '../store/store.ts';
-import type { Generated } from '../engine/engine.ts';
-import { createRouter, routerContext, type NextRouter } from './router.ts';
-import { checkStaticPropsResult, dataJson, type PagesAppModule, type PagesPageModule, type StaticPropsContext, type StaticPropsResult } from './static-props.ts';
-
 /**
  * Renders Pages Router pages (Next.js Pages Router ISR guide,
  * https://nextjs.org/docs/pages/guides/incremental-static-regeneration; its Next.js 12.1 version,
@@ -17,6 +8,15 @@ import { checkStaticPropsResult, dataJson, type PagesAppModule, type PagesPageMo
  * by React). Pages are not hydrated: isr sends HTML only, and the one script it adds is the
  * fallback page's, which swaps in the generated page.
  */
+
+import { createElement, type ComponentType, type ReactNode } from 'react';
+import { HTML_HEADERS, renderToHtml } from '../render/html.ts';
+import type { Params } from '../render/routes.ts';
+import { createRenderContext, renderStorage } from '../render/context.ts';
+import type { CacheValue } from '../store/store.ts';
+import type { Generated } from '../engine/engine.ts';
+import { createRouter, routerContext, type NextRouter } from './router.ts';
+import { checkStaticPropsResult, dataJson, type PagesAppModule, type PagesPageModule, type StaticPropsContext, type StaticPropsResult } from './static-props.ts';
 
 export interface PagesRenderInput {
   /** Concrete URL path, e.g. `/blog/1`. */

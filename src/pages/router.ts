@@ -1,6 +1,3 @@
-import { createContext, createElement, useContext, type ComponentType, type Context } from 'react';
-import type { Params } from '../render/routes.ts';
-
 /**
  * `next/router` for Pages Router pages: `useRouter()` and `withRouter()`. isr renders pages on the
  * server only (there is no client-side router), so the router describes the page being rendered —
@@ -12,6 +9,9 @@ import type { Params } from '../render/routes.ts';
  * The context object lives on `globalThis` under a registered symbol: the site's bundle carries its
  * own copy of this module, and the renderer and the page must share one context.
  */
+
+import { createContext, createElement, useContext, type ComponentType, type Context } from 'react';
+import type { Params } from '../render/routes.ts';
 
 export interface NextRouter {
   /** The route pattern, e.g. `/blog/[id]`. */

@@ -1,7 +1,3 @@
-import { readdirSync, statSync } from 'node:fs';
-import path from 'node:path';
-import { EXTENSIONS, isDirectory, parseSegment, patternOf, type RouteDefinition, type Segment } from '../render/routes.ts';
-
 /**
  * Route discovery for the Pages Router conventions (Next.js `pages/`): every file is a route —
  * `pages/index.tsx` is `/`, `pages/blog/index.tsx` is `/blog`, `pages/blog/[id].tsx` is
@@ -9,6 +5,10 @@ import { EXTENSIONS, isDirectory, parseSegment, patternOf, type RouteDefinition,
  * routes. Special files: `_app` (wraps every page), `404` (the not-found page). Other names starting
  * with `_` or `.` are ignored, as are declaration files (`.d.ts`).
  */
+
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { EXTENSIONS, isDirectory, parseSegment, patternOf, type RouteDefinition, type Segment } from '../render/routes.ts';
 
 export interface PagesRoutes {
   /** The routes under `pages/`, in discovery order (ordered together with `app/` by `orderRoutes`). */

@@ -1,6 +1,3 @@
-import type { ComponentType } from 'react';
-import type { Params } from '../render/routes.ts';
-
 /**
  * The Pages Router's data functions (Next.js Pages Router ISR guide,
  * https://nextjs.org/docs/pages/guides/incremental-static-regeneration;
@@ -10,6 +7,9 @@ import type { Params } from '../render/routes.ts';
  * site code returned into something the engine can store — or into an error that names the page
  * and says what to change.
  */
+
+import type { ComponentType } from 'react';
+import type { Params } from '../render/routes.ts';
 
 /** What `getStaticProps` receives. `params` is present for dynamic routes only. */
 export interface StaticPropsContext {

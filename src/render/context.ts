@@ -1,14 +1,14 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import type { IsrEngine } from '../engine/engine.ts';
-import { implicitTags } from '../engine/tags.ts';
-import type { Logger } from '../log.ts';
-
 /**
  * Process-wide state shared between the server and the site's compiled code.
  *
  * The site bundle carries its own copy of `next/cache` (mapped to `isr/cache`), so module-level
  * variables would not be shared; everything lives on `globalThis` under registered symbols.
  */
+
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { IsrEngine } from '../engine/engine.ts';
+import { implicitTags } from '../engine/tags.ts';
+import type { Logger } from '../log.ts';
 
 /** What a page or route handler render collects while it runs. */
 export interface RenderContext {

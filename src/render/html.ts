@@ -1,12 +1,12 @@
-import type { ReactNode } from 'react';
-import { prerender } from 'react-dom/static';
-
 /**
  * HTML rendering shared by both routers: a React tree to one complete document with React 19's
  * `react-dom/static` `prerender`, which waits for every Suspense boundary (a static page is
  * complete, not streamed).
  * @see https://react.dev/reference/react-dom/static/prerender
  */
+
+import type { ReactNode } from 'react';
+import { prerender } from 'react-dom/static';
 
 /** Headers of a rendered HTML page. */
 export const HTML_HEADERS = Object.freeze({ 'content-type': 'text/html; charset=utf-8' });

@@ -1,5 +1,3 @@
-import { statSync } from 'node:fs';
-
 /**
  * The route model both routers share: a route's definition, the segment grammar of folder and file
  * names (`[id]`, `[...slug]`, `[[...slug]]`, `(group)`), ordering most specific first, matching a
@@ -7,6 +5,9 @@ import { statSync } from 'node:fs';
  * `pages/routes.ts` discover routes with it; `site/site.ts` matches requests with it.
  * @see https://nextjs.org/docs/app/api-reference/file-conventions/dynamic-routes
  */
+
+import { statSync } from 'node:fs';
+
 export type Segment =
   | { type: 'static'; value: string }
   | { type: 'dynamic'; name: string }

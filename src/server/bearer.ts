@@ -1,9 +1,9 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-
 /**
  * The shared secret of the operator endpoints (`/_isr/revalidate`, `/_isr/status`):
  * `Authorization: Bearer <ISR_REVALIDATE_TOKEN>` (RFC 6750 §2.1), compared in constant time.
  */
+
+import { createHash, timingSafeEqual } from 'node:crypto';
 
 /** A JSON response that no cache keeps (`no-store`). */
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {

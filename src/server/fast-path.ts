@@ -1,8 +1,3 @@
-import { STATUS_CODES } from 'node:http';
-import { fieldValueProblem, isToken, TCHAR } from '../http/fields.ts';
-import { isValidHost } from '../http/host.ts';
-import type { MemoryAnswer, RequestHandler } from './handler.ts';
-
 /**
  * The HIT fast path of `isr start`: the strict request grammar it answers and the bytes of its
  * answers. The front (`front.ts`), which owns each connection, asks {@link parseSimpleRequest}
@@ -19,6 +14,11 @@ import type { MemoryAnswer, RequestHandler } from './handler.ts';
  * `Upgrade` and `Expect` headers, and a `Connection` header other than `keep-alive`, go to
  * node:http.
  */
+
+import { STATUS_CODES } from 'node:http';
+import { fieldValueProblem, isToken, TCHAR } from '../http/fields.ts';
+import { isValidHost } from '../http/host.ts';
+import type { MemoryAnswer, RequestHandler } from './handler.ts';
 
 /** Largest request head answered here, in bytes (Node's default `maxHeaderSize` is 16 KiB). */
 export const MAX_HEAD_BYTES = 16 * 1024;

@@ -1,3 +1,8 @@
+/**
+ * `createRequestHandler`: the Web-standard `(Request) => Promise<Response>` of a built site, one
+ * dispatch with one error funnel (errors.ts). Its documentation is on the function below.
+ */
+
 import path from 'node:path';
 import type { ManifestRoute } from '../site/manifest.ts';
 import { runRouteHandler } from '../app/render.ts';

@@ -1,3 +1,9 @@
+/**
+ * A built site wired to its cache and served: `createIsr` (the stores, the engine, the handler;
+ * embeddable in any server), `startServer` (`isr start`: the TCP front, node:http, the fast path)
+ * and `pruneOldBuilds` (cache folders of older builds). The package's `isr/server` entry.
+ */
+
 import { readdir, rm, stat } from 'node:fs/promises';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo, Server as NetServer } from 'node:net';

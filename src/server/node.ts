@@ -1,15 +1,15 @@
+/**
+ * The Node `http` adapter: turns a Web-standard handler into a `(req, res)` listener for
+ * `http.createServer`, Express or any Node framework. Thin by design: the caching rules are the
+ * handler's and the engine's.
+ */
+
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { absoluteFormTarget, isUrlHost, isValidHost } from '../http/host.ts';
 import type { Logger } from '../log.ts';
 import type { RequestHandler } from './handler.ts';
 import { storedBodyOf } from './stored-body.ts';
-
-/**
- * The Node `http` adapter: turns a Web-standard handler into a `(req, res)` listener for
- * `http.createServer`, Express or any Node framework. Thin by design: the caching rules are the
- * handler's and the engine's.
- */
 
 /** The number of `Host` lines in a Node request, and the first one's value. */
 function hostLines(req: IncomingMessage): { count: number; value: string | undefined } {

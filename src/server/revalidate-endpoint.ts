@@ -1,11 +1,3 @@
-import { InvalidationNotRecordedError, StoreUnavailableError } from '../store/store.ts';
-import type { IsrEngine } from '../engine/engine.ts';
-import { MAX_TAG_LENGTH, pathTag, validateTag, type RevalidatePathType } from '../engine/tags.ts';
-import { BodyError, readBody } from '../http/body.ts';
-import type { Logger } from '../log.ts';
-import type { Bytes } from '../units.ts';
-import { json, refuseWithoutToken } from './bearer.ts';
-
 /**
  * `POST /_isr/revalidate`: the on-demand revalidation webhook, for a headless CMS that announces
  * changed content (Next.js 12.1 "Incremental Static Regeneration", "On-demand Revalidation",
@@ -26,6 +18,14 @@ import { json, refuseWithoutToken } from './bearer.ts';
  * process at once, and the store writes it back as soon as it accepts writes again (with Redis:
  * once it is back, through the engine's resync), but the caller should retry to be sure.
  */
+
+import { InvalidationNotRecordedError, StoreUnavailableError } from '../store/store.ts';
+import type { IsrEngine } from '../engine/engine.ts';
+import { MAX_TAG_LENGTH, pathTag, validateTag, type RevalidatePathType } from '../engine/tags.ts';
+import { BodyError, readBody } from '../http/body.ts';
+import type { Logger } from '../log.ts';
+import type { Bytes } from '../units.ts';
+import { json, refuseWithoutToken } from './bearer.ts';
 
 /** `Retry-After` of a 503 answer, in seconds. */
 export const RETRY_AFTER_SECONDS = 5;

@@ -1,3 +1,8 @@
+/**
+ * The site's `public/` folder, served at the same paths with an ETag and conditional requests.
+ * @see https://nextjs.org/docs/app/api-reference/file-conventions/public-folder
+ */
+
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { lookup } from 'mime-types';

@@ -1,3 +1,7 @@
+/**
+ * `GET /_isr/status`: the operators' report of this process's cache (tiers, memory, generations).
+ */
+
 import type { MemoryStore } from '../store/memory.ts';
 import type { TieredStore, TierStatus } from '../store/tiered.ts';
 import type { IsrEngine } from '../engine/engine.ts';

@@ -1,12 +1,12 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import type { ResolvedSegmentConfig } from '../app/segment-config.ts';
-import type { Segment } from '../render/routes.ts';
-
 /**
  * The build manifest (`.isr/build/manifest.json`): what `isr build` produced and `isr start`
  * serves. Paths inside it are relative to the build folder, `/`-separated.
  */
+
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ResolvedSegmentConfig } from '../app/segment-config.ts';
+import type { Segment } from '../render/routes.ts';
 
 export const MANIFEST_VERSION = 2;
 

@@ -1,3 +1,10 @@
+/**
+ * `Site`: a built site loaded for serving. It reads the manifest, matches a request path to a
+ * route (static routes by exact path, then dynamic routes in order), imports compiled modules once,
+ * and hands out the generators of both routers (App Router pages, route handlers, Pages Router
+ * pages, fallback and 404 pages), each with its response head checked.
+ */
+
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ComponentType } from 'react';

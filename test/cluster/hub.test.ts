@@ -1,3 +1,5 @@
+/** The coordination hub of `isr start --workers` (locks, event fan-out, tag invalidations) and the coordinated store, in one process over an injected clock. */
+
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';

@@ -1,3 +1,10 @@
+/**
+ * Issue 4's acceptance: three real `isr start` instances (the third with two worker processes)
+ * sharing one real Redis (started by the test, so it can be stopped and restarted) behave as one cache — synchronized purges, one
+ * regeneration per page across the cluster (cache shielding), and no lost page or 5xx while Redis
+ * is away. Each instance has its own cache folder, so Redis is the only thing they share.
+ */
+
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
@@ -9,13 +16,6 @@ import { get, startInstance, type Instance } from '../helpers/instances.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { FIXTURE_ITEMS, pageText, TOKEN } from '../helpers/server.ts';
 import { copyFixture } from '../helpers/site.ts';
-
-/**
- * Issue 4's acceptance: three real `isr start` instances (the third with two worker processes)
- * sharing one real Redis (started by the test, so it can be stopped and restarted) behave as one cache — synchronized purges, one
- * regeneration per page across the cluster (cache shielding), and no lost page or 5xx while Redis
- * is away. Each instance has its own cache folder, so Redis is the only thing they share.
- */
 
 let api: FixtureApi;
 let redis: RedisServer;

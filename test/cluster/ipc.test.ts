@@ -1,3 +1,5 @@
+/** The hub behind node:cluster IPC: requests, replies, timeouts and announcements between a primary and its workers, over fake channels that round-trip JSON as IPC does. */
+
 import assert from 'node:assert/strict';
 import type { Worker } from 'node:cluster';
 import { EventEmitter } from 'node:events';

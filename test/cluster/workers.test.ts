@@ -1,3 +1,11 @@
+/**
+ * `isr start --workers 2` through the real CLI (dist/, so `npm run build` first): two processes
+ * on one port sharing the filesystem cache, coordinated by the primary.
+ *
+ * Every request uses a new connection (`agent: false`, `Connection: close`): node:cluster hands
+ * out connections round-robin, so consecutive requests alternate between the workers.
+ */
+
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -14,14 +22,6 @@ import { freePort, spawnCluster } from '../helpers/instances.ts';
 import { FIXTURE_ITEMS, pageText, TOKEN } from '../helpers/server.ts';
 import { copyFixture } from '../helpers/site.ts';
 import { isAlive } from '../helpers/scratch.ts';
-
-/**
- * `isr start --workers 2` through the real CLI (dist/, so `npm run build` first): two processes
- * on one port sharing the filesystem cache, coordinated by the primary.
- *
- * Every request uses a new connection (`agent: false`, `Connection: close`): node:cluster hands
- * out connections round-robin, so consecutive requests alternate between the workers.
- */
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');

@@ -1,3 +1,5 @@
+/** Rules 1–6 of the engine (stated at the top of engine.ts, with their sources), against the engine alone, with an injected clock. */
+
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { MemoryStore } from '../../src/store/memory.ts';
@@ -6,8 +8,6 @@ import { ManualClock } from '../../src/engine/clock.ts';
 import { GenerationError, IsrEngine, RenderTimeoutError, type Generated } from '../../src/engine/engine.ts';
 import { implicitTags } from '../../src/engine/tags.ts';
 import { createMemoryLogger } from '../../src/log.ts';
-
-/** Rules 1–6 of the engine (stated at the top of engine.ts, with their sources), against the engine alone, with an injected clock. */
 
 const text = (body: Uint8Array) => new TextDecoder().decode(body);
 

@@ -1,3 +1,9 @@
+/**
+ * Rule 6 (cache shielding, synchronized purges) with two engines — two instances — sharing one
+ * store through an in-process CoordinationHub: the same hub `isr start --workers` runs in its
+ * primary, linked directly instead of over IPC. Each engine has its own memory tier in front.
+ */
+
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,12 +16,6 @@ import { ManualClock } from '../../src/engine/clock.ts';
 import { IsrEngine, type Generated } from '../../src/engine/engine.ts';
 import { implicitTags } from '../../src/engine/tags.ts';
 import { createMemoryLogger } from '../../src/log.ts';
-
-/**
- * Rule 6 (cache shielding, synchronized purges) with two engines — two instances — sharing one
- * store through an in-process CoordinationHub: the same hub `isr start --workers` runs in its
- * primary, linked directly instead of over IPC. Each engine has its own memory tier in front.
- */
 
 const text = (body: Uint8Array) => new TextDecoder().decode(body);
 

@@ -1,3 +1,9 @@
+/**
+ * The main job, end to end through the real CLI: `isr build` and `isr start` (compiled dist/, as
+ * a user runs them) on the example blog with its real content API, then the headless-CMS flow —
+ * through the App Router (`/blog`) and the Pages Router (`/archive`).
+ */
+
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -8,12 +14,6 @@ import { fileURLToPath } from 'node:url';
 import { startContentApi, type ContentApi } from '../../examples/blog/content-api/server.ts';
 import { freePort } from '../helpers/instances.ts';
 import { escapeHtml as escaped } from '../helpers/server.ts';
-
-/**
- * The main job, end to end through the real CLI: `isr build` and `isr start` (compiled dist/, as
- * a user runs them) on the example blog with its real content API, then the headless-CMS flow —
- * through the App Router (`/blog`) and the Pages Router (`/archive`).
- */
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TOKEN = 'example-token-0123456789';

@@ -1,3 +1,5 @@
+/** A content API the fixture sites read, with per-item answers, statuses and delays the tests control. */
+
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 

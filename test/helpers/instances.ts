@@ -1,3 +1,5 @@
+/** Real `isr start` processes for the tests: one instance, or a `--workers` cluster, started as a user starts them. */
+
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';

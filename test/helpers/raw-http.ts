@@ -1,9 +1,9 @@
-import { connect } from 'node:net';
-
 /**
  * HTTP/1.1 exchanges over a raw socket, so a test sees the bytes a server wrote: an injected
  * header line, a bare LF or a garbled byte cannot be hidden by a client's parser.
  */
+
+import { connect } from 'node:net';
 
 export interface RawResponse {
   /** The response head exactly as received (latin1), without the final CRLF CRLF. */

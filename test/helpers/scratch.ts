@@ -1,3 +1,5 @@
+/** Temp folders and tmpfs mounts for the fault tests (read-only, full and deleted cache folders), removed at the end. */
+
 import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';

@@ -1,3 +1,5 @@
+/** Build and serve a fixture site in this process with an injected clock, and make requests to it. */
+
 import { build } from '../../src/build/build.ts';
 import { ManualClock } from '../../src/engine/clock.ts';
 import { createMemoryLogger } from '../../src/log.ts';

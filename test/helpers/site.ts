@@ -1,3 +1,5 @@
+/** The fixture sites under test/fixtures, copied into temp folders so a test may build and change them. */
+
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

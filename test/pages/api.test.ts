@@ -1,3 +1,5 @@
+/** Pages Router API routes: runApiRoute with real Web Requests and inline modules. */
+
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
@@ -11,8 +13,6 @@ import {
   type ApiRouteModule,
   type RevalidateOptions,
 } from '../../src/pages/api.ts';
-
-/** Pages Router API routes: runApiRoute with real Web Requests and inline modules. */
 
 interface RunOptions {
   method?: string;

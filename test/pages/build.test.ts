@@ -1,3 +1,8 @@
+/**
+ * What `isr build` refuses in pages/, with a message that names the file, and the checks on what
+ * getStaticProps and getStaticPaths return (Next.js's rules).
+ */
+
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,11 +11,6 @@ import { after, describe, it } from 'node:test';
 import { build } from '../../src/build/build.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { checkSerializable, checkStaticPathsResult, checkStaticPropsResult } from '../../src/pages/static-props.ts';
-
-/**
- * What `isr build` refuses in pages/, with a message that names the file, and the checks on what
- * getStaticProps and getStaticPaths return (Next.js's rules).
- */
 
 const sites: string[] = [];
 after(() => Promise.all(sites.map((dir) => rm(dir, { recursive: true, force: true }))));

@@ -1,15 +1,15 @@
-import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
-import { startFixtureServer, type FixtureServer } from '../helpers/server.ts';
-
 /**
  * `getStaticPaths({ fallback: true })` in a real browser (headless Chromium): the first visitor of
  * an unlisted path sees the fallback page at once, and the page's script swaps in the generated
  * page when it is ready (Next.js `getStaticPaths`, "fallback: true",
  * https://nextjs.org/docs/pages/api-reference/functions/get-static-paths).
  */
+
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { startFixtureServer, type FixtureServer } from '../helpers/server.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // Headless Chromium says "HeadlessChrome" in its user agent, which bot detection (rightly) treats

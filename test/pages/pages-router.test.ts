@@ -1,9 +1,3 @@
-import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { pageText, request, startFixtureServer, TOKEN, type FixtureServer } from '../helpers/server.ts';
-
 /**
  * The Pages Router on the real server (test/fixtures/pages-site): getStaticProps/getStaticPaths in
  * each fallback mode, bot-aware fallback, notFound and redirect results, the JSON data route,
@@ -11,6 +5,12 @@ import { pageText, request, startFixtureServer, TOKEN, type FixtureServer } from
  * ISR guide, https://nextjs.org/docs/pages/guides/incremental-static-regeneration, and its 12.1
  * version, https://github.com/vercel/next.js/blob/v12.1.6/docs/basic-features/data-fetching/incremental-static-regeneration.md).
  */
+
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { pageText, request, startFixtureServer, TOKEN, type FixtureServer } from '../helpers/server.ts';
 
 const ITEMS = { '1': 'one', '2': 'two', '5': 'five', '6': 'six', '7': 'seven', moved: 'redirect:/strict/1' };
 const BROWSER = { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36' };

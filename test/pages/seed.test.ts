@@ -1,10 +1,3 @@
-import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { escapeHtml as html, request, startFixtureServer, TOKEN, type FixtureServer } from '../helpers/server.ts';
-import { routeVercelApiTo, startVercelBlogApi, type VercelBlogApi } from '../helpers/vercel-blog-api.ts';
-
 /**
  * The examples of the Next.js Pages Router guide "How to implement Incremental Static Regeneration
  * (ISR)" (https://nextjs.org/docs/pages/guides/incremental-static-regeneration), unmodified
@@ -12,6 +5,13 @@ import { routeVercelApiTo, startVercelBlogApi, type VercelBlogApi } from '../hel
  * They fetch https://api.vercel.app/blog, which a local stand-in answers (real Node.js blog posts)
  * over a real socket.
  */
+
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { escapeHtml as html, request, startFixtureServer, TOKEN, type FixtureServer } from '../helpers/server.ts';
+import { routeVercelApiTo, startVercelBlogApi, type VercelBlogApi } from '../helpers/vercel-blog-api.ts';
 
 let api: VercelBlogApi;
 let restore: () => void;

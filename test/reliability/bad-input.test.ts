@@ -1,3 +1,10 @@
+/**
+ * "Reliability and security": bad input never makes things worse. Every malformed, hostile or odd
+ * request gets a clear 4xx (never a 5xx or a crash), reads or writes nothing outside the site's
+ * cache folder, and leaves the cache as it was (no poisoned entry). Runs against the real server
+ * (fast path in front of node:http), with raw sockets where fetch would normalise the input.
+ */
+
 import assert from 'node:assert/strict';
 import { readdir, stat, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -6,13 +13,6 @@ import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { parsePath } from '../../src/http/paths.ts';
 import { request as fetchRequest, startFixtureServer, TOKEN, type FixtureServer } from '../helpers/server.ts';
-
-/**
- * "Reliability and security": bad input never makes things worse. Every malformed, hostile or odd
- * request gets a clear 4xx (never a 5xx or a crash), reads or writes nothing outside the site's
- * cache folder, and leaves the cache as it was (no poisoned entry). Runs against the real server
- * (fast path in front of node:http), with raw sockets where fetch would normalise the input.
- */
 
 let f: FixtureServer;
 /** The temp folder holding the site folder (`<parent>/site`): a marker file sits beside the site. */

@@ -1,3 +1,17 @@
+/**
+ * Issue 6: `kill -9` of a real `isr start` process while it writes cache entries, repeated
+ * (`CRASH_CYCLES`, default 100; `CRASH_SEED` replays the kill times). After each kill every entry
+ * file on disk must decode, sit at the path its key hashes to, and hold exactly one complete
+ * version of its item (the old or the new, never a mix or a truncation); the tag record must read
+ * whole: tags.json parses, and every complete line of tags.log parses (only a last line without its
+ * newline, which readers ignore, may be cut short by a kill mid-append).
+ * After each restart the written pages answer 200 with a complete page from the cache; after the
+ * last one the background sweep leaves no temp file of a dead process.
+ *
+ * The entries are big (the pool's items are ~600 KB of text: a page entry of ~1.2 MB HTML, a fetch
+ * entry of ~600 KB JSON), so a write takes several event-loop turns and a kill often lands in one.
+ */
+
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
@@ -12,20 +26,6 @@ import { startFixtureApi, type FixtureApi } from '../helpers/fixture-api.ts';
 import { startInstance, type Instance } from '../helpers/instances.ts';
 import { FIXTURE_ITEMS, pageText, TOKEN } from '../helpers/server.ts';
 import { copyFixture } from '../helpers/site.ts';
-
-/**
- * Issue 6: `kill -9` of a real `isr start` process while it writes cache entries, repeated
- * (`CRASH_CYCLES`, default 100; `CRASH_SEED` replays the kill times). After each kill every entry
- * file on disk must decode, sit at the path its key hashes to, and hold exactly one complete
- * version of its item (the old or the new, never a mix or a truncation); the tag record must read
- * whole: tags.json parses, and every complete line of tags.log parses (only a last line without its
- * newline, which readers ignore, may be cut short by a kill mid-append).
- * After each restart the written pages answer 200 with a complete page from the cache; after the
- * last one the background sweep leaves no temp file of a dead process.
- *
- * The entries are big (the pool's items are ~600 KB of text: a page entry of ~1.2 MB HTML, a fetch
- * entry of ~600 KB JSON), so a write takes several event-loop turns and a kill often lands in one.
- */
 
 const CYCLES = Number(process.env.CRASH_CYCLES ?? 100);
 const SEED = Number(process.env.CRASH_SEED ?? randomInt(2 ** 31));

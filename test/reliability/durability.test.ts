@@ -1,20 +1,3 @@
-import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { build } from '../../src/build/build.ts';
-import { FileSystemStore } from '../../src/store/filesystem.ts';
-import type { TieredStore } from '../../src/store/tiered.ts';
-import { ManualClock } from '../../src/engine/clock.ts';
-import { createMemoryLogger } from '../../src/log.ts';
-import { startServer, type RunningServer } from '../../src/server/index.ts';
-import { startFixtureApi, type FixtureApi } from '../helpers/fixture-api.ts';
-import { get, startInstance } from '../helpers/instances.ts';
-import { IS_ROOT, Scratch } from '../helpers/scratch.ts';
-import { FIXTURE_ITEMS, pageText, request, TOKEN } from '../helpers/server.ts';
-import { copyFixture } from '../helpers/site.ts';
-
 /**
  * Issue 13, items 5 and 7, on real servers (in this process, on real file systems, so the clock
  * can be injected):
@@ -32,6 +15,23 @@ import { copyFixture } from '../helpers/site.ts';
  * The site is the fixture site plus `app/kept/[id]`, a page that is never regenerated
  * (`revalidate = false`) and is not prerendered: its file in the cache folder is only ever read.
  */
+
+import assert from 'node:assert/strict';
+import { mkdir, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { build } from '../../src/build/build.ts';
+import { FileSystemStore } from '../../src/store/filesystem.ts';
+import type { TieredStore } from '../../src/store/tiered.ts';
+import { ManualClock } from '../../src/engine/clock.ts';
+import { createMemoryLogger } from '../../src/log.ts';
+import { startServer, type RunningServer } from '../../src/server/index.ts';
+import { startFixtureApi, type FixtureApi } from '../helpers/fixture-api.ts';
+import { get, startInstance } from '../helpers/instances.ts';
+import { IS_ROOT, Scratch } from '../helpers/scratch.ts';
+import { FIXTURE_ITEMS, pageText, request, TOKEN } from '../helpers/server.ts';
+import { copyFixture } from '../helpers/site.ts';
 
 
 let api: FixtureApi;

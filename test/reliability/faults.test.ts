@@ -1,3 +1,14 @@
+/**
+ * Faults around the server (issue 6): a cache folder that is read-only or full, Redis killed
+ * with SIGKILL under load, and what error pages reveal. Each test runs a real server on a real
+ * file system: the read-only and full folders are small tmpfs mounts when the tests run as root
+ * (CI does), else a folder without write permission (read-only), and the full-disk test is skipped.
+ *
+ * The render that throws, the content API that answers 500 and the render that hangs (a content
+ * API that never answers) are covered in test/server/isr-http.test.ts ("rule 4") and
+ * test/server/render-timeout.test.ts; docs/reliability.md maps every case to its test.
+ */
+
 import assert from 'node:assert/strict';
 import { chmod, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,17 +23,6 @@ import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { IS_ROOT, Scratch } from '../helpers/scratch.ts';
 import { pageText, request, startFixtureServer, TOKEN, type FixtureServer } from '../helpers/server.ts';
 import { copyFixture } from '../helpers/site.ts';
-
-/**
- * Faults around the server (issue 6): a cache folder that is read-only or full, Redis killed
- * with SIGKILL under load, and what error pages reveal. Each test runs a real server on a real
- * file system: the read-only and full folders are small tmpfs mounts when the tests run as root
- * (CI does), else a folder without write permission (read-only), and the full-disk test is skipped.
- *
- * The render that throws, the content API that answers 500 and the render that hangs (a content
- * API that never answers) are covered in test/server/isr-http.test.ts ("rule 4") and
- * test/server/render-timeout.test.ts; docs/reliability.md maps every case to its test.
- */
 
 
 let f: FixtureServer;

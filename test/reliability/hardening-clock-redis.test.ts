@@ -1,3 +1,10 @@
+/**
+ * Issue 13, items 6 and 8: clocks from the future, a paused or restarted Redis, repeated
+ * warnings. Every test runs real servers (HTTP on a free port) on the fixture site; the Redis
+ * tests start their own `redis-server`. docs/reliability.md ("Hardening (issue 13)") maps each
+ * case to its test.
+ */
+
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,13 +20,6 @@ import type { IsrStatus } from '../../src/server/status-endpoint.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { pageText, request, startFixtureServer, TOKEN, type FixtureServer } from '../helpers/server.ts';
 import { copyFixture } from '../helpers/site.ts';
-
-/**
- * Issue 13, items 6 and 8: clocks from the future, a paused or restarted Redis, repeated
- * warnings. Every test runs real servers (HTTP on a free port) on the fixture site; the Redis
- * tests start their own `redis-server`. docs/reliability.md ("Hardening (issue 13)") maps each
- * case to its test.
- */
 
 const HOUR = 3600_000;
 

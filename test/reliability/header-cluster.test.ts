@@ -1,3 +1,17 @@
+/**
+ * Issue 13, item 2's acceptance: `isr start --workers 2` (the real CLI, dist/: `npm run build`
+ * first) is hammered for a minute (`HAMMER_SECONDS`, default 60) with the requests that used to
+ * kill a worker — a cached `redirect()` to a non-Latin-1 path and a cached route-handler header
+ * with a control character, asked with `Connection: close` so node:http answers them from memory
+ * — plus a CMS redirect target with CR/LF, the fast path on keep-alive connections, a
+ * `Host: evil.example`, and a plain page in a loop of its own. Before the fix, the first such
+ * request killed a worker; the primary gave up after ten restarts.
+ *
+ * Passes when: the primary never exits, no worker exits (no restart in the log), every answer is
+ * a well-formed HTTP/1.1 response with the expected status and no injected header, and the plain
+ * page answers 200 every time.
+ */
+
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -13,20 +27,6 @@ import { header, headProblem, rawExchange, type RawRequest, type RawResponse } f
 import { TOKEN } from '../helpers/server.ts';
 import { copyFixture } from '../helpers/site.ts';
 import { isAlive } from '../helpers/scratch.ts';
-
-/**
- * Issue 13, item 2's acceptance: `isr start --workers 2` (the real CLI, dist/: `npm run build`
- * first) is hammered for a minute (`HAMMER_SECONDS`, default 60) with the requests that used to
- * kill a worker — a cached `redirect()` to a non-Latin-1 path and a cached route-handler header
- * with a control character, asked with `Connection: close` so node:http answers them from memory
- * — plus a CMS redirect target with CR/LF, the fast path on keep-alive connections, a
- * `Host: evil.example`, and a plain page in a loop of its own. Before the fix, the first such
- * request killed a worker; the primary gave up after ten restarts.
- *
- * Passes when: the primary never exits, no worker exits (no restart in the log), every answer is
- * a well-formed HTTP/1.1 response with the expected status and no injected header, and the plain
- * page answers 200 every time.
- */
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');

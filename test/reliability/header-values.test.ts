@@ -1,3 +1,15 @@
+/**
+ * Issue 13, items 2 and 3: header values are valid by construction. A real `isr start` process
+ * (dist/, so `npm run build` first) serves `test/fixtures/headers-site`; every answer is read over a
+ * raw socket, so the bytes on the wire are what is checked.
+ *
+ * Each stored answer is requested three ways, since each reaches different code:
+ * - `fresh`: the first request of a key (node:http, the full handler, `new Response`);
+ * - `fast`: a keep-alive request for an entry in memory (the fast path writes stored bytes raw);
+ * - `close`: the same with `Connection: close` (handed to node:http, which answers from memory
+ *   with `res.writeHead`: before the fix, one such request killed the process).
+ */
+
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,18 +25,6 @@ import { startInstance, type Instance } from '../helpers/instances.ts';
 import { header, headProblem, rawExchange, rawRequest, type RawRequest, type RawResponse } from '../helpers/raw-http.ts';
 import { TOKEN } from '../helpers/server.ts';
 import { copyFixture } from '../helpers/site.ts';
-
-/**
- * Issue 13, items 2 and 3: header values are valid by construction. A real `isr start` process
- * (dist/, so `npm run build` first) serves `test/fixtures/headers-site`; every answer is read over a
- * raw socket, so the bytes on the wire are what is checked.
- *
- * Each stored answer is requested three ways, since each reaches different code:
- * - `fresh`: the first request of a key (node:http, the full handler, `new Response`);
- * - `fast`: a keep-alive request for an entry in memory (the fast path writes stored bytes raw);
- * - `close`: the same with `Connection: close` (handed to node:http, which answers from memory
- *   with `res.writeHead`: before the fix, one such request killed the process).
- */
 
 /** The encoded form of `/blog/café-日本` (WHATWG URL serialisation: UTF-8 percent-encoding). */
 const CAFE = '/blog/caf%C3%A9-%E6%97%A5%E6%9C%AC';

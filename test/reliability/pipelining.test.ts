@@ -1,15 +1,3 @@
-import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
-import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { build } from '../../src/build/build.ts';
-import { createMemoryLogger } from '../../src/log.ts';
-import { startFixtureApi, type FixtureApi } from '../helpers/fixture-api.ts';
-import { get, startInstance, type Instance } from '../helpers/instances.ts';
-import { FIXTURE_ITEMS, TOKEN } from '../helpers/server.ts';
-import { copyFixture } from '../helpers/site.ts';
-
 /**
  * Issue 13, item 1: a pipelining flood. 100 connections each send 64 KiB of pipelined `GET`s for
  * pages that are not fresh in memory (a stale page of about 100 KB, and never-visited items) and
@@ -21,6 +9,18 @@ import { copyFixture } from '../helpers/site.ts';
  * of what it was before the flood, and a probe client on a fresh connection is answered within
  * 1 s every 250 ms throughout, and after the flood leaves.
  */
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { build } from '../../src/build/build.ts';
+import { createMemoryLogger } from '../../src/log.ts';
+import { startFixtureApi, type FixtureApi } from '../helpers/fixture-api.ts';
+import { get, startInstance, type Instance } from '../helpers/instances.ts';
+import { FIXTURE_ITEMS, TOKEN } from '../helpers/server.ts';
+import { copyFixture } from '../helpers/site.ts';
 
 const CONNECTIONS = Number(process.env.FLOOD_CONNECTIONS ?? 100);
 const FLOOD_BYTES = 64 * 1024;

@@ -1,13 +1,3 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { build } from '../../src/build/build.ts';
-import { createMemoryLogger } from '../../src/log.ts';
-import { startFixtureApi, type FixtureApi } from '../helpers/fixture-api.ts';
-import { startInstance, type Instance } from '../helpers/instances.ts';
-import { header, rawExchange, rawRequest } from '../helpers/raw-http.ts';
-import { TOKEN } from '../helpers/server.ts';
-import { copyFixture } from '../helpers/site.ts';
-
 /**
  * Issue 13, item 4: the client's `Host` is never baked into cached output. Real `isr start`
  * processes (dist/, so `npm run build` first) serve `test/fixtures/headers-site`, whose cached
@@ -17,6 +7,16 @@ import { copyFixture } from '../helpers/site.ts';
  * - `plain`: no `siteUrl`: cached generations see the server's own address (`http://127.0.0.1:<port>`).
  * - `configured`: `ISR_SITE_URL=https://www.example.com` at build and at start.
  */
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { build } from '../../src/build/build.ts';
+import { createMemoryLogger } from '../../src/log.ts';
+import { startFixtureApi, type FixtureApi } from '../helpers/fixture-api.ts';
+import { startInstance, type Instance } from '../helpers/instances.ts';
+import { header, rawExchange, rawRequest } from '../helpers/raw-http.ts';
+import { TOKEN } from '../helpers/server.ts';
+import { copyFixture } from '../helpers/site.ts';
 
 const EVIL = 'evil.example';
 const SITE_URL = 'https://www.example.com';

@@ -1,3 +1,5 @@
+/** Configuration over HTTP: expireTime, a memory-only cache, and what a failing disk means. */
+
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -6,8 +8,6 @@ import { storableHeaders } from '../../src/http/response-head.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { makeTempDir, removeDir } from '../store/helpers.ts';
 import { pageText, request, startFixtureServer, TOKEN } from '../helpers/server.ts';
-
-/** Configuration over HTTP: expireTime, a memory-only cache, and what a failing disk means. */
 
 describe('configuration', () => {
   test('expireTime sets stale-while-revalidate = expire − revalidate; revalidate = false stays one year', async () => {

@@ -1,3 +1,5 @@
+/** The TCP front and fast path of `isr start`: the strict request grammar, byte-exact answers from memory, keep-alive and pipelining, and every request it hands to node:http. */
+
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';

@@ -1,11 +1,11 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { pageText, request, startFixtureServer, TOKEN, type FixtureServer } from '../helpers/server.ts';
-
 /**
  * Rules 1–6 and 8 over HTTP, against the real server (in-process, injected clock) serving the
  * built fixture site, whose pages read a real HTTP content API.
  */
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { pageText, request, startFixtureServer, TOKEN, type FixtureServer } from '../helpers/server.ts';
 
 let f: FixtureServer;
 before(async () => {

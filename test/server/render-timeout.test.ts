@@ -1,3 +1,9 @@
+/**
+ * renderTimeout over HTTP: the fixture site's `/items/[id]` page awaits the content API, whose
+ * `delays` make a render hang. The timeout is wall time (a real timer; the injected clock only
+ * decides freshness), so it is small here: 0.3 s.
+ */
+
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { build } from '../../src/build/build.ts';
@@ -5,12 +11,6 @@ import { createMemoryLogger } from '../../src/log.ts';
 import { startFixtureApi } from '../helpers/fixture-api.ts';
 import { FIXTURE_ITEMS, pageText, request, startFixtureServer, type FixtureServer } from '../helpers/server.ts';
 import { copyFixture } from '../helpers/site.ts';
-
-/**
- * renderTimeout over HTTP: the fixture site's `/items/[id]` page awaits the content API, whose
- * `delays` make a render hang. The timeout is wall time (a real timer; the injected clock only
- * decides freshness), so it is small here: 0.3 s.
- */
 
 const RENDER_TIMEOUT_MS = 300;
 

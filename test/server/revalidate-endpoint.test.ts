@@ -1,9 +1,9 @@
+/** Rule 7: POST /_isr/revalidate, against the real server. */
+
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { safeEqual } from '../../src/server/bearer.ts';
 import { pageText, request, startFixtureServer, TOKEN, type FixtureServer } from '../helpers/server.ts';
-
-/** Rule 7: POST /_isr/revalidate, against the real server. */
 
 let f: FixtureServer;
 before(async () => {

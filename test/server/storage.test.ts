@@ -1,3 +1,5 @@
+/** The storage promises, over HTTP: durability across restarts, build-ID scoping, containment. */
+
 import assert from 'node:assert/strict';
 import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -6,8 +8,6 @@ import { build } from '../../src/build/build.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { startServer } from '../../src/server/index.ts';
 import { pageText, request, startFixtureServer, TOKEN, type FixtureServer } from '../helpers/server.ts';
-
-/** The storage promises, over HTTP: durability across restarts, build-ID scoping, containment. */
 
 let f: FixtureServer;
 before(async () => {

@@ -1,3 +1,5 @@
+/** The `ISR1` entry format: round trips, and every damaged or hand-made file decoded as corrupt, never as an entry. */
+
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';

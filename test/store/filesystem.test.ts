@@ -1,3 +1,5 @@
+/** FileSystemStore: the store contract, then what only it does (atomic writes, the read-only mode, the bound and unread expiry, temp files of killed writers). */
+
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';

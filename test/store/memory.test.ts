@@ -1,3 +1,5 @@
+/** MemoryStore: the store contract, then its byte bound and least-recently-used eviction. */
+
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createMemoryLogger } from '../../src/log.ts';

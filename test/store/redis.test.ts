@@ -1,3 +1,5 @@
+/** RedisStore: the shared-store contract on a real Redis, then outages, pauses, restarts and resync. */
+
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';

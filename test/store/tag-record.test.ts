@@ -1,3 +1,5 @@
+/** The tag record of a cache folder: the compaction rule (`droppable`) and the snapshot and log on disk. */
+
 import assert from 'node:assert/strict';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

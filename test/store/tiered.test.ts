@@ -1,3 +1,5 @@
+/** TieredStore: the store contract, then copying hits up, writing every writable tier, and serving on when a tier fails. */
+
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

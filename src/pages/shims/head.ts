@@ -1,3 +1,8 @@
+/**
+ * `next/head` for Pages Router sites, as the build maps it (build/compile.ts).
+ * @see https://nextjs.org/docs/pages/api-reference/components/head
+ */
+
 import type { ReactNode } from 'react';
 
 /**

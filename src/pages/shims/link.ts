@@ -1,3 +1,8 @@
+/**
+ * `next/link` for Pages Router sites, as the build maps it (build/compile.ts): a plain anchor.
+ * @see https://nextjs.org/docs/pages/api-reference/components/link
+ */
+
 import { cloneElement, createElement, isValidElement, type AnchorHTMLAttributes, type ReactNode } from 'react';
 
 /** An `href` as `next/link` accepts it: a string or a URL object (`{ pathname, query, hash }`). */
