@@ -7,21 +7,32 @@
  *   mount in any server, and `toNodeListener(handler)` adapts it to `node:http`;
  * - `IsrEngine` and the cache stores are the building blocks underneath.
  */
-export { build, type BuildOptions, type BuildResult } from './build/build.ts';
+
+export { revalidatePath, revalidateTag, unstable_cache, unstable_noStore } from './app/cache-api.ts';
+export { type BuildOptions, type BuildResult, build } from './build/build.ts';
 export { CompileError } from './build/compile.ts';
-export { createIsr, startServer, type Isr, type IsrOptions, type RunningServer, type StartOptions } from './server/index.ts';
-export { createRequestHandler, type RequestHandler } from './server/handler.ts';
-export { etagMatches } from './http/etag.ts';
-export { toNodeListener, toWebRequest, writeWebResponse } from './server/node.ts';
-export { loadConfig, type IsrConfig } from './config/config.ts';
-export { IsrEngine, GenerationError, RenderTimeoutError, DEFAULT_RENDER_TIMEOUT, type CacheState, type Generated, type Generate, type Served, type ServeOptions } from './engine/engine.ts';
-export { ManualClock, systemClock, type Clock } from './engine/clock.ts';
-export { cacheControl, NO_STORE } from './http/cache-control.ts';
+export { type IsrConfig, loadConfig } from './config/config.ts';
+export { type Clock, ManualClock, systemClock } from './engine/clock.ts';
+export {
+  type CacheState,
+  DEFAULT_RENDER_TIMEOUT,
+  type Generate,
+  type Generated,
+  GenerationError,
+  IsrEngine,
+  RenderTimeoutError,
+  type Served,
+  type ServeOptions,
+} from './engine/engine.ts';
 export { implicitTags, pathTag } from './engine/tags.ts';
+export { cacheControl, NO_STORE } from './http/cache-control.ts';
+export { etagMatches } from './http/etag.ts';
+export { createConsoleLogger, createMemoryLogger, type Logger } from './log.ts';
+export { createRequestHandler, type RequestHandler } from './server/handler.ts';
+export { createIsr, type Isr, type IsrOptions, type RunningServer, type StartOptions, startServer } from './server/index.ts';
+export { toNodeListener, toWebRequest, writeWebResponse } from './server/node.ts';
+export { FileSystemStore, type FileSystemStoreOptions } from './store/filesystem.ts';
+export { MemoryStore, type MemoryStoreOptions } from './store/memory.ts';
 export type { CacheEntry, CacheStore, CacheValue, Lease, SharedStore, StoreEvent, TagManifest } from './store/store.ts';
 export { isSharedStore } from './store/store.ts';
-export { MemoryStore, type MemoryStoreOptions } from './store/memory.ts';
-export { FileSystemStore, type FileSystemStoreOptions } from './store/filesystem.ts';
-export { TieredStore, type Tier, type TieredStoreOptions } from './store/tiered.ts';
-export { createConsoleLogger, createMemoryLogger, type Logger } from './log.ts';
-export { revalidatePath, revalidateTag, unstable_cache, unstable_noStore } from './app/cache-api.ts';
+export { type Tier, TieredStore, type TieredStoreOptions } from './store/tiered.ts';

@@ -32,8 +32,7 @@ export function createConsoleLogger(options: { debug?: boolean } = {}): Logger {
   return {
     info: (message) => console.error(`[isr] ${message}`),
     warn: (message) => console.error(`[isr] warning: ${message}`),
-    error: (message, cause) =>
-      console.error(`[isr] error: ${message}${cause === undefined ? '' : `\n${describeError(cause)}`}`),
+    error: (message, cause) => console.error(`[isr] error: ${message}${cause === undefined ? '' : `\n${describeError(cause)}`}`),
     debug: debug ? (message) => console.error(`[isr] ${message}`) : () => {},
     debugEnabled: debug,
   };

@@ -21,7 +21,11 @@ export function get(url: string, headers: Record<string, string> = {}, via: Agen
  * 256 sockets; give an `Agent` with `maxSockets: 1` for a client that keeps one connection), with
  * a 60-second timeout; rejects on a socket error or timeout, never on a status.
  */
-export function send(method: string, url: string, options: { headers?: Record<string, string>; body?: string; via?: Agent } = {}): Promise<Answer> {
+export function send(
+  method: string,
+  url: string,
+  options: { headers?: Record<string, string>; body?: string; via?: Agent } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const headers = { ...options.headers };

@@ -1,7 +1,7 @@
 /** This project's side: `isr build` and `isr start` of the bench site, through the compiled CLI (bin/isr.js). */
 import { join } from 'node:path';
 import { repoRoot } from './site.ts';
-import { answers, runMeasured, startServer, type CommandResult } from './spawn.ts';
+import { answers, type CommandResult, runMeasured, startServer } from './spawn.ts';
 import type { RunningServer } from './types.ts';
 
 const cli = join(repoRoot, 'bin/isr.js');
@@ -16,7 +16,13 @@ export function buildIsr(siteDir: string, env: Record<string, string>): Promise<
  * every start begins from the build's prerendered pages alone. With `workers` > 1 it runs
  * `--workers N` and resolves once every worker has logged that it serves (not only the first).
  */
-export function startIsr(siteDir: string, port: number, cacheDir: string, env: Record<string, string>, workers = 1): Promise<RunningServer> {
+export function startIsr(
+  siteDir: string,
+  port: number,
+  cacheDir: string,
+  env: Record<string, string>,
+  workers = 1,
+): Promise<RunningServer> {
   const url = `http://127.0.0.1:${port}`;
   const args = [cli, 'start', siteDir, '--port', String(port), '--hostname', '127.0.0.1'];
   if (workers > 1) args.push('--workers', String(workers));
@@ -25,6 +31,9 @@ export function startIsr(siteDir: string, port: number, cacheDir: string, env: R
     env: { ...env, ISR_CACHE_DIR: cacheDir },
     url,
     // Each worker logs "worker <pid>: serving <dir> (build <id>) at <url>" once it listens.
-    ready: workers > 1 ? async (output) => (output.match(/: serving .* at http:\/\//g)?.length ?? 0) >= workers && (await answers(url)) : undefined,
+    ready:
+      workers > 1
+        ? async (output) => (output.match(/: serving .* at http:\/\//g)?.length ?? 0) >= workers && (await answers(url))
+        : undefined,
   });
 }

@@ -22,17 +22,7 @@ import { startNginx } from './nginx.ts';
 import { purgePropagation } from './purge.ts';
 import { startRedis } from './redis.ts';
 import { evaluateTargets, writeReport } from './report.ts';
-import {
-  builds,
-  loadRuns,
-  mib,
-  missLatency,
-  servedEveryPost,
-  staleHerd,
-  syntheticEntries,
-  tempFile,
-  type Settings,
-} from './scenarios.ts';
+import { builds, loadRuns, mib, missLatency, type Settings, servedEveryPost, staleHerd, syntheticEntries, tempFile } from './scenarios.ts';
 import { benchRoot, prepareSiteTree, repoRoot } from './site.ts';
 import { startServer } from './spawn.ts';
 import type { BenchResults, RunningServer, SystemName } from './types.ts';
@@ -131,7 +121,13 @@ async function main(): Promise<void> {
     startedAt: new Date(started).toISOString(),
     finishedAt: '',
     mode: quick ? 'quick' : 'full',
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryBytes: totalmem(), os: `${type()} ${release()}`, node: process.version },
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      memoryBytes: totalmem(),
+      os: `${type()} ${release()}`,
+      node: process.version,
+    },
     versions,
     settings: { ...settings, loadGenerator: 'wrk -t1 (one thread, loopback)', hitPageTargetBytes: HIT_PAGE_TARGET_BYTES },
     scenarios: { hit: {}, hitMany: {}, miss: {}, staleHerd: {}, build: {}, memory: { afterEveryPost: {} } },
@@ -167,13 +163,22 @@ async function main(): Promise<void> {
 
     // The serving builds: the example's default, the 100 newest posts prerendered.
     log(`serving builds: ${PRERENDERED} posts prerendered`);
-    for (const [name, result] of [['isr', await buildIsr(isrDir, env)], ['next', await buildNext(nextDir, env)]] as const) {
+    for (const [name, result] of [
+      ['isr', await buildIsr(isrDir, env)],
+      ['next', await buildNext(nextDir, env)],
+    ] as const) {
       if (!result.ok) throw new Error(`${name} build failed:\n${result.output}`);
     }
     const isr = await start('isr', startIsr(isrDir, PORTS.isr, join(work, 'isr-cache'), env));
     const next = await start('next', startNext(nextDir, PORTS.next, env));
-    const afterStart = new Map<SystemName, number>([['isr', isr.rssBytes()], ['next', next.rssBytes()]]);
-    const appServers = new Map<SystemName, RunningServer>([['isr', isr], ['next', next]]);
+    const afterStart = new Map<SystemName, number>([
+      ['isr', isr.rssBytes()],
+      ['next', next.rssBytes()],
+    ]);
+    const appServers = new Map<SystemName, RunningServer>([
+      ['isr', isr],
+      ['next', next],
+    ]);
 
     // 3. MISS: posts that were not prerendered, first request.
     const missPosts = posts.slice(PRERENDERED, PRERENDERED + settings.runs * settings.missPagesPerRun);
@@ -196,7 +201,10 @@ async function main(): Promise<void> {
       const answer = await get(`${isr.url}/blog/${encodeURIComponent(id)}`);
       await writeFile(join(nginxRoot, 'blog', id), answer.body);
       const prerendered = posts.indexOf(id) < PRERENDERED;
-      if (prerendered && (hit.id === '' || Math.abs(answer.body.length - HIT_PAGE_TARGET_BYTES) < Math.abs(hit.size - HIT_PAGE_TARGET_BYTES))) {
+      if (
+        prerendered &&
+        (hit.id === '' || Math.abs(answer.body.length - HIT_PAGE_TARGET_BYTES) < Math.abs(hit.size - HIT_PAGE_TARGET_BYTES))
+      ) {
         const headers: Record<string, string> = {};
         for (const name of ['content-type', 'cache-control', 'etag', 'x-isr-cache']) headers[name] = String(answer.headers[name]);
         hit = { id, size: answer.body.length, headers };
@@ -207,7 +215,10 @@ async function main(): Promise<void> {
     log(`HIT page ${hitPath}: ${hit.size} bytes from isr, ${(results.settings.hitPage as { nextBytes: number }).nextBytes} from next`);
     // The same build and cache folder, fast path off: what the TCP fast path adds over node:http.
     const isrHttp = await start('isr-http', startIsr(isrDir, PORTS.isrHttp, join(work, 'isr-cache'), { ...env, ISR_FAST_PATH: '0' }));
-    await getAll(posts.map((id) => `${isrHttp.url}/blog/${encodeURIComponent(id)}`), 4);
+    await getAll(
+      posts.map((id) => `${isrHttp.url}/blog/${encodeURIComponent(id)}`),
+      4,
+    );
     // The same build with two worker processes on one port (its own cache folder, shared by its
     // workers through the cluster's primary). Every post is requested twice: each worker has its
     // own memory tier, and connections are dealt to workers round-robin.
@@ -215,21 +226,40 @@ async function main(): Promise<void> {
     const isr2w = await start('isr-2w', startIsr(isrDir, PORTS.isr2w, join(work, 'isr-2w-cache'), env, 2));
     const isr2wAfterStart = isr2w.rssBytes();
     for (let pass = 0; pass < 2; pass++) {
-      const answers = await getAll(posts.map((id) => `${isr2w.url}/blog/${encodeURIComponent(id)}`), 4);
+      const answers = await getAll(
+        posts.map((id) => `${isr2w.url}/blog/${encodeURIComponent(id)}`),
+        4,
+      );
       const bad = answers.findIndex((a) => a.status !== 200);
       if (bad !== -1) throw new Error(`isr-2w: /blog/${posts[bad]} answered ${answers[bad]!.status}`);
     }
     await delay(1000);
-    results.scenarios.memory.afterEveryPost['isr-2w'] = { rssBytes: isr2w.rssBytes(), rssAfterStartBytes: isr2wAfterStart, posts: posts.length };
+    results.scenarios.memory.afterEveryPost['isr-2w'] = {
+      rssBytes: isr2w.rssBytes(),
+      rssAfterStartBytes: isr2wAfterStart,
+      posts: posts.length,
+    };
     log(`  isr-2w    RSS ${mib(isr2wAfterStart)} after start, ${mib(isr2w.rssBytes())} after every post (twice)`);
     await start('nginx-1w', startNginx(nginxRoot, PORTS.nginx1, 1, join(work, 'nginx-1w')));
     await start('nginx-2w', startNginx(nginxRoot, PORTS.nginx2, 2, join(work, 'nginx-2w')));
     await start(
       'ceiling',
-      startServer('ceiling', process.execPath, ['--import', 'tsx', join(benchRoot, 'src/ceiling.ts'), String(PORTS.ceiling), join(nginxRoot, 'blog', hit.id), JSON.stringify(hit.headers)], {
-        cwd: repoRoot,
-        url: `http://127.0.0.1:${PORTS.ceiling}`,
-      }),
+      startServer(
+        'ceiling',
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          join(benchRoot, 'src/ceiling.ts'),
+          String(PORTS.ceiling),
+          join(nginxRoot, 'blog', hit.id),
+          JSON.stringify(hit.headers),
+        ],
+        {
+          cwd: repoRoot,
+          url: `http://127.0.0.1:${PORTS.ceiling}`,
+        },
+      ),
     );
     const origin = (system: SystemName) => servers.get(system)!.url;
 
@@ -241,7 +271,10 @@ async function main(): Promise<void> {
     }
 
     // 2. HIT across every post, Zipf-like (newest posts most popular).
-    const paths = await tempFile('paths.txt', posts.map((id) => `/blog/${encodeURIComponent(id)}`));
+    const paths = await tempFile(
+      'paths.txt',
+      posts.map((id) => `/blog/${encodeURIComponent(id)}`),
+    );
     log(`HIT across ${posts.length} posts (Zipf-like), 64 connections`);
     results.scenarios.hitMany = await loadRuns(['isr', 'isr-2w', 'next', 'nginx-1w', 'nginx-2w'], origin, 64, settings, log, paths.path);
     await paths.remove();
@@ -325,7 +358,8 @@ async function main(): Promise<void> {
   results.targets = evaluateTargets(results);
   await mkdir(outDir, { recursive: true });
   await writeReport(results, outDir);
-  for (const t of results.targets) log(`${t.holds === true ? 'HOLDS ' : t.holds === false ? 'MISSED' : 'n/a   '} ${t.name}: ${t.measured} (goal ${t.goal})`);
+  for (const t of results.targets)
+    log(`${t.holds === true ? 'HOLDS ' : t.holds === false ? 'MISSED' : 'n/a   '} ${t.name}: ${t.measured} (goal ${t.goal})`);
   log(`done in ${((Date.now() - started) / 60000).toFixed(1)} min; results in ${outDir}`);
 }
 

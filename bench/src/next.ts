@@ -11,7 +11,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { cp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, parse, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runMeasured, startServer, type CommandResult } from './spawn.ts';
+import { type CommandResult, runMeasured, startServer } from './spawn.ts';
 import type { RunningServer } from './types.ts';
 
 /** The bench package (holds node_modules/next). */

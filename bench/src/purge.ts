@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Agent } from 'node:http';
-import { get, percentile, send, type Answer } from './http.ts';
+import { type Answer, get, percentile, send } from './http.ts';
 import type { LatencyFigures, PurgeFigures, RunningServer } from './types.ts';
 
 export interface PurgeOptions {
@@ -54,7 +54,8 @@ export async function purgePropagation(options: PurgeOptions): Promise<PurgeFigu
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ title: marker }),
     });
-    if (answer.status !== 200) throw new Error(`purge: content API edit answered ${answer.status}: ${answer.body.toString('utf8').slice(0, 200)}`);
+    if (answer.status !== 200)
+      throw new Error(`purge: content API edit answered ${answer.status}: ${answer.body.toString('utf8').slice(0, 200)}`);
     return marker;
   };
 
@@ -64,7 +65,8 @@ export async function purgePropagation(options: PurgeOptions): Promise<PurgeFigu
       headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ paths: [path] }),
     });
-    if (answer.status !== 200) throw new Error(`purge: revalidation on instance ${k} answered ${answer.status}: ${answer.body.toString('utf8').slice(0, 200)}`);
+    if (answer.status !== 200)
+      throw new Error(`purge: revalidation on instance ${k} answered ${answer.status}: ${answer.body.toString('utf8').slice(0, 200)}`);
     return answer.elapsedMs;
   };
 
@@ -104,7 +106,8 @@ export async function purgePropagation(options: PurgeOptions): Promise<PurgeFigu
       current = await edit();
       await revalidate(k);
       const rendered = await fetchPage(k);
-      if (!rendered.body.includes(current)) throw new Error(`purge: instance ${k} served the old content of ${path} right after revalidating it`);
+      if (!rendered.body.includes(current))
+        throw new Error(`purge: instance ${k} served the old content of ${path} right after revalidating it`);
       if (measured) {
         render.push(rendered.elapsedMs);
         const state = String(rendered.headers['x-isr-cache']);

@@ -52,7 +52,9 @@ export function evaluateTargets(results: BenchResults): TargetCheck[] {
   pair = both(isr, rps('nginx-1w'));
   targets.push(check('HIT req/s vs nginx, 1 worker (64 connections)', '≥ 0.50×', pair && ratio(...pair), pair && pair[0] / pair[1] >= 0.5));
   pair = both(p99('isr'), p99('next'));
-  targets.push(check('HIT p99 latency vs next start (64 connections)', '≤ 0.10×', pair && ratio(...pair), pair && pair[0] / pair[1] <= 0.1));
+  targets.push(
+    check('HIT p99 latency vs next start (64 connections)', '≤ 0.10×', pair && ratio(...pair), pair && pair[0] / pair[1] <= 0.1),
+  );
 
   const miss = results.scenarios.miss;
   const missPair = miss.isr && miss.next ? ([miss.isr, miss.next] as const) : undefined;
@@ -76,14 +78,21 @@ export function evaluateTargets(results: BenchResults): TargetCheck[] {
   );
   const mem = results.scenarios.memory.afterEveryPost;
   const memPair = mem.isr && mem.next ? ([mem.isr.rssBytes, mem.next.rssBytes] as const) : undefined;
-  targets.push(check('Server RSS after serving every post vs next start', '≤ 0.50×', memPair && ratio(...memPair), memPair && memPair[0] / memPair[1] <= 0.5));
+  targets.push(
+    check(
+      'Server RSS after serving every post vs next start',
+      '≤ 0.50×',
+      memPair && ratio(...memPair),
+      memPair && memPair[0] / memPair[1] <= 0.5,
+    ),
+  );
   const herd = results.scenarios.staleHerd.isr;
   targets.push(
     check(
       'STALE herd: content-API calls per stale page (every run)',
       'exactly 1',
-      herd && herd.contentApiCalls.join(', '),
-      herd && herd.contentApiCalls.every((n) => n === 1),
+      herd?.contentApiCalls.join(', '),
+      herd?.contentApiCalls.every((n) => n === 1),
     ),
   );
   const synthetic = results.scenarios.memory.synthetic;
@@ -100,7 +109,9 @@ export function evaluateTargets(results: BenchResults): TargetCheck[] {
   targets.push(
     check(
       `Purge propagation, ${purge?.instances ?? 3} instances on one Redis: p99 until the last instance serves the new page`,
-      purge ? `≤ ${PURGE_SLACK_MS} ms + render p50 (${purge.render.p50Ms.toFixed(1)} ms) = ${purgeGoalMs!.toFixed(1)} ms` : `≤ ${PURGE_SLACK_MS} ms + render p50`,
+      purge
+        ? `≤ ${PURGE_SLACK_MS} ms + render p50 (${purge.render.p50Ms.toFixed(1)} ms) = ${purgeGoalMs!.toFixed(1)} ms`
+        : `≤ ${PURGE_SLACK_MS} ms + render p50`,
       purge &&
         `p99 ${purge.lastInstanceMs.p99Ms.toFixed(1)} ms (p50 ${purge.lastInstanceMs.p50Ms.toFixed(1)}, max ${purge.lastInstanceMs.maxMs.toFixed(1)}; ${purge.lastInstanceMs.samples} trials)`,
       purge && purge.lastInstanceMs.p99Ms <= purgeGoalMs!,
@@ -167,7 +178,15 @@ export function hitChart(results: BenchResults): string {
   const labelW = 150;
   const barW = 460;
   const width = labelW + barW + 190;
-  const colors: Record<SystemName, string> = { isr: '#3b7d23', 'isr-2w': '#1e5212', 'isr-http': '#8cc36f', next: '#555555', 'nginx-1w': '#1f6feb', 'nginx-2w': '#6e9ff0', ceiling: '#b08800' };
+  const colors: Record<SystemName, string> = {
+    isr: '#3b7d23',
+    'isr-2w': '#1e5212',
+    'isr-http': '#8cc36f',
+    next: '#555555',
+    'nginx-1w': '#1f6feb',
+    'nginx-2w': '#6e9ff0',
+    ceiling: '#b08800',
+  };
   const parts: string[] = [];
   let y = 40;
   for (const [connections, figures] of groups) {
@@ -234,7 +253,9 @@ export function markdown(results: BenchResults): string {
     `# Benchmark results (${results.mode})`,
     '',
     `Run ${results.startedAt} → ${results.finishedAt} on ${results.machine.cpus} × ${results.machine.cpuModel}, ` +
-      `${fmtMiB(results.machine.memoryBytes)} MiB, ${results.machine.os}. Versions: ${Object.entries(results.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+      `${fmtMiB(results.machine.memoryBytes)} MiB, ${results.machine.os}. Versions: ${Object.entries(results.versions)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}.`,
     `Every figure is the median of ${results.settings.runs} run(s), systems alternating run by run; load from wrk, one thread, on 127.0.0.1. ` +
       'Regenerate with `npm run bench` (see bench/README.md).',
     '',
@@ -250,18 +271,51 @@ export function markdown(results: BenchResults): string {
   const hitPage = results.settings.hitPage as { path: string; isrBytes: number; nextBytes: number } | undefined;
   for (const [connections, figures] of Object.entries(s.hit)) {
     lines.push(`## 1. HIT, one prerendered post, ${connections} connections`, '');
-    if (hitPage) lines.push(`\`${hitPage.path}\`: ${fmtInt(hitPage.isrBytes)} bytes from isr, nginx and node:http; ${fmtInt(hitPage.nextBytes)} from Next.js (its RSC payload inline).`, '');
+    if (hitPage)
+      lines.push(
+        `\`${hitPage.path}\`: ${fmtInt(hitPage.isrBytes)} bytes from isr, nginx and node:http; ${fmtInt(hitPage.nextBytes)} from Next.js (its RSC payload inline).`,
+        '',
+      );
     lines.push(...loadTable(figures, 'isr'), '', ...twoVsOneLine(figures));
   }
-  lines.push('## 2. HIT across every post (Zipf-like mix), 64 connections', '', ...loadTable(s.hitMany, 'isr'), '', ...twoVsOneLine(s.hitMany));
-  lines.push('## 3. MISS: first request of a post that was not prerendered', '', '| system | posts | p50 ms | p99 ms | max ms |', '|---|---:|---:|---:|---:|');
-  for (const [system, f] of Object.entries(s.miss)) lines.push(`| ${SYSTEM_LABELS[system as SystemName]} | ${f!.samples} | ${f!.p50Ms.toFixed(1)} | ${f!.p99Ms.toFixed(1)} | ${f!.maxMs.toFixed(1)} |`);
-  lines.push('', `## 4. STALE herd: ${results.settings.herdConcurrency} concurrent requests to a page whose window just passed`, '', '| system | content-API calls per run | statuses |', '|---|---|---|');
-  for (const [system, f] of Object.entries(s.staleHerd)) lines.push(`| ${SYSTEM_LABELS[system as SystemName]} | ${f!.contentApiCalls.join(', ')} | ${JSON.stringify(f!.statuses)} |`);
-  lines.push('', '## 5. Build: prerender every post', '', '| system | pages | wall s | peak RSS MiB (process tree) |', '|---|---:|---:|---:|');
-  for (const [system, f] of Object.entries(s.build)) lines.push(`| ${system} build | ${f!.pages} | ${(f!.wallMs / 1000).toFixed(1)} | ${fmtMiB(f!.peakRssBytes)} |`);
+  lines.push(
+    '## 2. HIT across every post (Zipf-like mix), 64 connections',
+    '',
+    ...loadTable(s.hitMany, 'isr'),
+    '',
+    ...twoVsOneLine(s.hitMany),
+  );
+  lines.push(
+    '## 3. MISS: first request of a post that was not prerendered',
+    '',
+    '| system | posts | p50 ms | p99 ms | max ms |',
+    '|---|---:|---:|---:|---:|',
+  );
+  for (const [system, f] of Object.entries(s.miss))
+    lines.push(
+      `| ${SYSTEM_LABELS[system as SystemName]} | ${f!.samples} | ${f!.p50Ms.toFixed(1)} | ${f!.p99Ms.toFixed(1)} | ${f!.maxMs.toFixed(1)} |`,
+    );
+  lines.push(
+    '',
+    `## 4. STALE herd: ${results.settings.herdConcurrency} concurrent requests to a page whose window just passed`,
+    '',
+    '| system | content-API calls per run | statuses |',
+    '|---|---|---|',
+  );
+  for (const [system, f] of Object.entries(s.staleHerd))
+    lines.push(`| ${SYSTEM_LABELS[system as SystemName]} | ${f!.contentApiCalls.join(', ')} | ${JSON.stringify(f!.statuses)} |`);
+  lines.push(
+    '',
+    '## 5. Build: prerender every post',
+    '',
+    '| system | pages | wall s | peak RSS MiB (process tree) |',
+    '|---|---:|---:|---:|',
+  );
+  for (const [system, f] of Object.entries(s.build))
+    lines.push(`| ${system} build | ${f!.pages} | ${(f!.wallMs / 1000).toFixed(1)} | ${fmtMiB(f!.peakRssBytes)} |`);
   lines.push('', '## 6. Memory', '', '| system | RSS after start MiB | RSS after serving every post MiB |', '|---|---:|---:|');
-  for (const [system, f] of Object.entries(s.memory.afterEveryPost)) lines.push(`| ${SYSTEM_LABELS[system as SystemName]} | ${fmtMiB(f!.rssAfterStartBytes)} | ${fmtMiB(f!.rssBytes)} |`);
+  for (const [system, f] of Object.entries(s.memory.afterEveryPost))
+    lines.push(`| ${SYSTEM_LABELS[system as SystemName]} | ${fmtMiB(f!.rssAfterStartBytes)} | ${fmtMiB(f!.rssBytes)} |`);
   const syn = s.memory.synthetic;
   if (syn) {
     lines.push(
@@ -280,7 +334,8 @@ export function markdown(results: BenchResults): string {
   if (purge) {
     const oldAnswers = purge.trials.reduce((sum, t) => sum + t.oldAnswers, 0);
     const withOld = purge.trials.filter((t) => t.oldAnswers > 0).length;
-    const row = (what: string, f: { p50Ms: number; p99Ms: number; maxMs: number }) => `| ${what} | ${f.p50Ms.toFixed(1)} | ${f.p99Ms.toFixed(1)} | ${f.maxMs.toFixed(1)} |`;
+    const row = (what: string, f: { p50Ms: number; p99Ms: number; maxMs: number }) =>
+      `| ${what} | ${f.p50Ms.toFixed(1)} | ${f.p99Ms.toFixed(1)} | ${f.maxMs.toFixed(1)} |`;
     lines.push(
       '',
       `## 7. Purge propagation: ${purge.instances} isr instances on one Redis`,
@@ -292,7 +347,9 @@ export function markdown(results: BenchResults): string {
         `The pollers got ${fmtInt(oldAnswers)} answers with the old title after the call returned, in ${withOld} of the ${purge.trials.length} trials ` +
         '(none in a trial means the purge had reached every instance before its first poll arrived). ' +
         'The render row is the same page alone, alternating with the trials: changed, revalidated on one instance, then one request to that instance with no other client ' +
-        `(\`x-isr-cache\`: ${Object.entries(purge.renderCacheStates).map(([state, n]) => `${state} ${n}`).join(', ')}).`,
+        `(\`x-isr-cache\`: ${Object.entries(purge.renderCacheStates)
+          .map(([state, n]) => `${state} ${n}`)
+          .join(', ')}).`,
       '',
       '| ms | p50 | p99 | max |',
       '|---|---:|---:|---:|',

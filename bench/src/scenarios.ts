@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ContentApi } from '../../examples/blog/content-api/server.ts';
 import { get, getAll, median, percentile } from './http.ts';
+import type { CommandResult } from './spawn.ts';
 import type { BuildFigures, LatencyFigures, LoadFigures, LoadRun, RunningServer, SystemName } from './types.ts';
 import { runWrk } from './wrk.ts';
-import type { CommandResult } from './spawn.ts';
 
 export interface Settings {
   /** Measured runs per system and scenario (median reported). */
@@ -42,7 +42,12 @@ function medianRun(runs: LoadRun[]): LoadRun {
   const pick = (f: (r: LoadRun) => number) => median(runs.map(f));
   return {
     requestsPerSec: pick((r) => r.requestsPerSec),
-    latencyUs: { p50: pick((r) => r.latencyUs.p50), p90: pick((r) => r.latencyUs.p90), p99: pick((r) => r.latencyUs.p99), max: pick((r) => r.latencyUs.max) },
+    latencyUs: {
+      p50: pick((r) => r.latencyUs.p50),
+      p90: pick((r) => r.latencyUs.p90),
+      p99: pick((r) => r.latencyUs.p99),
+      max: pick((r) => r.latencyUs.max),
+    },
     errors: Math.max(...runs.map((r) => r.errors)),
     requests: pick((r) => r.requests),
     durationMs: pick((r) => r.durationMs),
@@ -86,11 +91,7 @@ export async function loadRuns(
  * MISS: the first request of posts that were not prerendered, one at a time, alternating systems
  * request by request (both get the same posts). Every answer must be a 200.
  */
-export async function missLatency(
-  servers: Map<SystemName, RunningServer>,
-  posts: string[],
-  log: Log,
-): Promise<BySystem<LatencyFigures>> {
+export async function missLatency(servers: Map<SystemName, RunningServer>, posts: string[], log: Log): Promise<BySystem<LatencyFigures>> {
   const samples = new Map<SystemName, number[]>([...servers.keys()].map((s) => [s, []]));
   for (const id of posts) {
     for (const [system, server] of servers) {
@@ -102,7 +103,9 @@ export async function missLatency(
   const figures: BySystem<LatencyFigures> = {};
   for (const [system, list] of samples) {
     figures[system] = { samples: list.length, p50Ms: percentile(list, 50), p99Ms: percentile(list, 99), maxMs: Math.max(...list) };
-    log(`  ${system.padEnd(9)} MISS p50 ${figures[system]!.p50Ms.toFixed(1)} ms, p99 ${figures[system]!.p99Ms.toFixed(1)} ms (${list.length} posts)`);
+    log(
+      `  ${system.padEnd(9)} MISS p50 ${figures[system]!.p50Ms.toFixed(1)} ms, p99 ${figures[system]!.p99Ms.toFixed(1)} ms (${list.length} posts)`,
+    );
   }
   return figures;
 }
@@ -151,7 +154,12 @@ export async function builds(
   }
   const figures: BySystem<BuildFigures> = {};
   for (const [system, list] of runs) {
-    figures[system] = { pages, wallMs: median(list.map((r) => r.wallMs)), peakRssBytes: median(list.map((r) => r.peakRssBytes)), runs: list };
+    figures[system] = {
+      pages,
+      wallMs: median(list.map((r) => r.wallMs)),
+      peakRssBytes: median(list.map((r) => r.peakRssBytes)),
+      runs: list,
+    };
   }
   return figures;
 }
@@ -164,7 +172,10 @@ export async function servedEveryPost(
 ): Promise<BySystem<{ rssBytes: number; rssAfterStartBytes: number; posts: number }>> {
   const figures: BySystem<{ rssBytes: number; rssAfterStartBytes: number; posts: number }> = {};
   for (const [system, server] of servers) {
-    const answers = await getAll(posts.map((id) => `${server.url}/blog/${encodeURIComponent(id)}`), 4);
+    const answers = await getAll(
+      posts.map((id) => `${server.url}/blog/${encodeURIComponent(id)}`),
+      4,
+    );
     const bad = answers.findIndex((a) => a.status !== 200);
     if (bad !== -1) throw new Error(`${system}: /blog/${posts[bad]} answered ${answers[bad]!.status}`);
     await delay(1000);

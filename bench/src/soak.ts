@@ -19,14 +19,14 @@
  * default 5), --memory-bytes N (the memory tier's bound, default 6 MiB), --keep-work.
  */
 import { randomBytes } from 'node:crypto';
-import { Agent } from 'node:http';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { Agent } from 'node:http';
 import { cpus, loadavg, release, totalmem, type } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { startContentApi, type ContentApi } from '../../examples/blog/content-api/server.ts';
+import { type ContentApi, startContentApi } from '../../examples/blog/content-api/server.ts';
 import { get, median, send } from './http.ts';
 import { buildIsr, startIsr } from './isr.ts';
 import { tempFile } from './scenarios.ts';
@@ -69,7 +69,12 @@ const seconds = Number(flags.seconds ?? (flags.quick ? 40 : FULL_RUN_SEC));
 const connections = Number(flags.connections);
 const rate = Number(flags.rate);
 const memoryBytes = Number(flags['memory-bytes']);
-for (const [name, value] of [['--seconds', seconds], ['--connections', connections], ['--rate', rate], ['--memory-bytes', memoryBytes]] as const) {
+for (const [name, value] of [
+  ['--seconds', seconds],
+  ['--connections', connections],
+  ['--rate', rate],
+  ['--memory-bytes', memoryBytes],
+] as const) {
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${value}`);
 }
 if (seconds < 10) throw new Error('--seconds must be at least 10');
@@ -178,7 +183,11 @@ async function main(): Promise<void> {
   log(`built in ${(build.wallMs / 1000).toFixed(1)} s (the 100 newest posts prerendered)`);
 
   const token = randomBytes(16).toString('hex');
-  server = await startIsr(siteDir, PORTS.isr, cacheDir, { ...env, ISR_MEMORY_CACHE_SIZE: String(memoryBytes), ISR_REVALIDATE_TOKEN: token });
+  server = await startIsr(siteDir, PORTS.isr, cacheDir, {
+    ...env,
+    ISR_MEMORY_CACHE_SIZE: String(memoryBytes),
+    ISR_REVALIDATE_TOKEN: token,
+  });
   const srv = server;
   const auth = { authorization: `Bearer ${token}` };
   log(`isr start: pid ${srv.pid}, RSS ${mib(srv.rssBytes())}`);
@@ -286,7 +295,8 @@ async function main(): Promise<void> {
       storm.byStatus[answer.status] = (storm.byStatus[answer.status] ?? 0) + 1;
       storm.maxMs = Math.max(storm.maxMs, answer.elapsedMs);
       if (answer.status === 200) storm.ok++;
-      else if (storm.failures.length < 10) storm.failures.push(`${JSON.stringify(body)} → ${answer.status} ${answer.body.toString('utf8').slice(0, 200)}`);
+      else if (storm.failures.length < 10)
+        storm.failures.push(`${JSON.stringify(body)} → ${answer.status} ${answer.body.toString('utf8').slice(0, 200)}`);
     } catch (error) {
       storm.byStatus.error = (storm.byStatus.error ?? 0) + 1;
       if (storm.failures.length < 10) storm.failures.push(`${JSON.stringify(body)} → ${(error as Error).message}`);
@@ -305,7 +315,16 @@ async function main(): Promise<void> {
   // --- The load: consecutive wrk runs of CHUNK_SEC seconds.
   const total = { requests: 0, durationUs: 0, bytes: 0, connectErrors: 0, readErrors: 0, writeErrors: 0, timeouts: 0, statusErrors: 0 };
   const classes = { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
-  const chunks: Array<{ t: number; sec: number; requests: number; requestsPerSec: number; p99Us: number; maxUs: number; errors: number; non2xx: number }> = [];
+  const chunks: Array<{
+    t: number;
+    sec: number;
+    requests: number;
+    requestsPerSec: number;
+    p99Us: number;
+    maxUs: number;
+    errors: number;
+    non2xx: number;
+  }> = [];
   let loadError: string | undefined;
   try {
     let remaining = seconds;
@@ -327,7 +346,16 @@ async function main(): Promise<void> {
       for (const key of Object.keys(classes) as Array<keyof typeof classes>) classes[key] += c[key];
       const errors = r.connectErrors! + r.readErrors! + r.writeErrors! + r.timeouts!;
       const non2xx = c['1xx'] + c['3xx'] + c['4xx'] + c['5xx'];
-      chunks.push({ t, sec, requests: r.requests!, requestsPerSec: r.requests! / (r.durationUs! / 1e6), p99Us: r.p99!, maxUs: r.max!, errors, non2xx });
+      chunks.push({
+        t,
+        sec,
+        requests: r.requests!,
+        requestsPerSec: r.requests! / (r.durationUs! / 1e6),
+        p99Us: r.p99!,
+        maxUs: r.max!,
+        errors,
+        non2xx,
+      });
       const last = rss.at(-1)?.bytes ?? 0;
       const mem = statuses.at(-1)?.memory;
       log(
@@ -396,13 +424,25 @@ async function main(): Promise<void> {
   const failedGenerations = (after.generations?.failed ?? Number.NaN) - before.generations.failed;
 
   const criteria: Criterion[] = [
-    { name: 'the load ran its whole duration', holds: loadError === undefined && loadSec >= seconds - 1, measured: loadError ?? `${loadSec.toFixed(0)} s` },
+    {
+      name: 'the load ran its whole duration',
+      holds: loadError === undefined && loadSec >= seconds - 1,
+      measured: loadError ?? `${loadSec.toFixed(0)} s`,
+    },
     { name: '0 socket errors (connect, read, write, timeout)', holds: socketErrors === 0, measured: String(socketErrors) },
     { name: '0 non-2xx answers', holds: non2xx === 0, measured: String(non2xx) },
     { name: '0 5xx answers', holds: classes['5xx'] === 0, measured: String(classes['5xx']) },
     { name: 'every revalidation answered 200', holds: storm.sent > 0 && storm.ok === storm.sent, measured: `${storm.ok} / ${storm.sent}` },
-    { name: 'content edits accepted (harness)', holds: storm.editFailures === 0, measured: `${storm.edits} ok, ${storm.editFailures} failed` },
-    { name: 'regenerations happened, none failed', holds: generated > 0 && failedGenerations === 0, measured: `${generated} generated, ${failedGenerations} failed` },
+    {
+      name: 'content edits accepted (harness)',
+      holds: storm.editFailures === 0,
+      measured: `${storm.edits} ok, ${storm.editFailures} failed`,
+    },
+    {
+      name: 'regenerations happened, none failed',
+      holds: generated > 0 && failedGenerations === 0,
+      measured: `${generated} generated, ${failedGenerations} failed`,
+    },
     {
       name: '/_isr/status answered 200 "ok" at every sample',
       holds: statusFailures.length === 0 && statuses.length > 0,
@@ -426,7 +466,9 @@ async function main(): Promise<void> {
     {
       name: `an edit after the load shows within ${FINAL_EDIT_TIMEOUT_MS / 1000} s`,
       holds: Number.isFinite(finalEditMs),
-      measured: Number.isFinite(finalEditMs) ? `${finalEditMs.toFixed(0)} ms` : `not within ${FINAL_EDIT_TIMEOUT_MS} ms (revalidate ${reval.status})`,
+      measured: Number.isFinite(finalEditMs)
+        ? `${finalEditMs.toFixed(0)} ms`
+        : `not within ${FINAL_EDIT_TIMEOUT_MS} ms (revalidate ${reval.status})`,
     },
   ];
   const pass = criteria.every((c) => c.holds);
@@ -436,7 +478,16 @@ async function main(): Promise<void> {
     finishedAt: new Date().toISOString(),
     mode: full ? 'full' : 'short',
     verdict: pass ? 'pass' : 'fail',
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryBytes: totalmem(), os: `${type()} ${release()}`, node: process.version, loadavgAtEnd: loadavg(), load1Max: Math.max(0, ...loads), load1Median: median(loads) },
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      memoryBytes: totalmem(),
+      os: `${type()} ${release()}`,
+      node: process.version,
+      loadavgAtEnd: loadavg(),
+      load1Max: Math.max(0, ...loads),
+      load1Median: median(loads),
+    },
     settings: {
       seconds,
       chunkSec: CHUNK_SEC,
@@ -463,7 +514,13 @@ async function main(): Promise<void> {
       bytes: total.bytes,
       statusClasses: classes,
       non2xx,
-      socketErrors: { connect: total.connectErrors, read: total.readErrors, write: total.writeErrors, timeout: total.timeouts, total: socketErrors },
+      socketErrors: {
+        connect: total.connectErrors,
+        read: total.readErrors,
+        write: total.writeErrors,
+        timeout: total.timeouts,
+        total: socketErrors,
+      },
       error: loadError ?? null,
       chunks,
     },
@@ -483,8 +540,23 @@ async function main(): Promise<void> {
       slopeAfterWarmupMibPerMin: slopeMibPerMin(rss, warmupEnd),
       series: rss.map((s) => [Number(s.t.toFixed(1)), s.bytes]),
     },
-    memoryTier: { boundBytes: bound, maxBytes: memMax, samplesOverBound: overBound, maxEntries: Math.max(0, ...memSamples.map((s) => s.memory!.entries)) },
-    status: { samples: statuses.length, failures: statusFailures.slice(0, 10), series: statuses.map((s) => ({ t: Number(s.t.toFixed(1)), memory: s.memory, rss: s.rss, heapUsed: s.heapUsed, generations: s.generations })) },
+    memoryTier: {
+      boundBytes: bound,
+      maxBytes: memMax,
+      samplesOverBound: overBound,
+      maxEntries: Math.max(0, ...memSamples.map((s) => s.memory!.entries)),
+    },
+    status: {
+      samples: statuses.length,
+      failures: statusFailures.slice(0, 10),
+      series: statuses.map((s) => ({
+        t: Number(s.t.toFixed(1)),
+        memory: s.memory,
+        rss: s.rss,
+        heapUsed: s.heapUsed,
+        generations: s.generations,
+      })),
+    },
     criteria,
   };
   await mkdir(outDir, { recursive: true });
@@ -500,8 +572,22 @@ type Results = {
   mode: string;
   verdict: string;
   machine: { cpus: number; cpuModel: string; node: string; loadavgAtEnd: number[]; load1Max: number; load1Median: number };
-  settings: { seconds: number; connections: number; paths: number; revalidationsPerSec: number; memoryTierBoundBytes: number; stormMix: string };
-  load: { durationSec: number; requests: number; requestsPerSec: number; non2xx: number; statusClasses: Record<string, number>; socketErrors: { total: number } };
+  settings: {
+    seconds: number;
+    connections: number;
+    paths: number;
+    revalidationsPerSec: number;
+    memoryTierBoundBytes: number;
+    stormMix: string;
+  };
+  load: {
+    durationSec: number;
+    requests: number;
+    requestsPerSec: number;
+    non2xx: number;
+    statusClasses: Record<string, number>;
+    socketErrors: { total: number };
+  };
   revalidations: { sent: number; ok: number };
   generations: { generated: number; failed: number };
   rss: {
@@ -526,17 +612,28 @@ function markdown(r: Results): string {
     ['duration of the load', `${r.load.durationSec.toFixed(0)} s`],
     ['requests', n(r.load.requests)],
     ['requests/s', n(r.load.requestsPerSec)],
-    ['non-2xx answers', `${r.load.non2xx} (${Object.entries(r.load.statusClasses).map(([k, v]) => `${k}: ${n(v)}`).join(', ')})`],
+    [
+      'non-2xx answers',
+      `${r.load.non2xx} (${Object.entries(r.load.statusClasses)
+        .map(([k, v]) => `${k}: ${n(v)}`)
+        .join(', ')})`,
+    ],
     ['5xx answers', String(r.load.statusClasses['5xx'])],
     ['socket errors', String(r.load.socketErrors.total)],
     ['revalidations sent / answered 200', `${n(r.revalidations.sent)} / ${n(r.revalidations.ok)}`],
     ['regenerations (generations.generated delta)', n(r.generations.generated)],
     ['failed generations', String(r.generations.failed)],
     ['RSS min / median / max', `${mib(r.rss.minBytes)} / ${mib(r.rss.medianBytes)} / ${mib(r.rss.maxBytes)}`],
-    [`RSS first vs last ${r.rss.minuteWindowSec.toFixed(0)} s after warm-up (medians)`, `${mib(r.rss.firstMinuteAfterWarmupBytes)} vs ${mib(r.rss.lastMinuteBytes)}`],
+    [
+      `RSS first vs last ${r.rss.minuteWindowSec.toFixed(0)} s after warm-up (medians)`,
+      `${mib(r.rss.firstMinuteAfterWarmupBytes)} vs ${mib(r.rss.lastMinuteBytes)}`,
+    ],
     ['RSS 20–40% vs 80–100% of the run (medians)', `${mib(r.rss.baselineMedianBytes)} vs ${mib(r.rss.endMedianBytes)}`],
     ['RSS slope after warm-up (least squares, informative)', `${r.rss.slopeAfterWarmupMibPerMin.toFixed(2)} MiB/min`],
-    ['memory tier max vs bound', `${mib(r.memoryTier.maxBytes)} vs ${mib(r.memoryTier.boundBytes)} (up to ${n(r.memoryTier.maxEntries)} entries)`],
+    [
+      'memory tier max vs bound',
+      `${mib(r.memoryTier.maxBytes)} vs ${mib(r.memoryTier.boundBytes)} (up to ${n(r.memoryTier.maxEntries)} entries)`,
+    ],
   ];
   return `# Soak test (issue 6) — ${r.verdict.toUpperCase()}
 

@@ -4,7 +4,7 @@
  * own process group, so workers it leaves behind are found (RSS) and killed with it; groups still
  * running when the benchmark process exits get SIGKILL.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';

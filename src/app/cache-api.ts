@@ -7,8 +7,8 @@
  * copy bundled into a site works the same as this one.
  */
 import type { RevalidatePathType } from '../engine/tags.ts';
+import { currentRenderContext, getRuntime, type IsrRuntime, markDynamic } from '../render/context.ts';
 import { unstableCache } from './data-cache.ts';
-import { currentRenderContext, getRuntime, markDynamic, type IsrRuntime } from '../render/context.ts';
 
 export type { UnstableCacheOptions } from './data-cache.ts';
 

@@ -17,16 +17,9 @@
 
 import { createHash } from 'node:crypto';
 import { validateTag } from '../engine/tags.ts';
-import { excerpt, warnRepeated } from '../log.ts';
 import { storableHeaders } from '../http/response-head.ts';
-import {
-  currentRenderContext,
-  getRuntime,
-  lowerRevalidate,
-  markDynamic,
-  type IsrRuntime,
-  type RenderContext,
-} from '../render/context.ts';
+import { excerpt, warnRepeated } from '../log.ts';
+import { currentRenderContext, getRuntime, type IsrRuntime, lowerRevalidate, markDynamic, type RenderContext } from '../render/context.ts';
 
 /** Next.js's extension of `RequestInit`. */
 export interface NextFetchOptions {
@@ -52,7 +45,8 @@ function sha256(value: string): string {
 function validTags(tags: unknown, where: string, runtime: IsrRuntime | undefined): string[] {
   if (tags === undefined) return [];
   if (!Array.isArray(tags)) {
-    if (runtime !== undefined) warnRepeated(runtime.logger, 'data-cache: tags not an array', `${excerpt(where)}: tags must be an array of strings; ignored`);
+    if (runtime !== undefined)
+      warnRepeated(runtime.logger, 'data-cache: tags not an array', `${excerpt(where)}: tags must be an array of strings; ignored`);
     return [];
   }
   const valid: string[] = [];
@@ -61,7 +55,12 @@ function validTags(tags: unknown, where: string, runtime: IsrRuntime | undefined
       valid.push(validateTag(tag));
     } catch (error) {
       // Once per minute at most: a page rendered on every request would log it on every request.
-      if (runtime !== undefined) warnRepeated(runtime.logger, 'data-cache: invalid tag', `${excerpt(where)}: ${excerpt((error as Error).message, 160)}; the tag is ignored`);
+      if (runtime !== undefined)
+        warnRepeated(
+          runtime.logger,
+          'data-cache: invalid tag',
+          `${excerpt(where)}: ${excerpt((error as Error).message, 160)}; the tag is ignored`,
+        );
     }
   }
   return valid;

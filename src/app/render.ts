@@ -4,13 +4,13 @@
  * signals for the engine.
  */
 
-import { createElement, type ComponentType, type ReactNode } from 'react';
+import { type ComponentType, createElement, type ReactNode } from 'react';
 import type { Generated } from '../engine/engine.ts';
-import { isNotFoundError, redirectTarget } from './navigation.ts';
 import { storableHeaders } from '../http/response-head.ts';
+import { createRenderContext, markDynamic, type RenderContext, renderStorage } from '../render/context.ts';
 import { HTML_HEADERS, renderToHtml } from '../render/html.ts';
 import type { Params } from '../render/routes.ts';
-import { createRenderContext, markDynamic, renderStorage, type RenderContext } from '../render/context.ts';
+import { isNotFoundError, redirectTarget } from './navigation.ts';
 import type { LayoutModule, PageModule, ResolvedSegmentConfig, RouteModule } from './segment-config.ts';
 
 export interface PageRenderInput {
@@ -97,12 +97,7 @@ export function renderPage(input: PageRenderInput): Promise<Generated> {
 
 /** The 404 page of a site without its own (`app/not-found`, `pages/404`). */
 function DefaultNotFound(): ReactNode {
-  return createElement(
-    'main',
-    null,
-    createElement('h1', null, '404'),
-    createElement('p', null, 'This page could not be found.'),
-  );
+  return createElement('main', null, createElement('h1', null, '404'), createElement('p', null, 'This page could not be found.'));
 }
 
 function notFoundTree(rootLayout: readonly LayoutModule[], notFound: ComponentType | undefined): ReactNode {
@@ -196,7 +191,12 @@ export function generateRouteResponse(input: RouteHandlerInput): Promise<Generat
       throw new Error(`${input.pattern}: the GET handler answered ${response.status}; the cached response stays`);
     }
     return {
-      value: { kind: 'route' as const, status: response.status, headers: storableHeaders(response.headers), body: new Uint8Array(await response.arrayBuffer()) },
+      value: {
+        kind: 'route' as const,
+        status: response.status,
+        headers: storableHeaders(response.headers),
+        body: new Uint8Array(await response.arrayBuffer()),
+      },
       tags: [...context.implicitTags, ...context.tags],
       revalidate: context.revalidate,
       dynamic: context.dynamicReason !== undefined,

@@ -24,11 +24,13 @@ export interface SegmentConfig {
 
 /** A compiled `page.tsx`. */
 export interface PageModule extends SegmentConfig {
+  // biome-ignore lint/suspicious/noExplicitAny: a page's props are the site's own type; isr passes `params` and `searchParams`.
   default: ComponentType<any>;
 }
 
 /** A compiled `layout.tsx`. */
 export interface LayoutModule extends SegmentConfig {
+  // biome-ignore lint/suspicious/noExplicitAny: a layout's props are the site's own type; isr passes `params` and `children`.
   default: ComponentType<any>;
 }
 
@@ -62,14 +64,18 @@ export function resolveSegmentConfig(modules: readonly SegmentConfig[], files: r
     if (module.revalidate !== undefined) {
       const value = module.revalidate as unknown;
       if (value !== false && !(typeof value === 'number' && value >= 0 && Number.isFinite(value))) {
-        throw new TypeError(`${file}: export const revalidate must be a non-negative number of seconds or false, got ${JSON.stringify(value)}`);
+        throw new TypeError(
+          `${file}: export const revalidate must be a non-negative number of seconds or false, got ${JSON.stringify(value)}`,
+        );
       }
       const seconds = value as number | false;
       if (seconds !== false && (revalidate === false || seconds < revalidate)) revalidate = seconds;
     }
     if (module.dynamic !== undefined) {
       if (!DYNAMIC_VALUES.includes(module.dynamic)) {
-        throw new TypeError(`${file}: export const dynamic must be one of ${DYNAMIC_VALUES.join(', ')}, got ${JSON.stringify(module.dynamic)}`);
+        throw new TypeError(
+          `${file}: export const dynamic must be one of ${DYNAMIC_VALUES.join(', ')}, got ${JSON.stringify(module.dynamic)}`,
+        );
       }
       dynamic = module.dynamic;
     }

@@ -13,32 +13,20 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { installFetch } from '../app/data-cache.ts';
-import {
-  buildDirOf,
-  MANIFEST_VERSION,
-  prerenderDirOf,
-  type BuildManifest,
-  type ManifestRoute,
-} from '../site/manifest.ts';
 import { isCacheableRouteHandler } from '../app/render.ts';
 import { discoverAppRoutes } from '../app/routes.ts';
-import { isDynamicRoute, matchSegments, orderRoutes, pathForParams, type Params, type RouteDefinition } from '../render/routes.ts';
-import { setRuntime } from '../render/context.ts';
-import {
-  configForcesDynamic,
-  resolveSegmentConfig,
-  type PageModule,
-  type RouteModule,
-  type SegmentConfig,
-} from '../app/segment-config.ts';
-import { Site } from '../site/site.ts';
-import { fallbackKey, NOT_FOUND_KEY } from '../site/keys.ts';
-import { discoverPagesRoutes } from '../pages/routes.ts';
-import { checkStaticPathsResult, type PagesPageModule } from '../pages/static-props.ts';
-import { FileSystemStore } from '../store/filesystem.ts';
+import { configForcesDynamic, type PageModule, type RouteModule, resolveSegmentConfig, type SegmentConfig } from '../app/segment-config.ts';
 import { loadConfig } from '../config/config.ts';
 import { IsrEngine } from '../engine/engine.ts';
 import { createConsoleLogger, type Logger } from '../log.ts';
+import { discoverPagesRoutes } from '../pages/routes.ts';
+import { checkStaticPathsResult, type PagesPageModule } from '../pages/static-props.ts';
+import { setRuntime } from '../render/context.ts';
+import { isDynamicRoute, matchSegments, orderRoutes, type Params, pathForParams, type RouteDefinition } from '../render/routes.ts';
+import { fallbackKey, NOT_FOUND_KEY } from '../site/keys.ts';
+import { type BuildManifest, buildDirOf, MANIFEST_VERSION, type ManifestRoute, prerenderDirOf } from '../site/manifest.ts';
+import { Site } from '../site/site.ts';
+import { FileSystemStore } from '../store/filesystem.ts';
 import { compileSite } from './compile.ts';
 
 export interface BuildOptions {
@@ -168,7 +156,9 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         route.staticPaths = paths.map((item) => item.pathname).sort();
         if (!route.cacheable) continue;
         if (route.fallback === true) {
-          await engine.regenerate(fallbackKey(route.pattern), site.fallbackGenerator(route), { label: `the fallback page of ${route.pattern}` });
+          await engine.regenerate(fallbackKey(route.pattern), site.fallbackGenerator(route), {
+            label: `the fallback page of ${route.pattern}`,
+          });
         }
         await runPool(paths, concurrency, async ({ pathname, params }) => {
           const generate = site.cachedGenerator({ route, params, pathname, reason: 'build', origin: config.siteUrl ?? 'http://localhost' });
@@ -176,7 +166,10 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
           try {
             served = await engine.regenerate(pathname, generate, { label: `${pathname} (route ${route.pattern})` });
           } catch (error) {
-            throw new Error(`prerendering ${pathname} (${route.file}) failed: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`, { cause: error });
+            throw new Error(
+              `prerendering ${pathname} (${route.file}) failed: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`,
+              { cause: error },
+            );
           }
           if (served.state === 'DYNAMIC') {
             route.dynamic = true;
@@ -224,7 +217,7 @@ async function pagesRouteEntry(route: RouteDefinition, module: string, own: Page
   if (own.getServerSideProps !== undefined || own.getInitialProps !== undefined) {
     throw new Error(
       `${route.file}: ${own.getServerSideProps !== undefined ? 'getServerSideProps' : 'getInitialProps'} is not supported by isr ` +
-        '(pages are static); use getStaticProps with revalidate, or an App Router page with dynamic = \'force-dynamic\'',
+        "(pages are static); use getStaticProps with revalidate, or an App Router page with dynamic = 'force-dynamic'",
     );
   }
   const hasProps = typeof own.getStaticProps === 'function';
@@ -233,7 +226,9 @@ async function pagesRouteEntry(route: RouteDefinition, module: string, own: Page
   if (hasPaths && !hasProps) throw new Error(`${route.file}: getStaticPaths needs getStaticProps in the same page`);
   if (hasPaths && !dynamicRoute) throw new Error(`${route.file}: getStaticPaths is only for dynamic routes ([id], [...slug])`);
   if (hasProps && dynamicRoute && !hasPaths) {
-    throw new Error(`${route.file}: a dynamic page with getStaticProps needs getStaticPaths (return { paths: [], fallback: 'blocking' } to render every path on demand)`);
+    throw new Error(
+      `${route.file}: a dynamic page with getStaticProps needs getStaticPaths (return { paths: [], fallback: 'blocking' } to render every path on demand)`,
+    );
   }
   return {
     ...base,

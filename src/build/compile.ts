@@ -14,10 +14,10 @@
  * - other packages stay external and resolve from the site's own `node_modules`.
  */
 
-import { build as esbuild, type Message, type Plugin, formatMessages } from 'esbuild';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build as esbuild, formatMessages, type Message, type Plugin } from 'esbuild';
 
 const here = fileURLToPath(import.meta.url);
 const sourceExtension = path.extname(here);
@@ -45,7 +45,11 @@ function isrResolvePlugin(siteDir: string): Plugin {
         const shim = SHIMS[args.path];
         if (shim !== undefined) return { path: shim };
         return {
-          errors: [{ text: `"${args.path}" is not provided by isr (supported: next, next/cache, next/navigation, next/router, next/head, next/link, isr/cache)` }],
+          errors: [
+            {
+              text: `"${args.path}" is not provided by isr (supported: next, next/cache, next/navigation, next/router, next/head, next/link, isr/cache)`,
+            },
+          ],
         };
       });
       build.onResolve({ filter: /^react(-dom)?(\/.*)?$/ }, (args) => {

@@ -14,8 +14,8 @@ import { parseArgs } from 'node:util';
 import { build } from '../build/build.ts';
 import { CompileError } from '../build/compile.ts';
 import { isClusterWorker } from '../cluster/ipc.ts';
-import { defaultText, OPTION_NAMES, OPTIONS } from '../config/options.ts';
 import { runWorkers, serveUntilStopped } from '../cluster/workers.ts';
+import { defaultText, OPTION_NAMES, OPTIONS } from '../config/options.ts';
 import { createConsoleLogger } from '../log.ts';
 
 /** The environment variables of the command line itself (not options of the site). */
@@ -57,7 +57,8 @@ class UsageError extends Error {}
 function parsePort(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535, got "${value}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be an integer from 0 to 65535, got "${value}"`);
   return port;
 }
 
@@ -102,9 +103,16 @@ async function main(argv: string[]): Promise<number> {
     logger.info(`building ${dir} ...`);
     const result = await build({ siteDir: dir, logger });
     const routes = result.manifest.routes.map((route) => {
-      const fallback = route.fallback === undefined ? '' : `, fallback: ${typeof route.fallback === 'string' ? `'${route.fallback}'` : route.fallback}`;
+      const fallback =
+        route.fallback === undefined ? '' : `, fallback: ${typeof route.fallback === 'string' ? `'${route.fallback}'` : route.fallback}`;
       const kind =
-        route.kind === 'api' ? 'per request' : route.dynamic ? 'dynamic' : route.cacheable ? `ISR, ${route.prerendered.length} prerendered${fallback}` : 'per request';
+        route.kind === 'api'
+          ? 'per request'
+          : route.dynamic
+            ? 'dynamic'
+            : route.cacheable
+              ? `ISR, ${route.prerendered.length} prerendered${fallback}`
+              : 'per request';
       return `  ${route.pattern.padEnd(32)} ${route.kind.padEnd(5)} ${kind}`;
     });
     logger.info(
@@ -117,8 +125,7 @@ async function main(argv: string[]): Promise<number> {
       values.workers !== undefined ? parseWorkers(values.workers, '--workers') : parseWorkers(process.env.ISR_WORKERS, 'ISR_WORKERS');
     const start = { siteDir: dir, port: parsePort(values.port), hostname: values.hostname };
     // A forked worker re-runs this command line: it serves under runWorkers whatever N it was given.
-    const code =
-      workers > 1 || isClusterWorker() ? await runWorkers({ workers, start, logger }) : await serveUntilStopped(start, logger);
+    const code = workers > 1 || isClusterWorker() ? await runWorkers({ workers, start, logger }) : await serveUntilStopped(start, logger);
     process.exit(code);
   }
   throw new UsageError(`unknown command "${command}"`);

@@ -10,9 +10,9 @@
  *   the shared folder — so `tags.json` has exactly one writer process, then published.
  */
 import { randomBytes } from 'node:crypto';
-import { mergeTagTimes, type CacheStore, type StoreEvent } from '../store/store.ts';
-import { systemClock, type Clock } from '../engine/clock.ts';
+import { type Clock, systemClock } from '../engine/clock.ts';
 import { errorMessage, type Logger } from '../log.ts';
+import { type CacheStore, mergeTagTimes, type StoreEvent } from '../store/store.ts';
 import type { Milliseconds } from '../units.ts';
 
 export interface CoordinationHubOptions {

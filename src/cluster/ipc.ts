@@ -26,9 +26,9 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import path from 'node:path';
+import { errorMessage, type Logger } from '../log.ts';
 import { FileSystemStore } from '../store/filesystem.ts';
 import type { CacheStore, StoreEvent } from '../store/store.ts';
-import { errorMessage, type Logger } from '../log.ts';
 import { CoordinatedStore, type HubLink } from './coordinated-store.ts';
 import { CoordinationHub } from './hub.ts';
 
@@ -152,7 +152,8 @@ export function serveHubOverIpc(options: HubServerOptions = {}): HubServer {
         if (typeof request.key !== 'string') throw new TypeError('lock: key must be a string');
         return hub.tryLock(request.key, request.ttlMs as number);
       case 'release':
-        if (typeof request.key !== 'string' || typeof request.token !== 'string') throw new TypeError('release: key and token must be strings');
+        if (typeof request.key !== 'string' || typeof request.token !== 'string')
+          throw new TypeError('release: key and token must be strings');
         return hub.release(request.key, request.token);
       case 'invalidate':
         if (!Array.isArray(request.tags)) throw new TypeError('invalidate: tags must be an array');

@@ -10,9 +10,9 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { createConsoleLogger, errorMessage, type Logger } from '../log.ts';
-import { startServer, type StartOptions } from '../server/index.ts';
-import { clusterStoreFor, CLUSTER_WORKER_ENV, isClusterWorker, serveHubOverIpc } from './ipc.ts';
+import { type StartOptions, startServer } from '../server/index.ts';
 import type { FileSystemStore } from '../store/filesystem.ts';
+import { CLUSTER_WORKER_ENV, clusterStoreFor, isClusterWorker, serveHubOverIpc } from './ipc.ts';
 
 /** Set in each worker's environment: its slot, 0 to N-1 (a restarted worker takes its predecessor's). */
 const WORKER_INDEX_ENV = 'ISR_WORKER_INDEX';
@@ -67,7 +67,8 @@ export async function serveUntilStopped(options: StartOptions, logger: Logger = 
     });
   }
   // A worker's durable tier is its filesystem store coordinated through the primary.
-  const sharedStore = options.sharedStore ?? (isClusterWorker() ? (filesystem: FileSystemStore) => clusterStoreFor(filesystem) ?? filesystem : undefined);
+  const sharedStore =
+    options.sharedStore ?? (isClusterWorker() ? (filesystem: FileSystemStore) => clusterStoreFor(filesystem) ?? filesystem : undefined);
   const running = await startServer({ logger, ...options, ...(sharedStore ? { sharedStore } : {}) });
   logger.info(`${who}serving ${options.siteDir} (build ${running.isr.site.buildId}) at ${running.url}`);
   return new Promise<number>((resolve) => {

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { OPTION_NAMES, OPTIONS, type IsrConfig, type Option } from './options.ts';
+import { type IsrConfig, OPTION_NAMES, OPTIONS, type Option } from './options.ts';
 
 export type { IsrConfig } from './options.ts';
 

@@ -270,7 +270,9 @@ export const OPTIONS = {
     defaultNote: '`isr:<name>:`',
     parse: (value): string => {
       if (typeof value !== 'string' || value === '' || value.length > 200 || /[\s]/.test(value)) {
-        throw new TypeError(`redisKeyPrefix (ISR_REDIS_KEY_PREFIX) must be 1 to 200 characters without spaces, got ${JSON.stringify(value)}`);
+        throw new TypeError(
+          `redisKeyPrefix (ISR_REDIS_KEY_PREFIX) must be 1 to 200 characters without spaces, got ${JSON.stringify(value)}`,
+        );
       }
       return value;
     },

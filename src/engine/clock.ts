@@ -42,9 +42,7 @@ export class ManualClock implements Clock {
 export class FutureTimeReporter {
   readonly #streaks = new Map<string, { count: number; largestMs: number }>();
 
-  constructor(
-    private readonly logger: { warn(message: string): void; info(message: string): void },
-  ) {}
+  constructor(private readonly logger: { warn(message: string): void; info(message: string): void }) {}
 
   /** Whether any source is in a streak now (a cheap check before {@link settled} on hot paths). */
   get active(): boolean {

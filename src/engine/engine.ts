@@ -38,25 +38,25 @@
  *    is logged once per streak.
  */
 
+import { OPTIONS } from '../config/options.ts';
+import { entityTag } from '../http/etag.ts';
+import { createConsoleLogger, describeError, type Logger } from '../log.ts';
 import {
+  type CacheEntry,
+  type CacheStore,
+  type CacheValue,
   CLOCK_SKEW_TOLERANCE_MS,
   isSharedStore,
   mergeTagManifests,
   mergeTagTimes,
   StoreUnavailableError,
-  type CacheEntry,
-  type CacheStore,
-  type CacheValue,
   type TagManifest,
 } from '../store/store.ts';
-import { createConsoleLogger, describeError, type Logger } from '../log.ts';
-import { OPTIONS } from '../config/options.ts';
 import type { Milliseconds, Seconds } from '../units.ts';
-import { entityTag } from '../http/etag.ts';
-import { FutureTimeReporter, systemClock, type Clock } from './clock.ts';
-import { Shielding } from './shielding.ts';
+import { type Clock, FutureTimeReporter, systemClock } from './clock.ts';
 import { freshness, latestInvalidation } from './freshness.ts';
-import { pathTag, validateTag, type RevalidatePathType } from './tags.ts';
+import { Shielding } from './shielding.ts';
+import { pathTag, type RevalidatePathType, validateTag } from './tags.ts';
 
 /** How a response was produced, sent to clients as `x-isr-cache`. */
 export type CacheState = 'HIT' | 'STALE' | 'MISS';
@@ -310,7 +310,9 @@ export class IsrEngine {
 
     // Rule 7: an entry from the future is stale (and replaced by the regeneration whatever its time).
     const future = this.fromFuture(entry, `entries read from ${this.store.name}`);
-    const state = future ? 'stale' : freshness(entry, { now: arrivedAt, tagTimes: this.tagTimes, extraTags: options.extraTags, expire: this.expireTime });
+    const state = future
+      ? 'stale'
+      : freshness(entry, { now: arrivedAt, tagTimes: this.tagTimes, extraTags: options.extraTags, expire: this.expireTime });
     const replaces = future ? -Infinity : entry.lastModified;
     switch (state) {
       case 'fresh':
@@ -502,7 +504,10 @@ export class IsrEngine {
         if (!joined) return { entry: outcome.entry, state: 'DYNAMIC' };
         const startedAt = this.now();
         try {
-          return { entry: this.toEntry(key, await this.generateWithin(generate, options.label ?? key, new AbortController()), startedAt), state: 'DYNAMIC' };
+          return {
+            entry: this.toEntry(key, await this.generateWithin(generate, options.label ?? key, new AbortController()), startedAt),
+            state: 'DYNAMIC',
+          };
         } catch (error) {
           if (options.logFailures !== false) this.logger.error(`generation of ${options.label ?? key} failed`, error);
           throw new GenerationError(options.label ?? key, error);
@@ -541,7 +546,10 @@ export class IsrEngine {
           this.logger.error(`${error.message}; the last good version (if any) stays in place`);
           return;
         }
-        this.logger.error(`generation of ${label} failed; the last good version (if any) stays in place: ${describeError(error).split('\n')[0]}`, error);
+        this.logger.error(
+          `generation of ${label} failed; the last good version (if any) stays in place: ${describeError(error).split('\n')[0]}`,
+          error,
+        );
       });
     } else {
       flight.promise.catch(() => {});

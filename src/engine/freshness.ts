@@ -26,11 +26,7 @@ export type Freshness = 'fresh' | 'stale' | 'invalidated' | 'expired';
  * The latest invalidation time (ms since the epoch) of any of `tags` and `extraTags`, or
  * `-Infinity` when none was invalidated.
  */
-export function latestInvalidation(
-  tagTimes: TagManifest,
-  tags: readonly string[],
-  extraTags: readonly string[] = [],
-): number {
+export function latestInvalidation(tagTimes: TagManifest, tags: readonly string[], extraTags: readonly string[] = []): number {
   let latest = -Infinity;
   if (tagTimes.size === 0) return latest;
   for (const tag of tags) {

@@ -18,8 +18,8 @@
  * With a store that is not shared (`isSharedStore`), every method is a pass-through.
  */
 
-import { isSharedStore, type CacheEntry, type CacheStore, type Lease, type StoreEvent, type TagManifest } from '../store/store.ts';
-import { describeError, excerpt, warnRepeated, type Logger } from '../log.ts';
+import { describeError, excerpt, type Logger, warnRepeated } from '../log.ts';
+import { type CacheEntry, type CacheStore, isSharedStore, type Lease, type StoreEvent, type TagManifest } from '../store/store.ts';
 import type { Milliseconds } from '../units.ts';
 
 /** While waiting for another instance's regeneration, re-check the shared store this often (ms). */
@@ -117,7 +117,11 @@ export class Shielding {
       const remaining = deadline - performance.now();
       if (remaining <= 0) {
         event.cancel();
-        warnRepeated(logger, 'cluster: lock wait timed out', `${excerpt(label)}: another instance's regeneration gave no result in ${lockTimeoutMs / 1000} s; regenerating here`);
+        warnRepeated(
+          logger,
+          'cluster: lock wait timed out',
+          `${excerpt(label)}: another instance's regeneration gave no result in ${lockTimeoutMs / 1000} s; regenerating here`,
+        );
         return produce();
       }
       await event.wait(Math.min(remaining, SHIELD_POLL_MS));
@@ -127,7 +131,12 @@ export class Shielding {
   }
 
   /** The shared store's entry for `key` if it is `adoptable`; undefined otherwise or when it cannot be read. */
-  async #adopt(key: string, notBefore: Milliseconds, extraTags: readonly string[] | undefined, label: string): Promise<CacheEntry | undefined> {
+  async #adopt(
+    key: string,
+    notBefore: Milliseconds,
+    extraTags: readonly string[] | undefined,
+    label: string,
+  ): Promise<CacheEntry | undefined> {
     const { store, logger } = this.#options;
     let entry: CacheEntry | undefined;
     try {

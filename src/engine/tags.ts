@@ -37,7 +37,10 @@ function canonicalSegment(segment: string): string {
  * name the same page). Dynamic pattern segments (`[id]`) are kept as written.
  */
 export function normalizePath(path: string): string {
-  const segments = path.split('/').filter((segment) => segment.length > 0).map(canonicalSegment);
+  const segments = path
+    .split('/')
+    .filter((segment) => segment.length > 0)
+    .map(canonicalSegment);
   return `/${segments.join('/')}`;
 }
 

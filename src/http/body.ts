@@ -59,7 +59,8 @@ export async function readBody(request: Request, limit: Bytes, charset?: string)
     // raw-body leaves the stream paused; destroying it cancels the Web body, which is read no further.
     stream.destroy();
     const type = (error as { type?: unknown }).type;
-    if (type === 'entity.too.large') throw new BodyError(413, type, `the request body is over the limit of ${limit} bytes`, { cause: error });
+    if (type === 'entity.too.large')
+      throw new BodyError(413, type, `the request body is over the limit of ${limit} bytes`, { cause: error });
     if (type === 'encoding.unsupported') throw new BodyError(415, type, `unsupported charset ${JSON.stringify(charset)}`, { cause: error });
     throw new BodyError(400, 'request.aborted', 'the request body ended before it was complete', { cause: error });
   }

@@ -70,7 +70,7 @@ const INVALID_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
  */
 function describeChar(char: string): string {
   const code = char.codePointAt(0)!;
-  const names: Record<number, string> = { 0: 'NUL', 9: 'HTAB', 10: 'LF', 13: 'CR', 0x7f: 'DEL' };
+  const names: Record<number, string> = { 0: 'NUL', 9: 'HTAB', 10: 'LF', 13: 'CR', 127: 'DEL' };
   const name = names[code] ?? (code < 0x20 ? 'a control character' : code > 0xff ? 'not Latin-1' : undefined);
   return `U+${code.toString(16).toUpperCase().padStart(4, '0')}${name === undefined ? '' : ` (${name})`}`;
 }
@@ -105,7 +105,8 @@ export interface HeadProblem {
  * can. Rules in the module comment.
  */
 export function responseHeadProblem(status: number, headers: Readonly<Record<string, string>>): HeadProblem | undefined {
-  if (!Number.isInteger(status) || status < 200 || status > 599) return { field: 'status', reason: `status ${status} is not an integer in 200..599` };
+  if (!Number.isInteger(status) || status < 200 || status > 599)
+    return { field: 'status', reason: `status ${status} is not an integer in 200..599` };
   for (const [name, value] of Object.entries(headers)) {
     const field = JSON.stringify(name.slice(0, 40));
     if (!LOWER_TOKEN.test(name)) return { field, reason: `header name ${field} is not a lower-case token` };

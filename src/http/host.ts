@@ -4,7 +4,7 @@
  */
 
 /** A host the Web `Request` URL is built with: letters, digits, `.` and `-`, or an IP literal, and an optional port. */
-const URL_HOST = /^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+const URL_HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 
 /** `uri-host [ ":" port ]` (RFC 9110 §7.2 with RFC 3986 §3.2.2): a reg-name or an IP literal; empty is allowed. */
 const VALID_HOST = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*(?::\d*)?$|^\[[0-9A-Fa-f:.]+\](?::\d*)?$/;

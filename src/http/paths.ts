@@ -7,7 +7,7 @@
 export const MAX_PATH_LENGTH = 2048;
 
 export type ParsedPath =
-  | { ok: true; /** canonical form, e.g. `/blog/caf%C3%A9` */ pathname: string; /** decoded segments */ parts: string[] }
+  | { ok: true /** canonical form, e.g. `/blog/caf%C3%A9` */; pathname: string /** decoded segments */; parts: string[] }
   | { ok: false; status: 400 | 414; message: string };
 
 /**

@@ -92,7 +92,8 @@ export function redirectLocation(target: string): string {
     let asciiHost = host;
     if (!PLAIN_TARGET.test(host)) {
       asciiHost = domainToASCII(host);
-      if (asciiHost === '') throw new InvalidResponseHeadError('location', `the redirect target's host has no ASCII (IDNA) form; it is never sent`);
+      if (asciiHost === '')
+        throw new InvalidResponseHeadError('location', `the redirect target's host has no ASCII (IDNA) form; it is never sent`);
     }
     prefix = `${start}${userinfo.replace(/[^\x21-\x7e]/gu, percentEncode)}${asciiHost}${portMatch?.[0] ?? ''}`;
     rest = target.slice(whole.length);

@@ -211,7 +211,9 @@ export async function parseBody(request: Request, limit: Bytes, label: string | 
   } catch (error) {
     if (!(error instanceof BodyError)) throw error;
     // Next.js's parseBody: 413 for `entity.too.large`, 400 `Invalid body` for any other failure.
-    return error.status === 413 ? { ok: false, status: 413, message: `Body exceeded ${label} limit` } : { ok: false, status: 400, message: 'Invalid body' };
+    return error.status === 413
+      ? { ok: false, status: 413, message: `Body exceeded ${label} limit` }
+      : { ok: false, status: 400, message: 'Invalid body' };
   }
   if (type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'))) {
     if (text.length === 0) return { ok: true, body: {} };

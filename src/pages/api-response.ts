@@ -5,10 +5,10 @@
  */
 
 import { Buffer } from 'node:buffer';
-import fresh from 'fresh';
-import { STATUS_CODES, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
+import { type OutgoingHttpHeader, type OutgoingHttpHeaders, STATUS_CODES } from 'node:http';
 import { pipeline, Readable, Stream, Writable } from 'node:stream';
 import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web';
+import fresh from 'fresh';
 import { entityTag } from '../http/etag.ts';
 import { fieldValueProblem, isToken } from '../http/fields.ts';
 import { errorMessage } from '../log.ts';
@@ -29,7 +29,6 @@ function headersSentError(action: 'set' | 'remove' | 'write'): Error {
 function codedError<E extends Error>(error: E, code: string): E & { code: string } {
   return Object.assign(error, { code });
 }
-
 
 function validateHeader(name: string, value: unknown): asserts value is ApiHeaderValue {
   if (typeof name !== 'string' || !isToken(name)) {
@@ -184,7 +183,8 @@ export class ApiResponse extends Writable {
       this.#checkStatus();
       if (Array.isArray(headers)) {
         const flat = headers as readonly ApiHeaderValue[];
-        if (flat.length % 2 !== 0) throw codedError(new TypeError('writeHead headers must be [name, value, ...] pairs'), 'ERR_INVALID_ARG_VALUE');
+        if (flat.length % 2 !== 0)
+          throw codedError(new TypeError('writeHead headers must be [name, value, ...] pairs'), 'ERR_INVALID_ARG_VALUE');
         for (let i = 0; i < flat.length; i += 2) this.removeHeader(String(flat[i]));
         for (let i = 0; i < flat.length; i += 2) this.appendHeader(String(flat[i]), flat[i + 1]!);
       } else if (headers !== undefined) {
@@ -246,7 +246,8 @@ export class ApiResponse extends Writable {
     }
     if (!this.#headersSent && !this.writableEnded && !this.destroyed) {
       if (!this.#bodyless() && !this.hasHeader('content-length') && !this.hasHeader('transfer-encoding')) {
-        const size = chunk === undefined ? 0 : typeof chunk === 'string' ? Buffer.byteLength(chunk, encoding) : (chunk as Uint8Array).byteLength;
+        const size =
+          chunk === undefined ? 0 : typeof chunk === 'string' ? Buffer.byteLength(chunk, encoding) : (chunk as Uint8Array).byteLength;
         this.setHeader('content-length', size);
       }
       this.#sendHeaders();
@@ -500,4 +501,3 @@ export class ApiResponse extends Writable {
     this.#resolve(response);
   }
 }
-

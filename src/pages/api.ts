@@ -10,8 +10,8 @@
  * `Response` whose body streams.
  */
 
-import { errorMessage, excerpt, warnRepeated, type Logger } from '../log.ts';
 import { NO_STORE } from '../http/cache-control.ts';
+import { errorMessage, excerpt, type Logger, warnRepeated } from '../log.ts';
 import { ApiRequest, DEFAULT_BODY_LIMIT, parseBody, parseSizeLimit } from './api-request.ts';
 import { ApiResponse, type RevalidateOptions } from './api-response.ts';
 
@@ -57,7 +57,11 @@ export interface ApiRouteInput {
  * message as body), which no cache may keep.
  */
 function plainError(status: number, message: string): Response {
-  return new Response(message, { status, statusText: message, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': NO_STORE } });
+  return new Response(message, {
+    status,
+    statusText: message,
+    headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': NO_STORE },
+  });
 }
 
 const internalServerError = () => plainError(500, 'Internal Server Error');
@@ -135,10 +139,16 @@ export async function runApiRoute(input: ApiRouteInput): Promise<Response> {
       .then(() => (handler as ApiHandler)(req, res))
       .then((result) => {
         if (result instanceof Response) {
-          throw new Error(`API route ${pattern} returned a Response object: Pages API routes answer through res (res.status(...).json(...))`);
+          throw new Error(
+            `API route ${pattern} returned a Response object: Pages API routes answer through res (res.status(...).json(...))`,
+          );
         }
         if (!res.headersSent && !res.destroyed && !piped && api.externalResolver !== true) {
-          warnRepeated(logger, 'api: resolved without a response', `API resolved without sending a response for ${excerpt(pathname)}, this may result in stalled requests.`);
+          warnRepeated(
+            logger,
+            'api: resolved without a response',
+            `API resolved without sending a response for ${excerpt(pathname)}, this may result in stalled requests.`,
+          );
         }
       })
       .catch((error: unknown) => {
@@ -153,4 +163,3 @@ export async function runApiRoute(input: ApiRouteInput): Promise<Response> {
       });
   });
 }
-

@@ -9,14 +9,21 @@
  * fallback page's, which swaps in the generated page.
  */
 
-import { createElement, type ComponentType, type ReactNode } from 'react';
+import { type ComponentType, createElement, type ReactNode } from 'react';
+import type { Generated } from '../engine/engine.ts';
+import { createRenderContext, renderStorage } from '../render/context.ts';
 import { HTML_HEADERS, renderToHtml } from '../render/html.ts';
 import type { Params } from '../render/routes.ts';
-import { createRenderContext, renderStorage } from '../render/context.ts';
 import type { CacheValue } from '../store/store.ts';
-import type { Generated } from '../engine/engine.ts';
-import { createRouter, routerContext, type NextRouter } from './router.ts';
-import { checkStaticPropsResult, dataJson, type PagesAppModule, type PagesPageModule, type StaticPropsContext, type StaticPropsResult } from './static-props.ts';
+import { createRouter, type NextRouter, routerContext } from './router.ts';
+import {
+  checkStaticPropsResult,
+  dataJson,
+  type PagesAppModule,
+  type PagesPageModule,
+  type StaticPropsContext,
+  type StaticPropsResult,
+} from './static-props.ts';
 
 export interface PagesRenderInput {
   /** Concrete URL path, e.g. `/blog/1`. */
@@ -43,7 +50,11 @@ function pageComponent(page: PagesPageModule, pattern: string): ComponentType<Re
 }
 
 /** `Component` with `props`, inside `_app` when the site has one. */
-function withApp(app: PagesAppModule | undefined, Component: ComponentType<Record<string, unknown>>, props: Record<string, unknown>): ReactNode {
+function withApp(
+  app: PagesAppModule | undefined,
+  Component: ComponentType<Record<string, unknown>>,
+  props: Record<string, unknown>,
+): ReactNode {
   return app?.default ? createElement(app.default, { Component, pageProps: props }) : createElement(Component, props);
 }
 
@@ -111,7 +122,11 @@ export function renderPagesPage(input: PagesRenderInput): Promise<Generated> {
     }
     if (typeof getStaticProps === 'function') value.data = encoder.encode(dataJson(result));
     const revalidate =
-      result.revalidate === false ? context.revalidate : context.revalidate === false ? result.revalidate : Math.min(result.revalidate, context.revalidate);
+      result.revalidate === false
+        ? context.revalidate
+        : context.revalidate === false
+          ? result.revalidate
+          : Math.min(result.revalidate, context.revalidate);
     return { value, tags: [...context.implicitTags, ...context.tags], revalidate, dynamic: false };
   });
 }
@@ -154,7 +169,12 @@ export function fallbackScript(dataPrefix: string): string {
  * @param dataPrefix the data-route prefix of this build, `/_isr/data/<buildId>`.
  * @throws what the page threw while rendering its fallback state.
  */
-export function renderPagesFallback(input: { pattern: string; page: PagesPageModule; app: PagesAppModule | undefined; dataPrefix: string }): Promise<Generated> {
+export function renderPagesFallback(input: {
+  pattern: string;
+  page: PagesPageModule;
+  app: PagesAppModule | undefined;
+  dataPrefix: string;
+}): Promise<Generated> {
   const context = createRenderContext(input.pattern, input.pattern, { revalidate: false, dynamic: 'force-static' });
   return renderStorage().run(context, async (): Promise<Generated> => {
     const router = createRouter({ pattern: input.pattern, path: input.pattern, params: {}, isFallback: true });
@@ -176,7 +196,10 @@ export async function renderPagesNotFoundBody(notFound: PagesPageModule, app: Pa
   const Component = pageComponent(notFound, '/404');
   let props: Record<string, unknown> = {};
   if (typeof notFound.getStaticProps === 'function') {
-    const result = checkStaticPropsResult(await notFound.getStaticProps({ revalidateReason: 'build', preview: false, draftMode: false }), '/404');
+    const result = checkStaticPropsResult(
+      await notFound.getStaticProps({ revalidateReason: 'build', preview: false, draftMode: false }),
+      '/404',
+    );
     if (result.type === 'props') props = result.props;
   }
   const router = createRouter({ pattern: '/404', path: '/404', params: {}, isFallback: false });

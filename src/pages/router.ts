@@ -10,7 +10,7 @@
  * own copy of this module, and the renderer and the page must share one context.
  */
 
-import { createContext, createElement, useContext, type ComponentType, type Context } from 'react';
+import { type ComponentType, type Context, createContext, createElement, useContext } from 'react';
 import type { Params } from '../render/routes.ts';
 
 export interface NextRouter {

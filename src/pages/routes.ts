@@ -62,7 +62,9 @@ export function discoverPagesRoutes(siteDir: string): PagesRoutes | undefined {
         continue;
       }
       if (segments.length === 0 && base === '_document') {
-        throw new Error(`${relative(full)}: pages/_document is not supported (isr renders the document itself); use pages/_app and next/head`);
+        throw new Error(
+          `${relative(full)}: pages/_document is not supported (isr renders the document itself); use pages/_app and next/head`,
+        );
       }
       if (segments.length === 0 && base === '404') {
         notFound = relative(full);

@@ -99,7 +99,7 @@ export function checkSerializable(props: Record<string, unknown>, pattern: strin
     if (seen.has(object)) fail('circular structure');
     seen.add(object);
     if (Array.isArray(object)) {
-      object.forEach((item, index) => walk(item, `${where}[${index}]`));
+      for (const [index, item] of object.entries()) walk(item, `${where}[${index}]`);
     } else if (isPlainObject(object)) {
       for (const [key, item] of Object.entries(object)) walk(item, `${where}.${key}`);
     } else {
@@ -118,7 +118,9 @@ export function checkSerializable(props: Record<string, unknown>, pattern: strin
  */
 export function checkStaticPropsResult(result: unknown, pattern: string): StaticPropsResult {
   if (!isPlainObject(result)) {
-    throw new TypeError(`${pattern}: getStaticProps must return an object with props, notFound or redirect, got ${result === null ? 'null' : typeof result}`);
+    throw new TypeError(
+      `${pattern}: getStaticProps must return an object with props, notFound or redirect, got ${result === null ? 'null' : typeof result}`,
+    );
   }
   const extra = Object.keys(result).filter((key) => !['props', 'notFound', 'redirect', 'revalidate'].includes(key));
   if (extra.length > 0) {

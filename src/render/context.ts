@@ -43,7 +43,8 @@ export function createRenderContext(
     implicitTags: implicitTags(path, pattern),
     tags: new Set(),
     revalidate: config.revalidate,
-    dynamicReason: config.dynamic === 'force-dynamic' ? "dynamic = 'force-dynamic'" : config.revalidate === 0 ? 'revalidate = 0' : undefined,
+    dynamicReason:
+      config.dynamic === 'force-dynamic' ? "dynamic = 'force-dynamic'" : config.revalidate === 0 ? 'revalidate = 0' : undefined,
     dynamicMode: config.dynamic,
   };
 }

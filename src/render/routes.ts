@@ -113,9 +113,7 @@ export function orderRoutes(routes: readonly RouteDefinition[]): RouteDefinition
     const shape = route.segments.map((s) => (s.type === 'static' ? `s:${s.value}` : s.type)).join('/');
     const other = shapes.get(shape);
     if (other) {
-      throw new Error(
-        `${route.file} and ${other.file} match the same URLs (${route.pattern} vs ${other.pattern}): rename one`,
-      );
+      throw new Error(`${route.file} and ${other.file} match the same URLs (${route.pattern} vs ${other.pattern}): rename one`);
     }
     shapes.set(shape, route);
   }

@@ -83,7 +83,15 @@ export function parseSimpleRequest(head: string): SimpleRequest | undefined {
     }
     const nameLength = colon - line;
     // Only the names that change how a request is read or answered are looked at.
-    if (nameLength === 13 || nameLength === 14 || nameLength === 17 || nameLength === 10 || nameLength === 7 || nameLength === 6 || nameLength === 4) {
+    if (
+      nameLength === 13 ||
+      nameLength === 14 ||
+      nameLength === 17 ||
+      nameLength === 10 ||
+      nameLength === 7 ||
+      nameLength === 6 ||
+      nameLength === 4
+    ) {
       const name = head.slice(line, colon).toLowerCase();
       switch (name) {
         case 'host':
@@ -94,7 +102,13 @@ export function parseSimpleRequest(head: string): SimpleRequest | undefined {
           ifNoneMatch = head.slice(colon + 1, end).trim();
           break;
         case 'connection':
-          if (head.slice(colon + 1, end).trim().toLowerCase() !== 'keep-alive') return undefined;
+          if (
+            head
+              .slice(colon + 1, end)
+              .trim()
+              .toLowerCase() !== 'keep-alive'
+          )
+            return undefined;
           break;
         case 'content-length':
         case 'transfer-encoding':
@@ -139,7 +153,8 @@ export function responseCache(keepAliveTimeoutMs: number): (answer: MemoryAnswer
         // Entries are valid by construction (http/fields.ts); this keeps a store written by
         // other code from splitting a response: the request goes to node:http, which answers 500.
         const problem = isToken(name) ? fieldValueProblem(value) : 'a name that is not a token';
-        if (problem !== undefined) throw new TypeError(`the fast path cannot send header ${JSON.stringify(name.slice(0, 40))}: it holds ${problem}`);
+        if (problem !== undefined)
+          throw new TypeError(`the fast path cannot send header ${JSON.stringify(name.slice(0, 40))}: it holds ${problem}`);
         text += `${name}: ${value}\r\n`;
       }
       byStatus.set(answer.status, (head = Buffer.from(text, 'latin1')));

@@ -31,10 +31,10 @@
  * SEND_TIMEOUT_MS} (nginx's `send_timeout`). Empty lines before a request line are skipped (RFC
  * 9112 §2.2); the HTTP/2 preface goes to node:http whole, which refuses it.
  */
-import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
-import { CRLF_CRLF, MAX_HEAD_BYTES, parseSimpleRequest, responseCache, type FastPathOptions, type FromMemory } from './fast-path.ts';
+import { CRLF_CRLF, type FastPathOptions, type FromMemory, MAX_HEAD_BYTES, parseSimpleRequest, responseCache } from './fast-path.ts';
 import type { MemoryAnswer } from './handler.ts';
 import { answerServerError } from './node.ts';
 
@@ -502,7 +502,10 @@ class Connection {
     // node:http's word is final: a request it has whole needs nothing more, whatever was counted.
     const bodyDone = () => exchange.req.complete || exchange.body === 0;
     while (!bodyDone() && this.#pending.length > 0 && this.#wanted) {
-      const size = exchange.body === 'until-complete' ? Math.min(CHUNKED_BODY_STEP_BYTES, this.#pending.length) : Math.min(exchange.body, this.#pending.length);
+      const size =
+        exchange.body === 'until-complete'
+          ? Math.min(CHUNKED_BODY_STEP_BYTES, this.#pending.length)
+          : Math.min(exchange.body, this.#pending.length);
       if (exchange.body !== 'until-complete') exchange.body -= size;
       this.#feed(this.#pending.subarray(0, size));
       this.#pending = this.#pending.subarray(size);
@@ -596,7 +599,10 @@ export function createFrontServer(http: HttpServer, options: FrontOptions): { se
   };
   http.on('request', route(options.listener));
   // An `Expect` other than 100-continue: 417 (RFC 9110 §10.1.1), as one exchange of the connection.
-  http.on('checkExpectation', route((_req, res) => res.writeHead(417, { 'content-length': '0', connection: 'close' }).end()));
+  http.on(
+    'checkExpectation',
+    route((_req, res) => res.writeHead(417, { 'content-length': '0', connection: 'close' }).end()),
+  );
   const server = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));

@@ -4,23 +4,23 @@
  */
 
 import path from 'node:path';
-import type { ManifestRoute } from '../site/manifest.ts';
 import { runRouteHandler } from '../app/render.ts';
-import type { Site } from '../site/site.ts';
-import { NOT_FOUND_KEY } from '../site/keys.ts';
-import { runApiRoute, type ApiRouteModule } from '../pages/api.ts';
-import { DATA_ROUTE_PREFIX } from '../pages/data-route.ts';
 import type { RouteModule } from '../app/segment-config.ts';
 import type { IsrConfig } from '../config/config.ts';
 import type { Generate, IsrEngine } from '../engine/engine.ts';
-import type { Logger } from '../log.ts';
 import { parsePath } from '../http/paths.ts';
+import type { Logger } from '../log.ts';
+import { type ApiRouteModule, runApiRoute } from '../pages/api.ts';
+import { DATA_ROUTE_PREFIX } from '../pages/data-route.ts';
+import { NOT_FOUND_KEY } from '../site/keys.ts';
+import type { ManifestRoute } from '../site/manifest.ts';
+import type { Site } from '../site/site.ts';
 import { answerError, ClientWentAway, RequestFailure } from './errors.ts';
 import { PagesHttp, type RoutedRequest, type ServeTarget } from './pages-http.ts';
-import { dynamicResponse, EntryResponses, textResponse, type MemoryAnswer } from './respond.ts';
+import { dynamicResponse, EntryResponses, type MemoryAnswer, textResponse } from './respond.ts';
 import { handleRevalidateRequest, REVALIDATE_ENDPOINT } from './revalidate-endpoint.ts';
-import { handleStatusRequest, STATUS_ENDPOINT, type IsrStatus } from './status-endpoint.ts';
 import { PublicFiles } from './static-files.ts';
+import { handleStatusRequest, type IsrStatus, STATUS_ENDPOINT } from './status-endpoint.ts';
 
 export type { MemoryAnswer } from './respond.ts';
 

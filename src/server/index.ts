@@ -10,28 +10,28 @@ import type { AddressInfo, Server as NetServer } from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { installFetch } from '../app/data-cache.ts';
-import { buildDirOf, prerenderDirOf } from '../site/manifest.ts';
+import { type IsrConfig, loadConfig } from '../config/config.ts';
+import { type Clock, systemClock } from '../engine/clock.ts';
+import { IsrEngine } from '../engine/engine.ts';
+import { createConsoleLogger, type Logger } from '../log.ts';
 import { getRuntime, setRuntime } from '../render/context.ts';
+import { buildDirOf, prerenderDirOf } from '../site/manifest.ts';
 import { Site } from '../site/site.ts';
 import { FileSystemStore } from '../store/filesystem.ts';
 import { MemoryStore } from '../store/memory.ts';
 import { RedisStore } from '../store/redis.ts';
 import type { CacheStore } from '../store/store.ts';
 import { TieredStore } from '../store/tiered.ts';
-import { loadConfig, type IsrConfig } from '../config/config.ts';
-import { systemClock, type Clock } from '../engine/clock.ts';
-import { IsrEngine } from '../engine/engine.ts';
-import { createConsoleLogger, type Logger } from '../log.ts';
-import { createRequestHandler, type RequestHandler } from './handler.ts';
 import { createFrontServer } from './front.ts';
+import { createRequestHandler, type RequestHandler } from './handler.ts';
 import { toNodeListener } from './node.ts';
 import { describeStatus, type IsrStatus } from './status-endpoint.ts';
 
 /** Idle time after which a keep-alive connection is closed, in milliseconds. */
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
-export { createRequestHandler, type RequestHandler } from './handler.ts';
 export { etagMatches } from '../http/etag.ts';
+export { createRequestHandler, type RequestHandler } from './handler.ts';
 export { toNodeListener, toWebRequest, writeWebResponse } from './node.ts';
 
 /** How many build folders `<cacheDir>/<buildId>` are kept besides the current one (for rollbacks). */

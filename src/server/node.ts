@@ -133,14 +133,16 @@ export function toNodeListener(handler: RequestHandler, logger?: Logger): (req: 
     // RFC 9112 §3.2 (node:http itself answers 400 to a request without Host).
     const host = hostLines(req);
     if (host.count > 1 || (host.value !== undefined && !isValidHost(host.value))) {
-      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }).end(
-        host.count > 1 ? 'Bad request: more than one Host header\n' : 'Bad request: invalid Host header\n',
-      );
+      res
+        .writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' })
+        .end(host.count > 1 ? 'Bad request: more than one Host header\n' : 'Bad request: invalid Host header\n');
       return;
     }
     // The asterisk-form target is for OPTIONS only (RFC 9112 §3.2.4).
     if (req.url === '*' && req.method !== 'OPTIONS') {
-      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }).end('Bad request: * is a target for OPTIONS only\n');
+      res
+        .writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' })
+        .end('Bad request: * is a target for OPTIONS only\n');
       return;
     }
     if (fromMemory !== undefined) {

@@ -22,7 +22,7 @@ import { fallbackKey } from '../site/keys.ts';
 import type { ManifestRoute } from '../site/manifest.ts';
 import type { Site } from '../site/site.ts';
 import { RequestFailure } from './errors.ts';
-import { textResponse, type EntryResponses } from './respond.ts';
+import { type EntryResponses, textResponse } from './respond.ts';
 
 /** A request matched to a route: what the answers below are made from. */
 export interface RoutedRequest {
@@ -66,7 +66,10 @@ export interface PagesHttpContext {
 }
 
 const notFoundJson = (): Response =>
-  new Response('{"notFound":true}', { status: 404, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': NO_STORE } });
+  new Response('{"notFound":true}', {
+    status: 404,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': NO_STORE },
+  });
 
 /** The Pages Router's fallback pages, data route and `res.revalidate`. */
 export class PagesHttp {
@@ -143,15 +146,26 @@ export class PagesHttp {
     if (!parsed.ok) throw new TypeError(`${target} is not a valid path: ${parsed.message}`);
     const { pathname, parts } = parsed;
     const match = site.match(pathname, parts);
-    if (match === undefined || match.route.kind === 'api' || !match.route.cacheable || match.route.dynamic || learnedDynamic.has(match.route)) {
+    if (
+      match === undefined ||
+      match.route.kind === 'api' ||
+      !match.route.cacheable ||
+      match.route.dynamic ||
+      learnedDynamic.has(match.route)
+    ) {
       throw new Error(`${pathname} is not a cached page of this site`);
     }
     const { route, params } = match;
     if (!site.hasPath(route, pathname)) {
-      throw new Error(`${pathname} is not a page of this site (${route.router === 'pages' ? 'getStaticPaths' : 'generateStaticParams'} does not list it)`);
+      throw new Error(
+        `${pathname} is not a page of this site (${route.router === 'pages' ? 'getStaticPaths' : 'generateStaticParams'} does not list it)`,
+      );
     }
     if (options.unstable_onlyGenerated === true && (await engine.store.get(pathname)) === undefined) return;
     const generate = site.cachedGenerator({ route, params, pathname, reason: 'on-demand', origin: origin() });
-    await engine.regenerate(pathname, generate, { label: `${pathname} (route ${route.pattern}, on demand)`, onDynamic: () => learnedDynamic.add(route) });
+    await engine.regenerate(pathname, generate, {
+      label: `${pathname} (route ${route.pattern}, on demand)`,
+      onDynamic: () => learnedDynamic.add(route),
+    });
   };
 }

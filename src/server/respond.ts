@@ -14,9 +14,10 @@
  * A 404 entry and anything rendered per request get `Cache-Control: private, no-cache, no-store,
  * max-age=0, must-revalidate` (`NO_STORE`): a page created later must not hide behind a cached 404.
  */
+
+import type { Served } from '../engine/engine.ts';
 import { cacheControl, NO_STORE } from '../http/cache-control.ts';
 import { etagMatches } from '../http/etag.ts';
-import type { Served } from '../engine/engine.ts';
 import type { CacheEntry, CacheValue } from '../store/store.ts';
 import type { Seconds } from '../units.ts';
 import { storedBodyResponse } from './stored-body.ts';

@@ -19,11 +19,11 @@
  * once it is back, through the engine's resync), but the caller should retry to be sure.
  */
 
-import { InvalidationNotRecordedError, StoreUnavailableError } from '../store/store.ts';
 import type { IsrEngine } from '../engine/engine.ts';
-import { MAX_TAG_LENGTH, pathTag, validateTag, type RevalidatePathType } from '../engine/tags.ts';
+import { MAX_TAG_LENGTH, pathTag, type RevalidatePathType, validateTag } from '../engine/tags.ts';
 import { BodyError, readBody } from '../http/body.ts';
 import type { Logger } from '../log.ts';
+import { InvalidationNotRecordedError, StoreUnavailableError } from '../store/store.ts';
 import type { Bytes } from '../units.ts';
 import { json, refuseWithoutToken } from './bearer.ts';
 
@@ -119,7 +119,10 @@ export async function handleRevalidateRequest(
       // Redis is back, but the others learn of it only then — ask the caller to retry.
       return json(
         503,
-        { error: 'the shared cache store is unreachable: the revalidation applies to this instance now and to the others once the store is back; retry later' },
+        {
+          error:
+            'the shared cache store is unreachable: the revalidation applies to this instance now and to the others once the store is back; retry later',
+        },
         { 'retry-after': String(RETRY_AFTER_SECONDS) },
       );
     }
@@ -129,7 +132,10 @@ export async function handleRevalidateRequest(
       // would not know of it, so this is no acknowledgement.
       return json(
         503,
-        { error: 'the revalidation applies to this process now, but the cache store could not record it durably (it is written back once the store accepts writes); retry later' },
+        {
+          error:
+            'the revalidation applies to this process now, but the cache store could not record it durably (it is written back once the store accepts writes); retry later',
+        },
         { 'retry-after': String(RETRY_AFTER_SECONDS) },
       );
     }

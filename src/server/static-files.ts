@@ -47,7 +47,9 @@ export class PublicFiles {
     let file = this.loaded.get(name);
     if (file === undefined) {
       file = readFile(path.join(this.dir, ...parts)).then((buffer) => {
-        const body = new Uint8Array(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength)) as Uint8Array<ArrayBuffer>;
+        const body = new Uint8Array(
+          buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength),
+        ) as Uint8Array<ArrayBuffer>;
         return { body, etag: entityTag(body), type: lookup(name) || 'application/octet-stream' };
       });
       file.catch(() => this.loaded.delete(name));

@@ -2,9 +2,9 @@
  * `GET /_isr/status`: the operators' report of this process's cache (tiers, memory, generations).
  */
 
+import type { IsrEngine } from '../engine/engine.ts';
 import type { MemoryStore } from '../store/memory.ts';
 import type { TieredStore, TierStatus } from '../store/tiered.ts';
-import type { IsrEngine } from '../engine/engine.ts';
 import { json, refuseWithoutToken } from './bearer.ts';
 
 /**
@@ -58,7 +58,8 @@ export function describeStatus(sources: StatusSources): IsrStatus {
   const problems: string[] = [];
   for (const tier of tiers) {
     if (tier.reachable === false) problems.push(`${tier.store} is unreachable; pages are served from the other tiers and by rendering`);
-    else if (tier.failingWrites > 0) problems.push(`${tier.store}: the last ${tier.failingWrites} write(s) failed; pages are kept in the other tiers`);
+    else if (tier.failingWrites > 0)
+      problems.push(`${tier.store}: the last ${tier.failingWrites} write(s) failed; pages are kept in the other tiers`);
     if (tier.reachable !== false && tier.failingReads > 0) problems.push(`${tier.store}: the last ${tier.failingReads} read(s) failed`);
   }
   const { rss, heapUsed } = process.memoryUsage();

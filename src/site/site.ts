@@ -8,16 +8,16 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ComponentType } from 'react';
+import { generateRouteResponse, renderNotFound, renderPage } from '../app/render.ts';
+import type { LayoutModule, PageModule, RouteModule } from '../app/segment-config.ts';
 import type { Generate } from '../engine/engine.ts';
-import { readManifest, type BuildManifest, type ManifestRoute } from './manifest.ts';
+import { checkedResponseHead } from '../http/response-head.ts';
 import { dataRoutePrefix } from '../pages/data-route.ts';
 import { renderPagesFallback, renderPagesNotFoundBody, renderPagesPage } from '../pages/render.ts';
 import type { PagesAppModule, PagesPageModule, StaticPropsContext } from '../pages/static-props.ts';
-import { generateRouteResponse, renderNotFound, renderPage } from '../app/render.ts';
 import { HTML_HEADERS } from '../render/html.ts';
-import { checkedResponseHead } from '../http/response-head.ts';
 import { isDynamicRoute, matchSegments, type Params } from '../render/routes.ts';
-import type { LayoutModule, PageModule, RouteModule } from '../app/segment-config.ts';
+import { type BuildManifest, type ManifestRoute, readManifest } from './manifest.ts';
 
 /**
  * `generate` with its result's response head checked (`checkedResponseHead`): a header that could
@@ -175,7 +175,9 @@ export class Site {
   cachedGenerator(options: CachedGeneratorOptions): Generate {
     const { route, params, pathname, reason, origin } = options;
     if (route.router === 'pages') return this.pagesRouterPageGenerator(route, params, pathname, reason);
-    return route.kind === 'page' ? this.appRouterPageGenerator(route, params, pathname) : this.routeHandlerGenerator(route, params, pathname, origin);
+    return route.kind === 'page'
+      ? this.appRouterPageGenerator(route, params, pathname)
+      : this.routeHandlerGenerator(route, params, pathname, origin);
   }
 
   /**
@@ -202,7 +204,12 @@ export class Site {
    * data-route JSON in the same entry.
    * @param reason passed to `getStaticProps` as `revalidateReason`.
    */
-  pagesRouterPageGenerator(route: ManifestRoute, params: Params, pathname: string, reason: StaticPropsContext['revalidateReason']): Generate {
+  pagesRouterPageGenerator(
+    route: ManifestRoute,
+    params: Params,
+    pathname: string,
+    reason: StaticPropsContext['revalidateReason'],
+  ): Generate {
     return checked(async () => {
       const [page, app] = await Promise.all([this.load<PagesPageModule>(route.module), this.pagesApp()]);
       return renderPagesPage({

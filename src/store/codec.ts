@@ -136,9 +136,7 @@ export function decodeEntry(bytes: Uint8Array): CacheEntry {
   const metadataLength = view.getUint32(4, false);
   const bodyStart = ENTRY_HEADER_BYTES + metadataLength;
   if (bodyStart > bytes.byteLength) {
-    throw new CorruptEntryError(
-      `truncated metadata (${bytes.byteLength - ENTRY_HEADER_BYTES} of ${metadataLength} bytes)`,
-    );
+    throw new CorruptEntryError(`truncated metadata (${bytes.byteLength - ENTRY_HEADER_BYTES} of ${metadataLength} bytes)`);
   }
 
   let parsed: unknown;

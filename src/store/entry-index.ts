@@ -269,7 +269,11 @@ export class EntryIndex {
       for (let at = 0; at < files.length; at += 64) {
         const infos = await Promise.all(files.slice(at, at + 64).map((file) => stat(file).catch(() => undefined)));
         infos.forEach((info, index) => {
-          if (info?.isFile()) found.push([files[at + index]!, { size: chargedBytes(info.size), lastAccess: info.mtimeMs, placedAt: info.mtimeMs, diskMark: info.mtimeMs }]);
+          if (info?.isFile())
+            found.push([
+              files[at + index]!,
+              { size: chargedBytes(info.size), lastAccess: info.mtimeMs, placedAt: info.mtimeMs, diskMark: info.mtimeMs },
+            ]);
         });
       }
       if (this.#closed) return;

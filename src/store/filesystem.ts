@@ -36,11 +36,11 @@ import { open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { errorMessage, type Logger } from '../log.ts';
 import type { Bytes, Milliseconds, Seconds } from '../units.ts';
-import { CorruptEntryError, decodeEntry, encodeEntry, ENTRY_HEADER_BYTES, ENTRY_MAGIC } from './codec.ts';
+import { CorruptEntryError, decodeEntry, ENTRY_HEADER_BYTES, ENTRY_MAGIC, encodeEntry } from './codec.ts';
 import { EntryIndex } from './entry-index.ts';
 import { errorCode, MISSING, writeFileAtomic } from './files.ts';
-import { mergeTagTimes, type CacheEntry, type CacheStore, type CacheValueKind, type TagManifest } from './store.ts';
-import { TagRecord, type TagHorizon } from './tag-record.ts';
+import { type CacheEntry, type CacheStore, type CacheValueKind, mergeTagTimes, type TagManifest } from './store.ts';
+import { type TagHorizon, TagRecord } from './tag-record.ts';
 
 /** Thrown (as a rejection) by the writing methods of a store opened with `readOnly: true`. */
 export class ReadOnlyStoreError extends Error {
@@ -85,7 +85,6 @@ export interface FileSystemStoreOptions {
 
 /** `<target>.<pid>.<12 hex>.tmp`, as written by `writeFileAtomic`; group 1 is the pid. */
 const TEMP_FILE = /\.(\d+)\.[0-9a-f]{12}\.tmp$/;
-
 
 /**
  * `CacheStore` on the local file system (layout in the module comment).
@@ -132,8 +131,10 @@ export class FileSystemStore implements CacheStore {
     this.related = (options.related ?? []).map((dir) => resolve(dir));
     const maxBytes = options.maxBytes ?? 0;
     const unreadExpire = options.unreadExpire ?? 0;
-    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new RangeError(`FileSystemStore maxBytes must be a non-negative integer (got ${String(maxBytes)})`);
-    if (!(unreadExpire >= 0) || !Number.isFinite(unreadExpire)) throw new RangeError(`FileSystemStore unreadExpire must be a non-negative number of seconds (got ${String(unreadExpire)})`);
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0)
+      throw new RangeError(`FileSystemStore maxBytes must be a non-negative integer (got ${String(maxBytes)})`);
+    if (!(unreadExpire >= 0) || !Number.isFinite(unreadExpire))
+      throw new RangeError(`FileSystemStore unreadExpire must be a non-negative number of seconds (got ${String(unreadExpire)})`);
     this.#tags = new TagRecord({
       dir: this.dir,
       name: this.name,
@@ -228,9 +229,7 @@ export class FileSystemStore implements CacheStore {
       return undefined;
     }
     if (entry.key !== key) {
-      this.#logger?.warn(
-        `${this.name}: ignoring entry ${JSON.stringify(key)} (${path}): file holds key ${JSON.stringify(entry.key)}`,
-      );
+      this.#logger?.warn(`${this.name}: ignoring entry ${JSON.stringify(key)} (${path}): file holds key ${JSON.stringify(entry.key)}`);
       return undefined;
     }
     this.#paths.set(entry, path);

@@ -6,11 +6,10 @@
  * (and its body) as immutable once it has been handed to `set`.
  */
 import { LRUCache } from 'lru-cache';
+import { OPTIONS } from '../config/options.ts';
 import type { Logger } from '../log.ts';
 import type { Bytes, Milliseconds } from '../units.ts';
-import { mergeTagTimes, type CacheEntry, type CacheStore, type TagManifest } from './store.ts';
-import { OPTIONS } from '../config/options.ts';
-
+import { type CacheEntry, type CacheStore, mergeTagTimes, type TagManifest } from './store.ts';
 
 /**
  * Fixed estimate, in bytes, of what one entry costs beyond its body and strings: the entry, value,

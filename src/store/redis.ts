@@ -35,17 +35,17 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createClient, RESP_TYPES } from 'redis';
-import { createConsoleLogger, errorMessage, excerpt, warnRepeated, type Logger } from '../log.ts';
+import { createConsoleLogger, errorMessage, excerpt, type Logger, warnRepeated } from '../log.ts';
 import type { Milliseconds } from '../units.ts';
 import { CorruptEntryError, decodeEntry, encodeEntry } from './codec.ts';
 import {
-  CLOCK_SKEW_TOLERANCE_MS,
-  mergeTagTimes,
-  StoreUnavailableError,
   type CacheEntry,
+  CLOCK_SKEW_TOLERANCE_MS,
   type Lease,
+  mergeTagTimes,
   type SharedStore,
   type StoreEvent,
+  StoreUnavailableError,
   type TagManifest,
 } from './store.ts';
 
@@ -196,7 +196,9 @@ export function redactRedisUrl(url: string): string {
     parsed.password = '***';
     return parsed.href.replace('%2A%2A%2A@', '***@');
   } catch {
-    return url.replace(/\/\/[^@/]*@/, (userInfo) => (userInfo.includes(':') ? `${userInfo.slice(0, userInfo.indexOf(':'))}:***@` : userInfo));
+    return url.replace(/\/\/[^@/]*@/, (userInfo) =>
+      userInfo.includes(':') ? `${userInfo.slice(0, userInfo.indexOf(':'))}:***@` : userInfo,
+    );
   }
 }
 
@@ -373,8 +375,7 @@ export class RedisStore implements SharedStore {
       commandOptions: { timeout: this.#timeoutMs },
       socket: {
         connectTimeout,
-        reconnectStrategy: (retries: number) =>
-          Math.min(REDIS_RECONNECT_MIN_MS * 2 ** Math.min(retries, 10), REDIS_RECONNECT_MAX_MS),
+        reconnectStrategy: (retries: number) => Math.min(REDIS_RECONNECT_MIN_MS * 2 ** Math.min(retries, 10), REDIS_RECONNECT_MAX_MS),
       },
     }) as unknown as Connection;
     this.#client.on('error', (error) => this.#onError(error));
@@ -409,7 +410,11 @@ export class RedisStore implements SharedStore {
       bytes = await this.#call(['HGET', this.entryKey(key), 'v'], { typeMapping: BUFFER_REPLIES });
     } catch (error) {
       if (!errorMessage(error).startsWith('WRONGTYPE')) throw error;
-      warnRepeated(this.#logger, 'redis: entry not a hash', `${this.name}: ignoring entry ${JSON.stringify(excerpt(key))}: the Redis key is not a hash`);
+      warnRepeated(
+        this.#logger,
+        'redis: entry not a hash',
+        `${this.name}: ignoring entry ${JSON.stringify(excerpt(key))}: the Redis key is not a hash`,
+      );
       return undefined;
     }
     if (bytes === null || bytes === undefined) return undefined;
@@ -423,7 +428,11 @@ export class RedisStore implements SharedStore {
       return undefined;
     }
     if (entry.key !== key) {
-      warnRepeated(this.#logger, 'redis: entry of another key', `${this.name}: ignoring entry ${JSON.stringify(excerpt(key))}: it holds key ${JSON.stringify(excerpt(entry.key))}`);
+      warnRepeated(
+        this.#logger,
+        'redis: entry of another key',
+        `${this.name}: ignoring entry ${JSON.stringify(excerpt(key))}: it holds key ${JSON.stringify(excerpt(entry.key))}`,
+      );
       return undefined;
     }
     return entry;
@@ -482,7 +491,7 @@ export class RedisStore implements SharedStore {
     if (tags.length === 0) return;
     const tagList = [...tags];
     // The script appends the time it records (`at`, or Redis's own when `at` is from the future).
-    const message = JSON.stringify({ origin: this.id, type: 'invalidate', tags: tagList }).slice(0, -1) + ',"at":';
+    const message = `${JSON.stringify({ origin: this.id, type: 'invalidate', tags: tagList }).slice(0, -1)},"at":`;
     const replaced = await this.#eval(INVALIDATE_SCRIPT, [this.tagsKey], [String(at), this.channel, message, ...tagList]);
     if (typeof replaced === 'number' && replaced > 0) {
       if (!this.#invalidationsAhead) {
@@ -522,7 +531,9 @@ export class RedisStore implements SharedStore {
           await this.#eval(RELEASE_SCRIPT, [lockKey], [token, this.channel, this.#message({ type: 'unlock', key })]);
         } catch (error) {
           if (this.#logger.debugEnabled) {
-            this.#logger.debug(`${this.name}: lock ${JSON.stringify(key)} not released (it expires on its own): ${this.#redact(errorMessage(error))}`);
+            this.#logger.debug(
+              `${this.name}: lock ${JSON.stringify(key)} not released (it expires on its own): ${this.#redact(errorMessage(error))}`,
+            );
           }
         }
       },
@@ -564,7 +575,12 @@ export class RedisStore implements SharedStore {
 
   async #closeConnection(connection: Connection): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    const closed = connection.isOpen ? connection.close().then(() => true, () => true) : Promise.resolve(true);
+    const closed = connection.isOpen
+      ? connection.close().then(
+          () => true,
+          () => true,
+        )
+      : Promise.resolve(true);
     const graceOver = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), this.#timeoutMs);
     });
@@ -601,7 +617,11 @@ export class RedisStore implements SharedStore {
     } catch (error) {
       return Promise.reject(error);
     }
-    return withTimeout(sent, this.#timeoutMs, () => new NoReplyError(`${this.name}: ${String(args[0])} got no reply within ${this.#timeoutMs} ms`));
+    return withTimeout(
+      sent,
+      this.#timeoutMs,
+      () => new NoReplyError(`${this.name}: ${String(args[0])} got no reply within ${this.#timeoutMs} ms`),
+    );
   }
 
   /**

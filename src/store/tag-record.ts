@@ -35,9 +35,9 @@ import { constants } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage, type Logger } from '../log.ts';
+import type { Milliseconds } from '../units.ts';
 import { errorCode, isMissing, writeFileAtomic } from './files.ts';
 import { mergeTagTimes, type TagManifest } from './store.ts';
-import type { Milliseconds } from '../units.ts';
 
 /** File name of the snapshot. */
 export const TAGS_SNAPSHOT = 'tags.json';
@@ -387,7 +387,14 @@ export class TagRecord {
     if (this.#closed || !this.#loaded || !this.#existed || this.#rewrite !== undefined) return;
     this.#enqueue(async () => {
       if (!this.#existed || this.#rewrite !== undefined) return;
-      const missing = await Promise.all([this.logPath, this.snapshotPath].map((path) => stat(path).then(() => false, (error: unknown) => isMissing(error))));
+      const missing = await Promise.all(
+        [this.logPath, this.snapshotPath].map((path) =>
+          stat(path).then(
+            () => false,
+            (error: unknown) => isMissing(error),
+          ),
+        ),
+      );
       if (!missing.includes(true)) return;
       this.#rewrite = 'missing';
       await this.#rewriteAll();
@@ -429,7 +436,9 @@ export class TagRecord {
     });
     this.stats.compactions++;
     this.stats.dropped += drop.size;
-    logger?.debug(`${name}: compacted the tag record from ${before} to ${this.bytes} bytes (${this.#manifest.size} tags kept, ${drop.size} dropped)`);
+    logger?.debug(
+      `${name}: compacted the tag record from ${before} to ${this.bytes} bytes (${this.#manifest.size} tags kept, ${drop.size} dropped)`,
+    );
   }
 }
 
@@ -443,6 +452,7 @@ function parseLine(line: string): { at: number; tags: string[] } | undefined {
   }
   if (typeof value !== 'object' || value === null) return undefined;
   const { at, tags } = value as { at?: unknown; tags?: unknown };
-  if (typeof at !== 'number' || !Number.isFinite(at) || !Array.isArray(tags) || !tags.every((tag) => typeof tag === 'string')) return undefined;
+  if (typeof at !== 'number' || !Number.isFinite(at) || !Array.isArray(tags) || !tags.every((tag) => typeof tag === 'string'))
+    return undefined;
   return { at, tags: tags as string[] };
 }

@@ -17,16 +17,16 @@
 import { createConsoleLogger, errorMessage, type Logger } from '../log.ts';
 import type { Milliseconds } from '../units.ts';
 import {
-  InvalidationNotRecordedError,
-  isSharedStore,
-  mergeTagManifests,
-  mergeTagTimes,
-  StoreUnavailableError,
   type CacheEntry,
   type CacheStore,
+  InvalidationNotRecordedError,
+  isSharedStore,
   type Lease,
+  mergeTagManifests,
+  mergeTagTimes,
   type SharedStore,
   type StoreEvent,
+  StoreUnavailableError,
   type TagManifest,
 } from './store.ts';
 
@@ -313,7 +313,13 @@ export class TieredStore implements CacheStore {
     }
     // A restart forgets what only the memory tier took: a durable tier must have it.
     if (durable.length > 0 && durable.every((tier) => failures.has(tier))) {
-      throw this.#notRecorded(tags, combine(durable.map((tier) => failures.get(tier)), `${this.name}: invalidateTags failed on every durable tier`));
+      throw this.#notRecorded(
+        tags,
+        combine(
+          durable.map((tier) => failures.get(tier)),
+          `${this.name}: invalidateTags failed on every durable tier`,
+        ),
+      );
     }
   }
 
@@ -323,7 +329,6 @@ export class TieredStore implements CacheStore {
       { cause },
     );
   }
-
 
   /** Subscribes to the shared tier's events, applying them to the local copies first (class comment). */
   #subscribe(store: SharedStore, index: number, listener: (event: StoreEvent) => void): () => void {

@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { FileSystemStore } from '../../src/store/filesystem.ts';
-import type { CacheEntry, CacheStore, StoreEvent } from '../../src/store/store.ts';
 import { CoordinatedStore, DirectHubLink } from '../../src/cluster/coordinated-store.ts';
 import { CoordinationHub } from '../../src/cluster/hub.ts';
 import { ManualClock } from '../../src/engine/clock.ts';
+import { FileSystemStore } from '../../src/store/filesystem.ts';
+import type { CacheEntry, CacheStore, StoreEvent } from '../../src/store/store.ts';
 import { testCacheStore } from '../store/contract.ts';
 import { makeEntry, makeTempDir, removeDir } from '../store/helpers.ts';
 

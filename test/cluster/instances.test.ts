@@ -11,9 +11,9 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { build } from '../../src/build/build.ts';
 import { createMemoryLogger } from '../../src/log.ts';
-import { startFixtureApi, type FixtureApi } from '../helpers/fixture-api.ts';
-import { get, startInstance, type Instance } from '../helpers/instances.ts';
-import { startRedis, type RedisServer } from '../helpers/redis.ts';
+import { type FixtureApi, startFixtureApi } from '../helpers/fixture-api.ts';
+import { get, type Instance, startInstance } from '../helpers/instances.ts';
+import { type RedisServer, startRedis } from '../helpers/redis.ts';
 import { FIXTURE_ITEMS, pageText, TOKEN } from '../helpers/server.ts';
 import { copyFixture } from '../helpers/site.ts';
 
@@ -91,7 +91,7 @@ describe('three instances sharing one Redis', () => {
   test('a MISS stampede across the three renders once; the others wait for that result', async () => {
     api.items.set('brief-m', 'made once');
     api.delays.set('brief-m', 300);
-    const responses = await Promise.all(Array.from({ length: 60 }, (_, i) => get(instances[i % 3]!.url + '/brief/m')));
+    const responses = await Promise.all(Array.from({ length: 60 }, (_, i) => get(`${instances[i % 3]!.url}/brief/m`)));
     assert.deepEqual(new Set(responses.map((r) => r.status)), new Set([200]));
     assert.deepEqual(new Set(responses.map((r) => pageText(r.text))), new Set(['made once']));
     assert.equal(api.callsFor('brief-m'), 1);
@@ -104,7 +104,7 @@ describe('three instances sharing one Redis', () => {
     api.items.set('brief-h', 'herd v2');
     api.delays.set('brief-h', 200);
     await sleep(1100); // past the page's 1-second window
-    const responses = await Promise.all(Array.from({ length: 200 }, (_, i) => get(instances[i % 3]!.url + '/brief/h')));
+    const responses = await Promise.all(Array.from({ length: 200 }, (_, i) => get(`${instances[i % 3]!.url}/brief/h`)));
     assert.deepEqual(new Set(responses.map((r) => r.status)), new Set([200]), 'no failed request');
     assert.ok(responses.every((r) => ['herd v1', 'herd v2'].includes(pageText(r.text)!)));
     await within(2000, 'every instance serves the regenerated page', async () =>
@@ -115,7 +115,11 @@ describe('three instances sharing one Redis', () => {
 
   test('Redis stopped and restarted mid-test: no page lost, no 5xx, the outage logged once, purges resume', async () => {
     const paths = ['/items/1', '/items/2', '/forever', '/brief/m'];
-    for (const path of paths) assert.ok((await textsOf(path)).every((text) => text !== undefined), path);
+    for (const path of paths)
+      assert.ok(
+        (await textsOf(path)).every((text) => text !== undefined),
+        path,
+      );
     const before = await Promise.all(paths.map(async (path) => (await textsOf(path)).join('|')));
     await redis.stop();
     const during: { status: number; text: string }[] = [];
@@ -129,8 +133,10 @@ describe('three instances sharing one Redis', () => {
     // not reach the others yet (503, retry later) ...
     api.items.set('2', 'two v2');
     assert.equal(await revalidate(instances[1]!, { paths: ['/items/2'] }), 503);
-    await within(1000, 'the instance that got the revalidation serves the new page', async () =>
-      pageText((await get(instances[1]!.url + '/items/2')).text) === 'two v2',
+    await within(
+      1000,
+      'the instance that got the revalidation serves the new page',
+      async () => pageText((await get(`${instances[1]!.url}/items/2`)).text) === 'two v2',
     );
     await load;
     assert.ok(during.length > 50, `load ran (${during.length} requests)`);
@@ -140,7 +146,11 @@ describe('three instances sharing one Redis', () => {
       'every request for a cached page succeeded while Redis was down',
     );
     const unchanged = await Promise.all(paths.filter((path) => path !== '/items/2').map(async (path) => (await textsOf(path)).join('|')));
-    assert.deepEqual(unchanged, before.filter((_, i) => paths[i] !== '/items/2'), 'no page lost or changed');
+    assert.deepEqual(
+      unchanged,
+      before.filter((_, i) => paths[i] !== '/items/2'),
+      'no page lost or changed',
+    );
 
     // ... and reaches the others once Redis is back (the instance records it again on reconnect).
     await redis.start();
@@ -154,7 +164,10 @@ describe('three instances sharing one Redis', () => {
       (await textsOf('/items/1')).every((text) => text === 'one v3'),
     );
     for (const [index, instance] of instances.entries()) {
-      const outage = instance.log().split('\n').filter((line) => /Redis is unreachable|failed/.test(line));
+      const outage = instance
+        .log()
+        .split('\n')
+        .filter((line) => /Redis is unreachable|failed/.test(line));
       const processes = index === 2 ? 2 : 1;
       assert.equal(outage.length, processes, `the outage is logged once per serving process:\n${instance.log()}`);
     }

@@ -5,10 +5,10 @@ import type { Worker } from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { CoordinatedStore } from '../../src/cluster/coordinated-store.ts';
+import { HubUnavailableError, type IpcChannel, IpcHubLink, serveHubOverIpc } from '../../src/cluster/ipc.ts';
 import { FileSystemStore } from '../../src/store/filesystem.ts';
 import type { StoreEvent } from '../../src/store/store.ts';
-import { CoordinatedStore } from '../../src/cluster/coordinated-store.ts';
-import { HubUnavailableError, IpcHubLink, serveHubOverIpc, type IpcChannel } from '../../src/cluster/ipc.ts';
 import { makeEntry, makeTempDir, removeDir } from '../store/helpers.ts';
 
 let root: string;
@@ -71,7 +71,7 @@ describe('the hub over IPC', () => {
         (channel) => new CoordinatedStore({ inner: new FileSystemStore({ dir }), link: new IpcHubLink({ scope: dir, channel }) }),
       );
       const heard: StoreEvent[][] = [[], []];
-      stores.forEach((store, i) => store.subscribe((event) => heard[i]!.push(event)));
+      for (const [i, store] of stores.entries()) store.subscribe((event) => heard[i]!.push(event));
 
       const lease = await stores[0]!.lock('k', 5_000);
       assert.ok(lease);
@@ -136,10 +136,7 @@ describe('the hub over IPC', () => {
       channel.send!({ isr: 'hub', id: 7, scope: 'relative/dir', op: 'lock', key: 'k', ttlMs: 10 });
       await new Promise((resolve) => setTimeout(resolve, 20));
       assert.equal(replies.length, 1);
-      assert.deepEqual(
-        { ...(replies[0] as object), error: undefined },
-        { isr: 'hub', id: 7, ok: false, error: undefined },
-      );
+      assert.deepEqual({ ...(replies[0] as object), error: undefined }, { isr: 'hub', id: 7, ok: false, error: undefined });
       const link = new IpcHubLink({ scope: join(root, 'x'), channel });
       await assert.rejects(link.lock('k', -5), /failed in the primary: lock ttlMs must be a positive number/);
     } finally {

@@ -15,13 +15,13 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { build } from '../../src/build/build.ts';
-import { FileSystemStore } from '../../src/store/filesystem.ts';
 import { createMemoryLogger } from '../../src/log.ts';
-import { startFixtureApi, type FixtureApi } from '../helpers/fixture-api.ts';
+import { FileSystemStore } from '../../src/store/filesystem.ts';
+import { type FixtureApi, startFixtureApi } from '../helpers/fixture-api.ts';
 import { freePort, spawnCluster } from '../helpers/instances.ts';
+import { isAlive } from '../helpers/scratch.ts';
 import { FIXTURE_ITEMS, pageText, TOKEN } from '../helpers/server.ts';
 import { copyFixture } from '../helpers/site.ts';
-import { isAlive } from '../helpers/scratch.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
@@ -106,7 +106,6 @@ function servingPids(): number[] {
   });
 }
 
-
 before(async () => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
   // What the fixture site's prerendered pages read (as test/helpers/server.ts), plus this file's items.
@@ -179,7 +178,9 @@ describe('isr start --workers 2', () => {
     const cacheDir = path.join(dir, '.isr', 'cache');
     const builds = await readdir(cacheDir);
     assert.equal(builds.length, 1);
-    const recorded = Object.fromEntries(await new FileSystemStore({ dir: path.join(cacheDir, builds[0]!), readOnly: true }).getTagManifest());
+    const recorded = Object.fromEntries(
+      await new FileSystemStore({ dir: path.join(cacheDir, builds[0]!), readOnly: true }).getTagManifest(),
+    );
     for (const tag of [...tags, 'item-7']) assert.equal(typeof recorded[tag], 'number', `${tag} missing from the tag record`);
   });
 
@@ -226,7 +227,10 @@ describe('isr start --workers 2', () => {
     );
     primary!.kill('SIGTERM');
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const result = await Promise.race([exited, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), WAIT_MS)))]);
+    const result = await Promise.race([
+      exited,
+      new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), WAIT_MS))),
+    ]);
     clearTimeout(timer);
     assert.deepEqual(result, { code: 0, signal: null }, lines.join('\n'));
     await waitFor('every worker to be gone', () => (live.every((pid) => !isAlive(pid)) ? true : undefined));

@@ -2,12 +2,12 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { MemoryStore } from '../../src/store/memory.ts';
-import { cacheControl, NO_STORE } from '../../src/http/cache-control.ts';
 import { ManualClock } from '../../src/engine/clock.ts';
-import { GenerationError, IsrEngine, RenderTimeoutError, type Generated } from '../../src/engine/engine.ts';
+import { type Generated, GenerationError, IsrEngine, RenderTimeoutError } from '../../src/engine/engine.ts';
 import { implicitTags } from '../../src/engine/tags.ts';
+import { cacheControl, NO_STORE } from '../../src/http/cache-control.ts';
 import { createMemoryLogger } from '../../src/log.ts';
+import { MemoryStore } from '../../src/store/memory.ts';
 
 const text = (body: Uint8Array) => new TextDecoder().decode(body);
 
@@ -368,7 +368,12 @@ describe('data cache mode (staleIfError: false)', () => {
     clock.advance(5001);
     const served = await engine.serve(
       'fetch:y',
-      async () => ({ value: { kind: 'fetch', status: 500, headers: {}, body: new Uint8Array() }, tags: [], revalidate: 5, transient: true }),
+      async () => ({
+        value: { kind: 'fetch', status: 500, headers: {}, body: new Uint8Array() },
+        tags: [],
+        revalidate: 5,
+        transient: true,
+      }),
       { staleWhileRevalidate: false },
     );
     assert.equal(served.entry.value.status, 500);

@@ -7,15 +7,15 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MemoryStore } from '../../src/store/memory.ts';
-import type { CacheStore, Lease, SharedStore } from '../../src/store/store.ts';
-import { TieredStore } from '../../src/store/tiered.ts';
 import { CoordinatedStore, DirectHubLink } from '../../src/cluster/coordinated-store.ts';
 import { CoordinationHub } from '../../src/cluster/hub.ts';
 import { ManualClock } from '../../src/engine/clock.ts';
-import { IsrEngine, type Generated } from '../../src/engine/engine.ts';
+import { type Generated, IsrEngine } from '../../src/engine/engine.ts';
 import { implicitTags } from '../../src/engine/tags.ts';
 import { createMemoryLogger } from '../../src/log.ts';
+import { MemoryStore } from '../../src/store/memory.ts';
+import type { CacheStore, Lease, SharedStore } from '../../src/store/store.ts';
+import { TieredStore } from '../../src/store/tiered.ts';
 
 const text = (body: Uint8Array) => new TextDecoder().decode(body);
 
@@ -180,7 +180,7 @@ describe('rule 6: one regeneration per page across instances (cache shielding)',
     assert.equal(x.entry.etag, y.entry.etag);
   });
 
-  test("a holder whose render fails releases the lock; a waiter then renders itself (no stale copy to fall back on)", async () => {
+  test('a holder whose render fails releases the lock; a waiter then renders itself (no stale copy to fall back on)', async () => {
     const { a, b } = await cluster();
     const failing = origin('v1');
     failing.state.fail = true;

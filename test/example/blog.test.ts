@@ -5,13 +5,13 @@
  */
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { startContentApi, type ContentApi } from '../../examples/blog/content-api/server.ts';
+import { type ContentApi, startContentApi } from '../../examples/blog/content-api/server.ts';
 import { freePort } from '../helpers/instances.ts';
 import { escapeHtml as escaped } from '../helpers/server.ts';
 
@@ -100,7 +100,6 @@ async function newestPosts(limit: number): Promise<{ id: string; title: string }
   return (await (await fetch(`${api.url}/posts?limit=${limit}`)).json()) as { id: string; title: string }[];
 }
 
-
 /** `pathname` on the site with `headers`; the body read. */
 async function get(pathname: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; text: string }> {
   const response = await fetch(`${url}${pathname}`, { headers });
@@ -135,7 +134,10 @@ describe('the Pages Router section (pages/archive), as built', () => {
     assert.equal(page.status, 200);
     assert.equal(page.headers.get('x-isr-cache'), 'HIT');
     assert.equal(page.headers.get('cache-control'), 's-maxage=3600, stale-while-revalidate=31532400');
-    assert.match(page.text, /<head>.*<style data-precedence="default" data-href="blog">.*<title>Archive · Node\.js blog \(isr example\)<\/title><\/head>/s);
+    assert.match(
+      page.text,
+      /<head>.*<style data-precedence="default" data-href="blog">.*<title>Archive · Node\.js blog \(isr example\)<\/title><\/head>/s,
+    );
     assert.ok(page.text.includes('<header><a href="/">Node.js blog <span>· isr example</span></a></header>'), 'the header of _app');
     assert.ok(page.text.includes(`<p class="meta">${total}<!-- --> posts, newest first, through the Pages Router</p>`));
     const first = page.text.indexOf(`<a href="/archive/${newest!.id}">`);

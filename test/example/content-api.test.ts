@@ -3,13 +3,13 @@
  * Run: node --import tsx --test test/example/content-api.test.ts
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startContentApi, type ContentApi, type ContentApiOptions } from '../../examples/blog/content-api/server.ts';
+import { type ContentApi, type ContentApiOptions, startContentApi } from '../../examples/blog/content-api/server.ts';
 
 const quiet: ContentApiOptions = { port: 0, editsFile: null, revalidate: null, log: () => {} };
 
@@ -42,13 +42,17 @@ async function startReceiver(status = 200) {
   };
 }
 
-async function getJson(api: ContentApi, path: string): Promise<{ status: number; body: any }> {
+/** A JSON body as the tests read it: fields accessed freely, checked by the assertions. */
+// biome-ignore lint/suspicious/noExplicitAny: the tests assert on the API's JSON fields directly.
+type Json = any;
+
+async function getJson(api: ContentApi, path: string): Promise<{ status: number; body: Json }> {
   const res = await fetch(api.url + path);
   assert.match(res.headers.get('content-type') ?? '', /^application\/json; charset=utf-8/);
   return { status: res.status, body: await res.json() };
 }
 
-async function put(api: ContentApi, path: string, body: string): Promise<{ status: number; body: any }> {
+async function put(api: ContentApi, path: string, body: string): Promise<{ status: number; body: Json }> {
   const res = await fetch(api.url + path, { method: 'PUT', headers: { 'content-type': 'application/json' }, body });
   return { status: res.status, body: await res.json() };
 }
@@ -238,7 +242,10 @@ describe('content API: editing', () => {
       assert.equal(res.status, 200);
       assert.equal(res.body.revalidated, false);
       assert.match(res.body.error, /answered 503/);
-      assert.ok(logs.some((line) => /answered 503/.test(line)), 'the failure is logged');
+      assert.ok(
+        logs.some((line) => /answered 503/.test(line)),
+        'the failure is logged',
+      );
       assert.equal((await getJson(local, '/posts/v8.0.0')).body.title, 'Saved anyway');
     } finally {
       await local.close();
@@ -306,7 +313,10 @@ describe('content API: loading', () => {
       await mkdir(join(postsDir, 'two'));
       await writeFile(join(postsDir, 'one', 'twin.md'), post);
       await writeFile(join(postsDir, 'two', 'twin.mdx'), post);
-      await assert.rejects(startContentApi({ ...quiet, postsDir }), /Duplicate post id "twin": one\/twin\.md and two\/twin\.mdx|Duplicate post id "twin": two\/twin\.mdx and one\/twin\.md/);
+      await assert.rejects(
+        startContentApi({ ...quiet, postsDir }),
+        /Duplicate post id "twin": one\/twin\.md and two\/twin\.mdx|Duplicate post id "twin": two\/twin\.mdx and one\/twin\.md/,
+      );
     } finally {
       await rm(postsDir, { recursive: true, force: true });
     }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { routeVercelApiTo, startVercelBlogApi, type BlogPost, type VercelBlogApi } from '../helpers/vercel-blog-api.ts';
+import { type BlogPost, routeVercelApiTo, startVercelBlogApi, type VercelBlogApi } from '../helpers/vercel-blog-api.ts';
 
 const NO_HANG = 3000;
 

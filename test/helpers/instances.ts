@@ -1,6 +1,6 @@
 /** Real `isr start` processes for the tests: one instance, or a `--workers` cluster, started as a user starts them. */
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,11 +25,20 @@ export interface Instance {
  * process's environment, and resolves once it logs the address it serves.
  * @throws Error with its output when it exits or has not started within `timeoutMs` (default 20 s).
  */
-export async function startInstance(siteDir: string, env: Record<string, string>, args: string[] = [], timeoutMs = 20_000): Promise<Instance> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'isr.js'), 'start', siteDir, '--port', '0', '--hostname', '127.0.0.1', ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export async function startInstance(
+  siteDir: string,
+  env: Record<string, string>,
+  args: string[] = [],
+  timeoutMs = 20_000,
+): Promise<Instance> {
+  const child = spawn(
+    process.execPath,
+    [path.join(ROOT, 'bin', 'isr.js'), 'start', siteDir, '--port', '0', '--hostname', '127.0.0.1', ...args],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));

@@ -92,7 +92,10 @@ export function rawExchange(port: number, requests: RawRequest[], timeoutMs = 10
     const responses: RawResponse[] = [];
     let buffer = Buffer.alloc(0);
     let closed = false;
-    const timer = setTimeout(() => finish(new Error(`no complete answer within ${timeoutMs} ms (${responses.length} of ${requests.length})`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new Error(`no complete answer within ${timeoutMs} ms (${responses.length} of ${requests.length})`)),
+      timeoutMs,
+    );
     const finish = (error?: Error) => {
       clearTimeout(timer);
       socket.destroy();
@@ -118,7 +121,10 @@ export function rawExchange(port: number, requests: RawRequest[], timeoutMs = 10
         if (parsed === undefined) {
           if (!closed) return;
           const end = buffer.indexOf('\r\n\r\n');
-          if (end === -1) return finish(new Error(`the connection closed before answer ${responses.length + 1}: ${JSON.stringify(buffer.toString('latin1'))}`));
+          if (end === -1)
+            return finish(
+              new Error(`the connection closed before answer ${responses.length + 1}: ${JSON.stringify(buffer.toString('latin1'))}`),
+            );
           // No length: the body runs to the close.
           const whole = parseResponse(Buffer.concat([buffer.subarray(0, end + 4)]), 'HEAD')!.response;
           responses.push({ ...whole, body: buffer.subarray(end + 4) });
@@ -138,7 +144,8 @@ export function rawExchange(port: number, requests: RawRequest[], timeoutMs = 10
     socket.on('end', () => {
       closed = true;
       drain();
-      if (responses.length < requests.length) finish(new Error(`the connection closed after ${responses.length} of ${requests.length} answers`));
+      if (responses.length < requests.length)
+        finish(new Error(`the connection closed after ${responses.length} of ${requests.length} answers`));
     });
     socket.on('error', (error) => finish(error));
   });

@@ -1,11 +1,11 @@
 /** Build and serve a fixture site in this process with an injected clock, and make requests to it. */
 
 import { build } from '../../src/build/build.ts';
+import type { IsrConfig } from '../../src/config/config.ts';
 import { ManualClock } from '../../src/engine/clock.ts';
 import { createMemoryLogger } from '../../src/log.ts';
-import { startServer, type RunningServer } from '../../src/server/index.ts';
-import type { IsrConfig } from '../../src/config/config.ts';
-import { startFixtureApi, type FixtureApi } from './fixture-api.ts';
+import { type RunningServer, startServer } from '../../src/server/index.ts';
+import { type FixtureApi, startFixtureApi } from './fixture-api.ts';
 import { copyFixture } from './site.ts';
 
 export const TOKEN = 'test-token-0123456789';

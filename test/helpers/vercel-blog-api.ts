@@ -19,11 +19,11 @@
  * before. `globalThis.fetch` itself is never replaced.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { connect as netConnect, type AddressInfo } from 'node:net';
+import { type AddressInfo, connect as netConnect } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, Dispatcher, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
-import { loadPosts, renderMarkdown, type Post } from '../../examples/blog/content-api/posts.ts';
+import { loadPosts, type Post, renderMarkdown } from '../../examples/blog/content-api/posts.ts';
 
 /** One post as api.vercel.app/blog serves it. `date` is an ISO 8601 timestamp in UTC. */
 export interface BlogPost {
@@ -144,7 +144,11 @@ export async function startVercelBlogApi(count = 25): Promise<VercelBlogApi> {
     }
     const path = target.split('?', 1)[0]!;
     if (path === '/blog' || path === '/blog/') {
-      sendJson(res, 200, [...posts.values()].sort((a, b) => a.id - b.id));
+      sendJson(
+        res,
+        200,
+        [...posts.values()].sort((a, b) => a.id - b.id),
+      );
       return;
     }
     const match = /^\/blog\/(\d+)\/?$/.exec(path);

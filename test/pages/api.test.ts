@@ -5,13 +5,13 @@ import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { createMemoryLogger } from '../../src/log.ts';
 import {
-  ApiRequest,
-  parseSizeLimit,
-  runApiRoute,
   type ApiHandler,
+  type ApiRequest,
   type ApiRouteInput,
   type ApiRouteModule,
+  parseSizeLimit,
   type RevalidateOptions,
+  runApiRoute,
 } from '../../src/pages/api.ts';
 
 interface RunOptions {
@@ -44,7 +44,15 @@ async function run(handler: ApiHandler | undefined, options: RunOptions = {}) {
 
 /** A handler that answers with JSON of what it saw of `req`. */
 const echo: ApiHandler = (req, res) => {
-  res.json({ method: req.method, url: req.url, headers: req.headers, query: req.query, cookies: req.cookies, body: req.body ?? null, bodyType: typeof req.body });
+  res.json({
+    method: req.method,
+    url: req.url,
+    headers: req.headers,
+    query: req.query,
+    cookies: req.cookies,
+    body: req.body ?? null,
+    bodyType: typeof req.body,
+  });
 };
 
 async function echoed(options: RunOptions): Promise<Record<string, unknown>> {
@@ -107,9 +115,14 @@ describe('pages/api: the request', { timeout: 30_000 }, () => {
 describe('pages/api: body parsing', { timeout: 30_000 }, () => {
   test('application/json and +json are parsed; an empty JSON body is {}', async () => {
     const json = { a: [1, 2], b: { c: 'd' } };
-    assert.deepEqual((await echoed({ method: 'POST', headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(json) })).body, json);
+    assert.deepEqual(
+      (await echoed({ method: 'POST', headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(json) })).body,
+      json,
+    );
     assert.deepEqual((await echoed({ method: 'POST', headers: { 'content-type': 'application/ld+json' }, body: '[1]' })).body, [1]);
-    assert.deepEqual((await echoed({ method: 'POST', headers: { 'content-type': 'application/vnd.api+json' }, body: '{"x":1}' })).body, { x: 1 });
+    assert.deepEqual((await echoed({ method: 'POST', headers: { 'content-type': 'application/vnd.api+json' }, body: '{"x":1}' })).body, {
+      x: 1,
+    });
     assert.deepEqual((await echoed({ method: 'POST', headers: { 'content-type': 'application/json' }, body: '' })).body, {});
   });
 
@@ -128,7 +141,11 @@ describe('pages/api: body parsing', { timeout: 30_000 }, () => {
   });
 
   test('urlencoded forms become objects with repeated keys as arrays', async () => {
-    const seen = await echoed({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1&b=x+y&a=2&c=%C3%A9' });
+    const seen = await echoed({
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'a=1&b=x+y&a=2&c=%C3%A9',
+    });
     assert.deepEqual(seen.body, { a: ['1', '2'], b: 'x y', c: 'é' });
   });
 
@@ -137,7 +154,11 @@ describe('pages/api: body parsing', { timeout: 30_000 }, () => {
     assert.equal(text.body, 'héllo {"not": json}');
     const untyped = await echoed({ method: 'POST', body: new Uint8Array([104, 105]) });
     assert.equal(untyped.body, 'hi');
-    const latin1 = await echoed({ method: 'POST', headers: { 'content-type': 'text/plain; charset=latin1' }, body: new Uint8Array([0xe9]) });
+    const latin1 = await echoed({
+      method: 'POST',
+      headers: { 'content-type': 'text/plain; charset=latin1' },
+      body: new Uint8Array([0xe9]),
+    });
     assert.equal(latin1.body, 'é');
     const get = await echoed({});
     assert.equal(get.body, '');
@@ -189,7 +210,10 @@ describe('pages/api: body parsing', { timeout: 30_000 }, () => {
     assert.equal(await over.response.text(), 'Body exceeded 500kb limit');
     const bytes = await run(echo, { method: 'POST', body: 'x'.repeat(11), config: { api: { bodyParser: { sizeLimit: 10 } } } });
     assert.equal(bytes.response.status, 413);
-    assert.deepEqual([parseSizeLimit('1mb'), parseSizeLimit('1.5KB'), parseSizeLimit('2 gb'), parseSizeLimit('7')], [1048576, 1536, 2 * 1024 ** 3, 7]);
+    assert.deepEqual(
+      [parseSizeLimit('1mb'), parseSizeLimit('1.5KB'), parseSizeLimit('2 gb'), parseSizeLimit('7')],
+      [1048576, 1536, 2 * 1024 ** 3, 7],
+    );
     const bad = await run(echo, { method: 'POST', body: 'x', config: { api: { bodyParser: { sizeLimit: 'lots' } } } });
     assert.equal(bad.response.status, 500);
     assert.match(bad.logger.lines.join('\n'), /error API route \/api\/test: Invalid bodyParser.sizeLimit "lots"/);
@@ -262,7 +286,9 @@ describe('pages/api: res helpers', { timeout: 30_000 }, () => {
 
   test('send with 204 or 304 drops content headers and the body', async () => {
     for (const status of [204, 304]) {
-      const { response } = await run((_req: ApiRequest, res) => res.status(status).setHeader('content-type', 'text/plain').setHeader('x-kept', '1').send('ignored'));
+      const { response } = await run((_req: ApiRequest, res) =>
+        res.status(status).setHeader('content-type', 'text/plain').setHeader('x-kept', '1').send('ignored'),
+      );
       assert.equal(response.status, status);
       assert.equal(response.body, null);
       assert.equal(response.headers.get('content-type'), null);
@@ -365,7 +391,12 @@ describe('pages/api: res helpers', { timeout: 30_000 }, () => {
     const errors: unknown[] = [];
     const { response } = await run((_req: ApiRequest, res) => {
       res.write('x');
-      for (const change of [() => res.setHeader('x-late', '1'), () => res.writeHead(500), () => res.removeHeader('x'), () => res.status(200).json({})]) {
+      for (const change of [
+        () => res.setHeader('x-late', '1'),
+        () => res.writeHead(500),
+        () => res.removeHeader('x'),
+        () => res.status(200).json({}),
+      ]) {
         try {
           change();
         } catch (error) {

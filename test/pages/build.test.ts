@@ -31,13 +31,25 @@ const PAGE = 'export default function Page() { return <p>hi</p>; }\n';
 describe('isr build: pages/', () => {
   it('builds a pages-only site, and one with app/ and pages/ side by side', async () => {
     const pagesOnly = await buildSite({ 'pages/index.tsx': PAGE, 'pages/about.tsx': PAGE });
-    assert.deepEqual(pagesOnly.manifest.routes.map((r) => [r.pattern, r.router]), [['/', 'pages'], ['/about', 'pages']]);
+    assert.deepEqual(
+      pagesOnly.manifest.routes.map((r) => [r.pattern, r.router]),
+      [
+        ['/', 'pages'],
+        ['/about', 'pages'],
+      ],
+    );
     const both = await buildSite({
       'app/layout.tsx': 'export default function L({ children }) { return <html><body>{children}</body></html>; }\n',
       'app/page.tsx': PAGE,
       'pages/about.tsx': PAGE,
     });
-    assert.deepEqual(both.manifest.routes.map((r) => [r.pattern, r.router]), [['/', 'app'], ['/about', 'pages']]);
+    assert.deepEqual(
+      both.manifest.routes.map((r) => [r.pattern, r.router]),
+      [
+        ['/', 'app'],
+        ['/about', 'pages'],
+      ],
+    );
   });
 
   it('refuses a URL served by both app/ and pages/, naming both files', async () => {
@@ -56,7 +68,10 @@ describe('isr build: pages/', () => {
   });
 
   it('refuses what isr does not support, naming the file', async () => {
-    await assert.rejects(buildSite({ 'pages/index.tsx': PAGE, 'pages/_document.tsx': PAGE }), /pages\/_document\.tsx: pages\/_document is not supported/);
+    await assert.rejects(
+      buildSite({ 'pages/index.tsx': PAGE, 'pages/_document.tsx': PAGE }),
+      /pages\/_document\.tsx: pages\/_document is not supported/,
+    );
     await assert.rejects(
       buildSite({ 'pages/ssr.tsx': `${PAGE}export async function getServerSideProps() { return { props: {} }; }\n` }),
       /pages\/ssr\.tsx: getServerSideProps is not supported/,
@@ -74,8 +89,14 @@ describe('isr build: pages/', () => {
   it('fails the build on a bad getStaticPaths result or a failing getStaticProps, naming the page', async () => {
     const paths = (result: string) =>
       `${PAGE}export async function getStaticProps() { return { props: {} }; }\nexport async function getStaticPaths() { return ${result}; }\n`;
-    await assert.rejects(buildSite({ 'pages/[id].tsx': paths("{ paths: ['/1'], fallback: 'sometimes' }") }), /fallback "sometimes"; use false, true or 'blocking'/);
-    await assert.rejects(buildSite({ 'pages/[id].tsx': paths("{ paths: ['/a/b'], fallback: false }") }), /listed "\/a\/b", which does not match \/\[id\]/);
+    await assert.rejects(
+      buildSite({ 'pages/[id].tsx': paths("{ paths: ['/1'], fallback: 'sometimes' }") }),
+      /fallback "sometimes"; use false, true or 'blocking'/,
+    );
+    await assert.rejects(
+      buildSite({ 'pages/[id].tsx': paths("{ paths: ['/a/b'], fallback: false }") }),
+      /listed "\/a\/b", which does not match \/\[id\]/,
+    );
     await assert.rejects(
       buildSite({
         'pages/[id].tsx': `${PAGE}export async function getStaticPaths() { return { paths: ['/1'], fallback: false }; }\nexport async function getStaticProps() { throw new Error('CMS down'); }\n`,
@@ -116,7 +137,10 @@ describe('getStaticProps and getStaticPaths results', () => {
   });
 
   it('refuses props that do not survive JSON, with the path of the value', () => {
-    assert.throws(() => checkSerializable({ post: { date: new Date(0) } }, '/blog/[id]'), /\/blog\/\[id\]: error serializing `\.post\.date`.*Date object/);
+    assert.throws(
+      () => checkSerializable({ post: { date: new Date(0) } }, '/blog/[id]'),
+      /\/blog\/\[id\]: error serializing `\.post\.date`.*Date object/,
+    );
     assert.throws(() => checkSerializable({ list: [1, undefined] }, '/p'), /`\.list\[1\]`.*`undefined` cannot be serialized/);
     assert.throws(() => checkSerializable({ f: () => 1 }, '/p'), /a function cannot be serialized/);
     assert.throws(() => checkSerializable({ n: Number.NaN }, '/p'), /NaN cannot be serialized/);

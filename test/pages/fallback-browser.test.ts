@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
-import { startFixtureServer, type FixtureServer } from '../helpers/server.ts';
+import { type Browser, type BrowserContext, chromium } from 'playwright-core';
+import { type FixtureServer, startFixtureServer } from '../helpers/server.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // Headless Chromium says "HeadlessChrome" in its user agent, which bot detection (rightly) treats

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pageText, request, startFixtureServer, TOKEN, type FixtureServer } from '../helpers/server.ts';
+import { type FixtureServer, pageText, request, startFixtureServer, TOKEN } from '../helpers/server.ts';
 
 const ITEMS = { '1': 'one', '2': 'two', '5': 'five', '6': 'six', '7': 'seven', moved: 'redirect:/strict/1' };
 const BROWSER = { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36' };
@@ -103,7 +103,10 @@ describe('Pages Router: pages', () => {
   });
 
   it('fallback: true gives crawlers (Googlebot, Bingbot) the blocking render, never the fallback', async () => {
-    for (const [id, headers] of [['5', GOOGLEBOT], ['2', BINGBOT]] as const) {
+    for (const [id, headers] of [
+      ['5', GOOGLEBOT],
+      ['2', BINGBOT],
+    ] as const) {
       const page = await request(f, `/lazy/${id}`, { headers });
       assert.equal(page.status, 200, id);
       assert.equal(page.headers.get('x-isr-cache'), 'MISS', id);
@@ -253,11 +256,19 @@ describe('Pages Router: API routes', () => {
     assert.match(response.headers.get('content-type')!, /^application\/json/);
     assert.deepEqual(JSON.parse(response.text), { method: 'POST', query: { x: ['1', '2'], name: 'alpha' }, body: { hello: 'world' } });
     const get = await request(f, '/api/echo/beta');
-    assert.deepEqual(JSON.parse(get.text), { method: 'GET', query: { name: 'beta' }, body: '' }, 'Next.js gives a GET an empty string body');
+    assert.deepEqual(
+      JSON.parse(get.text),
+      { method: 'GET', query: { name: 'beta' }, body: '' },
+      'Next.js gives a GET an empty string body',
+    );
   });
 
   it('answers 400 for malformed JSON without running the handler', async () => {
-    const response = await request(f, '/api/echo/alpha', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":' });
+    const response = await request(f, '/api/echo/alpha', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"a":',
+    });
     assert.equal(response.status, 400);
   });
 

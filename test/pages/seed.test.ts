@@ -10,14 +10,13 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { escapeHtml as html, request, startFixtureServer, TOKEN, type FixtureServer } from '../helpers/server.ts';
+import { type FixtureServer, escapeHtml as html, request, startFixtureServer, TOKEN } from '../helpers/server.ts';
 import { routeVercelApiTo, startVercelBlogApi, type VercelBlogApi } from '../helpers/vercel-blog-api.ts';
 
 let api: VercelBlogApi;
 let restore: () => void;
 let f: FixtureServer;
 const flush = () => f.server.isr.engine.flush();
-
 
 before(async () => {
   api = await startVercelBlogApi(25);

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { parsePath } from '../../src/http/paths.ts';
-import { request as fetchRequest, startFixtureServer, TOKEN, type FixtureServer } from '../helpers/server.ts';
+import { type FixtureServer, request as fetchRequest, startFixtureServer, TOKEN } from '../helpers/server.ts';
 
 let f: FixtureServer;
 /** The temp folder holding the site folder (`<parent>/site`): a marker file sits beside the site. */
@@ -132,7 +132,8 @@ async function settledCache(): Promise<Map<string, string>> {
   for (let i = 0; i < 40; i++) {
     await new Promise((resolve) => setTimeout(resolve, 50));
     const next = await snapshot(dir);
-    if ([...next].every(([file]) => !file.endsWith('.tmp')) && JSON.stringify([...next].sort()) === JSON.stringify([...last].sort())) return next;
+    if ([...next].every(([file]) => !file.endsWith('.tmp')) && JSON.stringify([...next].sort()) === JSON.stringify([...last].sort()))
+      return next;
     last = next;
   }
   throw new Error('the cache folder kept changing for 2 s');
@@ -298,7 +299,7 @@ describe('query strings', () => {
     const first = await rawGet('/items/q-1?first=1');
     assert.equal(first.status, 200);
     const files = await settledCache();
-    const queries = ['?x=1', '?x=2&y=3', '?', '?&&', '?x', '?x=%ff', '?x=%00', '?__proto__=1', '?a=b#frag', '?q=' + 'z'.repeat(1500)];
+    const queries = ['?x=1', '?x=2&y=3', '?', '?&&', '?x', '?x=%ff', '?x=%00', '?__proto__=1', '?a=b#frag', `?q=${'z'.repeat(1500)}`];
     const random = fc.sample(fc.string({ unit: 'binary-ascii', maxLength: 30 }), { numRuns: 60, seed: 42 });
     for (const query of [...queries, ...random.map((s) => `?${encodeURIComponent(s)}=${encodeURI(s).replace(/#/g, '%23')}`)]) {
       const response = await rawGet(`/items/q-1${query}`);
@@ -365,7 +366,11 @@ describe('odd Host headers', () => {
       if (odd.status === 200) assert.deepEqual(odd.body, normal.body, `${name}: odd and normal Host bytes`);
       assert.equal(template(normal.body, `host-${index}`), template(reference.body, 'host-ref'), `${name}: no Host-dependent content`);
       // A redirect built under an odd Host points to this site's path, not the Host.
-      const redirect = await raw(host === undefined ? Buffer.from('GET /docs/a/b/ HTTP/1.1') : Buffer.concat([Buffer.from('GET /docs/a/b/ HTTP/1.1\r\nHost: '), Buffer.from(host)]));
+      const redirect = await raw(
+        host === undefined
+          ? Buffer.from('GET /docs/a/b/ HTTP/1.1')
+          : Buffer.concat([Buffer.from('GET /docs/a/b/ HTTP/1.1\r\nHost: '), Buffer.from(host)]),
+      );
       assert.equal(redirect.status, valid ? 308 : 400, `${name}: redirect`);
       if (redirect.status === 308) assert.equal(redirect.headers.get('location'), '/docs/a/b');
     }
@@ -436,7 +441,17 @@ describe('the revalidation endpoint under bad input', () => {
       { body: Buffer.from(body) },
     );
     assert.equal(lying.status, 413);
-    const malformed = ['', '{', '{"paths": ["/forever"]', 'null', 'nul', '"/forever"', '[]', '[{"paths":["/forever"]}]', '{"paths":["/forever"]}x'];
+    const malformed = [
+      '',
+      '{',
+      '{"paths": ["/forever"]',
+      'null',
+      'nul',
+      '"/forever"',
+      '[]',
+      '[{"paths":["/forever"]}]',
+      '{"paths":["/forever"]}x',
+    ];
     const shapes = [
       '{}',
       '{"paths":[]}',
@@ -494,15 +509,31 @@ describe('the revalidation endpoint under bad input', () => {
         });
       }
     }
-    const echo = await fetchRequest(f, '/api/echo', { method: 'POST', body: '{"whole":true}', headers: { 'content-type': 'application/json' } });
+    const echo = await fetchRequest(f, '/api/echo', {
+      method: 'POST',
+      body: '{"whole":true}',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.deepEqual(JSON.parse(echo.text), { echo: { whole: true } }, 'a whole body still reaches the handler');
     await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.equal(errors(), before, `error lines: ${f.logger.lines.filter((line) => line.startsWith('error')).slice(-2).join('\n')}`);
+    assert.equal(
+      errors(),
+      before,
+      `error lines: ${f.logger.lines
+        .filter((line) => line.startsWith('error'))
+        .slice(-2)
+        .join('\n')}`,
+    );
     await untouched('bodies cut short');
   });
 
   test('at most 10,000 paths and tags in one request (README): 10,001 is a 400, 10,000 unrelated tags a 200', async () => {
-    const tooMany = await post(JSON.stringify({ paths: Array.from({ length: 5001 }, (_, i) => `/nowhere/${i}`), tags: Array.from({ length: 5000 }, (_, i) => `t${i}`) }));
+    const tooMany = await post(
+      JSON.stringify({
+        paths: Array.from({ length: 5001 }, (_, i) => `/nowhere/${i}`),
+        tags: Array.from({ length: 5000 }, (_, i) => `t${i}`),
+      }),
+    );
     assert.equal(tooMany.status, 400);
     assert.match(tooMany.text, /at most 10000/);
     const hugeArray = await post(JSON.stringify({ tags: Array.from({ length: 100_000 }, () => 'forever') }));
@@ -547,8 +578,51 @@ describe('the revalidation endpoint under bad input', () => {
 
 describe('fuzz: arbitrary request paths', () => {
   /** Route words of the fixture (pages that render per request or fail on unknown ids are left out). */
-  const words = ['items', '1', '2', 'docs', 'a', 'b', 'opt', 'strict', 'strict-dyn', 'data', 'forever', 'mixed', 'search', 'api', 'static', '_isr', 'revalidate', '_next', 'secret.txt', '.isr'];
-  const escapes = ['%2e', '%2E', '%2e%2e', '%2f', '%2F', '%5c', '%00', '%ff', '%fe', '%c3%a9', '%e2%82', '%f0%9f%98%80', '%', '%4', '%zz', '%25', '%252e', '%20', '%3f', '%23', '%c0%ae'];
+  const words = [
+    'items',
+    '1',
+    '2',
+    'docs',
+    'a',
+    'b',
+    'opt',
+    'strict',
+    'strict-dyn',
+    'data',
+    'forever',
+    'mixed',
+    'search',
+    'api',
+    'static',
+    '_isr',
+    'revalidate',
+    '_next',
+    'secret.txt',
+    '.isr',
+  ];
+  const escapes = [
+    '%2e',
+    '%2E',
+    '%2e%2e',
+    '%2f',
+    '%2F',
+    '%5c',
+    '%00',
+    '%ff',
+    '%fe',
+    '%c3%a9',
+    '%e2%82',
+    '%f0%9f%98%80',
+    '%',
+    '%4',
+    '%zz',
+    '%25',
+    '%252e',
+    '%20',
+    '%3f',
+    '%23',
+    '%c0%ae',
+  ];
   const segment = fc.oneof(
     fc.constantFrom(...words),
     fc.constantFrom(...escapes),
@@ -568,7 +642,9 @@ describe('fuzz: arbitrary request paths', () => {
   const seed = Number(process.env.FUZZ_SEED ?? 20_261_121);
   const numRuns = Number(process.env.FUZZ_RUNS ?? 300);
 
-  test(`${numRuns} random paths (seed ${seed}): never a 5xx, the server keeps answering, and every 200 is the page at the canonical path`, { timeout: 60_000 }, async () => {
+  test(`${numRuns} random paths (seed ${seed}): never a 5xx, the server keeps answering, and every 200 is the page at the canonical path`, {
+    timeout: 60_000,
+  }, async () => {
     let tried = 0;
     let ok = 0;
     await fc.assert(

@@ -19,11 +19,11 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { build } from '../../src/build/build.ts';
+import { createMemoryLogger } from '../../src/log.ts';
 import { decodeEntry } from '../../src/store/codec.ts';
 import { FileSystemStore } from '../../src/store/filesystem.ts';
-import { createMemoryLogger } from '../../src/log.ts';
-import { startFixtureApi, type FixtureApi } from '../helpers/fixture-api.ts';
-import { startInstance, type Instance } from '../helpers/instances.ts';
+import { type FixtureApi, startFixtureApi } from '../helpers/fixture-api.ts';
+import { type Instance, startInstance } from '../helpers/instances.ts';
 import { FIXTURE_ITEMS, pageText, TOKEN } from '../helpers/server.ts';
 import { copyFixture } from '../helpers/site.ts';
 
@@ -52,7 +52,7 @@ function prng(seed: number): () => number {
   };
 }
 const random = prng(SEED);
-const pick = <T,>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 
 /** The text of version `version` of item `id`: one marker repeated, about `bytes` long. */
 function versionText(id: string, version: number, bytes: number): string {
@@ -264,7 +264,7 @@ describe('kill -9 during writes', () => {
       }
       let inFlight = 0;
       let stop = false;
-      const track = async <T,>(promise: Promise<T>): Promise<T | undefined> => {
+      const track = async <T>(promise: Promise<T>): Promise<T | undefined> => {
         inFlight++;
         requests++;
         try {

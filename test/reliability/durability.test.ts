@@ -22,17 +22,16 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { build } from '../../src/build/build.ts';
-import { FileSystemStore } from '../../src/store/filesystem.ts';
-import type { TieredStore } from '../../src/store/tiered.ts';
 import { ManualClock } from '../../src/engine/clock.ts';
 import { createMemoryLogger } from '../../src/log.ts';
-import { startServer, type RunningServer } from '../../src/server/index.ts';
-import { startFixtureApi, type FixtureApi } from '../helpers/fixture-api.ts';
+import { type RunningServer, startServer } from '../../src/server/index.ts';
+import { FileSystemStore } from '../../src/store/filesystem.ts';
+import type { TieredStore } from '../../src/store/tiered.ts';
+import { type FixtureApi, startFixtureApi } from '../helpers/fixture-api.ts';
 import { get, startInstance } from '../helpers/instances.ts';
 import { IS_ROOT, Scratch } from '../helpers/scratch.ts';
 import { FIXTURE_ITEMS, pageText, request, TOKEN } from '../helpers/server.ts';
 import { copyFixture } from '../helpers/site.ts';
-
 
 let api: FixtureApi;
 let site: { dir: string; cleanup: () => Promise<void> };
@@ -70,8 +69,20 @@ after(async () => {
 });
 
 /** A server on the site with its own cache folder. */
-function serve(cacheDir: string, config: Record<string, unknown> = {}, clock?: ManualClock, logger = createMemoryLogger()): Promise<RunningServer> {
-  return startServer({ siteDir: site.dir, port: 0, hostname: '127.0.0.1', logger, clock, config: { cacheDir, revalidateToken: TOKEN, ...config } });
+function serve(
+  cacheDir: string,
+  config: Record<string, unknown> = {},
+  clock?: ManualClock,
+  logger = createMemoryLogger(),
+): Promise<RunningServer> {
+  return startServer({
+    siteDir: site.dir,
+    port: 0,
+    hostname: '127.0.0.1',
+    logger,
+    clock,
+    config: { cacheDir, revalidateToken: TOKEN, ...config },
+  });
 }
 
 function revalidate(server: { url: string }, body: unknown): ReturnType<typeof request> {
@@ -115,7 +126,9 @@ async function filesUnder(dir: string): Promise<{ file: string; bytes: number }[
 }
 
 describe('honest acknowledgements', () => {
-  test('read-only folder: revalidate answers 503 with Retry-After and applies in memory; made writable, the invalidation is written back and survives a restart', { skip: IS_ROOT ? false : 'needs root to remount a tmpfs read-only' }, async () => {
+  test('read-only folder: revalidate answers 503 with Retry-After and applies in memory; made writable, the invalidation is written back and survives a restart', {
+    skip: IS_ROOT ? false : 'needs root to remount a tmpfs read-only',
+  }, async () => {
     const cacheDir = await scratch.folder();
     await scratch.mountTmpfs(cacheDir, 'size=4m');
     let server = await serve(cacheDir);
@@ -145,7 +158,9 @@ describe('honest acknowledgements', () => {
     }
   });
 
-  test('full folder (ENOSPC): 503 with Retry-After; once space is freed the invalidation is written back and survives a restart', { skip: IS_ROOT ? false : 'needs root to mount a small tmpfs' }, async () => {
+  test('full folder (ENOSPC): 503 with Retry-After; once space is freed the invalidation is written back and survives a restart', {
+    skip: IS_ROOT ? false : 'needs root to mount a small tmpfs',
+  }, async () => {
     const cacheDir = await scratch.folder();
     await scratch.mountTmpfs(cacheDir, 'size=256k');
     const filler = path.join(cacheDir, 'filler');
@@ -211,7 +226,9 @@ describe('honest acknowledgements', () => {
 });
 
 describe('honest acknowledgements under isr start --workers 2', () => {
-  test('the primary writes the record: a refusal is a 503 from any worker, the write-back happens once the folder is writable again, and a deleted record is rewritten whole', { skip: IS_ROOT ? false : 'needs root to remount a tmpfs read-only' }, async () => {
+  test('the primary writes the record: a refusal is a 503 from any worker, the write-back happens once the folder is writable again, and a deleted record is rewritten whole', {
+    skip: IS_ROOT ? false : 'needs root to remount a tmpfs read-only',
+  }, async () => {
     const cacheDir = await scratch.folder();
     await scratch.mountTmpfs(cacheDir, 'size=8m');
     const env = { FIXTURE_API_URL: api.url, ISR_CACHE_DIR: cacheDir, ISR_REVALIDATE_TOKEN: TOKEN };
@@ -246,7 +263,8 @@ describe('honest acknowledgements under isr start --workers 2', () => {
       // The disk still holds v1: after a restart, no worker serves it.
       await instance.stop();
       instance = await startInstance(site.dir, env, ['--workers', '2']);
-      for (let i = 0; i < 4; i++) assert.equal(pageText((await get(`${instance.url}/items/wk`)).text), 'workers v2', 'no worker serves the old page');
+      for (let i = 0; i < 4; i++)
+        assert.equal(pageText((await get(`${instance.url}/items/wk`)).text), 'workers v2', 'no worker serves the old page');
 
       // The folder deleted under the cluster: the primary rewrites the record with every tag.
       const before = await recordOnDisk(dir);
@@ -310,7 +328,10 @@ describe('a bounded disk tier', () => {
       assert.ok(peak <= BOUND * 1.25, `the folder reached ${peak} bytes while the flood ran (bound ${BOUND} + 25%)`);
       assert.ok(index.stats.evicted > 0, 'the bound was exercised');
       assert.ok(bytes <= BOUND, `${bytes} bytes allocated in the folder, bound ${BOUND}`);
-      assert.deepEqual(files.filter((file) => file.file.endsWith('.tmp')), []);
+      assert.deepEqual(
+        files.filter((file) => file.file.endsWith('.tmp')),
+        [],
+      );
 
       const survivors = new FileSystemStore({ dir: storeDir(server), readOnly: true });
       for (const id of kept) assert.ok(await survivors.get(`/kept/${id}`), `/kept/${id} is still in the folder`);
@@ -322,7 +343,11 @@ describe('a bounded disk tier', () => {
         assert.equal(page.headers.get('x-isr-cache'), 'HIT', `/kept/${id} survived the flood`);
         assert.equal(pageText(page.text), `kept ${id}`);
       }
-      assert.deepEqual(kept.map((id) => api.callsFor(`kept-${id}`)), calls, 'served from disk, not rendered');
+      assert.deepEqual(
+        kept.map((id) => api.callsFor(`kept-${id}`)),
+        calls,
+        'served from disk, not rendered',
+      );
     } finally {
       await server.close();
     }
@@ -335,7 +360,11 @@ describe('a bounded disk tier', () => {
     // No memory tier: every read goes to the folder.
     let server = await serve(cacheDir, { memoryCacheSize: 0 }, clock);
     const file = (id: string) => diskTier(server).entryPath(`/kept/${id}`);
-    const exists = (target: string) => stat(target).then(() => true, () => false);
+    const exists = (target: string) =>
+      stat(target).then(
+        () => true,
+        () => false,
+      );
     try {
       for (const id of ['a', 'b', 'c']) {
         api.items.set(`kept-${id}`, `kept ${id} v1`);
@@ -406,7 +435,10 @@ describe('a bounded disk tier', () => {
           // answer (which lists the tags) and one appended line: three times the request's size.
           if (record.stats.compactions === compactions) {
             worst = Math.max(worst, delta / body.length);
-            assert.ok(delta <= 3 * body.length + 64 * 1024, `revalidation ${round}/${batch}: ${delta} bytes written for a ${body.length}-byte request`);
+            assert.ok(
+              delta <= 3 * body.length + 64 * 1024,
+              `revalidation ${round}/${batch}: ${delta} bytes written for a ${body.length}-byte request`,
+            );
           }
           largest = Math.max(largest, record.bytes);
         }
@@ -423,7 +455,9 @@ describe('a bounded disk tier', () => {
       assert.ok(writtenBytes <= 5 * bodyBytes, `${writtenBytes} bytes written for ${bodyBytes} bytes of requests`);
       assert.ok(record.stats.dropped > 0, 'compaction dropped tags');
       // At most about two rounds' worth on disk at any time (a round's snapshot plus a log as large).
-      const roundJson = JSON.stringify(Object.fromEntries(Array.from({ length: BATCHES * TAGS_PER_BATCH }, (_, i) => [`r0-b00-t${i}`, clock.now()])));
+      const roundJson = JSON.stringify(
+        Object.fromEntries(Array.from({ length: BATCHES * TAGS_PER_BATCH }, (_, i) => [`r0-b00-t${i}`, clock.now()])),
+      );
       assert.ok(largest <= 3 * roundJson.length, `the record reached ${largest} bytes; one round of tags is ${roundJson.length}`);
       assert.ok(onDisk.has('item-2'), 'an invalidation a prerendered page predates is kept');
       assert.ok(!onDisk.has('item-fresh'), 'an invalidation every entry carrying it postdates is dropped');

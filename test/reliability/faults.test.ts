@@ -14,16 +14,15 @@ import { chmod, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { build } from '../../src/build/build.ts';
-import { decodeEntry } from '../../src/store/codec.ts';
 import { createMemoryLogger } from '../../src/log.ts';
-import { startServer, type RunningServer } from '../../src/server/index.ts';
+import { type RunningServer, startServer } from '../../src/server/index.ts';
 import type { IsrStatus } from '../../src/server/status-endpoint.ts';
-import { listFiles } from '../store/helpers.ts';
-import { startRedis, type RedisServer } from '../helpers/redis.ts';
+import { decodeEntry } from '../../src/store/codec.ts';
+import { type RedisServer, startRedis } from '../helpers/redis.ts';
 import { IS_ROOT, Scratch } from '../helpers/scratch.ts';
-import { pageText, request, startFixtureServer, TOKEN, type FixtureServer } from '../helpers/server.ts';
+import { type FixtureServer, pageText, request, startFixtureServer, TOKEN } from '../helpers/server.ts';
 import { copyFixture } from '../helpers/site.ts';
-
+import { listFiles } from '../store/helpers.ts';
 
 let f: FixtureServer;
 const scratch = new Scratch('isr-faults-');
@@ -103,14 +102,19 @@ describe('a cache folder that cannot be written', () => {
       assert.equal(report.status, 'degraded');
       const durable = report.cache.tiers.find((tier) => tier.store.includes(dir));
       assert.ok(durable !== undefined && durable.failingWrites >= 2, JSON.stringify(report.cache.tiers));
-      assert.ok(report.problems.some((problem) => problem.includes(dir)), report.problems.join('\n'));
+      assert.ok(
+        report.problems.some((problem) => problem.includes(dir)),
+        report.problems.join('\n'),
+      );
       assert.ok(report.cache.memory !== null && report.cache.memory.entries >= 2);
     } finally {
       await server.close();
     }
   });
 
-  test('full (ENOSPC): pages are served from memory, no partial file is left, and writes resume once space is freed', { skip: IS_ROOT ? false : 'needs root to mount a small tmpfs' }, async () => {
+  test('full (ENOSPC): pages are served from memory, no partial file is left, and writes resume once space is freed', {
+    skip: IS_ROOT ? false : 'needs root to mount a small tmpfs',
+  }, async () => {
     const dir = await scratch.folder();
     await scratch.mountTmpfs(dir, 'size=256k');
     const logger = createMemoryLogger();
@@ -128,17 +132,27 @@ describe('a cache folder that cannot be written', () => {
       assert.equal(first.status, 200);
       assert.equal(pageText(first.text), `full one ${big}`);
       assert.equal((await request(server, '/items/full-1')).headers.get('x-isr-cache'), 'HIT');
-      assert.ok(logger.lines.some((line) => line.startsWith('warn') && /ENOSPC/.test(line)), logger.lines.join('\n'));
+      assert.ok(
+        logger.lines.some((line) => line.startsWith('warn') && /ENOSPC/.test(line)),
+        logger.lines.join('\n'),
+      );
       assert.equal((await status(server)).status, 'degraded');
       const leftovers = (await listFiles(dir)).filter((file) => file !== filler);
-      assert.deepEqual(leftovers.filter((file) => !file.endsWith('.entry')), [], 'no temp file is left behind');
+      assert.deepEqual(
+        leftovers.filter((file) => !file.endsWith('.entry')),
+        [],
+        'no temp file is left behind',
+      );
 
       await unlink(filler);
       f.api.items.set('full-2', 'full two');
       assert.equal((await request(server, '/items/full-2')).status, 200);
       await server.isr.engine.flush();
       assert.equal((await status(server)).status, 'ok');
-      assert.ok(logger.lines.some((line) => line.startsWith('info') && line.includes('writes succeed again')), logger.lines.join('\n'));
+      assert.ok(
+        logger.lines.some((line) => line.startsWith('info') && line.includes('writes succeed again')),
+        logger.lines.join('\n'),
+      );
     } finally {
       await server.close();
     }
@@ -220,13 +234,18 @@ describe('Redis killed (SIGKILL) under load', () => {
       assert.ok(total > 50, `the load ran (${total} requests)`);
 
       assert.equal(during.status, 'degraded');
-      assert.ok(during.cache.tiers.some((tier) => tier.reachable === false), JSON.stringify(during.cache.tiers));
+      assert.ok(
+        during.cache.tiers.some((tier) => tier.reachable === false),
+        JSON.stringify(during.cache.tiers),
+      );
       assert.ok(reachable, 'Redis is reachable again within 10 s of its restart');
       const refused = revalidations.filter((r) => r.status !== 200);
       assert.ok(refused.length > 0, 'some revalidations fell in the outage');
       for (const r of refused) assert.deepEqual(r, { status: 503, retryAfter: '5' });
       assert.equal(revalidations.at(-1)?.status, 200, 'revalidation works again after the outage');
-      t.diagnostic(`${total} page requests, all 200; ${revalidations.length} revalidations, ${refused.length} answered 503 during the outage`);
+      t.diagnostic(
+        `${total} page requests, all 200; ${revalidations.length} revalidations, ${refused.length} answered 503 during the outage`,
+      );
 
       // The outage is logged once, and the recovery too; nothing else went wrong.
       assert.equal(logger.lines.filter((line) => line.startsWith('error')).length, 0, logger.lines.join('\n'));
@@ -251,7 +270,10 @@ describe('error pages reveal nothing', () => {
       `export const dynamic = 'force-dynamic';\nexport default function Explodes() {\n  throw ${thrown};\n}\n`,
     );
     await mkdir(path.join(dir, 'app', 'explodes-route'), { recursive: true });
-    await writeFile(path.join(dir, 'app', 'explodes-route', 'route.ts'), `export const dynamic = 'force-dynamic';\nexport function GET() {\n  throw ${thrown};\n}\n`);
+    await writeFile(
+      path.join(dir, 'app', 'explodes-route', 'route.ts'),
+      `export const dynamic = 'force-dynamic';\nexport function GET() {\n  throw ${thrown};\n}\n`,
+    );
     await mkdir(path.join(dir, 'pages', 'api'), { recursive: true });
     await writeFile(path.join(dir, 'pages', 'api', 'explodes.ts'), `export default function handler() {\n  throw ${thrown};\n}\n`);
     const logger = createMemoryLogger();
@@ -262,12 +284,22 @@ describe('error pages reveal nothing', () => {
         const response = await request(server, target);
         assert.equal(response.status, 500, target);
         assert.equal(response.headers.get('cache-control'), 'private, no-cache, no-store, max-age=0, must-revalidate', target);
-        for (const leak of [/boom/, new RegExp(TOKEN), /\bat \S+ \(/, /\.tsx?\b|\.m?js\b/, new RegExp(process.cwd().replace(/[/\\^$.*+?()[\]{}|]/g, '\\$&')), /\w*Error:/]) {
+        for (const leak of [
+          /boom/,
+          new RegExp(TOKEN),
+          /\bat \S+ \(/,
+          /\.tsx?\b|\.m?js\b/,
+          new RegExp(process.cwd().replace(/[/\\^$.*+?()[\]{}|]/g, '\\$&')),
+          /\w*Error:/,
+        ]) {
           assert.doesNotMatch(response.text, leak, `${target} leaks ${leak}: ${response.text}`);
         }
       }
       // The operator still learns what happened, from the log.
-      assert.ok(logger.lines.some((line) => line.startsWith('error') && line.includes('boom')), logger.lines.join('\n'));
+      assert.ok(
+        logger.lines.some((line) => line.startsWith('error') && line.includes('boom')),
+        logger.lines.join('\n'),
+      );
     } finally {
       await server.close();
       await cleanup();

@@ -21,12 +21,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { build } from '../../src/build/build.ts';
 import { createMemoryLogger } from '../../src/log.ts';
-import { startFixtureApi, type FixtureApi } from '../helpers/fixture-api.ts';
+import { type FixtureApi, startFixtureApi } from '../helpers/fixture-api.ts';
 import { freePort, spawnCluster } from '../helpers/instances.ts';
-import { header, headProblem, rawExchange, type RawRequest, type RawResponse } from '../helpers/raw-http.ts';
+import { header, headProblem, type RawRequest, type RawResponse, rawExchange } from '../helpers/raw-http.ts';
+import { isAlive } from '../helpers/scratch.ts';
 import { TOKEN } from '../helpers/server.ts';
 import { copyFixture } from '../helpers/site.ts';
-import { isAlive } from '../helpers/scratch.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
@@ -65,7 +65,8 @@ const KINDS: Kind[] = [
   {
     name: 'CR/LF in a CMS redirect target, keep-alive then Connection: close',
     requests: [{ path: '/go/cms/evil' }, { path: '/go/cms/evil', headers: close }],
-    check: (r) => (r.status === 500 && header(r, 'set-cookie') === undefined ? undefined : `status ${r.status}, set-cookie ${header(r, 'set-cookie')}`),
+    check: (r) =>
+      r.status === 500 && header(r, 'set-cookie') === undefined ? undefined : `status ${r.status}, set-cookie ${header(r, 'set-cookie')}`,
   },
   {
     name: 'fast path, keep-alive',
@@ -78,7 +79,8 @@ const KINDS: Kind[] = [
   {
     name: 'Host: evil.example on a cached feed',
     requests: [{ path: '/feeds/x', host: 'evil.example', headers: close }],
-    check: (r) => (r.status === 200 && !r.body.toString('utf8').includes('evil.example') ? undefined : `status ${r.status}: ${r.body.toString('utf8')}`),
+    check: (r) =>
+      r.status === 200 && !r.body.toString('utf8').includes('evil.example') ? undefined : `status ${r.status}: ${r.body.toString('utf8')}`,
   },
   {
     name: 'plain page',
@@ -149,7 +151,11 @@ describe(`isr start --workers 2 hammered for ${SECONDS} s with the requests that
     if (primaryExitedAfter !== undefined) t.diagnostic(`the primary exited ${(primaryExitedAfter / 1000).toFixed(1)} s into the run`);
     const restarts = lines.filter((line) => /exited unexpectedly|giving up|before it started serving/.test(line));
     t.diagnostic(`worker restarts: ${restarts.length}; failed answers: ${failed}`);
-    assert.deepEqual(failures, [], `${failed} failures (the first 20):\n${failures.join('\n')}\n\nlast output:\n${lines.slice(-30).join('\n')}`);
+    assert.deepEqual(
+      failures,
+      [],
+      `${failed} failures (the first 20):\n${failures.join('\n')}\n\nlast output:\n${lines.slice(-30).join('\n')}`,
+    );
     assert.equal(primary!.exitCode, null, `the primary exited:\n${lines.slice(-30).join('\n')}`);
     assert.deepEqual(restarts, []);
     assert.ok(!lines.some((line) => /ERR_INVALID_CHAR|uncaught/i.test(line)), 'no uncaught error in the output');

@@ -17,12 +17,12 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { build } from '../../src/build/build.ts';
-import { FileSystemStore } from '../../src/store/filesystem.ts';
-import { ENTRY_MAGIC } from '../../src/store/codec.ts';
 import { createMemoryLogger } from '../../src/log.ts';
-import { startFixtureApi, type FixtureApi } from '../helpers/fixture-api.ts';
-import { startInstance, type Instance } from '../helpers/instances.ts';
-import { header, headProblem, rawExchange, rawRequest, type RawRequest, type RawResponse } from '../helpers/raw-http.ts';
+import { ENTRY_MAGIC } from '../../src/store/codec.ts';
+import { FileSystemStore } from '../../src/store/filesystem.ts';
+import { type FixtureApi, startFixtureApi } from '../helpers/fixture-api.ts';
+import { type Instance, startInstance } from '../helpers/instances.ts';
+import { header, headProblem, type RawRequest, type RawResponse, rawExchange, rawRequest } from '../helpers/raw-http.ts';
 import { TOKEN } from '../helpers/server.ts';
 import { copyFixture } from '../helpers/site.ts';
 
@@ -74,7 +74,10 @@ async function assertServing(): Promise<void> {
 /** Waits (bounded) for `text` to appear in the process's output. */
 async function logged(text: string): Promise<string> {
   for (let i = 0; i < 100 && !instance.log().includes(text); i++) await sleep(20);
-  const line = instance.log().split('\n').find((l) => l.includes(text));
+  const line = instance
+    .log()
+    .split('\n')
+    .find((l) => l.includes(text));
   assert.ok(line !== undefined, `no log line with ${JSON.stringify(text)}:\n${instance.log()}`);
   return line;
 }

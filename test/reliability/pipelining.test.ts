@@ -17,8 +17,8 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { build } from '../../src/build/build.ts';
 import { createMemoryLogger } from '../../src/log.ts';
-import { startFixtureApi, type FixtureApi } from '../helpers/fixture-api.ts';
-import { get, startInstance, type Instance } from '../helpers/instances.ts';
+import { type FixtureApi, startFixtureApi } from '../helpers/fixture-api.ts';
+import { get, type Instance, startInstance } from '../helpers/instances.ts';
 import { FIXTURE_ITEMS, TOKEN } from '../helpers/server.ts';
 import { copyFixture } from '../helpers/site.ts';
 
@@ -84,14 +84,20 @@ describe('a pipelining flood (100 connections × 64 KiB of GETs, never reading)'
     await sleep(1200);
     const baseline = rssMiB(pid);
 
-    const stale = Buffer.from('GET /brief/big HTTP/1.1\r\nHost: flood\r\n\r\n'.repeat(Math.ceil(FLOOD_BYTES / 40)).slice(0, FLOOD_BYTES), 'latin1');
+    const stale = Buffer.from(
+      'GET /brief/big HTTP/1.1\r\nHost: flood\r\n\r\n'.repeat(Math.ceil(FLOOD_BYTES / 40)).slice(0, FLOOD_BYTES),
+      'latin1',
+    );
     const sockets: Socket[] = [];
     for (let i = 0; i < CONNECTIONS; i++) {
       // Half the connections flood the stale page, half a never-visited item of their own.
       const bytes =
         i % 2 === 0
           ? stale
-          : Buffer.from(`GET /items/never-${i} HTTP/1.1\r\nHost: flood\r\n\r\n`.repeat(Math.ceil(FLOOD_BYTES / 44)), 'latin1').subarray(0, FLOOD_BYTES);
+          : Buffer.from(`GET /items/never-${i} HTTP/1.1\r\nHost: flood\r\n\r\n`.repeat(Math.ceil(FLOOD_BYTES / 44)), 'latin1').subarray(
+              0,
+              FLOOD_BYTES,
+            );
       sockets.push(await flood(instance.port, bytes));
     }
 
@@ -121,12 +127,15 @@ describe('a pipelining flood (100 connections × 64 KiB of GETs, never reading)'
       rssAfter = rssMiB(pid);
     }
     const slow = probes.filter((p) => p.ms > 1000 || p.status !== 200).length;
-    const times = probes.map((p) => (p.ms === Infinity ? "x" : p.ms.toFixed(0))).join(" ");
+    const times = probes.map((p) => (p.ms === Infinity ? 'x' : p.ms.toFixed(0))).join(' ');
     const report = `probes (ms): ${times}; RSS ${baseline.toFixed(0)} MiB before, peak ${peak.toFixed(0)} MiB (+${(peak - baseline).toFixed(0)}), ${rssAfter.toFixed(0)} MiB after; ${probes.length} probes, ${slow} unanswered within 1 s; slowest ${Math.max(...probes.map((p) => p.ms)).toFixed(0)} ms`;
     console.log(`# pipelining flood: ${report}`);
     assert.ok(peak - baseline <= RSS_BOUND_MIB, `RSS grew beyond ${RSS_BOUND_MIB} MiB: ${report}`);
     assert.equal(slow, 0, `a probe was not answered within 1 s: ${report}`);
-    assert.ok(afterLeaving.length === 4 && afterLeaving.every((p) => p.status === 200 && p.ms <= 1000), `after the flood: ${JSON.stringify(afterLeaving)}`);
+    assert.ok(
+      afterLeaving.length === 4 && afterLeaving.every((p) => p.status === 200 && p.ms <= 1000),
+      `after the flood: ${JSON.stringify(afterLeaving)}`,
+    );
     assert.ok(rssAfter <= peak + 16, `RSS kept growing after the flood left: ${report}`);
   });
 });

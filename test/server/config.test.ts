@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { storableHeaders } from '../../src/http/response-head.ts';
 import { loadConfig } from '../../src/config/config.ts';
-import { makeTempDir, removeDir } from '../store/helpers.ts';
+import { storableHeaders } from '../../src/http/response-head.ts';
 import { pageText, request, startFixtureServer, TOKEN } from '../helpers/server.ts';
+import { makeTempDir, removeDir } from '../store/helpers.ts';
 
 describe('configuration', () => {
   test('expireTime sets stale-while-revalidate = expire − revalidate; revalidate = false stays one year', async () => {
@@ -74,9 +74,23 @@ describe('configuration', () => {
     try {
       assert.equal((await loadConfig(dir, {}, {})).siteUrl, undefined);
       assert.equal((await loadConfig(dir, {}, { ISR_SITE_URL: 'https://WWW.Example.com/' })).siteUrl, 'https://www.example.com');
-      assert.equal((await loadConfig(dir, { siteUrl: 'http://localhost:8080' }, { ISR_SITE_URL: 'https://a.example' })).siteUrl, 'http://localhost:8080');
-      for (const bad of ['www.example.com', 'ftp://example.com', 'https://example.com/blog', 'https://example.com/?a=1', 'https://example.com/#top', ' https://example.com']) {
-        await assert.rejects(loadConfig(dir, {}, { ISR_SITE_URL: bad }), /siteUrl \(ISR_SITE_URL\) must be an absolute http:\/\/ or https:\/\/ URL/, bad);
+      assert.equal(
+        (await loadConfig(dir, { siteUrl: 'http://localhost:8080' }, { ISR_SITE_URL: 'https://a.example' })).siteUrl,
+        'http://localhost:8080',
+      );
+      for (const bad of [
+        'www.example.com',
+        'ftp://example.com',
+        'https://example.com/blog',
+        'https://example.com/?a=1',
+        'https://example.com/#top',
+        ' https://example.com',
+      ]) {
+        await assert.rejects(
+          loadConfig(dir, {}, { ISR_SITE_URL: bad }),
+          /siteUrl \(ISR_SITE_URL\) must be an absolute http:\/\/ or https:\/\/ URL/,
+          bad,
+        );
       }
       await assert.rejects(loadConfig(dir, {}, { ISR_SITE_URL: 'https://user:hunter2@example.com' }), (error: Error) => {
         assert.match(error.message, /credentials are not allowed/);
@@ -97,7 +111,10 @@ describe('configuration', () => {
       const fromEnv = await loadConfig(dir, {}, { ISR_DISK_CACHE_SIZE: '0', ISR_UNREAD_EXPIRE_TIME: '3600' });
       assert.deepEqual([fromEnv.diskCacheSize, fromEnv.unreadExpireTime], [0, 3600]);
       assert.equal((await loadConfig(dir, { diskCacheSize: 5 }, { ISR_DISK_CACHE_SIZE: '7' })).diskCacheSize, 5);
-      await assert.rejects(loadConfig(dir, {}, { ISR_DISK_CACHE_SIZE: '1GB' }), /diskCacheSize \(ISR_DISK_CACHE_SIZE\) must be a non-negative integer/);
+      await assert.rejects(
+        loadConfig(dir, {}, { ISR_DISK_CACHE_SIZE: '1GB' }),
+        /diskCacheSize \(ISR_DISK_CACHE_SIZE\) must be a non-negative integer/,
+      );
       await assert.rejects(loadConfig(dir, {}, { ISR_UNREAD_EXPIRE_TIME: '-1' }), /unreadExpireTime \(ISR_UNREAD_EXPIRE_TIME\)/);
     } finally {
       await removeDir(dir);
@@ -115,7 +132,11 @@ describe('configuration', () => {
       assert.equal(defaults.lockTimeout, 10);
       await writeFile(path.join(dir, 'package.json'), JSON.stringify({ name: 'shop' }));
       assert.equal((await loadConfig(dir, {}, {})).redisKeyPrefix, 'isr:shop:', 'the package name when there is one');
-      const fromEnv = await loadConfig(dir, {}, { ISR_REDIS_URL: 'redis://:pw@10.0.0.5:6380/2', ISR_REDIS_KEY_PREFIX: 'x:', ISR_LOCK_TIMEOUT: '2.5' });
+      const fromEnv = await loadConfig(
+        dir,
+        {},
+        { ISR_REDIS_URL: 'redis://:pw@10.0.0.5:6380/2', ISR_REDIS_KEY_PREFIX: 'x:', ISR_LOCK_TIMEOUT: '2.5' },
+      );
       assert.deepEqual([fromEnv.redisUrl, fromEnv.redisKeyPrefix, fromEnv.lockTimeout], ['redis://:pw@10.0.0.5:6380/2', 'x:', 2.5]);
       await assert.rejects(loadConfig(dir, {}, { ISR_REDIS_URL: 'http://:hunter2@host' }), (error: Error) => {
         assert.match(error.message, /redisUrl \(ISR_REDIS_URL\) must be a redis:\/\/ or rediss:\/\/ URL/);
@@ -128,7 +149,10 @@ describe('configuration', () => {
       assert.equal(defaults.renderTimeout, 60);
       assert.equal((await loadConfig(dir, {}, { ISR_RENDER_TIMEOUT: '0.5' })).renderTimeout, 0.5);
       assert.equal((await loadConfig(dir, { renderTimeout: 2 }, { ISR_RENDER_TIMEOUT: '0.5' })).renderTimeout, 2);
-      await assert.rejects(loadConfig(dir, {}, { ISR_RENDER_TIMEOUT: '0' }), /renderTimeout \(ISR_RENDER_TIMEOUT\) must be a number of seconds/);
+      await assert.rejects(
+        loadConfig(dir, {}, { ISR_RENDER_TIMEOUT: '0' }),
+        /renderTimeout \(ISR_RENDER_TIMEOUT\) must be a number of seconds/,
+      );
       await assert.rejects(loadConfig(dir, {}, { ISR_RENDER_TIMEOUT: 'never' }), /renderTimeout/);
     } finally {
       await removeDir(path.dirname(dir));

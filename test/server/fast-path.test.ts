@@ -1,17 +1,17 @@
 /** The TCP front and fast path of `isr start`: the strict request grammar, byte-exact answers from memory, keep-alive and pipelining, and every request it hands to node:http. */
 
 import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/config.ts';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { RequestHandler } from '../../src/server/handler.ts';
-import { toNodeListener } from '../../src/server/node.ts';
 import { parseSimpleRequest } from '../../src/server/fast-path.ts';
 import { createFrontServer, READ_AHEAD_BYTES } from '../../src/server/front.ts';
+import type { RequestHandler } from '../../src/server/handler.ts';
+import { toNodeListener } from '../../src/server/node.ts';
 import { storedBodyOf } from '../../src/server/stored-body.ts';
-import { pageText, startFixtureServer, type FixtureServer } from '../helpers/server.ts';
+import { type FixtureServer, pageText, startFixtureServer } from '../helpers/server.ts';
 
 /** One HTTP/1.1 response read off a raw socket. */
 interface RawResponse {
@@ -49,8 +49,8 @@ function exchange(url: string, parts: string[], count: number, options: { gapMs?
         if (end === -1) return;
         const [statusLine, ...lines] = buffer.subarray(0, end).toString('latin1').split('\r\n');
         const headers = new Map(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
-        let bodyLength = options.headOnly?.[responses.length] || statusLine!.includes(' 304 ') ? 0 : Number(headers.get('content-length') ?? 0);
-        let body: string;
+        let bodyLength =
+          options.headOnly?.[responses.length] || statusLine!.includes(' 304 ') ? 0 : Number(headers.get('content-length') ?? 0);
         if (headers.get('transfer-encoding') === 'chunked') {
           // Enough for these tests: the body's chunks are kept as sent, up to the last chunk.
           const last = buffer.indexOf('\r\n0\r\n\r\n', end + 4);
@@ -58,7 +58,7 @@ function exchange(url: string, parts: string[], count: number, options: { gapMs?
           bodyLength = last + 7 - (end + 4);
         }
         if (buffer.length < end + 4 + bodyLength) return;
-        body = buffer.subarray(end + 4, end + 4 + bodyLength).toString('utf8');
+        const body = buffer.subarray(end + 4, end + 4 + bodyLength).toString('utf8');
         responses.push({ status: Number(statusLine!.split(' ')[1]), lines, headers, body });
         buffer = buffer.subarray(end + 4 + bodyLength);
         if (responses.length === count) {
@@ -171,7 +171,10 @@ describe('the HIT fast path over real connections', () => {
     const { responses } = await exchange(f.url, [head + get('/items/1', `If-None-Match: ${etag}\r\n`) + get('/items/2')], 3, {
       headOnly: [true, false, false],
     });
-    assert.deepEqual(responses.map((r) => r.status), [200, 304, 200]);
+    assert.deepEqual(
+      responses.map((r) => r.status),
+      [200, 304, 200],
+    );
     assert.ok(responses.every(fromFastPath));
     assert.equal(responses[0]!.headers.get('content-length'), String(Buffer.byteLength(responses[2]!.body.replace('two', 'one'))));
     assert.equal(responses[1]!.headers.get('content-length'), undefined);
@@ -185,10 +188,16 @@ describe('the HIT fast path over real connections', () => {
       [get('/items/1') + get('/items/does-not-exist') + get('/items/2') + get('/items/1', 'Connection: close\r\n')],
       4,
     );
-    assert.deepEqual(responses.map((r) => r.status), [200, 404, 200, 200]);
+    assert.deepEqual(
+      responses.map((r) => r.status),
+      [200, 404, 200, 200],
+    );
     // The connection stays with the front: after node:http's answer the next HIT is the fast path's again.
     assert.deepEqual(responses.map(fromFastPath), [true, false, true, false]);
-    assert.deepEqual(responses.map((r) => pageText(r.body) ?? null), ['one', null, 'two', 'one']);
+    assert.deepEqual(
+      responses.map((r) => pageText(r.body) ?? null),
+      ['one', null, 'two', 'one'],
+    );
     assert.ok(closed, 'Connection: close is honoured after the hand-over');
   });
 
@@ -198,7 +207,10 @@ describe('the HIT fast path over real connections', () => {
       `POST /_isr/revalidate HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer wrong-token-123\r\n` +
       `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
     const { responses } = await exchange(f.url, [get('/items/1') + post + get('/items/2')], 3);
-    assert.deepEqual(responses.map((r) => r.status), [200, 401, 200]);
+    assert.deepEqual(
+      responses.map((r) => r.status),
+      [200, 401, 200],
+    );
     assert.equal(pageText(responses[2]!.body), 'two');
   });
 
@@ -207,15 +219,21 @@ describe('the HIT fast path over real connections', () => {
     const smuggled = get('/items/2');
     const attack = `GET /items/1 HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${smuggled.length}\r\n\r\n${smuggled}`;
     const { responses } = await exchange(f.url, [attack + get('/items/1', 'Connection: close\r\n')], 2);
-    assert.deepEqual(responses.map((r) => pageText(r.body)), ['one', 'one']);
+    assert.deepEqual(
+      responses.map((r) => pageText(r.body)),
+      ['one', 'one'],
+    );
   });
 
   it('hands over a head split across packets, and malformed heads get node:http’s 400', async () => {
     const split = await exchange(f.url, ['GET /items/2 HTTP/1.1\r\nHo', 'st: localhost\r\n\r\n'], 1, { gapMs: 30 });
     assert.equal(split.responses[0]!.status, 200);
     assert.equal(pageText(split.responses[0]!.body), 'two');
-    const bad = await exchange(f.url, [get('/items/1') + 'GET /items/1 HTTP/1.1\r\nHost : localhost\r\n\r\n'], 2);
-    assert.deepEqual(bad.responses.map((r) => r.status), [200, 400]);
+    const bad = await exchange(f.url, [`${get('/items/1')}GET /items/1 HTTP/1.1\r\nHost : localhost\r\n\r\n`], 2);
+    assert.deepEqual(
+      bad.responses.map((r) => r.status),
+      [200, 400],
+    );
     assert.ok(bad.closed);
   });
 
@@ -258,7 +276,10 @@ describe('the front: one request in flight per connection, bounded reading, erro
     assert.equal(f.api.callsFor('slow-a'), 1);
     assert.equal(f.api.callsFor('slow-b'), 0, 'the second request was started while the first was in flight');
     const { responses } = await answered;
-    assert.deepEqual(responses.map((r) => r.status), [404, 404]);
+    assert.deepEqual(
+      responses.map((r) => r.status),
+      [404, 404],
+    );
     assert.equal(f.api.callsFor('slow-b'), 1);
   });
 
@@ -289,12 +310,19 @@ describe('the front: one request in flight per connection, bounded reading, erro
 
   it('answers an entry node:http cannot send with a 500, on both paths, and keeps serving', async () => {
     const good = (await f.server.isr.store.get('/items/2'))!;
-    const poisoned = { ...good, lastModified: f.clock.now(), value: { ...good.value, headers: { ...good.value.headers, 'x-bad': 'a\r\nset-cookie: evil=1' } } };
+    const poisoned = {
+      ...good,
+      lastModified: f.clock.now(),
+      value: { ...good.value, headers: { ...good.value.headers, 'x-bad': 'a\r\nset-cookie: evil=1' } },
+    };
     // Written past the generation check (as a store shared with other code could be): memory takes it.
     await f.server.isr.store.set('/items/2', poisoned).catch(() => {});
     const errorsBefore = f.logger.lines.filter((line) => line.startsWith('error')).length;
     const { responses } = await exchange(f.url, [get('/items/2') + get('/items/1') + get('/items/2', 'Connection: close\r\n')], 3);
-    assert.deepEqual(responses.map((r) => r.status), [500, 200, 500]);
+    assert.deepEqual(
+      responses.map((r) => r.status),
+      [500, 200, 500],
+    );
     for (const response of responses) assert.ok(!response.lines.some((line) => /^set-cookie/i.test(line)), response.lines.join('\n'));
     assert.ok(f.logger.lines.filter((line) => line.startsWith('error')).length > errorsBefore, 'the failure is logged');
     assert.equal(pageText((await exchange(f.url, [get('/items/1')], 1)).responses[0]!.body), 'one');
@@ -327,9 +355,11 @@ describe('the front on its own: framing and timeouts (review findings)', () => {
     const big = Buffer.alloc(4 * 1024 * 1024, 0x78);
     const created = createFrontServer(http, {
       fromMemory: (method, target) =>
-        target === '/fresh' ? { status: 200, headers: { 'content-length': '6' }, body: method === 'HEAD' ? undefined : Buffer.from('fresh\n') }
-        : target === '/big' ? { status: 200, headers: { 'content-length': String(big.length) }, body: big }
-        : undefined,
+        target === '/fresh'
+          ? { status: 200, headers: { 'content-length': '6' }, body: method === 'HEAD' ? undefined : Buffer.from('fresh\n') }
+          : target === '/big'
+            ? { status: 200, headers: { 'content-length': String(big.length) }, body: big }
+            : undefined,
       listener,
       keepAliveTimeoutMs,
       onError: (error, consequence) => errors.push(`${consequence}: ${(error as Error).message}`),
@@ -351,7 +381,10 @@ describe('the front on its own: framing and timeouts (review findings)', () => {
       'GET /third HTTP/1.1\r\nHost: a\r\n\r\n';
     try {
       const { responses } = await exchange(f.url, [pipeline], 3);
-      assert.deepEqual(responses.map((r) => r.body), ['POST /c body=3\n', 'POST /cl body=10\n', 'GET /third body=0\n']);
+      assert.deepEqual(
+        responses.map((r) => r.body),
+        ['POST /c body=3\n', 'POST /cl body=10\n', 'GET /third body=0\n'],
+      );
       // Closed by the idle timeout (0.2 s + 1 s), not held open waiting for a body node:http already had.
       const began = performance.now();
       const socket = connect(Number(new URL(f.url).port), '127.0.0.1');
@@ -391,7 +424,10 @@ describe('the front on its own: framing and timeouts (review findings)', () => {
     });
     try {
       const { responses } = await exchange(f.url, [get('/throw') + get('/fresh') + get('/throw') + get('/ok')], 4);
-      assert.deepEqual(responses.map((r) => r.status), [500, 200, 500, 200]);
+      assert.deepEqual(
+        responses.map((r) => r.status),
+        [500, 200, 500, 200],
+      );
       assert.equal(f.errors.length, 2);
     } finally {
       await f.close();
@@ -468,7 +504,10 @@ describe('fastPath: false (ISR_FAST_PATH=0)', () => {
     try {
       assert.equal((await fetch(`${f.url}/items/1`)).status, 200);
       const { responses } = await exchange(f.url, [get('/items/1') + get('/items/1')], 2);
-      assert.deepEqual(responses.map((r) => r.headers.get('x-isr-cache')), ['HIT', 'HIT']);
+      assert.deepEqual(
+        responses.map((r) => r.headers.get('x-isr-cache')),
+        ['HIT', 'HIT'],
+      );
       assert.deepEqual(responses.map(fromFastPath), [false, false]);
     } finally {
       await f.close();

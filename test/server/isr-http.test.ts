@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { pageText, request, startFixtureServer, TOKEN, type FixtureServer } from '../helpers/server.ts';
+import { type FixtureServer, pageText, request, startFixtureServer, TOKEN } from '../helpers/server.ts';
 
 let f: FixtureServer;
 before(async () => {
@@ -129,7 +129,10 @@ describe('rule 4: failures keep the last good page', () => {
     assert.equal(stale.headers.get('x-isr-cache'), 'STALE');
     await flush();
     const errors = f.logger.lines.filter((line) => line.startsWith('error') && line.includes('/items/1'));
-    assert.ok(errors.some((line) => line.includes('route /items/[id]') && line.includes('received status 500')), errors.join('\n'));
+    assert.ok(
+      errors.some((line) => line.includes('route /items/[id]') && line.includes('received status 500')),
+      errors.join('\n'),
+    );
     const again = await get('/items/1');
     assert.equal(again.status, 200);
     assert.equal(pageText(again.text), 'one');
@@ -250,7 +253,7 @@ describe('rule 6: headers', () => {
     const globals = globalThis as Record<string, unknown>;
     delete globals.isrWaitAborted;
     const controller = new AbortController();
-    const pending = fetch(f.url + '/api/wait', { signal: controller.signal }).catch((error: Error) => error.name);
+    const pending = fetch(`${f.url}/api/wait`, { signal: controller.signal }).catch((error: Error) => error.name);
     await new Promise((resolve) => setTimeout(resolve, 100));
     controller.abort();
     assert.equal(await pending, 'AbortError');
@@ -467,7 +470,10 @@ describe('the in-memory HIT fast path', () => {
   test('answers fresh pages from memory with the same status, headers and bytes as the full handler', async () => {
     await get('/items/2');
     const fast = await get('/items/2');
-    assert.ok(f.logger.lines.some((line) => /^debug HIT \/items\/2 \(memory\) [\d.]+ ms$/.test(line)), 'served by the fast path');
+    assert.ok(
+      f.logger.lines.some((line) => /^debug HIT \/items\/2 \(memory\) [\d.]+ ms$/.test(line)),
+      'served by the fast path',
+    );
     const slow = await f.server.isr.handler(new Request(`${f.url}/items/2`));
     assert.equal(fast.status, slow.status);
     assert.equal(fast.text, await slow.text());

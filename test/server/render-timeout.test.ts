@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { build } from '../../src/build/build.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { startFixtureApi } from '../helpers/fixture-api.ts';
-import { FIXTURE_ITEMS, pageText, request, startFixtureServer, type FixtureServer } from '../helpers/server.ts';
+import { FIXTURE_ITEMS, type FixtureServer, pageText, request, startFixtureServer } from '../helpers/server.ts';
 import { copyFixture } from '../helpers/site.ts';
 
 const RENDER_TIMEOUT_MS = 300;
@@ -93,9 +93,15 @@ test('isr build: a prerender that hangs past renderTimeout fails the build, nami
   process.env.ISR_RENDER_TIMEOUT = '0.3';
   try {
     api.delays.set('2', 2000);
-    await assert.rejects(build({ siteDir: dir, logger: createMemoryLogger() }), /prerendering \/items\/2 \(.*\) failed: generation of \/items\/2 .*timed out after 0\.3 s/);
+    await assert.rejects(
+      build({ siteDir: dir, logger: createMemoryLogger() }),
+      /prerendering \/items\/2 \(.*\) failed: generation of \/items\/2 .*timed out after 0\.3 s/,
+    );
   } finally {
-    for (const [name, value] of [['FIXTURE_API_URL', previous.api], ['ISR_RENDER_TIMEOUT', previous.timeout]] as const) {
+    for (const [name, value] of [
+      ['FIXTURE_API_URL', previous.api],
+      ['ISR_RENDER_TIMEOUT', previous.timeout],
+    ] as const) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }

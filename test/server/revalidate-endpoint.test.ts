@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { safeEqual } from '../../src/server/bearer.ts';
-import { pageText, request, startFixtureServer, TOKEN, type FixtureServer } from '../helpers/server.ts';
+import { type FixtureServer, pageText, request, startFixtureServer, TOKEN } from '../helpers/server.ts';
 
 let f: FixtureServer;
 before(async () => {

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { build } from '../../src/build/build.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { startServer } from '../../src/server/index.ts';
-import { pageText, request, startFixtureServer, TOKEN, type FixtureServer } from '../helpers/server.ts';
+import { type FixtureServer, pageText, request, startFixtureServer, TOKEN } from '../helpers/server.ts';
 
 let f: FixtureServer;
 before(async () => {
@@ -88,11 +88,7 @@ describe('storage', () => {
     for (const file of await walk(f.dir)) {
       if (!before.has(file)) assert.ok(file.startsWith(cacheRoot), `${file} was created outside ${cacheRoot}`);
     }
-    assert.deepEqual(
-      (await readdir(path.dirname(f.dir))).sort(),
-      [path.basename(f.dir)],
-      'nothing appeared beside the site folder',
-    );
+    assert.deepEqual((await readdir(path.dirname(f.dir))).sort(), [path.basename(f.dir)], 'nothing appeared beside the site folder');
   });
 
   test('a cache folder that cannot be written: pages are still served (from memory) and the failure is logged', async () => {
@@ -113,7 +109,10 @@ describe('storage', () => {
       assert.equal(pageText(first.text), 'eight');
       const second = await request(server, '/items/8');
       assert.equal(second.headers.get('x-isr-cache'), 'HIT');
-      assert.ok(logger.lines.some((line) => line.startsWith('warn') && line.includes(blocker)), logger.lines.join('\n'));
+      assert.ok(
+        logger.lines.some((line) => line.startsWith('warn') && line.includes(blocker)),
+        logger.lines.join('\n'),
+      );
     } finally {
       await server.close();
     }

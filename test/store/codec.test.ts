@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { CorruptEntryError, decodeEntry, encodeEntry, ENTRY_HEADER_BYTES } from '../../src/store/codec.ts';
+import { CorruptEntryError, decodeEntry, ENTRY_HEADER_BYTES, encodeEntry } from '../../src/store/codec.ts';
 import type { CacheEntry } from '../../src/store/store.ts';
 import { makeEntry } from './helpers.ts';
 
@@ -178,7 +178,16 @@ describe('codec', () => {
     const body = Buffer.from('hello');
     const good = metadataOf(makeEntry('k', { body }));
     assert.deepEqual(Object.keys(good).sort(), [
-      'bodyLength', 'etag', 'expire', 'headers', 'key', 'kind', 'lastModified', 'revalidate', 'status', 'tags',
+      'bodyLength',
+      'etag',
+      'expire',
+      'headers',
+      'key',
+      'kind',
+      'lastModified',
+      'revalidate',
+      'status',
+      'tags',
     ]);
     // sanity: the hand-built good metadata decodes
     assert.equal(decodeEntry(rawEntry(good, body)).key, 'k');
@@ -227,7 +236,10 @@ describe('codec', () => {
       assert.throws(() => encodeEntry(entry), /response head is invalid/);
     }
     // A Latin-1 value (obs-text) and a HTAB are valid; fetch entries keep whatever their origin sent.
-    assert.equal(decodeEntry(rawEntry({ ...good, bodyLength: 0, headers: { 'x-title': 'caf\u00e9\tx' } })).value.headers['x-title'], 'caf\u00e9\tx');
+    assert.equal(
+      decodeEntry(rawEntry({ ...good, bodyLength: 0, headers: { 'x-title': 'caf\u00e9\tx' } })).value.headers['x-title'],
+      'caf\u00e9\tx',
+    );
     const fetched = makeEntry('k');
     fetched.value.kind = 'fetch';
     fetched.value.status = 100;
@@ -253,7 +265,7 @@ describe('codec', () => {
       (e) => (e.value.status = 42),
       (e) => ((e.value as { kind: string }).kind = 'html'),
       (e) => ((e.value.headers as Record<string, unknown>).x = 1),
-      (e) => ((e.tags as unknown[]).push(7)),
+      (e) => (e.tags as unknown[]).push(7),
       (e) => ((e.value as { body: unknown }).body = 'text'),
       (e) => ((e as { etag: unknown }).etag = undefined),
     ];

@@ -22,7 +22,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { isSharedStore, type CacheEntry, type CacheStore, type SharedStore, type StoreEvent } from '../../src/store/store.ts';
+import { type CacheEntry, type CacheStore, isSharedStore, type SharedStore, type StoreEvent } from '../../src/store/store.ts';
 
 /** One backing (a memory store's nothing, a folder, a Redis key prefix, a hub and its folder) for one test. */
 export interface StoreFixture {
@@ -52,7 +52,12 @@ export interface CacheStoreContractOptions {
 const past = () => Date.now() - 60_000;
 
 /** A valid entry under `key` (a page, body `body`), generated at `lastModified` ms. */
-function entry(key: string, lastModified: number, body: string | Uint8Array = `<p>${key}</p>`, overrides: Partial<CacheEntry> = {}): CacheEntry {
+function entry(
+  key: string,
+  lastModified: number,
+  body: string | Uint8Array = `<p>${key}</p>`,
+  overrides: Partial<CacheEntry> = {},
+): CacheEntry {
   return {
     key,
     value: {
@@ -156,7 +161,11 @@ export function testCacheStore(name: string, options: CacheStoreContractOptions)
       const writer = await writerFor(store);
       const t = past();
       const entries: CacheEntry[] = [
-        entry('page:/binary', t + 0.25, Uint8Array.from({ length: 1024 }, (_, i) => (i * 7) % 256)),
+        entry(
+          'page:/binary',
+          t + 0.25,
+          Uint8Array.from({ length: 1024 }, (_, i) => (i * 7) % 256),
+        ),
         entry('page:/forever', t, 'x', { revalidate: false, expire: Infinity, tags: [] }),
         entry('page:/empty', t + 1, new Uint8Array(0), { revalidate: 0 }),
         {
@@ -171,9 +180,17 @@ export function testCacheStore(name: string, options: CacheStoreContractOptions)
         },
         {
           ...entry('route:/api/ü', t + 3, '', { revalidate: 2.5, etag: '"r-2"' }),
-          value: { kind: 'route', status: 404, headers: { 'content-type': 'application/json', 'cache-tag': 'a b' }, body: new TextEncoder().encode('{"error":"none"}') },
+          value: {
+            kind: 'route',
+            status: 404,
+            headers: { 'content-type': 'application/json', 'cache-tag': 'a b' },
+            body: new TextEncoder().encode('{"error":"none"}'),
+          },
         },
-        { ...entry('fetch:0123abcd', t + 4), value: { kind: 'fetch', status: 200, headers: {}, body: new TextEncoder().encode('[1,2,3]') } },
+        {
+          ...entry('fetch:0123abcd', t + 4),
+          value: { kind: 'fetch', status: 200, headers: {}, body: new TextEncoder().encode('[1,2,3]') },
+        },
         { ...entry('function:f', t + 5), value: { kind: 'function', status: 200, headers: {}, body: new TextEncoder().encode('null') } },
       ];
       for (const stored of entries) await writer.set(stored.key, stored);
@@ -183,7 +200,23 @@ export function testCacheStore(name: string, options: CacheStoreContractOptions)
     test('keys are data: every string is its own entry, and none reaches outside the store', async ({ open, writerFor }) => {
       const store = await open();
       const writer = await writerFor(store);
-      const keys = ['page:/a', 'page:/A', 'page:/a/', 'page:/a?b', '../../etc/passwd', '..', 'a\0b', 'e:page:/a', 'lock:page:/a', 'tags', 'tags.json', 'é', '😀', ' ', 'x'.repeat(3000)];
+      const keys = [
+        'page:/a',
+        'page:/A',
+        'page:/a/',
+        'page:/a?b',
+        '../../etc/passwd',
+        '..',
+        'a\0b',
+        'e:page:/a',
+        'lock:page:/a',
+        'tags',
+        'tags.json',
+        'é',
+        '😀',
+        ' ',
+        'x'.repeat(3000),
+      ];
       const t = past();
       for (const [i, key] of keys.entries()) await writer.set(key, entry(key, t + i, `body ${i}`));
       for (const [i, key] of keys.entries()) assert.equal(text(await store.get(key)), `body ${i}`, JSON.stringify(key.slice(0, 40)));
@@ -213,7 +246,10 @@ export function testCacheStore(name: string, options: CacheStoreContractOptions)
       await writer.delete('never-stored');
     });
 
-    test('the tag manifest: empty at first, the latest time per tag, no tags is nothing, a copy for the caller', async ({ open, writerFor }) => {
+    test('the tag manifest: empty at first, the latest time per tag, no tags is nothing, a copy for the caller', async ({
+      open,
+      writerFor,
+    }) => {
       const store = await open();
       const writer = await writerFor(store);
       assert.deepEqual(await store.getTagManifest(), new Map());
@@ -222,7 +258,12 @@ export function testCacheStore(name: string, options: CacheStoreContractOptions)
       await writer.invalidateTags(['a'], t + 50); // earlier: a keeps t + 100.5
       await writer.invalidateTags(['b', 'c', '_N_T_/blog/é'], t + 200.25);
       await writer.invalidateTags([], t + 999);
-      const expected = new Map([['a', t + 100.5], ['b', t + 200.25], ['c', t + 200.25], ['_N_T_/blog/é', t + 200.25]]);
+      const expected = new Map([
+        ['a', t + 100.5],
+        ['b', t + 200.25],
+        ['c', t + 200.25],
+        ['_N_T_/blog/é', t + 200.25],
+      ]);
       const manifest = await store.getTagManifest();
       assert.deepEqual(manifest, expected);
       manifest.set('a', 0);
@@ -326,7 +367,9 @@ export function testCacheStore(name: string, options: CacheStoreContractOptions)
 
     /** The events about `key` or the tag `tag`, in the order they arrived. */
     const about = (events: StoreEvent[], key: string, tag?: string) =>
-      events.filter((event) => ('key' in event && event.key === key) || (tag !== undefined && event.type === 'invalidate' && event.tags.includes(tag)));
+      events.filter(
+        (event) => ('key' in event && event.key === key) || (tag !== undefined && event.type === 'invalidate' && event.tags.includes(tag)),
+      );
 
     /** `key` as an instance reads the shared generation (past per-process copies: `getShared`). */
     const readShared = (store: CacheStore, key: string) => (store.getShared ? store.getShared(key) : store.get(key));
@@ -366,7 +409,9 @@ export function testCacheStore(name: string, options: CacheStoreContractOptions)
       second.unsubscribe();
     });
 
-    test('lock is exclusive until released: per key, not re-entrant; release announces unlock and frees it; twice is harmless', async ({ open }) => {
+    test('lock is exclusive until released: per key, not re-entrant; release announces unlock and frees it; twice is harmless', async ({
+      open,
+    }) => {
       const [a, b] = await pair(open);
       const heard = await listen(b, a);
       const lease = await a.lock('page:/x', 10_000);
@@ -409,7 +454,11 @@ export function testCacheStore(name: string, options: CacheStoreContractOptions)
       const t = past();
       await a.set('k', entry('k', t + 2000, 'newer'));
       await b.set('k', entry('k', t + 1999.5, 'older, late'));
-      for (const [who, store] of [['a', a], ['b', b], ['a third instance', await open()]] as const) {
+      for (const [who, store] of [
+        ['a', a],
+        ['b', b],
+        ['a third instance', await open()],
+      ] as const) {
         assert.equal(text(await readShared(store, 'k')), 'newer', `${who} reads the newer generation`);
       }
       await b.delete('page:/sentinel'); // once a hears this, it has heard everything b announced before

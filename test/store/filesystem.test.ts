@@ -1,15 +1,15 @@
 /** FileSystemStore: the store contract, then what only it does (atomic writes, the read-only mode, the bound and unread expiry, temp files of killed writers). */
 
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { decodeEntry } from '../../src/store/codec.ts';
-import { FileSystemStore, ReadOnlyStoreError, type FileSystemStoreOptions } from '../../src/store/filesystem.ts';
 import { createMemoryLogger } from '../../src/log.ts';
+import { decodeEntry } from '../../src/store/codec.ts';
+import { FileSystemStore, type FileSystemStoreOptions, ReadOnlyStoreError } from '../../src/store/filesystem.ts';
 import { testCacheStore } from './contract.ts';
 import { listFiles, makeEntry, makeTempDir, removeDir } from './helpers.ts';
 
@@ -23,7 +23,9 @@ const onFreshFolder = (options: Omit<FileSystemStoreOptions, 'dir'>) => async ()
   };
 };
 testCacheStore('FileSystemStore', { create: onFreshFolder({}) });
-testCacheStore('FileSystemStore (bounded: maxBytes, unreadExpire)', { create: onFreshFolder({ maxBytes: 10 * 1024 * 1024, unreadExpire: 3600 }) });
+testCacheStore('FileSystemStore (bounded: maxBytes, unreadExpire)', {
+  create: onFreshFolder({ maxBytes: 10 * 1024 * 1024, unreadExpire: 3600 }),
+});
 testCacheStore('FileSystemStore (read-only)', { create: onFreshFolder({ readOnly: true }), readOnly: true });
 
 let root: string;
@@ -108,7 +110,13 @@ describe('FileSystemStore', () => {
       for (const key of keys) {
         assert.equal(Buffer.from((await store.get(key))!.value.body).toString(), `body of ${key}`, JSON.stringify(key));
       }
-      assert.deepEqual(await store.getTagManifest(), new Map([['../../tag', 1], ['/etc/shadow', 1]]));
+      assert.deepEqual(
+        await store.getTagManifest(),
+        new Map([
+          ['../../tag', 1],
+          ['/etc/shadow', 1],
+        ]),
+      );
     } finally {
       await removeDir(parent);
     }
@@ -144,7 +152,10 @@ describe('FileSystemStore', () => {
         const size = Number(entry.value.headers['x-size']);
         assert.equal(entry.etag, `"${size}"`);
         assert.equal(entry.value.body.byteLength, size);
-        assert.ok(entry.value.body.every((b) => b === size % 251), 'body matches its own metadata');
+        assert.ok(
+          entry.value.body.every((b) => b === size % 251),
+          'body matches its own metadata',
+        );
         reads++;
       }
     };
@@ -220,7 +231,12 @@ describe('FileSystemStore', () => {
     await a.invalidateTags(['y', 'z'], 50); // y keeps 100
     await a.invalidateTags(['z'], 75);
     await a.invalidateTags(['w'], 10);
-    const expected = new Map([['x', 100], ['y', 100], ['z', 75], ['w', 10]]);
+    const expected = new Map([
+      ['x', 100],
+      ['y', 100],
+      ['z', 75],
+      ['w', 10],
+    ]);
     assert.deepEqual(await a.getTagManifest(), expected);
     assert.deepEqual(await reader.getTagManifest(), expected);
     // The first call wrote the (empty-logged) record; the others each appended one line.
@@ -349,7 +365,10 @@ describe('FileSystemStore', () => {
       for (const path of [...stale, ownOld]) assert.ok(!left.has(path), `removed ${path}`);
       for (const path of [target, store.tagsPath, ...kept]) assert.ok(left.has(path), `kept ${path}`);
       assert.equal((await store.get('page:/a'))?.key, 'page:/a');
-      assert.deepEqual(logger.lines.filter((line) => line.startsWith('warn')), []);
+      assert.deepEqual(
+        logger.lines.filter((line) => line.startsWith('warn')),
+        [],
+      );
       assert.equal(await store.sweepTempFiles(), 0, 'a second sweep finds nothing');
     });
 

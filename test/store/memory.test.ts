@@ -82,7 +82,10 @@ describe('MemoryStore', () => {
 
     await store.get('a'); // order (old → new): b c a
     await store.set('d', makeEntry('d', { body })); // evicts b
-    assert.deepEqual(['a', 'b', 'c', 'd'].map((k) => store.peek(k) !== undefined), [true, false, true, true]);
+    assert.deepEqual(
+      ['a', 'b', 'c', 'd'].map((k) => store.peek(k) !== undefined),
+      [true, false, true, true],
+    );
     // peek above bumped a, c, d in that order: next insert evicts a
     await store.set('e', makeEntry('e', { body }));
     assert.equal(store.peek('a'), undefined);

@@ -2,14 +2,14 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { createClient, RESP_TYPES } from 'redis';
-import { encodeEntry } from '../../src/store/codec.ts';
-import { redactRedisUrl, RedisStore, type RedisStoreOptions } from '../../src/store/redis.ts';
-import type { CacheEntry, StoreEvent } from '../../src/store/store.ts';
 import { createMemoryLogger } from '../../src/log.ts';
-import { startRedis, type RedisServer } from '../helpers/redis.ts';
+import { encodeEntry } from '../../src/store/codec.ts';
+import { RedisStore, type RedisStoreOptions, redactRedisUrl } from '../../src/store/redis.ts';
+import type { CacheEntry, StoreEvent } from '../../src/store/store.ts';
+import { type RedisServer, startRedis } from '../helpers/redis.ts';
 import { testCacheStore } from './contract.ts';
 import { makeEntry as makeAnyEntry } from './helpers.ts';
 
@@ -132,7 +132,12 @@ describe('RedisStore', () => {
       makeEntry('fetch:0', { revalidate: 0, tags: [], body: '' }),
       {
         ...makeEntry('route:/api/ü', { revalidate: 2.5, lastModified: 0.1 + 0.2 }),
-        value: { kind: 'route', status: 404, headers: { 'content-type': 'application/json', 'x-a': 'b c' }, body: new TextEncoder().encode('{"é":1}') },
+        value: {
+          kind: 'route',
+          status: 404,
+          headers: { 'content-type': 'application/json', 'x-a': 'b c' },
+          body: new TextEncoder().encode('{"é":1}'),
+        },
       } satisfies CacheEntry,
     ];
     for (const entry of entries) await store.set(entry.key, entry);
@@ -147,7 +152,10 @@ describe('RedisStore', () => {
     await store.delete('page:/bin'); // a missing key is fine
     await assert.rejects(store.set('a', makeEntry('b')), TypeError);
     await assert.rejects(store.set('a', makeEntry('a', { lastModified: NaN })), TypeError);
-    assert.deepEqual(logger.lines.filter((l) => !l.startsWith('debug')), []);
+    assert.deepEqual(
+      logger.lines.filter((l) => !l.startsWith('debug')),
+      [],
+    );
   });
 
   it('stores an entry as one hash {lm, v} written by a single HSET, v being the ISR1 encoding', async () => {
@@ -348,7 +356,14 @@ describe('RedisStore', () => {
     await assert.rejects(store.set('k', makeEntry('k', { lastModified: Date.now() + hour })), /ahead of Redis's clock/);
     assert.equal(await store.get('k'), undefined);
     // One written with a future lm before this rule (or by an older version) does not block a correct write.
-    await raw.sendCommand(['HSET', store.entryKey('k'), 'lm', String(Date.now() + hour), 'v', encodeEntry(makeEntry('k', { lastModified: Date.now() + hour }))]);
+    await raw.sendCommand([
+      'HSET',
+      store.entryKey('k'),
+      'lm',
+      String(Date.now() + hour),
+      'v',
+      encodeEntry(makeEntry('k', { lastModified: Date.now() + hour })),
+    ]);
     const now = makeEntry('k', { lastModified: Date.now() });
     await store.set('k', now);
     assert.equal((await store.get('k'))?.lastModified, now.lastModified);
@@ -380,7 +395,10 @@ describe('RedisStore', () => {
       for (let i = 0; i < 100 && !events.some((e) => e.type === 'resync'); i++) await delay(20);
       events.length = 0;
       paused.pause();
-      await assert.rejects(store.get('k'), (error: Error) => error.name === 'StoreUnavailableError' && /GET got no reply within 200 ms/.test(error.message));
+      await assert.rejects(
+        store.get('k'),
+        (error: Error) => error.name === 'StoreUnavailableError' && /GET got no reply within 200 ms/.test(error.message),
+      );
       assert.equal(store.reachable, false);
       await assert.rejects(store.set('k', makeEntry('k')), { name: 'StoreUnavailableError', message: /is unreachable$/ });
       await assert.rejects(store.invalidateTags(['t'], Date.now()), { name: 'StoreUnavailableError' });
@@ -391,7 +409,10 @@ describe('RedisStore', () => {
       await store.set('k', makeEntry('k'));
       assert.ok(await store.get('k'));
       assert.deepEqual(events, [{ type: 'resync' }], 'the stall ends with a resync (the connection never dropped)');
-      assert.ok(logger.lines.some((line) => line.includes('Redis is reachable again')), logger.lines.join('\n'));
+      assert.ok(
+        logger.lines.some((line) => line.includes('Redis is reachable again')),
+        logger.lines.join('\n'),
+      );
     } finally {
       paused.resume();
       await store.close();

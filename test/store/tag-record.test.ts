@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { createMemoryLogger } from '../../src/log.ts';
 import { FileSystemStore } from '../../src/store/filesystem.ts';
 import { DROP_GRACE_MS, droppable, type TagHorizon } from '../../src/store/tag-record.ts';
-import { createMemoryLogger } from '../../src/log.ts';
 import { makeEntry, makeTempDir, removeDir } from './helpers.ts';
 
 const dirs: string[] = [];
@@ -21,7 +21,13 @@ async function fresh(): Promise<string> {
 
 describe('droppable (the compaction rule)', () => {
   const now = 10 * DROP_GRACE_MS;
-  const horizon: TagHorizon = { carried: new Map([['posts', 5_000], ['_N_T_/blog/layout', 9_000]]), oldestData: 7_000 };
+  const horizon: TagHorizon = {
+    carried: new Map([
+      ['posts', 5_000],
+      ['_N_T_/blog/layout', 9_000],
+    ]),
+    oldestData: 7_000,
+  };
 
   it('drops a tag older than every entry carrying it, and than the grace period', () => {
     assert.equal(droppable('posts', 4_999, horizon, now), true);
@@ -52,12 +58,25 @@ describe('the tag record on disk', () => {
     await appendFile(join(dir, 'tags.log'), '{"at":3,"tags":["c","d');
     const logger = createMemoryLogger();
     const restarted = new FileSystemStore({ dir, logger });
-    assert.deepEqual(await restarted.getTagManifest(), new Map([['a', 1], ['b', 2]]));
+    assert.deepEqual(
+      await restarted.getTagManifest(),
+      new Map([
+        ['a', 1],
+        ['b', 2],
+      ]),
+    );
     assert.deepEqual(logger.lines, [], 'a torn tail is expected, not a warning');
     await restarted.invalidateTags(['e'], 4);
     assert.equal(restarted.tagRecord.stats.appends, 0, 'rewritten, not appended after the torn line');
     assert.equal(await readFile(join(dir, 'tags.log'), 'utf8'), '');
-    assert.deepEqual(await new FileSystemStore({ dir }).getTagManifest(), new Map([['a', 1], ['b', 2], ['e', 4]]));
+    assert.deepEqual(
+      await new FileSystemStore({ dir }).getTagManifest(),
+      new Map([
+        ['a', 1],
+        ['b', 2],
+        ['e', 4],
+      ]),
+    );
   });
 
   it('reads a tags.json written by an earlier version, and keeps it whole when it starts the log', async () => {
@@ -65,7 +84,13 @@ describe('the tag record on disk', () => {
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'tags.json'), `${JSON.stringify({ old: 10, older: 5 }, null, 1)}\n`);
     const store = new FileSystemStore({ dir });
-    assert.deepEqual(await store.getTagManifest(), new Map([['old', 10], ['older', 5]]));
+    assert.deepEqual(
+      await store.getTagManifest(),
+      new Map([
+        ['old', 10],
+        ['older', 5],
+      ]),
+    );
     await store.invalidateTags(['new'], 20);
     assert.deepEqual(JSON.parse(await readFile(join(dir, 'tags.json'), 'utf8')), { old: 10, older: 5, new: 20 });
     await store.invalidateTags(['newer'], 30);
@@ -87,7 +112,7 @@ describe('the tag record on disk', () => {
     const manifest = await new FileSystemStore({ dir, readOnly: true }).getTagManifest();
     assert.equal(manifest.get('kept'), 1_000_000_000);
     assert.equal(manifest.has('gone'), false);
-    assert.equal(manifest.get("bulk-7"), now + 2, "recent ones stay");
+    assert.equal(manifest.get('bulk-7'), now + 2, 'recent ones stay');
     assert.equal(await readFile(join(dir, 'tags.log'), 'utf8'), '');
     await store.close();
   });

@@ -4,13 +4,13 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { FileSystemStore } from '../../src/store/filesystem.ts';
-import { MemoryStore } from '../../src/store/memory.ts';
-import { InvalidationNotRecordedError, type CacheEntry, type CacheStore, type TagManifest } from '../../src/store/store.ts';
-import { TieredStore } from '../../src/store/tiered.ts';
-import { createMemoryLogger } from '../../src/log.ts';
 import { CoordinatedStore, DirectHubLink } from '../../src/cluster/coordinated-store.ts';
 import { CoordinationHub } from '../../src/cluster/hub.ts';
+import { createMemoryLogger } from '../../src/log.ts';
+import { FileSystemStore } from '../../src/store/filesystem.ts';
+import { MemoryStore } from '../../src/store/memory.ts';
+import { type CacheEntry, type CacheStore, InvalidationNotRecordedError, type TagManifest } from '../../src/store/store.ts';
+import { TieredStore } from '../../src/store/tiered.ts';
 import { testCacheStore } from './contract.ts';
 import { listFiles, makeEntry, makeTempDir, removeDir } from './helpers.ts';
 
@@ -18,7 +18,8 @@ testCacheStore('TieredStore (memory over filesystem)', {
   create: async () => {
     const dir = await makeTempDir('isr-tiered-contract-');
     return {
-      open: () => new TieredStore({ tiers: [{ store: new MemoryStore() }, { store: new FileSystemStore({ dir }) }], logger: createMemoryLogger() }),
+      open: () =>
+        new TieredStore({ tiers: [{ store: new MemoryStore() }, { store: new FileSystemStore({ dir }) }], logger: createMemoryLogger() }),
       cleanup: () => removeDir(dir),
     };
   },
@@ -178,7 +179,7 @@ describe('TieredStore', () => {
       assert.equal(store.durableWriteErrors, 6);
       assert.equal(store.lastDurableError?.store, disk.name);
       assert.equal(store.lastDurableError?.operation, 'invalidateTags');
-      assert.equal((store.lastDurableError?.error as { code?: string }).code, 'ENOTDIR');
+      assert.equal((store.lastDurableError?.error as { code?: string } | undefined)?.code, 'ENOTDIR');
       const warnings = logger.lines.filter((l) => l.startsWith('warn'));
       assert.equal(warnings.length, 1, logger.lines.join('\n'));
       assert.ok(warnings[0]!.includes(disk.name), 'names the store');
@@ -217,7 +218,10 @@ describe('TieredStore', () => {
     const logger = createMemoryLogger();
     const both = new TieredStore({ tiers: [{ store: a }, { store: b }], logger });
     await assert.rejects(both.set('k', makeEntry('k')), AggregateError);
-    await assert.rejects(both.invalidateTags(['t'], 1), (error: unknown) => error instanceof InvalidationNotRecordedError && error.cause instanceof AggregateError);
+    await assert.rejects(
+      both.invalidateTags(['t'], 1),
+      (error: unknown) => error instanceof InvalidationNotRecordedError && error.cause instanceof AggregateError,
+    );
     await assert.rejects(both.delete('k'), AggregateError);
     assert.equal(both.durableWriteErrors, 6);
 
@@ -247,7 +251,14 @@ describe('TieredStore', () => {
       tiers: [{ store: a }, { store: broken }, { store: b }, { store: c, readOnly: true }],
       logger,
     });
-    assert.deepEqual(await store.getTagManifest(), new Map([['x', 20], ['y', 30], ['z', 20]]));
+    assert.deepEqual(
+      await store.getTagManifest(),
+      new Map([
+        ['x', 20],
+        ['y', 30],
+        ['z', 20],
+      ]),
+    );
     assert.equal(logger.lines.length, 1);
     assert.match(logger.lines[0]!, /^warn broken: getTagManifest failed: broken manifest exploded/);
 

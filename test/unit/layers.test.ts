@@ -22,7 +22,9 @@ const depcruise = path.join(root, 'node_modules', 'dependency-cruiser', 'bin', '
 /** Runs depcruise over `dir/src` with the project's rules: exit code and its report. */
 async function check(dir: string): Promise<{ code: number; report: string }> {
   try {
-    const { stdout } = await promisify(execFile)(process.execPath, [depcruise, 'src', '--config', configFile, '--output-type', 'err'], { cwd: dir });
+    const { stdout } = await promisify(execFile)(process.execPath, [depcruise, 'src', '--config', configFile, '--output-type', 'err'], {
+      cwd: dir,
+    });
     return { code: 0, report: stdout };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -34,8 +36,16 @@ async function check(dir: string): Promise<{ code: number; report: string }> {
 function documentedLayers(): Record<string, string[]> {
   const text = readFileSync(path.join(root, 'docs/architecture.md'), 'utf8');
   const section = text.slice(text.indexOf('## Layers'));
-  const rows = section.split('\n').filter((line) => line.startsWith('|')).slice(2);
-  const name = (cell: string) => cell.replace(/[`*]/g, '').trim().replace(/^src\//, '').replace(/\/$/, '');
+  const rows = section
+    .split('\n')
+    .filter((line) => line.startsWith('|'))
+    .slice(2);
+  const name = (cell: string) =>
+    cell
+      .replace(/[`*]/g, '')
+      .trim()
+      .replace(/^src\//, '')
+      .replace(/\/$/, '');
   const table: Record<string, string[]> = {};
   for (const row of rows) {
     const cells = row.split('|').slice(1, -1);
@@ -91,7 +101,10 @@ describe('layers (docs/architecture.md, "Layers")', () => {
     write('src/engine/engine.ts', "import { server } from '../server/index.ts';\nexport const engine = server;\n");
     write('src/pages/render.ts', 'export const pages = 1;\n');
     write('src/app/render.ts', "import { pages } from '../pages/render.ts';\nexport const app = pages;\n");
-    write('src/site/site.ts', "import { app } from '../app/render.ts';\nimport { pages } from '../pages/render.ts';\nexport const site = app + pages;\n");
+    write(
+      'src/site/site.ts',
+      "import { app } from '../app/render.ts';\nimport { pages } from '../pages/render.ts';\nexport const site = app + pages;\n",
+    );
     write('src/misc/thing.ts', "import { site } from '../site/site.ts';\nexport const thing = site;\n");
     const { code, report } = await check(scratch);
     assert.notEqual(code, 0, report);

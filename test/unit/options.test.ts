@@ -54,8 +54,10 @@ describe('the option table', () => {
     }
   });
 
-  test('isr --help lists every environment variable: each option, and the command line\'s own', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), '--help'], { cwd: ROOT });
+  test("isr --help lists every environment variable: each option, and the command line's own", async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), '--help'], {
+      cwd: ROOT,
+    });
     const listed = new Set([...stdout.matchAll(/^ {2}([A-Z_]+) {2,}/gm)].map((match) => match[1]));
     const commandEnv = commandRows(await readmeConfigurationRows()).map(([, env = '']) => env.slice(1, -1));
     assert.deepEqual(commandEnv.sort(), ['HOSTNAME', 'ISR_WORKERS', 'PORT']);
@@ -66,7 +68,7 @@ describe('the option table', () => {
     assert.match(stdout, /ISR_REDIS_URL +redisUrl: `?redis:\/\/`? or `?rediss:\/\/`? URL; default unset\n/);
   });
 
-  test('loadConfig reads each option from its environment variable, and its defaults are the table\'s', async () => {
+  test("loadConfig reads each option from its environment variable, and its defaults are the table's", async () => {
     const dir = await makeTempDir();
     try {
       const defaults = await loadConfig(dir, {}, {});

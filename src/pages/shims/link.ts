@@ -3,7 +3,7 @@
  * @see https://nextjs.org/docs/pages/api-reference/components/link
  */
 
-import { cloneElement, createElement, isValidElement, type AnchorHTMLAttributes, type ReactNode } from 'react';
+import { type AnchorHTMLAttributes, cloneElement, createElement, isValidElement, type ReactNode } from 'react';
 
 /** An `href` as `next/link` accepts it: a string or a URL object (`{ pathname, query, hash }`). */
 export type LinkHref = string | { pathname?: string; query?: Record<string, string | number | boolean | readonly string[]>; hash?: string };
@@ -40,7 +40,19 @@ export interface LinkProps extends Omit<AnchorHTMLAttributes<HTMLAnchorElement>,
  * `legacyBehavior`, the child element (an `<a>`) gets the `href` instead of being wrapped.
  */
 export default function Link(props: LinkProps): ReactNode {
-  const { href, as, replace: _replace, scroll: _scroll, shallow: _shallow, prefetch: _prefetch, passHref: _passHref, legacyBehavior, locale: _locale, children, ...anchor } = props;
+  const {
+    href,
+    as,
+    replace: _replace,
+    scroll: _scroll,
+    shallow: _shallow,
+    prefetch: _prefetch,
+    passHref: _passHref,
+    legacyBehavior,
+    locale: _locale,
+    children,
+    ...anchor
+  } = props;
   const url = formatHref(as ?? href);
   if (legacyBehavior && isValidElement<{ href?: string }>(children)) return cloneElement(children, { href: url });
   return createElement('a', { ...anchor, href: url }, children);
