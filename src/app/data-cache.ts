@@ -20,11 +20,12 @@ import { validateTag } from '../engine/tags.ts';
 import { storableHeaders } from '../http/response-head.ts';
 import { excerpt, warnRepeated } from '../log.ts';
 import { currentRenderContext, getRuntime, type IsrRuntime, lowerRevalidate, markDynamic, type RenderContext } from '../render/context.ts';
+import type { Seconds } from '../units.ts';
 
 /** Next.js's extension of `RequestInit`. */
 export interface NextFetchOptions {
   /** Seconds, `false` (cache until revalidated) or `0` (dynamic). */
-  revalidate?: number | false;
+  revalidate?: Seconds | false;
   tags?: string[];
 }
 
@@ -184,7 +185,7 @@ export function unstableCacheKey(fn: (...args: never[]) => unknown, keyParts: re
 /** Options of {@link unstableCache}. */
 export interface UnstableCacheOptions {
   /** Seconds the result stays fresh, or `false` (default: until revalidated by tag). */
-  revalidate?: number | false;
+  revalidate?: Seconds | false;
   tags?: string[];
 }
 

@@ -8,6 +8,7 @@
 
 import type { ComponentType } from 'react';
 import type { Params } from '../render/routes.ts';
+import type { Seconds } from '../units.ts';
 
 /**
  * Route segment config (Next.js "Route Segment Config"): what a page, layout or route module may
@@ -15,7 +16,7 @@ import type { Params } from '../render/routes.ts';
  */
 export interface SegmentConfig {
   /** Seconds, `false` (cache until revalidated) or `0` (dynamic). */
-  revalidate?: number | false;
+  revalidate?: Seconds | false;
   dynamic?: 'auto' | 'force-static' | 'force-dynamic' | 'error';
   /** Whether params not returned by `generateStaticParams` render on demand (default `true`). */
   dynamicParams?: boolean;
@@ -41,7 +42,7 @@ export interface RouteModule extends SegmentConfig {
 
 /** The config that applies to one route, after merging its layouts and page. */
 export interface ResolvedSegmentConfig {
-  revalidate: number | false;
+  revalidate: Seconds | false;
   dynamic: 'auto' | 'force-static' | 'force-dynamic' | 'error';
   dynamicParams: boolean;
 }
@@ -56,7 +57,7 @@ const DYNAMIC_VALUES = ['auto', 'force-static', 'force-dynamic', 'error'] as con
  * @throws TypeError naming the file for a config value of the wrong type.
  */
 export function resolveSegmentConfig(modules: readonly SegmentConfig[], files: readonly string[]): ResolvedSegmentConfig {
-  let revalidate: number | false = false;
+  let revalidate: Seconds | false = false;
   let dynamic: ResolvedSegmentConfig['dynamic'] = 'auto';
   let dynamicParams = true;
   modules.forEach((module, index) => {

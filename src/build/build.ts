@@ -27,6 +27,7 @@ import { fallbackKey, NOT_FOUND_KEY } from '../site/keys.ts';
 import { type BuildManifest, buildDirOf, MANIFEST_VERSION, type ManifestRoute, prerenderDirOf } from '../site/manifest.ts';
 import { Site } from '../site/site.ts';
 import { FileSystemStore } from '../store/filesystem.ts';
+import type { Milliseconds } from '../units.ts';
 import { compileSite } from './compile.ts';
 
 export interface BuildOptions {
@@ -43,7 +44,7 @@ export interface BuildResult {
   /** Number of pages and route responses prerendered. */
   prerendered: number;
   /** Wall time in milliseconds. */
-  durationMs: number;
+  durationMs: Milliseconds;
 }
 
 function newBuildId(): string {

@@ -29,6 +29,7 @@ import path from 'node:path';
 import { errorMessage, type Logger } from '../log.ts';
 import { FileSystemStore } from '../store/filesystem.ts';
 import type { CacheStore, StoreEvent } from '../store/store.ts';
+import type { Milliseconds } from '../units.ts';
 import { CoordinatedStore, type HubLink } from './coordinated-store.ts';
 import { CoordinationHub } from './hub.ts';
 
@@ -226,7 +227,7 @@ export interface IpcHubLinkOptions {
   /** Default: `process` (the cluster worker's channel to the primary). */
   channel?: IpcChannel;
   /** How long to wait for the primary's answer before rejecting, ms. Default {@link DEFAULT_HUB_TIMEOUT_MS}. */
-  timeoutMs?: number;
+  timeoutMs?: Milliseconds;
 }
 
 interface Pending {
@@ -245,7 +246,7 @@ export class HubUnavailableError extends Error {
 export class IpcHubLink implements HubLink {
   readonly scope: string;
   readonly related: readonly string[];
-  readonly timeoutMs: number;
+  readonly timeoutMs: Milliseconds;
   readonly #channel: IpcChannel;
   readonly #pending = new Map<number, Pending>();
   readonly #listeners = new Set<(event: StoreEvent) => void>();
@@ -263,7 +264,7 @@ export class IpcHubLink implements HubLink {
     if (!(this.timeoutMs > 0)) throw new TypeError(`timeoutMs must be positive, got ${this.timeoutMs}`);
   }
 
-  lock(key: string, ttlMs: number): Promise<string | undefined> {
+  lock(key: string, ttlMs: Milliseconds): Promise<string | undefined> {
     return this.#request('lock', { key, ttlMs }) as Promise<string | undefined>;
   }
 
@@ -383,7 +384,7 @@ export function isClusterWorker(): boolean {
  * In a worker forked by `runWorkers`: `filesystem` wrapped in a CoordinatedStore linked to the
  * primary over IPC. Anywhere else: undefined (the caller keeps its store as is).
  */
-export function clusterStoreFor(filesystem: FileSystemStore, options: { timeoutMs?: number } = {}): CacheStore | undefined {
+export function clusterStoreFor(filesystem: FileSystemStore, options: { timeoutMs?: Milliseconds } = {}): CacheStore | undefined {
   if (!isClusterWorker()) return undefined;
   return new CoordinatedStore({
     inner: filesystem,

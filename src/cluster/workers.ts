@@ -12,6 +12,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { createConsoleLogger, errorMessage, type Logger } from '../log.ts';
 import { type StartOptions, startServer } from '../server/index.ts';
 import type { FileSystemStore } from '../store/filesystem.ts';
+import type { Milliseconds } from '../units.ts';
 import { CLUSTER_WORKER_ENV, clusterStoreFor, isClusterWorker, serveHubOverIpc } from './ipc.ts';
 
 /** Set in each worker's environment: its slot, 0 to N-1 (a restarted worker takes its predecessor's). */
@@ -25,13 +26,13 @@ export interface RunWorkersOptions {
   /** Default: the console logger. */
   logger?: Logger;
   /** Wait before restarting a worker that died, ms. Default 1000. */
-  restartDelayMs?: number;
+  restartDelayMs?: Milliseconds;
   /** Restarts allowed within `restartWindowMs`; one more stops the whole cluster (exit code 1). Default 10. */
   maxRestarts?: number;
   /** Default 60 000 ms. */
-  restartWindowMs?: number;
+  restartWindowMs?: Milliseconds;
   /** How long workers get to finish on shutdown before they are killed, ms. Default 30 000. */
-  shutdownTimeoutMs?: number;
+  shutdownTimeoutMs?: Milliseconds;
 }
 
 /** The message the primary sends a worker to have it shut down gracefully. */

@@ -40,7 +40,7 @@ export class ManualClock implements Clock {
  * no longer ahead, which ends the streak with an `info` line giving the count.
  */
 export class FutureTimeReporter {
-  readonly #streaks = new Map<string, { count: number; largestMs: number }>();
+  readonly #streaks = new Map<string, { count: number; largestMs: Milliseconds }>();
 
   constructor(private readonly logger: { warn(message: string): void; info(message: string): void }) {}
 
@@ -53,7 +53,7 @@ export class FutureTimeReporter {
    * Records that `source` gave a time `aheadMs` milliseconds ahead of the local clock, and what was
    * done about it (`action`, e.g. `clamped to now`); logs it if it starts a streak.
    */
-  ahead(source: string, aheadMs: number, action: string): void {
+  ahead(source: string, aheadMs: Milliseconds, action: string): void {
     const streak = this.#streaks.get(source);
     if (streak !== undefined) {
       streak.count++;

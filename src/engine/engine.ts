@@ -630,7 +630,7 @@ export class IsrEngine {
     });
   }
 
-  private toEntry(key: string, generated: Generated, startedAt: number): CacheEntry {
+  private toEntry(key: string, generated: Generated, startedAt: Milliseconds): CacheEntry {
     const revalidate = generated.revalidate;
     if (revalidate !== false && !(typeof revalidate === 'number' && revalidate >= 0 && Number.isFinite(revalidate))) {
       throw new TypeError(`revalidate must be a non-negative number of seconds or false, got ${String(revalidate)}`);

@@ -1,3 +1,4 @@
+import type { Seconds } from '../units.ts';
 /**
  * `Cache-Control` values for ISR responses (RFC 9111 §5.2, RFC 5861; the values Next.js sends).
  */
@@ -15,7 +16,7 @@ export const NO_STORE = 'private, no-cache, no-store, max-age=0, must-revalidate
  * @returns `s-maxage=<revalidate>, stale-while-revalidate=<expire - revalidate>`, or
  *   `s-maxage=31536000` for `revalidate = false`.
  */
-export function cacheControl(revalidate: number | false, expire: number): string {
+export function cacheControl(revalidate: Seconds | false, expire: Seconds): string {
   if (revalidate === false) return `s-maxage=${ONE_YEAR_SECONDS}`;
   const swr = Math.max(0, Math.floor(expire - revalidate));
   return swr > 0 ? `s-maxage=${revalidate}, stale-while-revalidate=${swr}` : `s-maxage=${revalidate}`;

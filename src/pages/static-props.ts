@@ -10,6 +10,7 @@
 
 import type { ComponentType } from 'react';
 import type { Params } from '../render/routes.ts';
+import type { Seconds } from '../units.ts';
 
 /** What `getStaticProps` receives. `params` is present for dynamic routes only. */
 export interface StaticPropsContext {
@@ -39,9 +40,9 @@ export type FallbackMode = false | true | 'blocking';
 
 /** A checked `getStaticProps` result. Seconds for `revalidate`; `false` = until revalidated on demand. */
 export type StaticPropsResult =
-  | { type: 'props'; props: Record<string, unknown>; revalidate: number | false }
-  | { type: 'notFound'; revalidate: number | false }
-  | { type: 'redirect'; destination: string; status: 301 | 302 | 303 | 307 | 308; revalidate: number | false };
+  | { type: 'props'; props: Record<string, unknown>; revalidate: Seconds | false }
+  | { type: 'notFound'; revalidate: Seconds | false }
+  | { type: 'redirect'; destination: string; status: 301 | 302 | 303 | 307 | 308; revalidate: Seconds | false };
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 

@@ -9,6 +9,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IsrEngine } from '../engine/engine.ts';
 import { implicitTags } from '../engine/tags.ts';
 import type { Logger } from '../log.ts';
+import type { Seconds } from '../units.ts';
 
 /** What a page or route handler render collects while it runs. */
 export interface RenderContext {
@@ -21,7 +22,7 @@ export interface RenderContext {
   /** Explicit tags seen on cached fetches and `unstable_cache` calls. */
   tags: Set<string>;
   /** Lowest revalidate seen so far, in seconds (the segment config's, then each cached fetch's). */
-  revalidate: number | false;
+  revalidate: Seconds | false;
   /** Set when something made the page dynamic (a `no-store` fetch, reading `searchParams`...). */
   dynamicReason: string | undefined;
   /** `force-static` ignores dynamic signals; `force-dynamic` is decided before rendering. */
@@ -35,7 +36,7 @@ export interface RenderContext {
 export function createRenderContext(
   path: string,
   pattern: string,
-  config: { revalidate: number | false; dynamic: RenderContext['dynamicMode'] },
+  config: { revalidate: Seconds | false; dynamic: RenderContext['dynamicMode'] },
 ): RenderContext {
   return {
     path,

@@ -18,6 +18,7 @@
 import { STATUS_CODES } from 'node:http';
 import { fieldValueProblem, isToken, TCHAR } from '../http/fields.ts';
 import { isValidHost } from '../http/host.ts';
+import type { Milliseconds } from '../units.ts';
 import type { MemoryAnswer, RequestHandler } from './handler.ts';
 
 /** Largest request head answered here, in bytes (Node's default `maxHeaderSize` is 16 KiB). */
@@ -28,7 +29,7 @@ export type FromMemory = NonNullable<RequestHandler['fromMemory']>;
 
 export interface FastPathOptions {
   /** Idle time after which a keep-alive connection is closed, in milliseconds (as `server.keepAliveTimeout`). */
-  keepAliveTimeoutMs: number;
+  keepAliveTimeoutMs: Milliseconds;
 }
 
 export const CRLF_CRLF = Buffer.from('\r\n\r\n', 'latin1');
@@ -134,7 +135,7 @@ const COMBINED_BODY_BYTES = 16 * 1024;
  * per entry); the `date` line changes once a second, and with it every response is rebuilt on
  * first use in the new second.
  */
-export function responseCache(keepAliveTimeoutMs: number): (answer: MemoryAnswer) => Buffer[] {
+export function responseCache(keepAliveTimeoutMs: Milliseconds): (answer: MemoryAnswer) => Buffer[] {
   const keepAlive = `connection: keep-alive\r\nkeep-alive: timeout=${Math.floor(keepAliveTimeoutMs / 1000)}\r\n\r\n`;
   let second = -1;
   let tail = Buffer.alloc(0);

@@ -34,6 +34,7 @@
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
+import type { Milliseconds } from '../units.ts';
 import { CRLF_CRLF, type FastPathOptions, type FromMemory, MAX_HEAD_BYTES, parseSimpleRequest, responseCache } from './fast-path.ts';
 import type { MemoryAnswer } from './handler.ts';
 import { answerServerError } from './node.ts';
@@ -244,7 +245,7 @@ class Connection {
   /** The front fed node:http a head whose request has not been emitted yet. */
   #ownHeadFed = false;
   /** Idle keep-alive timeout of the socket, in milliseconds. */
-  readonly #idleMs: number;
+  readonly #idleMs: Milliseconds;
   /** node:http asked for more bytes and has none buffered. */
   #wanted = false;
   #clientEnded = false;

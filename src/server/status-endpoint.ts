@@ -5,6 +5,7 @@
 import type { IsrEngine } from '../engine/engine.ts';
 import type { MemoryStore } from '../store/memory.ts';
 import type { TieredStore, TierStatus } from '../store/tiered.ts';
+import type { Bytes } from '../units.ts';
 import { json, refuseWithoutToken } from './bearer.ts';
 
 /**
@@ -35,7 +36,7 @@ export interface IsrStatus {
   process: { rss: number; heapUsed: number };
   cache: {
     /** The memory tier's estimated size and bound, in bytes; null when it is turned off. */
-    memory: { bytes: number; maxBytes: number; entries: number } | null;
+    memory: { bytes: Bytes; maxBytes: Bytes; entries: number } | null;
     /** Every tier, fastest first (memory, the durable store, the build's prerendered pages). */
     tiers: TierStatus[];
   };

@@ -29,6 +29,7 @@
 import { readdir, stat, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage, type Logger } from '../log.ts';
+import type { Bytes, Milliseconds } from '../units.ts';
 import { isMissing } from './files.ts';
 
 /** Files are counted in multiples of this many bytes. */
@@ -59,9 +60,9 @@ export interface EntryIndexOptions {
   /** The store's clock, ms since the epoch (the injected clock of tests). */
   now: () => number;
   /** Bound on the counted bytes; 0: none. */
-  maxBytes: number;
+  maxBytes: Bytes;
   /** Remove files unread for longer than this (ms); 0: never. */
-  unreadExpireMs: number;
+  unreadExpireMs: Milliseconds;
 }
 
 interface Slot {
@@ -73,7 +74,7 @@ interface Slot {
    * `lastAccess` when the slot took its place in the order; a later access moves it to the recent
    * end only when an eviction pass meets it (second chance), never on the access itself.
    */
-  placedAt: number;
+  placedAt: Milliseconds;
   /** The modification time this process last gave the file or saw on it, ms. */
   diskMark: number;
 }
@@ -82,7 +83,7 @@ interface Slot {
  * How often the last access is written to a file's modification time (ms): an hour, or a tenth of
  * the unread expiry when that is shorter (never under a second).
  */
-export function touchIntervalMs(unreadExpireMs: number): number {
+export function touchIntervalMs(unreadExpireMs: Milliseconds): number {
   const hour = 60 * 60 * 1000;
   return unreadExpireMs > 0 ? Math.max(1000, Math.min(hour, unreadExpireMs / 10)) : hour;
 }
@@ -180,7 +181,7 @@ export class EntryIndex {
    * access is longer ago than the unread expiry (the caller treats it as a miss and removes it);
    * otherwise records the access.
    */
-  read(path: string, size: number, mtimeMs: number): 'expired' | 'ok' {
+  read(path: string, size: number, mtimeMs: Milliseconds): 'expired' | 'ok' {
     const now = this.#options.now();
     const slot = this.#slots.get(path);
     const lastAccess = Math.max(slot?.lastAccess ?? -Infinity, mtimeMs);

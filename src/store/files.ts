@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import type { Milliseconds } from '../units.ts';
 
 /** Error codes meaning "there is nothing at this path" (ENOTDIR: a path component is a file). */
 export const MISSING: ReadonlySet<string> = new Set(['ENOENT', 'ENOTDIR']);
@@ -35,7 +36,7 @@ export function isMissing(error: unknown): boolean {
 export async function writeFileAtomic(
   target: string,
   data: Uint8Array,
-  options: { fsync?: boolean; mtimeMs?: number } = {},
+  options: { fsync?: boolean; mtimeMs?: Milliseconds } = {},
 ): Promise<void> {
   const dir = dirname(target);
   const temp = join(dir, `${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);

@@ -427,7 +427,7 @@ export class FileSystemStore implements CacheStore {
  * process on this host, or it is this process but the file predates it (`startedAt`, ms since the
  * epoch). EPERM (a live process of another user) and any other doubt count as live.
  */
-async function isStaleTemp(path: string, pid: number, startedAt: number): Promise<boolean> {
+async function isStaleTemp(path: string, pid: number, startedAt: Milliseconds): Promise<boolean> {
   if (!Number.isSafeInteger(pid) || pid <= 0) return false;
   if (pid === process.pid) {
     const info = await stat(path).catch(() => undefined);

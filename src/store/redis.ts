@@ -309,7 +309,7 @@ export class RedisStore implements SharedStore {
   readonly ready: Promise<void>;
 
   readonly #logger: Logger;
-  readonly #timeoutMs: number;
+  readonly #timeoutMs: Milliseconds;
   readonly #password: string;
   readonly #client: Connection;
   /** A `resync` waits for the command connection to be ready. */

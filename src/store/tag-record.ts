@@ -35,7 +35,7 @@ import { constants } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage, type Logger } from '../log.ts';
-import type { Milliseconds } from '../units.ts';
+import type { Bytes, Milliseconds } from '../units.ts';
 import { errorCode, isMissing, writeFileAtomic } from './files.ts';
 import { mergeTagTimes, type TagManifest } from './store.ts';
 
@@ -106,14 +106,14 @@ export interface TagRecordOptions {
   /** Looks at the entries for compaction; absent: compaction folds the log but drops nothing. */
   horizon?: () => Promise<TagHorizon>;
   /** Default {@link COMPACT_MIN_LOG_BYTES}. */
-  compactMinLogBytes?: number;
+  compactMinLogBytes?: Bytes;
 }
 
 /** What `readDisk` found. */
 interface DiskRecord {
   manifest: TagManifest;
-  logBytes: number;
-  snapshotBytes: number;
+  logBytes: Bytes;
+  snapshotBytes: Bytes;
   logFound: boolean;
   snapshotFound: boolean;
   /** The log ends with an unterminated line (ignored). */

@@ -431,7 +431,7 @@ export class TieredStore implements CacheStore {
   }
 
   /** Copies `entry` (found in tier `foundAt`) into the writable tiers above it, in the background. */
-  #backfill(key: string, entry: CacheEntry, foundAt: number): void {
+  #backfill(key: string, entry: CacheEntry, foundAt: Milliseconds): void {
     const copies: Promise<void>[] = [];
     for (const tier of this.#tiers.slice(0, foundAt)) {
       if (tier.readOnly) continue;
