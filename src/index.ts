@@ -34,5 +34,5 @@ export { toNodeListener, toWebRequest, writeWebResponse } from './server/node.ts
 export { FileSystemStore, type FileSystemStoreOptions } from './store/filesystem.ts';
 export { MemoryStore, type MemoryStoreOptions } from './store/memory.ts';
 export type { CacheEntry, CacheStore, CacheValue, Lease, SharedStore, StoreEvent, TagManifest } from './store/store.ts';
-export { isSharedStore } from './store/store.ts';
+export { assertCacheStore, isSharedStore } from './store/store.ts';
 export { type Tier, TieredStore, type TieredStoreOptions } from './store/tiered.ts';

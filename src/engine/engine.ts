@@ -42,6 +42,7 @@ import { OPTIONS } from '../config/options.ts';
 import { entityTag } from '../http/etag.ts';
 import { createConsoleLogger, describeError, type Logger } from '../log.ts';
 import {
+  assertCacheStore,
   type CacheEntry,
   type CacheStore,
   type CacheValue,
@@ -210,6 +211,7 @@ export class IsrEngine {
   private readonly shielding: Shielding;
 
   constructor(options: EngineOptions) {
+    assertCacheStore(options.store, 'IsrEngine');
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? createConsoleLogger();

@@ -20,18 +20,23 @@ export type ApiQuery = Partial<Record<string, string | string[]>>;
 /** Next.js's default `bodyParser.sizeLimit`. */
 export const DEFAULT_BODY_LIMIT = '1mb';
 
+/** A size as isr accepts it: a number and an optional unit, blanks around them allowed. */
+const SIZE_LIMIT = /^\s*\d+(?:\.\d+)?\s*(?:b|kb|mb|gb|tb|pb)?\s*$/i;
+
 /**
- * Bytes in a `bodyParser.sizeLimit`, read by the `bytes` package as Next.js reads it (raw-body's
- * `limit` is `bytes.parse(sizeLimit)`): a number is bytes (floored); a string is a number with an
- * optional unit b, kb, mb, gb, tb or pb (1024-based, case-insensitive: `'1mb'` is 1,048,576), and
- * a string without a unit is read as an integer prefix, as `parseInt` does (`'7'`, `'10b'`).
+ * Bytes in a `bodyParser.sizeLimit`, converted by the `bytes` package as Next.js converts it
+ * (raw-body's `limit` is `bytes.parse(sizeLimit)`): a number is bytes (floored); a string is a
+ * number with an optional unit b, kb, mb, gb, tb or pb (1024-based, case-insensitive: `'1mb'` is
+ * 1,048,576), blanks around them ignored.
  * @see https://github.com/visionmedia/bytes.js#bytesparsestringnumber-value-numbernull
- * @throws TypeError for a limit `bytes` cannot read, or a negative or non-finite one (Next.js
- *   would read an unreadable limit as no limit at all; isr refuses it).
+ * @throws TypeError for any other string (`'4mib'`, `'1e3'`: `bytes` would read their integer
+ *   prefix, 4 or 1 bytes, and Next.js an unreadable one as no limit; isr refuses them) and for a
+ *   negative or non-finite number.
  */
 export function parseSizeLimit(limit: string | number): Bytes {
-  // bytes.parse: the size grammar of Next.js's `api.bodyParser.sizeLimit` (through raw-body).
-  const parsed = typeof limit === 'number' || typeof limit === 'string' ? bytes.parse(limit) : null;
+  const readable = typeof limit === 'number' || (typeof limit === 'string' && SIZE_LIMIT.test(limit));
+  // bytes.parse: the size units of Next.js's `api.bodyParser.sizeLimit` (through raw-body).
+  const parsed = readable ? bytes.parse(typeof limit === 'string' ? limit.replace(/\s+/g, '') : limit) : null;
   if (parsed !== null && Number.isFinite(parsed) && parsed >= 0) return Math.floor(parsed);
   throw new TypeError(`Invalid bodyParser.sizeLimit ${JSON.stringify(limit)}: use a number of bytes or a string such as '500kb' or '1mb'`);
 }

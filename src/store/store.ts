@@ -248,6 +248,35 @@ export function isSharedStore(store: CacheStore): store is SharedStore {
   return store.shared === true;
 }
 
+const REQUIRED_METHODS = ['get', 'set', 'delete', 'getTagManifest', 'invalidateTags'] as const;
+
+/**
+ * Checks the shape of a store handed to isr (undici's `assertCacheStore` is the model), so a store
+ * an embedder wrote fails at once, naming what it lacks, rather than misbehaving later. A store
+ * with `lock` or `subscribe` must declare `shared: true` (else the instances would silently not
+ * coordinate), and one that declares it must have both.
+ * @param where names the caller in the message, e.g. `IsrEngine` or `TieredStore tier 1`.
+ * @throws TypeError naming the store and the missing or inconsistent member.
+ */
+export function assertCacheStore(store: unknown, where: string): asserts store is CacheStore {
+  if (typeof store !== 'object' || store === null) throw new TypeError(`${where}: the store must be an object, got ${String(store)}`);
+  const candidate = store as Partial<Record<string, unknown>>;
+  const name = typeof candidate.name === 'string' ? candidate.name : '(unnamed store)';
+  for (const method of REQUIRED_METHODS) {
+    if (typeof candidate[method] !== 'function')
+      throw new TypeError(`${where}: store ${name} has no ${method}() (a CacheStore needs ${REQUIRED_METHODS.join(', ')})`);
+  }
+  const coordinates = typeof candidate.lock === 'function' || typeof candidate.subscribe === 'function';
+  if (coordinates && candidate.shared !== true) {
+    throw new TypeError(
+      `${where}: store ${name} has lock() or subscribe() but does not declare shared: true; declare it (a SharedStore) for the instances to coordinate, or remove them`,
+    );
+  }
+  if (candidate.shared === true && (typeof candidate.lock !== 'function' || typeof candidate.subscribe !== 'function')) {
+    throw new TypeError(`${where}: store ${name} declares shared: true but lacks lock() or subscribe()`);
+  }
+}
+
 /**
  * Sets `manifest[tag] = max(manifest[tag], at)` for each tag, in place.
  * @throws TypeError if `at` is not a finite number or a tag is not a string (before changing anything).

@@ -17,6 +17,7 @@
 import { createConsoleLogger, errorMessage, type Logger } from '../log.ts';
 import type { Milliseconds } from '../units.ts';
 import {
+  assertCacheStore,
   type CacheEntry,
   type CacheStore,
   InvalidationNotRecordedError,
@@ -173,7 +174,8 @@ export class TieredStore implements CacheStore {
     const tiers = options?.tiers;
     if (!Array.isArray(tiers) || tiers.length === 0) throw new TypeError('TieredStore needs at least one tier');
     this.#tiers = tiers.map((tier, index) => {
-      if (typeof tier?.store?.get !== 'function') throw new TypeError(`TieredStore tier ${index} has no store`);
+      if (tier?.store === undefined) throw new TypeError(`TieredStore tier ${index} has no store`);
+      assertCacheStore(tier.store, `TieredStore tier ${index}`);
       return {
         store: tier.store,
         readOnly: tier.readOnly ?? tier.store.readOnly === true,

@@ -110,9 +110,20 @@ describe('pages/api: the request', { timeout: 30_000 }, () => {
     assert.deepEqual(seen.cookies, { a: '1', b: 'two words', c: '%E0' });
     assert.deepEqual((await echoed({})).cookies, {});
   });
+
+  test('cookies as Next.js reads them with the cookie package: an unterminated quote loses its last character, an empty name is a key', async () => {
+    const seen = await echoed({ headers: { cookie: 'a="abc; =x; b=' } });
+    assert.deepEqual(seen.cookies, { a: 'ab', '': 'x', b: '' });
+  });
 });
 
 describe('pages/api: body parsing', { timeout: 30_000 }, () => {
+  test('a Content-Type the content-type package cannot parse is read as text/plain, as Next.js parseBody does', async () => {
+    for (const type of ['application/json;', 'application/json;charset=utf-8;']) {
+      assert.equal((await echoed({ method: 'POST', headers: { 'content-type': type }, body: '{"a":1}' })).body, '{"a":1}', type);
+    }
+  });
+
   test('application/json and +json are parsed; an empty JSON body is {}', async () => {
     const json = { a: [1, 2], b: { c: 'd' } };
     assert.deepEqual(
@@ -214,6 +225,10 @@ describe('pages/api: body parsing', { timeout: 30_000 }, () => {
       [parseSizeLimit('1mb'), parseSizeLimit('1.5KB'), parseSizeLimit('2 gb'), parseSizeLimit('7')],
       [1048576, 1536, 2 * 1024 ** 3, 7],
     );
+    // Blanks around the number and unit are ignored; what the grammar does not cover is refused, where
+    // `bytes` alone would read an integer prefix ('4mib' as 4 bytes, '1e3' as 1 byte).
+    assert.deepEqual([parseSizeLimit(' 1mb '), parseSizeLimit('1 MB'), parseSizeLimit('2pb')], [1048576, 1048576, 2 * 1024 ** 5]);
+    for (const unreadable of ['4mib', '1e3', 'lots', '-1kb', '']) assert.throws(() => parseSizeLimit(unreadable), TypeError, unreadable);
     const bad = await run(echo, { method: 'POST', body: 'x', config: { api: { bodyParser: { sizeLimit: 'lots' } } } });
     assert.equal(bad.response.status, 500);
     assert.match(bad.logger.lines.join('\n'), /error API route \/api\/test: Invalid bodyParser.sizeLimit "lots"/);
