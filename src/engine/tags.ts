@@ -13,6 +13,8 @@
  * The `_N_T_` prefix is Next.js's; user tags may not start with it.
  */
 
+import { normalizePath } from '../http/paths.ts';
+
 /** Prefix of implicit (path) tags. */
 export const IMPLICIT_TAG_PREFIX = '_N_T_';
 /** Longest accepted tag, in characters (Next.js uses 256). */
@@ -20,29 +22,6 @@ export const MAX_TAG_LENGTH = 256;
 
 /** What `revalidatePath`'s second argument selects. */
 export type RevalidatePathType = 'page' | 'layout';
-
-function canonicalSegment(segment: string): string {
-  if (/^\[.*\]$/.test(segment)) return segment; // a route pattern's [id], [...slug], [[...slug]]
-  try {
-    return encodeURIComponent(decodeURIComponent(segment));
-  } catch {
-    return encodeURIComponent(segment);
-  }
-}
-
-/**
- * Normalises a URL path or route pattern for tagging: one leading slash, no trailing slash
- * (except the root), no empty segments, and each segment percent-encoded the way the server
- * encodes request paths (so `revalidatePath('/tags/c++')` and a request for `/tags/c%2B%2B`
- * name the same page). Dynamic pattern segments (`[id]`) are kept as written.
- */
-export function normalizePath(path: string): string {
-  const segments = path
-    .split('/')
-    .filter((segment) => segment.length > 0)
-    .map(canonicalSegment);
-  return `/${segments.join('/')}`;
-}
 
 function prefixes(path: string): string[] {
   const segments = normalizePath(path).split('/').filter(Boolean);

@@ -1,10 +1,24 @@
-import type { Seconds } from '../units.ts';
 /**
  * `Cache-Control` values for ISR responses (RFC 9111 §5.2, RFC 5861; the values Next.js sends).
  */
 
+import type { Seconds } from '../units.ts';
+
 /** One year in seconds: the `s-maxage` of a page with `revalidate = false`, and the default expire. */
 export const ONE_YEAR_SECONDS = 31_536_000;
+
+/**
+ * What `public/` files are sent with (as `next start` sends them): any cache may keep one but must
+ * revalidate it on each use (RFC 9111 §5.2.2.1: `max-age=0`), so a changed file shows at once and an
+ * unchanged one costs a 304.
+ */
+export const PUBLIC_FILE = 'public, max-age=0';
+
+/**
+ * What isr's own non-page answers are sent with (the revalidation and status endpoints, the plain
+ * 500 of the Node adapter): no cache may store them (RFC 9111 §5.2.2.5).
+ */
+export const NOT_STORED = 'no-store';
 
 /** What Next.js sends for dynamic responses (rendered per request, never stored). */
 export const NO_STORE = 'private, no-cache, no-store, max-age=0, must-revalidate';

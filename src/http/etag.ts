@@ -36,3 +36,36 @@ export function etagMatches(header: string | null, etag: string): boolean {
   // fresh: If-None-Match list parsing and weak comparison (RFC 9110 §13.1.2, §8.8.3.2).
   return fresh({ 'if-none-match': header.replaceAll('\t', ' ').trim() }, { etag });
 }
+
+/**
+ * The entity tag of another representation of the same entry (the Pages Router's data route: the
+ * page's props as JSON beside its HTML): the entry's tag with `.<suffix>` inside the quotes, so the
+ * two representations never share one (RFC 9110 §8.8.3: an entity tag identifies a representation).
+ * @param etag the entry's strong entity tag, e.g. `"abc"`.
+ * @returns e.g. `"abc.json"`.
+ * @see https://www.rfc-editor.org/rfc/rfc9110#section-8.8.3
+ */
+export function representationEtag(etag: string, suffix: string): string {
+  return `${etag.slice(0, -1)}.${suffix}"`;
+}
+
+/**
+ * Whether a request's cached copy is still fresh for a response with `etag`, as Next.js's API
+ * routes decide it (`sendEtagResponse`, with the `fresh` package): `If-None-Match` matches by weak
+ * comparison (RFC 9110 §13.1.2, HTAB read as a space as in {@link etagMatches}), else
+ * `If-Modified-Since` is weighed, and never when the request says `Cache-Control: no-cache`
+ * (RFC 9111 §5.2.1.4).
+ * @param headers the request's headers.
+ * @see https://github.com/jshttp/fresh
+ */
+export function requestIsFresh(headers: Headers, etag: string): boolean {
+  // fresh: the conditional-request check of Next.js's API routes (send-payload's sendEtagResponse).
+  return fresh(
+    {
+      'if-none-match': headers.get('if-none-match')?.replaceAll('\t', ' ') ?? undefined,
+      'if-modified-since': headers.get('if-modified-since') ?? undefined,
+      'cache-control': headers.get('cache-control') ?? undefined,
+    },
+    { etag },
+  );
+}

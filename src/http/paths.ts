@@ -39,3 +39,29 @@ export function parsePath(pathname: string): ParsedPath {
   }
   return { ok: true, pathname: canonical === '' ? '/' : canonical, parts };
 }
+
+/** One segment as `encodeURIComponent` writes it, decoded first where it is valid percent-encoding. */
+function canonicalSegment(segment: string): string {
+  if (/^\[.*\]$/.test(segment)) return segment; // a route pattern's [id], [...slug], [[...slug]]
+  try {
+    return encodeURIComponent(decodeURIComponent(segment));
+  } catch {
+    return encodeURIComponent(segment);
+  }
+}
+
+/**
+ * Normalises a URL path or route pattern for tagging: one leading slash, no trailing slash
+ * (except the root), no empty segments, and each segment percent-encoded the way the server
+ * encodes request paths (so `revalidatePath('/tags/c++')` and a request for `/tags/c%2B%2B`
+ * name the same page, the key {@link parsePath} gives it). Unlike `parsePath` it refuses
+ * nothing: it names tags (`revalidatePath`), not requests. Dynamic pattern segments (`[id]`) are
+ * kept as written.
+ */
+export function normalizePath(path: string): string {
+  const segments = path
+    .split('/')
+    .filter((segment) => segment.length > 0)
+    .map(canonicalSegment);
+  return `/${segments.join('/')}`;
+}

@@ -8,8 +8,7 @@ import { Buffer } from 'node:buffer';
 import { type OutgoingHttpHeader, type OutgoingHttpHeaders, STATUS_CODES } from 'node:http';
 import { pipeline, Readable, Stream, Writable } from 'node:stream';
 import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web';
-import fresh from 'fresh';
-import { entityTag } from '../http/etag.ts';
+import { entityTag, requestIsFresh } from '../http/etag.ts';
 import { fieldValueProblem, isToken } from '../http/fields.ts';
 import { errorMessage } from '../log.ts';
 
@@ -442,16 +441,7 @@ export class ApiResponse extends Writable {
   #notModified(etag: string): boolean {
     const method = this.#request.method;
     if ((method !== 'GET' && method !== 'HEAD') || this.statusCode < 200 || this.statusCode > 299) return false;
-    const headers = this.#request.headers;
-    // fresh: the conditional-request check of Next.js's API routes (send-payload's sendEtagResponse).
-    return fresh(
-      {
-        'if-none-match': headers.get('if-none-match') ?? undefined,
-        'if-modified-since': headers.get('if-modified-since') ?? undefined,
-        'cache-control': headers.get('cache-control') ?? undefined,
-      },
-      { etag },
-    );
+    return requestIsFresh(this.#request.headers, etag);
   }
 
   /** The status to send, checked as Node's `writeHead` does, and against what a Web `Response` can carry. */

@@ -4,12 +4,13 @@
  */
 
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { NOT_STORED } from '../http/cache-control.ts';
 
 /** A JSON response that no cache keeps (`no-store`). */
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
     status,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': NOT_STORED, ...headers },
   });
 }
 

@@ -6,6 +6,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
+import { NOT_STORED } from '../http/cache-control.ts';
 import { absoluteFormTarget, isUrlHost, isValidHost } from '../http/host.ts';
 import type { Logger } from '../log.ts';
 import type { RequestHandler } from './handler.ts';
@@ -185,7 +186,7 @@ export function answerServerError(res: ServerResponse): void {
   try {
     if (!res.headersSent) {
       for (const name of res.getHeaderNames()) res.removeHeader(name);
-      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'content-length': '22' });
+      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': NOT_STORED, 'content-length': '22' });
       res.end('Internal Server Error\n');
       return;
     }

@@ -17,7 +17,7 @@
 
 import type { Served } from '../engine/engine.ts';
 import { cacheControl, NO_STORE } from '../http/cache-control.ts';
-import { etagMatches } from '../http/etag.ts';
+import { etagMatches, representationEtag } from '../http/etag.ts';
 import type { CacheEntry, CacheValue } from '../store/store.ts';
 import type { Seconds } from '../units.ts';
 import { storedBodyResponse } from './stored-body.ts';
@@ -140,7 +140,7 @@ export class EntryResponses {
     heads.data ??= {
       'content-type': 'application/json; charset=utf-8',
       'cache-control': this.cacheControlOf(entry),
-      etag: `${entry.etag.slice(0, -1)}.json"`,
+      etag: representationEtag(entry.etag, 'json'),
       'content-length': String(entry.value.data?.byteLength ?? 0),
     };
     const headers: Head = { ...heads.data, 'x-isr-cache': state };

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { lookup } from 'mime-types';
+import { PUBLIC_FILE } from '../http/cache-control.ts';
 import { entityTag, etagMatches } from '../http/etag.ts';
 
 /**
@@ -56,7 +57,7 @@ export class PublicFiles {
       this.loaded.set(name, file);
     }
     const { body, etag, type } = await file;
-    const headers = { 'content-type': type, etag, 'cache-control': 'public, max-age=0' };
+    const headers = { 'content-type': type, etag, 'cache-control': PUBLIC_FILE };
     if (etagMatches(request.headers.get('if-none-match'), etag)) return new Response(null, { status: 304, headers });
     return new Response(request.method === 'HEAD' ? null : body, { status: 200, headers });
   }
