@@ -279,7 +279,7 @@ export const OPTIONS = {
     doc: "prefix of the site's Redis keys (<name>: package.json name or folder)",
   },
   /**
-   * Seconds (above 0, at most 3600) a regeneration holds the cluster-wide lock of its page (it
+   * Seconds (above 0, at most 3600) a regeneration holds the shielding lock of its page (shared by all instances) (it
    * expires after that), and the longest another instance waits for that result before rendering
    * itself. Used with `redisUrl` or `isr start --workers`. Default 10. Env `ISR_LOCK_TIMEOUT`.
    */

@@ -17,7 +17,7 @@
  *    the next request regenerates before answering. An entry's `lastModified` is the time its
  *    render *started*, so a render that read its data before a revalidation is never fresh after it.
  * 6. With a shared store (Redis, or the coordinated filesystem store of `isr start --workers`),
- *    the whole cluster behaves as one cache (Vercel's ISR page, "Differences between ISR and
+ *    all instances behave as one cache (Vercel's ISR page, "Differences between ISR and
  *    `Cache-Control` headers": cache shielding, synchronized global purging;
  *    implemented in shielding.ts):
  *    - invalidations recorded by any instance arrive as store events and apply here at once; after
@@ -562,7 +562,7 @@ export class IsrEngine {
 
   /** Runs `generate`, stores (or, for a dynamic result, removes) the entry, logs the timing. */
   private async generateAndStore(key: string, generate: Generate, options: ServeOptions): Promise<{ entry: CacheEntry; dynamic: boolean }> {
-    // The entry's lastModified: when its data starts being read (after any wait for the cluster lock).
+    // The entry's lastModified: when its data starts being read (after any wait for the shielding lock).
     const startedAt = this.now();
     const began = performance.now();
     const timeout = new AbortController();

@@ -8,7 +8,7 @@
  *   and `unlock` wake the waits below; `resync` (after a gap in the events) re-reads the recorded
  *   invalidations — requests wait for that re-read — then records those this instance knows of
  *   that the record lacks.
- * - `shielded`: one regeneration per key across the cluster. It takes the store's lock. The
+ * - `shielded`: one regeneration per key across the instances. It takes the store's lock. The
  *   holder first adopts an entry another instance just stored, if there is one, else renders.
  *   An instance that finds the lock held waits for the holder's result (woken by its `set` or
  *   `unlock`, re-checking every {@link SHIELD_POLL_MS} ms in case a message was lost) and adopts
@@ -101,7 +101,7 @@ export class Shielding {
         lease = await store.lock(key, lockTimeoutMs);
       } catch (error) {
         event.cancel();
-        logger.debug(`no cluster lock for ${label} (${describeError(error).split('\n')[0]}); regenerating here`);
+        logger.debug(`no shielding lock for ${label} (${describeError(error).split('\n')[0]}); regenerating here`);
         return produce();
       }
       if (lease !== undefined) {
@@ -119,7 +119,7 @@ export class Shielding {
         event.cancel();
         warnRepeated(
           logger,
-          'cluster: lock wait timed out',
+          'shielding: lock wait timed out',
           `${excerpt(label)}: another instance's regeneration gave no result in ${lockTimeoutMs / 1000} s; regenerating here`,
         );
         return produce();

@@ -5,7 +5,7 @@
  * A *shared* store ({@link SharedStore}: Redis; the filesystem store behind `isr start --workers`)
  * is one that several instances use at once. It says so with `shared: true` and adds `subscribe`
  * (what the other instances did: synchronized purges) and `lock` (one regeneration per key across
- * the cluster: cache shielding, as Vercel's "Incremental Static Regeneration (ISR)" names it,
+ * the instances: cache shielding, as Vercel's "Incremental Static Regeneration (ISR)" names it,
  * https://vercel.com/docs/incremental-static-regeneration), and its `set` is a compare-and-set on
  * `lastModified`. {@link isSharedStore} is the one test of it.
  *
@@ -234,7 +234,7 @@ export interface SharedStore extends CacheStore {
    * Takes the regeneration lock of `key` for `ttlMs` milliseconds unless a holder has it (this
    * instance included: the lock is not re-entrant). Resolves a Lease, or undefined when the lock is
    * held. Rejects when `ttlMs` is not a positive number, and when the store cannot be reached (the
-   * caller then regenerates without the cluster lock).
+   * caller then regenerates without the shielding lock).
    */
   lock(key: string, ttlMs: Milliseconds): Promise<Lease | undefined>;
 }
