@@ -179,7 +179,12 @@ async function cachedFetch(scope: FetchScope, input: string | URL | Request, ini
  * @see https://nextjs.org/docs/app/api-reference/functions/unstable_cache
  */
 export function unstableCacheKey(fn: (...args: never[]) => unknown, keyParts: readonly string[], args: readonly unknown[]): string {
-  return `function:${sha256(JSON.stringify([[fn.toString(), ...keyParts], args]))}`;
+  return keyOfCall([fn.toString(), ...keyParts], args);
+}
+
+/** {@link unstableCacheKey} from the fixed part (`fn`'s source and `keyParts`), computed once per `unstable_cache`. */
+function keyOfCall(fixed: readonly string[], args: readonly unknown[]): string {
+  return `function:${sha256(JSON.stringify([fixed, args]))}`;
 }
 
 /** Options of {@link unstableCache}. */
@@ -203,7 +208,7 @@ export function unstableCache<Args extends unknown[], Result>(
 ): (...args: Args) => Promise<Result> {
   const revalidate = checkedDataCacheRevalidate(options.revalidate, 'unstable_cache') ?? false;
   const tags = validTags(options.tags, 'unstable_cache', getRuntime());
-  const parts = [...keyParts];
+  const fixed = [fn.toString(), ...keyParts];
   return async (...args: Args): Promise<Result> => {
     const runtime = getRuntime();
     const context = currentRenderContext();
@@ -211,7 +216,7 @@ export function unstableCache<Args extends unknown[], Result>(
     if (runtime === undefined || revalidate === 0) return fn(...args);
     for (const tag of tags) context?.tags.add(tag);
     lowerRevalidate(context, revalidate);
-    const key = unstableCacheKey(fn, parts, args);
+    const key = keyOfCall(fixed, args);
     const served = await runtime.engine.serve(
       key,
       async () => {
