@@ -1,6 +1,8 @@
 /**
  * Type declarations of the parts of `next` that isr provides, so a site's editor and `tsc`
- * type-check the seeds' code without installing Next.js. Reference it from a site's tsconfig
+ * type-check site code, such as the examples of the Next.js ISR guides ("Incremental Static
+ * Regeneration (ISR)", https://nextjs.org/docs/app/guides/incremental-static-regeneration),
+ * without installing Next.js. Reference it from a site's tsconfig
  * (`"include": ["app", "node_modules/isr/types"]`). The isr build does not read this file: it maps
  * `next/cache`, `next/navigation`, `next/router`, `next/head` and `next/link` to its own
  * implementations; `next` itself provides only types.

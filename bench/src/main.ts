@@ -41,7 +41,7 @@ const PORTS = {
   nginx2: 3301,
   ceiling: 3400,
 };
-/** The HIT scenario's post: the prerendered post whose page is closest to this size (issue 3's orientation figure). */
+/** The HIT scenario's post: the prerendered post whose page is closest to this size, so the HIT figures are for a page of about 8 KiB. */
 const HIT_PAGE_TARGET_BYTES = 8 * 1024;
 const PRERENDERED = 100;
 

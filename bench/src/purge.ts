@@ -1,5 +1,5 @@
 /**
- * Purge propagation (issue 4): several `isr start` processes share one Redis; a page's content
+ * Purge propagation: several `isr start` processes share one Redis; a page's content
  * changes in the content API and one instance is asked to revalidate it. From the moment that
  * call returns, every instance is polled (one client per instance, its own keep-alive connection,
  * one request after another without pause) until each serves the new content. A trial's figure is

@@ -1,5 +1,5 @@
 /**
- * The benchmark's outputs: issues 3 and 4's targets checked against one run's figures, and
+ * The benchmark's outputs: the performance targets (docs/performance.md) checked against one run's figures, and
  * latest.json (everything), latest.md (tables) and latest.svg (the HIT and purge chart).
  */
 import { writeFile } from 'node:fs/promises';
@@ -29,12 +29,12 @@ function check(name: string, goal: string, measured: string | undefined, holds: 
   return { name, goal, measured: measured ?? 'not measured', holds: measured === undefined ? null : (holds ?? null) };
 }
 
-/** Slack of the purge-propagation goal over the page's render time, in ms (issue 4: loopback). */
+/** Slack of the purge-propagation goal over the page's render time, in ms (on loopback). */
 export const PURGE_SLACK_MS = 50;
 
 /**
- * Issue 3's targets, each with the ratio measured in this run (ratios, never absolute timings),
- * and issue 4's: purge propagation against the page's render time measured beside it, and what
+ * The single-instance targets, each with the ratio measured in this run (ratios, never absolute
+ * timings), and those of several instances: purge propagation against the page's render time measured beside it, and what
  * a second worker process adds (reported without a goal).
  */
 export function evaluateTargets(results: BenchResults): TargetCheck[] {

@@ -1,5 +1,5 @@
 /**
- * The benchmark's scenarios (issue 3). Each takes the systems it applies to and alternates between
+ * The benchmark's scenarios (bench/README.md, "What runs"). Each takes the systems it applies to and alternates between
  * them run by run (A B A B …) so the machine's drift affects them alike; figures are medians.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';

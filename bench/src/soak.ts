@@ -1,5 +1,5 @@
 /**
- * `npm run soak` (from the repository root): the soak test of issue 6. One `isr start` process
+ * `npm run soak` (from the repository root): the soak test (docs/reliability.md). One `isr start` process
  * (the bench copy of the example blog, its real content API, a deliberately small memory tier)
  * under sustained wrk load — a Zipf-like mix over every post and the index pages, 127.0.0.1 only —
  * for `--seconds` (default 600) while a revalidation storm runs: several `POST /_isr/revalidate`
@@ -35,7 +35,7 @@ import type { RunningServer } from './types.ts';
 import { runWrkReport } from './wrk.ts';
 
 const PORTS = { api: 4150, isr: 3150 };
-/** The run a committed result must have at least, in seconds (issue 6: a soak of at least 10 minutes). */
+/** The run a committed result must have at least, in seconds (a soak of at least 10 minutes). */
 const FULL_RUN_SEC = 600;
 /** Length of one wrk run, in seconds; the load is consecutive runs, their figures summed. */
 const CHUNK_SEC = 30;

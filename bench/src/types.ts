@@ -59,7 +59,7 @@ export interface RunningServer {
 }
 
 /**
- * Purge propagation (issue 4): several `isr start` processes on one Redis; see bench/src/purge.ts.
+ * Purge propagation: several `isr start` processes on one Redis; see bench/src/purge.ts.
  * Every time is in milliseconds from the return of the revalidation call.
  */
 export interface PurgeFigures {
@@ -85,7 +85,7 @@ export interface PurgeFigures {
   trials: Array<{ revalidatedOn: number; lastMs: number; firstMs: number; oldAnswers: number }>;
 }
 
-/** A target from issue 3 or 4 and whether this run met it (`holds: null`: not measured, or reported without a goal). */
+/** A performance target (docs/performance.md) and whether this run met it (`holds: null`: not measured, or reported without a goal). */
 export interface TargetCheck {
   name: string;
   goal: string;

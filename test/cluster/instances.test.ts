@@ -1,8 +1,9 @@
 /**
- * Issue 4's acceptance: three real `isr start` instances (the third with two worker processes)
- * sharing one real Redis (started by the test, so it can be stopped and restarted) behave as one cache — synchronized purges, one
- * regeneration per page across the cluster (cache shielding), and no lost page or 5xx while Redis
- * is away. Each instance has its own cache folder, so Redis is the only thing they share.
+ * Several instances on one Redis (docs/deployment.md): three real `isr start` instances (the third
+ * with two worker processes) sharing one real Redis (started by the test, so it can be stopped and
+ * restarted) behave as one cache — synchronized purges, one regeneration per page across
+ * instances (cache shielding), and no lost page or 5xx while Redis is away. Each instance has its
+ * own cache folder, so Redis is the only thing they share.
  */
 
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * Issue 6: `kill -9` of a real `isr start` process while it writes cache entries, repeated
+ * `kill -9` of a real `isr start` process while it writes cache entries, repeated
  * (`CRASH_CYCLES`, default 100; `CRASH_SEED` replays the kill times). After each kill every entry
  * file on disk must decode, sit at the path its key hashes to, and hold exactly one complete
  * version of its item (the old or the new, never a mix or a truncation); the tag record must read

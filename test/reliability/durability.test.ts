@@ -1,6 +1,6 @@
 /**
- * Issue 13, items 5 and 7, on real servers (in this process, on real file systems, so the clock
- * can be injected):
+ * The durability of the cache folder (docs/architecture.md, "Durability of the cache folder"), on
+ * real servers (in this process, on real file systems, so the clock can be injected):
  *
  * - Honest acknowledgements: with the cache folder read-only, full (small tmpfs mounts: root only)
  *   or deleted, `POST /_isr/revalidate` answers 200 only once the folder recorded the invalidation,

@@ -1,5 +1,5 @@
 /**
- * Faults around the server (issue 6): a cache folder that is read-only or full, Redis killed
+ * Faults around the server: a cache folder that is read-only or full, Redis killed
  * with SIGKILL under load, and what error pages reveal. Each test runs a real server on a real
  * file system: the read-only and full folders are small tmpfs mounts when the tests run as root
  * (CI does), else a folder without write permission (read-only), and the full-disk test is skipped.

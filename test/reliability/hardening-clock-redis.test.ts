@@ -1,8 +1,7 @@
 /**
- * Issue 13, items 6 and 8: clocks from the future, a paused or restarted Redis, repeated
- * warnings. Every test runs real servers (HTTP on a free port) on the fixture site; the Redis
- * tests start their own `redis-server`. docs/reliability.md ("Hardening (issue 13)") maps each
- * case to its test.
+ * Hardening against clocks from the future, a paused or restarted Redis, and repeated warnings.
+ * Every test runs real servers (HTTP on a free port) on the fixture site; the Redis tests start
+ * their own `redis-server`. docs/reliability.md ("Hardening") maps each case to its test.
  */
 
 import assert from 'node:assert/strict';

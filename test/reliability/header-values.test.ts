@@ -1,7 +1,8 @@
 /**
- * Issue 13, items 2 and 3: header values are valid by construction. A real `isr start` process
- * (dist/, so `npm run build` first) serves `test/fixtures/headers-site`; every answer is read over a
- * raw socket, so the bytes on the wire are what is checked.
+ * Header values are valid by construction (docs/reliability.md, "Header values valid by
+ * construction"). A real `isr start` process (dist/, so `npm run build` first) serves
+ * `test/fixtures/headers-site`; every answer is read over a raw socket, so the bytes on the wire
+ * are what is checked.
  *
  * Each stored answer is requested three ways, since each reaches different code:
  * - `fresh`: the first request of a key (node:http, the full handler, `new Response`);
@@ -126,7 +127,7 @@ after(async () => {
   if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
 });
 
-describe('header values valid by construction (issue 13, items 2 and 3)', () => {
+describe('header values valid by construction, on every path', () => {
   test('a redirect() to a non-Latin-1 path sends its percent-encoded form, byte for byte, on every path', async () => {
     const answers = await threeWays('/go/cafe');
     for (const [way, response] of Object.entries(answers)) {

@@ -1,5 +1,5 @@
 /**
- * Issue 13, item 1: a pipelining flood. 100 connections each send 64 KiB of pipelined `GET`s for
+ * A pipelining flood. 100 connections each send 64 KiB of pipelined `GET`s for
  * pages that are not fresh in memory (a stale page of about 100 KB, and never-visited items) and
  * never read an answer. Before backpressure, node:http emitted every pipelined request at once and
  * each kept a private copy of the page while it waited to be written: RSS grew by gigabytes and

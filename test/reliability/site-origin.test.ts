@@ -1,5 +1,5 @@
 /**
- * Issue 13, item 4: the client's `Host` is never baked into cached output. Real `isr start`
+ * A canonical origin: the client's `Host` is never baked into cached output. Real `isr start`
  * processes (dist/, so `npm run build` first) serve `test/fixtures/headers-site`, whose cached
  * route handler `/feeds/[name]` builds absolute URLs from `request.url` and is generated on its
  * first request; that request carries `Host: evil.example`.
@@ -63,7 +63,7 @@ after(async () => {
   for (const site of sites) await site.cleanup();
 });
 
-describe('a canonical origin for generation (issue 13, item 4)', () => {
+describe('a canonical origin for generation, never the client’s Host', () => {
   test('without siteUrl, a cached route handler first requested with Host: evil.example holds the server’s own address', async () => {
     const own = `http://127.0.0.1:${plain.port}`;
     const first = await get(plain, '/feeds/a', EVIL);
