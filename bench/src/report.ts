@@ -261,7 +261,7 @@ export function markdown(results: BenchResults): string {
     '',
     '![HIT throughput and p99 latency; purge propagation](latest.svg)',
     '',
-    '## Targets (issues 3 and 4)',
+    '## Targets',
     '',
     '| target | goal | measured | holds |',
     '|---|---|---|---|',

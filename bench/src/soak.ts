@@ -635,7 +635,7 @@ function markdown(r: Results): string {
       `${mib(r.memoryTier.maxBytes)} vs ${mib(r.memoryTier.boundBytes)} (up to ${n(r.memoryTier.maxEntries)} entries)`,
     ],
   ];
-  return `# Soak test (issue 6) — ${r.verdict.toUpperCase()}
+  return `# Soak test — ${r.verdict.toUpperCase()}
 
 \`npm run soak\` (bench/src/soak.ts), ${r.startedAt}, ${r.mode} run. ${r.machine.cpus} × ${r.machine.cpuModel}, Node ${r.machine.node}; 1-minute load average during the run: median ${r.machine.load1Median.toFixed(2)}, max ${r.machine.load1Max.toFixed(2)} (wrk, the server and the content API fill the cores: about 2 to 2.5 is expected on 2 cores; well above that, something else ran beside).
 
