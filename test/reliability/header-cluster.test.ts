@@ -1,5 +1,5 @@
 /**
- * Issue 13, item 2's acceptance: `isr start --workers 2` (the real CLI, dist/: `npm run build`
+ * No exception kills the process: `isr start --workers 2` (the real CLI, dist/: `npm run build`
  * first) is hammered for a minute (`HAMMER_SECONDS`, default 60) with the requests that used to
  * kill a worker — a cached `redirect()` to a non-Latin-1 path and a cached route-handler header
  * with a control character, asked with `Connection: close` so node:http answers them from memory
