@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, release, totalmem, type } from 'node:os';
+
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -19,6 +19,7 @@ import { get, getAll } from './http.ts';
 import { buildIsr, startIsr } from './isr.ts';
 import { buildNext, prepareNextProject, startNext } from './next.ts';
 import { startNginx } from './nginx.ts';
+import { machineInfo } from './proc.ts';
 import { purgePropagation } from './purge.ts';
 import { startRedis } from './redis.ts';
 import { evaluateTargets, writeReport } from './report.ts';
@@ -122,11 +123,7 @@ async function main(): Promise<void> {
     finishedAt: '',
     mode: quick ? 'quick' : 'full',
     machine: {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model ?? 'unknown',
-      memoryBytes: totalmem(),
-      os: `${type()} ${release()}`,
-      node: process.version,
+      ...machineInfo(),
     },
     versions,
     settings: { ...settings, loadGenerator: 'wrk -t1 (one thread, loopback)', hitPageTargetBytes: HIT_PAGE_TARGET_BYTES },

@@ -3,6 +3,7 @@
  * `next start`, `isr build/start` and the other servers.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { cpus, release, totalmem, type } from 'node:os';
 
 /** One live process: its parent and its process group, from /proc/<pid>/stat. */
 interface ProcEntry {
@@ -112,5 +113,16 @@ export function samplePeakRss(pid: number, intervalMs: number): { stop(): number
       }
       return peak;
     },
+  };
+}
+
+/** The machine a run measured, as every report states it. */
+export function machineInfo(): { cpus: number; cpuModel: string; memoryBytes: number; os: string; node: string } {
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryBytes: totalmem(),
+    os: `${type()} ${release()}`,
+    node: process.version,
   };
 }

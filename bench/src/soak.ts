@@ -21,7 +21,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:http';
-import { cpus, loadavg, release, totalmem, type } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -29,6 +29,7 @@ import { parseArgs } from 'node:util';
 import { type ContentApi, startContentApi } from '../../examples/blog/content-api/server.ts';
 import { get, median, send } from './http.ts';
 import { buildIsr, startIsr } from './isr.ts';
+import { machineInfo } from './proc.ts';
 import { tempFile } from './scenarios.ts';
 import { benchRoot, prepareSiteTree } from './site.ts';
 import type { RunningServer } from './types.ts';
@@ -479,11 +480,7 @@ async function main(): Promise<void> {
     mode: full ? 'full' : 'short',
     verdict: pass ? 'pass' : 'fail',
     machine: {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model ?? 'unknown',
-      memoryBytes: totalmem(),
-      os: `${type()} ${release()}`,
-      node: process.version,
+      ...machineInfo(),
       loadavgAtEnd: loadavg(),
       load1Max: Math.max(0, ...loads),
       load1Median: median(loads),

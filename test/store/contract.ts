@@ -23,6 +23,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type CacheEntry, type CacheStore, isSharedStore, type SharedStore, type StoreEvent } from '../../src/store/store.ts';
+import { makeEntry } from './helpers.ts';
 
 /** One backing (a memory store's nothing, a folder, a Redis key prefix, a hub and its folder) for one test. */
 export interface StoreFixture {
@@ -59,18 +60,13 @@ function entry(
   overrides: Partial<CacheEntry> = {},
 ): CacheEntry {
   return {
-    key,
-    value: {
-      kind: 'page',
-      status: 200,
-      headers: { 'content-type': 'text/html; charset=utf-8' },
-      body: typeof body === 'string' ? new TextEncoder().encode(body) : body,
-    },
-    tags: ['_N_T_/layout', `_N_T_/${encodeURIComponent(key)}`],
-    revalidate: 60,
-    expire: 365 * 24 * 3600,
-    lastModified,
-    etag: '"e-1"',
+    ...makeEntry(key, {
+      body,
+      lastModified,
+      tags: ['_N_T_/layout', `_N_T_/${encodeURIComponent(key)}`],
+      expire: 365 * 24 * 3600,
+      etag: '"e-1"',
+    }),
     ...overrides,
   };
 }
