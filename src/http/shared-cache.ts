@@ -1,5 +1,5 @@
 /**
- * The HTTP semantics of a shared cache in front of any origin (`isr proxy`, issue 15): whether a
+ * The HTTP semantics of a shared cache in front of any origin (the coming `isr proxy`; no server uses it yet): whether a
  * response to a GET or HEAD may be stored and for how long, which tags purge it, which header
  * fields a proxy drops and adds, and how a stored entry is revalidated.
  *
