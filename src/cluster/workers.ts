@@ -13,7 +13,7 @@ import { createConsoleLogger, errorMessage, type Logger } from '../log.ts';
 import { type StartOptions, startServer } from '../server/index.ts';
 import type { FileSystemStore } from '../store/filesystem.ts';
 import type { Milliseconds } from '../units.ts';
-import { CLUSTER_WORKER_ENV, clusterStoreFor, isClusterWorker, serveHubOverIpc } from './ipc.ts';
+import { CLUSTER_WORKER_ENV, clusterStoreFor, serveHubOverIpc } from './ipc.ts';
 
 /** Set in each worker's environment: its slot, 0 to N-1 (a restarted worker takes its predecessor's). */
 const WORKER_INDEX_ENV = 'ISR_WORKER_INDEX';
@@ -67,10 +67,10 @@ export async function serveUntilStopped(options: StartOptions, logger: Logger = 
       if (isShutdownMessage(message)) request('asked by the primary');
     });
   }
-  // A worker's durable tier is its filesystem store coordinated through the primary.
-  const sharedStore =
-    options.sharedStore ?? (isClusterWorker() ? (filesystem: FileSystemStore) => clusterStoreFor(filesystem) ?? filesystem : undefined);
-  const running = await startServer({ logger, ...options, ...(sharedStore ? { sharedStore } : {}) });
+  // In a worker, the durable tier is its filesystem store coordinated through the primary
+  // (clusterStoreFor is undefined elsewhere, and the filesystem store stays as it is).
+  const sharedStore = options.sharedStore ?? ((filesystem: FileSystemStore) => clusterStoreFor(filesystem) ?? filesystem);
+  const running = await startServer({ logger, ...options, sharedStore });
   logger.info(`${who}serving ${options.siteDir} (build ${running.isr.site.buildId}) at ${running.url}`);
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -39,8 +39,13 @@ export async function loadConfig(
     source = file;
     break;
   }
-  for (const key of Object.keys(fileConfig)) {
-    if (!Object.hasOwn(OPTIONS, key)) throw new TypeError(`${source}: unknown option "${key}" (known: ${OPTION_NAMES.join(', ')})`);
+  for (const [where, values] of [
+    [source, fileConfig],
+    ['options', overrides],
+  ] as const) {
+    for (const key of Object.keys(values)) {
+      if (!Object.hasOwn(OPTIONS, key)) throw new TypeError(`${where}: unknown option "${key}" (known: ${OPTION_NAMES.join(', ')})`);
+    }
   }
   const config: Record<string, unknown> = {};
   for (const name of OPTION_NAMES) {

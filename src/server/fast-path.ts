@@ -19,7 +19,8 @@ import { STATUS_CODES } from 'node:http';
 import { fieldValueProblem, isToken, TCHAR } from '../http/fields.ts';
 import { isValidHost } from '../http/host.ts';
 import type { Milliseconds } from '../units.ts';
-import type { MemoryAnswer, RequestHandler } from './handler.ts';
+import type { RequestHandler } from './handler.ts';
+import type { MemoryAnswer } from './respond.ts';
 
 /** Largest request head answered here, in bytes (Node's default `maxHeaderSize` is 16 KiB). */
 export const MAX_HEAD_BYTES = 16 * 1024;

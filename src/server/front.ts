@@ -36,8 +36,8 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import { Duplex } from 'node:stream';
 import type { Milliseconds } from '../units.ts';
 import { CRLF_CRLF, type FastPathOptions, type FromMemory, MAX_HEAD_BYTES, parseSimpleRequest, responseCache } from './fast-path.ts';
-import type { MemoryAnswer } from './handler.ts';
 import { answerServerError } from './node.ts';
+import type { MemoryAnswer } from './respond.ts';
 
 /** Unanswered bytes read ahead from one connection before reading stops, in bytes (one head fits). */
 export const READ_AHEAD_BYTES = MAX_HEAD_BYTES + 4 * 1024;

@@ -22,8 +22,6 @@ import { handleRevalidateRequest, REVALIDATE_ENDPOINT } from './revalidate-endpo
 import { PublicFiles } from './static-files.ts';
 import { handleStatusRequest, type IsrStatus, STATUS_ENDPOINT } from './status-endpoint.ts';
 
-export type { MemoryAnswer } from './respond.ts';
-
 /**
  * The Web-standard request handler: `(Request) => Promise<Response>`. One dispatch routes each
  * request (the revalidation and status endpoints, the data route, public files, pages, route

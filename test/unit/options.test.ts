@@ -122,6 +122,18 @@ describe('the option table', () => {
     }
   });
 
+  test('an unknown key among the explicit options (createIsr({ config })) is refused too, not ignored', async () => {
+    const dir = await makeTempDir();
+    try {
+      await assert.rejects(loadConfig(dir, { revalidateTokn: 'x'.repeat(12) } as never, {}), {
+        name: 'TypeError',
+        message: `options: unknown option "revalidateTokn" (known: ${OPTION_NAMES.join(', ')})`,
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test("the engine's and the memory store's own defaults are the options' defaults", async () => {
     const dir = await makeTempDir();
     try {
