@@ -44,7 +44,8 @@ export class EntryHeads {
       const full: Head = {};
       for (const [name, value] of Object.entries(entry.value.headers)) if (name !== STALE_IF_ERROR_FIELD) full[name] = value;
       full.etag ??= entry.etag;
-      full.age = String(Math.max(0, Math.floor((now - entry.lastModified) / 1000)));
+      // Rounded: the engine's clock runs a few microseconds ahead of the wall to keep its times in order.
+      full.age = String(Math.max(0, Math.round((now - entry.lastModified) / 1000)));
       full['x-isr-cache'] = state;
       const { ...notModified } = full;
       full['content-length'] = String(entry.value.body.byteLength);
