@@ -1,0 +1,44 @@
+import { existsSync } from 'node:fs';
+
+/**
+ * What this origin tells a shared cache, and the knobs a test or a demo turns.
+ *
+ * Environment (read on every request, so a running server follows changes to the flag file):
+ * - POST_S_MAXAGE: seconds a shared cache may serve a post as fresh (default 10).
+ * - FAIL_FLAG_FILE: a path; while a file exists there, every page throws (500), to show a shared
+ *   cache keeping the last good copy (`stale-if-error`, RFC 5861 section 4).
+ */
+
+/** Seconds a post stays fresh in a shared cache (`s-maxage`, RFC 9111 section 5.2.2.10). */
+export function postSharedMaxAge(): number {
+  const seconds = Number(process.env.POST_S_MAXAGE ?? '10');
+  return Number.isInteger(seconds) && seconds >= 0 ? seconds : 10;
+}
+
+/** True while the file named by FAIL_FLAG_FILE exists: pages then fail with a 500. */
+export function originFailing(): boolean {
+  const flag = process.env.FAIL_FLAG_FILE;
+  return flag !== undefined && flag !== '' && existsSync(flag);
+}
+
+/** Requests that reached this origin, by path (the counter behind /origin/stats.json). */
+const requests = new Map<string, number>();
+let renders = 0;
+
+/** Counts one request to `pathname` and returns the origin-wide render number (1, 2, ...). */
+export function countRequest(pathname: string): number {
+  requests.set(pathname, (requests.get(pathname) ?? 0) + 1);
+  renders += 1;
+  return renders;
+}
+
+/** The counts so far: `{ [pathname]: requests }`. */
+export function requestCounts(): Record<string, number> {
+  return Object.fromEntries(requests);
+}
+
+/** `Cache-Tag` (comma list, as Cloudflare and `isr proxy` read it) and `Surrogate-Key` (space list, Fastly's) for `tags`. */
+export function tagHeaders(headers: Headers, tags: string[]): void {
+  headers.set('Cache-Tag', tags.join(', '));
+  headers.set('Surrogate-Key', tags.join(' '));
+}
