@@ -5,14 +5,26 @@ import { existsSync } from 'node:fs';
  *
  * Environment (read on every request, so a running server follows changes to the flag file):
  * - POST_S_MAXAGE: seconds a shared cache may serve a post as fresh (default 10).
+ * - POST_STALE_WHILE_REVALIDATE: seconds after that during which it may serve it stale while it
+ *   regenerates it in the background (default 60).
  * - FAIL_FLAG_FILE: a path; while a file exists there, every page throws (500), to show a shared
  *   cache keeping the last good copy (`stale-if-error`, RFC 5861 section 4).
  */
 
 /** Seconds a post stays fresh in a shared cache (`s-maxage`, RFC 9111 section 5.2.2.10). */
 export function postSharedMaxAge(): number {
-  const seconds = Number(process.env.POST_S_MAXAGE ?? '10');
-  return Number.isInteger(seconds) && seconds >= 0 ? seconds : 10;
+  return seconds(process.env.POST_S_MAXAGE, 10);
+}
+
+/** Seconds a post may be served stale while regenerated (`stale-while-revalidate`, RFC 5861 section 3). */
+export function postStaleWhileRevalidate(): number {
+  return seconds(process.env.POST_STALE_WHILE_REVALIDATE, 60);
+}
+
+/** `value` as a whole number of seconds ≥ 0, or `fallback` when unset or not one. */
+function seconds(value: string | undefined, fallback: number): number {
+  const parsed = Number(value ?? fallback);
+  return value !== '' && Number.isInteger(parsed) && parsed >= 0 ? parsed : fallback;
 }
 
 /** True while the file named by FAIL_FLAG_FILE exists: pages then fail with a 500. */
