@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { freePort, ROOT } from '../helpers/instances.ts';
+import { freePort, ROOT, stopChild } from '../helpers/instances.ts';
 
 const run = promisify(execFile);
 
@@ -100,13 +100,7 @@ async function startOrigin(env: Record<string, string>, timeoutMs = 20_000): Pro
     url: `http://127.0.0.1:${port}`,
     child,
     log: () => output,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopChild(child, exited),
   };
 }
 
