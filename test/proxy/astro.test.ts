@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { type RunningProxy, startProxy } from '../../src/proxy/index.ts';
 import { freePort, ROOT, stopChild } from '../helpers/instances.ts';
 
 const run = promisify(execFile);
@@ -157,16 +158,19 @@ function visitorCookie(answer: Answer): string | undefined {
 let origin: Origin;
 let scratch: string;
 let failFlag: string;
+let slowFlag: string;
 
 before(
   async () => {
     await prepareExample();
     scratch = await mkdtemp(path.join(tmpdir(), 'isr-astro-proxy-'));
     failFlag = path.join(scratch, 'fail');
+    slowFlag = path.join(scratch, 'slow');
     origin = await startOrigin({
       POST_S_MAXAGE: String(S_MAXAGE),
       POST_STALE_WHILE_REVALIDATE: String(SWR),
       FAIL_FLAG_FILE: failFlag,
+      SLOW_FLAG_FILE: slowFlag,
     });
   },
   { timeout: 600_000 },
@@ -232,7 +236,7 @@ describe('the Astro origin, asked directly: the headers the proxy works from', {
 });
 
 describe('behind isr proxy', { timeout: 60_000 }, () => {
-  let proxy: { url: string; close(): Promise<void> };
+  let proxy: RunningProxy;
   const purge = (body: unknown) =>
     fetchPage(`${proxy.url}/_isr/revalidate`, {
       method: 'POST',
@@ -241,7 +245,6 @@ describe('behind isr proxy', { timeout: 60_000 }, () => {
     });
 
   before(async () => {
-    const { startProxy } = await import('../../src/proxy/index.ts');
     proxy = await startProxy({
       dir: scratch,
       config: { origin: origin.url, cacheDir: path.join(scratch, 'proxy-cache'), revalidateToken: TOKEN },
@@ -267,24 +270,32 @@ describe('behind isr proxy', { timeout: 60_000 }, () => {
     assert.equal((await originRequests(origin, pathname)) - before, 1);
   });
 
-  test('after s-maxage a post is STALE, served at once while one background request regenerates it', async () => {
+  test('after s-maxage a post is STALE, served at once while one slow background request regenerates it', async () => {
     const pathname = '/blog/update-v8-5.4';
     const before = await originRequests(origin, pathname);
     const first = await fetchPage(proxy.url + pathname);
     assert.equal(first.cache, 'MISS');
     await sleep(S_MAXAGE * 1000 + 500);
-    const stale = await Promise.all(Array.from({ length: 5 }, () => fetchPage(proxy.url + pathname)));
-    for (const answer of stale) {
-      assert.equal(answer.status, 200);
-      assert.equal(answer.cache, 'STALE');
-      assert.equal(answer.render, first.render, 'the old render, served stale');
+    // The regeneration takes 1.5 s: every request meanwhile gets the old page, without waiting.
+    await writeFile(slowFlag, '1500');
+    try {
+      const started = Date.now();
+      const stale = await Promise.all(Array.from({ length: 5 }, () => fetchPage(proxy.url + pathname)));
+      assert.ok(Date.now() - started < 1000, `answered in ${Date.now() - started} ms, not after the regeneration`);
+      for (const answer of stale) {
+        assert.equal(answer.status, 200);
+        assert.equal(answer.cache, 'STALE');
+        assert.equal(answer.render, first.render, 'the old render, served stale');
+      }
+      assert.equal((await fetchPage(proxy.url + pathname)).cache, 'STALE', 'still the old page while the regeneration runs');
+    } finally {
+      await rm(slowFlag, { force: true });
     }
-    await waitFor('the background regeneration', async () => (await originRequests(origin, pathname)) - before === 2);
-    await sleep(300);
-    assert.equal((await originRequests(origin, pathname)) - before, 2, 'one regeneration for five stale requests');
-    const fresh = await fetchPage(proxy.url + pathname);
-    assert.equal(fresh.cache, 'HIT');
-    assert.ok(fresh.render! > first.render!, `a new render: ${fresh.render} after ${first.render}`);
+    await waitFor('the background regeneration', async () => {
+      const answer = await fetchPage(proxy.url + pathname);
+      return answer.cache === 'HIT' && answer.render! > first.render!;
+    });
+    assert.equal((await originRequests(origin, pathname)) - before, 2, 'one regeneration for six stale requests');
   });
 
   test('purging the tag post:<slug> drops that post only: its next request is a MISS with a new render', async () => {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 /**
  * What this origin tells a shared cache, and the knobs a test or a demo turns.
@@ -9,6 +9,9 @@ import { existsSync } from 'node:fs';
  *   regenerates it in the background (default 60).
  * - FAIL_FLAG_FILE: a path; while a file exists there, every page throws (500), to show a shared
  *   cache keeping the last good copy (`stale-if-error`, RFC 5861 section 4).
+ * - SLOW_FLAG_FILE: a path; while a file exists there, every page waits the milliseconds written in
+ *   it (default 1000) before rendering, to show a shared cache answering from its copy while one
+ *   slow regeneration runs (`stale-while-revalidate`, RFC 5861 section 3).
  */
 
 /** Seconds a post stays fresh in a shared cache (`s-maxage`, RFC 9111 section 5.2.2.10). */
@@ -31,6 +34,20 @@ function seconds(value: string | undefined, fallback: number): number {
 export function originFailing(): boolean {
   const flag = process.env.FAIL_FLAG_FILE;
   return flag !== undefined && flag !== '' && existsSync(flag);
+}
+
+/** Milliseconds to wait before rendering: the number in the SLOW_FLAG_FILE while it exists (1000 if it holds none), else 0. */
+export function renderDelay(): number {
+  const flag = process.env.SLOW_FLAG_FILE;
+  if (flag === undefined || flag === '' || !existsSync(flag)) return 0;
+  let text = '';
+  try {
+    text = readFileSync(flag, 'utf8').trim();
+  } catch {
+    // Removed between the two calls: no delay from now on, but this request still waits the default.
+  }
+  const ms = Number(text);
+  return text !== '' && Number.isInteger(ms) && ms >= 0 ? ms : 1000;
 }
 
 /** Requests that reached this origin, by path (the counter behind /origin/stats.json). */
