@@ -41,7 +41,9 @@ function newestMtime(file: string): number {
  */
 async function prepareExample(): Promise<void> {
   const env = { ...process.env, ASTRO_TELEMETRY_DISABLED: '1' };
-  if (!existsSync(path.join(EXAMPLE, 'node_modules', 'astro', 'package.json'))) {
+  // npm writes node_modules/.package-lock.json last: without it, an install is missing or was cut short.
+  const installed = ['.package-lock.json', 'astro/package.json', '@astrojs/node/package.json'];
+  if (!installed.every((file) => existsSync(path.join(EXAMPLE, 'node_modules', file)))) {
     await run('npm', ['install', '--no-audit', '--no-fund'], { cwd: EXAMPLE, env, timeout: 300_000, maxBuffer: 16 << 20 });
   }
   const entry = path.join(EXAMPLE, 'dist', 'server', 'entry.mjs');
