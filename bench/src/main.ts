@@ -21,11 +21,11 @@ import { buildIsr, startIsr } from './isr.ts';
 import { buildNext, prepareNextProject, startNext } from './next.ts';
 import { startNginx } from './nginx.ts';
 import { machineInfo } from './proc.ts';
-import { proxyComparison } from './proxy.ts';
 import { purgePropagation } from './purge.ts';
 import { startRedis } from './redis.ts';
 import { evaluateTargets, writeReport } from './report.ts';
 import { builds, loadRuns, mib, missLatency, type Settings, servedEveryPost, staleHerd, syntheticEntries, tempFile } from './scenarios.ts';
+import { proxyComparison } from './shared-caches.ts';
 import { benchRoot, prepareSiteTree, repoRoot } from './site.ts';
 import { startServer } from './spawn.ts';
 import type { BenchResults, RunningServer, SystemName } from './types.ts';
@@ -74,7 +74,7 @@ const settings: Settings = {
   purgeTrials: quick ? 20 : 100,
   purgeWarmupTrials: quick ? 3 : 6,
 };
-/** The proxy comparison's origin and scenarios (bench/src/proxy.ts). */
+/** The proxy comparison's origin and scenarios (bench/src/shared-caches.ts). */
 const proxySettings = {
   originLatencyMs: 50,
   pageBytes: 4096,
@@ -393,7 +393,7 @@ async function main(): Promise<void> {
   await finish(results);
 }
 
-/** Scenario 8 (bench/src/proxy.ts) with the benchmark's ports and settings; its folders are removed afterwards unless --keep-work. */
+/** Scenario 8 (bench/src/shared-caches.ts) with the benchmark's ports and settings; its folders are removed afterwards unless --keep-work. */
 async function runProxyComparison() {
   log(`proxy comparison: isr proxy, nginx proxy_cache, Varnish in front of one origin (${proxySettings.originLatencyMs} ms per answer)`);
   const proxyWork = join(work, 'proxy');

@@ -1,5 +1,5 @@
 /**
- * The origin of the proxy comparison (bench/src/proxy.ts): a plain node:http server, in the
+ * The origin of the proxy comparison (bench/src/shared-caches.ts): a plain node:http server, in the
  * benchmark's process, that every shared cache under test sits in front of. Each path is a page of
  * a few KB whose content has a version (bumped by {@link Origin.edit}); answers carry the caching
  * fields a shared cache follows — `Cache-Control: public, s-maxage=<N>, stale-while-revalidate=<M>`

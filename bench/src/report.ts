@@ -137,7 +137,7 @@ export function evaluateTargets(results: BenchResults): TargetCheck[] {
 }
 
 /**
- * The proxy comparison's targets for `isr proxy` (bench/src/proxy.ts): HIT requests/s at least
+ * The proxy comparison's targets for `isr proxy` (bench/src/shared-caches.ts): HIT requests/s at least
  * nginx proxy_cache's, HIT p99 at most nginx's, exactly one origin call per STALE herd in every
  * run. While isr proxy is not available each says why instead of a figure (holds: n/a).
  */

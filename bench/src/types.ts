@@ -12,7 +12,7 @@
 export type SystemName = 'isr' | 'isr-2w' | 'isr-http' | 'next' | 'nginx-1w' | 'nginx-2w' | 'ceiling';
 
 /**
- * The shared caches of the proxy comparison (bench/src/proxy.ts), each in front of the same origin:
+ * The shared caches of the proxy comparison (bench/src/shared-caches.ts), each in front of the same origin:
  * `isr proxy`, nginx's `proxy_cache` (one worker) and Varnish.
  */
 export type ProxyName = 'isr-proxy' | 'nginx-proxy' | 'varnish';
@@ -91,7 +91,7 @@ export interface PurgeFigures {
   trials: Array<{ revalidatedOn: number; lastMs: number; firstMs: number; oldAnswers: number }>;
 }
 
-/** One shared cache's figures in the proxy comparison; see bench/src/proxy.ts. */
+/** One shared cache's figures in the proxy comparison; see bench/src/shared-caches.ts. */
 export interface ProxySystemFigures {
   /** Why the system was not measured (e.g. `isr proxy` not on this branch yet); absent when it was. */
   notAvailable?: string;
@@ -115,7 +115,7 @@ export interface ProxySystemFigures {
   purgeNotAvailable?: string;
 }
 
-/** The proxy comparison: three shared caches in front of one origin (bench/src/proxy.ts). */
+/** The proxy comparison: three shared caches in front of one origin (bench/src/shared-caches.ts). */
 export interface ProxyFigures {
   origin: { latencyMs: number; pageBytes: number; hitPath: string; hitPolicy: string; herdPolicy: string };
   herdConcurrency: number;

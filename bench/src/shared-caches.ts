@@ -1,4 +1,7 @@
 /**
+ * (Not named proxy.ts: Next.js 16 takes a `src/proxy.ts` under its Turbopack root, which is bench/,
+ * for the site's request proxy — its new name for middleware — and `next build` fails on it.)
+ *
  * The proxy comparison (bench/README.md, scenario 8): three shared caches in front of the SAME
  * origin (bench/src/origin.ts, in the benchmark's process, every answer delayed by
  * `originLatencyMs`), measured in one run, systems alternating:
