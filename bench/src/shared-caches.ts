@@ -168,12 +168,12 @@ export async function proxyComparison(options: ProxyOptions): Promise<ProxyFigur
 
     // 3. Purge effect.
     log(`proxy purge effect: ${options.purgeTrials} trials (after ${options.purgeWarmupTrials} discarded) per system`);
-    for (const { name } of systems) {
+    for (const { name, cacheHeader } of systems) {
       if (name === 'nginx-proxy') {
         figures.systems[name]!.purgeNotAvailable = 'n/a (no purge in nginx OSS)';
         continue;
       }
-      const purge = await purgeEffect(name, url(name), `/purge/${name}`, origin, token, options);
+      const purge = await purgeEffect(name, cacheHeader, url(name), `/purge/${name}`, origin, token, options);
       figures.systems[name]!.purge = purge;
       log(
         `  ${name.padEnd(11)} purge effect p50 ${purge.p50Ms.toFixed(1)} ms, p99 ${purge.p99Ms.toFixed(1)} ms, max ${purge.maxMs.toFixed(1)} ms ` +
@@ -232,13 +232,16 @@ async function staleHerd(
 /**
  * Purge-effect trials on `path` through the cache at `base`: primed, then per trial the origin's
  * content of `path` changes, the cache is told to purge the page's own tag, and from the call's
- * answer `path` is polled on one keep-alive connection until the new content shows.
+ * answer `path` is polled on one keep-alive connection until the new content shows. Each trial
+ * records its time, the origin's requests for `path` from the purge call to the new content, and
+ * the cache status of the answer that had it.
  *
  * @throws Error if the purge call is not answered 200, a poll is not a 200, or the new content does
  *   not show within 5 s.
  */
 async function purgeEffect(
   name: ProxyName,
+  cacheHeader: string,
   base: string,
   path: string,
   origin: Origin,
@@ -263,15 +266,18 @@ async function purgeEffect(
     for (let i = 0; i < 2; i++) await get(`${base}${path}`, {}, poller);
     const samples: number[] = [];
     const callMs: number[] = [];
+    const trials: Array<{ ms: number; originCalls: number; cacheState: string }> = [];
     let oldAnswers = 0;
     for (let trial = 0; trial < options.purgeWarmupTrials + options.purgeTrials; trial++) {
       const marker = origin.edit(path);
+      const callsBefore = origin.calls(path);
       const call = await purge();
       if (call.status !== 200) throw new Error(`proxy purge: ${name} answered ${call.status}: ${call.body.toString('utf8').slice(0, 200)}`);
       const since = performance.now();
       let old = 0;
+      let answer: Answer;
       for (;;) {
-        const answer = await get(`${base}${path}`, {}, poller);
+        answer = await get(`${base}${path}`, {}, poller);
         if (answer.status !== 200) throw new Error(`proxy purge: ${name} answered ${answer.status} for ${path}`);
         if (answer.body.includes(marker)) break;
         old++;
@@ -279,12 +285,14 @@ async function purgeEffect(
           throw new Error(`proxy purge: ${name} still served the old ${path} ${PURGE_TIMEOUT_MS} ms after the purge of tag ${tag}`);
       }
       if (trial >= options.purgeWarmupTrials) {
-        samples.push(performance.now() - since);
+        const ms = performance.now() - since;
+        samples.push(ms);
         callMs.push(call.elapsedMs);
+        trials.push({ ms, originCalls: origin.calls(path) - callsBefore, cacheState: String(answer.headers[cacheHeader] ?? 'none') });
         oldAnswers += old;
       }
     }
-    return { ...latency(samples), warmupTrials: options.purgeWarmupTrials, oldAnswers, callMs: latency(callMs), how };
+    return { ...latency(samples), warmupTrials: options.purgeWarmupTrials, oldAnswers, callMs: latency(callMs), how, trials };
   } finally {
     poller.destroy();
   }

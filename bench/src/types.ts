@@ -109,8 +109,18 @@ export interface ProxySystemFigures {
     statuses: Record<string, number>;
     cacheStates: Record<string, number>;
   }>;
-  /** Purge effect: ms from the purge call's answer to the first answer with the new content; absent with `purgeNotAvailable`. */
-  purge?: LatencyFigures & { warmupTrials: number; oldAnswers: number; callMs: LatencyFigures; how: string };
+  /**
+   * Purge effect: ms from the purge call's answer to the first answer with the new content; absent
+   * with `purgeNotAvailable`. `trials`: each measured trial's time, the origin's requests for the
+   * page from the purge call to that answer, and that answer's cache status.
+   */
+  purge?: LatencyFigures & {
+    warmupTrials: number;
+    oldAnswers: number;
+    callMs: LatencyFigures;
+    how: string;
+    trials: Array<{ ms: number; originCalls: number; cacheState: string }>;
+  };
   /** Why purge was not measured (nginx OSS has none). */
   purgeNotAvailable?: string;
 }
