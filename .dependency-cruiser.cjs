@@ -14,15 +14,17 @@ const LAYERS = {
   config: [...BASE, 'http'],
   store: [...BASE, 'http', 'config'],
   engine: [...BASE, 'http', 'config', 'store'],
+  serve: [...BASE, 'http', 'config', 'store', 'engine'],
   render: [...BASE, 'http', 'config', 'store', 'engine'],
   app: [...BASE, 'http', 'config', 'store', 'engine', 'render'],
   pages: [...BASE, 'http', 'config', 'store', 'engine', 'render'],
   site: [...BASE, 'http', 'config', 'store', 'engine', 'render', 'app', 'pages'],
   build: [...BASE, 'http', 'config', 'store', 'engine', 'render', 'app', 'pages', 'site'],
-  server: [...BASE, 'http', 'config', 'store', 'engine', 'render', 'app', 'pages', 'site'],
-  cluster: [...BASE, 'http', 'config', 'store', 'engine', 'render', 'app', 'pages', 'site', 'server'],
-  cli: [...BASE, 'http', 'config', 'store', 'engine', 'render', 'app', 'pages', 'site', 'server', 'build', 'cluster'],
-  'index.ts': [...BASE, 'http', 'config', 'store', 'engine', 'render', 'app', 'pages', 'site', 'server', 'build', 'cluster'],
+  server: [...BASE, 'http', 'config', 'store', 'engine', 'serve', 'render', 'app', 'pages', 'site'],
+  proxy: [...BASE, 'http', 'config', 'store', 'engine', 'serve'],
+  cluster: [...BASE, 'http', 'config', 'store', 'engine', 'serve', 'render', 'app', 'pages', 'site', 'server', 'proxy'],
+  cli: [...BASE, 'http', 'config', 'store', 'engine', 'serve', 'render', 'app', 'pages', 'site', 'server', 'proxy', 'build', 'cluster'],
+  'index.ts': [...BASE, 'http', 'config', 'store', 'engine', 'serve', 'render', 'app', 'pages', 'site', 'server', 'proxy', 'build', 'cluster'],
 };
 
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -4,7 +4,8 @@
  * bench/results/latest.{json,md,svg}; `--quick` (CI: proves the harness works, figures not
  * asserted) writes to bench/results/tmp/ instead.
  *
- * Flags: --quick, --runs N (default 3; quick 1), --keep-work (leave bench/.work for inspection).
+ * Flags: --quick, --runs N (default 3; quick 1), --keep-work (leave bench/.work for inspection),
+ * --proxy-only (the proxy comparison alone, scenario 8; written to bench/results/tmp/ too).
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -24,6 +25,7 @@ import { purgePropagation } from './purge.ts';
 import { startRedis } from './redis.ts';
 import { evaluateTargets, writeReport } from './report.ts';
 import { builds, loadRuns, mib, missLatency, type Settings, servedEveryPost, staleHerd, syntheticEntries, tempFile } from './scenarios.ts';
+import { proxyComparison } from './shared-caches.ts';
 import { benchRoot, prepareSiteTree, repoRoot } from './site.ts';
 import { startServer } from './spawn.ts';
 import type { BenchResults, RunningServer, SystemName } from './types.ts';
@@ -41,15 +43,24 @@ const PORTS = {
   nginx1: 3300,
   nginx2: 3301,
   ceiling: 3400,
+  /** The proxy comparison: its origin (in the bench process) and the three shared caches in front of it. */
+  proxyOrigin: 4200,
+  proxy: { 'isr-proxy': 3600, 'nginx-proxy': 3601, varnish: 3602 },
 };
 /** The HIT scenario's post: the prerendered post whose page is closest to this size, so the HIT figures are for a page of about 8 KiB. */
 const HIT_PAGE_TARGET_BYTES = 8 * 1024;
 const PRERENDERED = 100;
 
 const { values: flags } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, 'keep-work': { type: 'boolean', default: false } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    runs: { type: 'string' },
+    'keep-work': { type: 'boolean', default: false },
+    'proxy-only': { type: 'boolean', default: false },
+  },
 });
 const quick = flags.quick === true;
+const proxyOnly = flags['proxy-only'] === true;
 const settings: Settings = {
   runs: flags.runs !== undefined ? Number(flags.runs) : quick ? 1 : 3,
   loadSec: quick ? 2 : 8,
@@ -63,10 +74,18 @@ const settings: Settings = {
   purgeTrials: quick ? 20 : 100,
   purgeWarmupTrials: quick ? 3 : 6,
 };
+/** The proxy comparison's origin and scenarios (bench/src/shared-caches.ts). */
+const proxySettings = {
+  originLatencyMs: 50,
+  pageBytes: 4096,
+  herdConcurrency: 100,
+  purgeTrials: quick ? 10 : 30,
+  purgeWarmupTrials: quick ? 2 : 3,
+};
 if (!Number.isInteger(settings.runs) || settings.runs < 1) throw new Error(`--runs must be a positive integer, got ${flags.runs}`);
 
 const work = join(benchRoot, '.work');
-const outDir = quick ? join(benchRoot, 'results/tmp') : join(benchRoot, 'results');
+const outDir = quick || proxyOnly ? join(benchRoot, 'results/tmp') : join(benchRoot, 'results');
 const started = Date.now();
 const log = (line: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
 const servers = new Map<string, RunningServer>();
@@ -80,7 +99,7 @@ for (const name of ['ISR_REDIS_URL', 'ISR_REDIS_KEY_PREFIX', 'ISR_WORKERS']) del
 function toolVersion(command: string, args: string[]): string {
   const result = spawnSync(command, args, { encoding: 'utf8' });
   if ((result.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
-    throw new Error(`${command} is not installed: run \`bash bench/setup.sh\` (apt-get install -y nginx wrk)`);
+    throw new Error(`${command} is not installed: run \`bash bench/setup.sh\` (apt-get install -y nginx varnish wrk redis-server)`);
   }
   return `${result.stdout}${result.stderr}`.trim().split('\n')[0] ?? 'unknown';
 }
@@ -111,13 +130,15 @@ async function main(): Promise<void> {
     next: await packageVersion(benchRoot, 'next'),
     react: await packageVersion(repoRoot, 'react'),
     nginx: toolVersion('nginx', ['-v']).replace(/^nginx version: nginx\//, ''),
+    varnish: toolVersion('varnishd', ['-V']).replace(/^.*\bvarnish-([\d.]+).*$/, '$1'),
     wrk: toolVersion('wrk', ['-v']).replace(/^wrk (\S+).*$/, '$1'),
     redis: toolVersion('redis-server', ['--version']).replace(/^.*\bv=(\S+).*$/, '$1'),
   };
-  log(`mode ${quick ? 'quick' : 'full'}; ${settings.runs} run(s) per figure; next ${versions.next}; ${versions.nginx}`);
+  log(
+    `mode ${quick ? 'quick' : 'full'}${proxyOnly ? ', proxy comparison only' : ''}; ${settings.runs} run(s) per figure; ` +
+      `next ${versions.next}; nginx ${versions.nginx}; varnish ${versions.varnish}`,
+  );
 
-  const api = await startContentApi({ port: PORTS.api, editsFile: null, revalidate: null, log: () => {} });
-  const env = { CONTENT_API_URL: api.url };
   const results: BenchResults = {
     startedAt: new Date(started).toISOString(),
     finishedAt: '',
@@ -126,11 +147,26 @@ async function main(): Promise<void> {
       ...machineInfo(),
     },
     versions,
-    settings: { ...settings, loadGenerator: 'wrk -t1 (one thread, loopback)', hitPageTargetBytes: HIT_PAGE_TARGET_BYTES },
+    settings: {
+      ...settings,
+      proxy: proxySettings,
+      loadGenerator: 'wrk -t1 (one thread, loopback)',
+      hitPageTargetBytes: HIT_PAGE_TARGET_BYTES,
+    },
     scenarios: { hit: {}, hitMany: {}, miss: {}, staleHerd: {}, build: {}, memory: { afterEveryPost: {} } },
     targets: [],
     notes: [],
   };
+  if (proxyOnly) {
+    try {
+      results.scenarios.proxy = await runProxyComparison();
+    } finally {
+      await stop(...servers.keys());
+    }
+    return finish(results);
+  }
+  const api = await startContentApi({ port: PORTS.api, editsFile: null, revalidate: null, log: () => {} });
+  const env = { CONTENT_API_URL: api.url };
   try {
     const posts = ((await (await fetch(`${api.url}/posts`)).json()) as Array<{ id: string }>).map((p) => p.id);
     log(`${posts.length} posts in the content API`);
@@ -329,6 +365,9 @@ async function main(): Promise<void> {
     await stop(...purgeNames);
     await stop('redis');
 
+    // 8. Proxy comparison: isr proxy, nginx proxy_cache and Varnish in front of one origin.
+    results.scenarios.proxy = await runProxyComparison();
+
     // 6b. Memory with many entries: isr only (its memory tier's bound).
     log(`memory: ${settings.syntheticEntries} synthetic pages through a fresh isr server`);
     const synthetic = await start('isr-synthetic', startIsr(isrDir, PORTS.isrSynthetic, join(work, 'isr-synthetic-cache'), env));
@@ -351,6 +390,31 @@ async function main(): Promise<void> {
       for (let i = 0; i < PORTS.purge.length; i++) await rm(join(work, `isr-purge-${i}-cache`), { recursive: true, force: true });
     }
   }
+  await finish(results);
+}
+
+/** Scenario 8 (bench/src/shared-caches.ts) with the benchmark's ports and settings; its folders are removed afterwards unless --keep-work. */
+async function runProxyComparison() {
+  log(`proxy comparison: isr proxy, nginx proxy_cache, Varnish in front of one origin (${proxySettings.originLatencyMs} ms per answer)`);
+  const proxyWork = join(work, 'proxy');
+  await rm(proxyWork, { recursive: true, force: true });
+  try {
+    return await proxyComparison({
+      ports: { origin: PORTS.proxyOrigin, ...PORTS.proxy },
+      workDir: proxyWork,
+      settings,
+      ...proxySettings,
+      start,
+      stop,
+      log,
+    });
+  } finally {
+    if (!flags['keep-work']) await rm(proxyWork, { recursive: true, force: true });
+  }
+}
+
+/** Checks the targets, writes the report files and logs which targets hold. */
+async function finish(results: BenchResults): Promise<void> {
   results.finishedAt = new Date().toISOString();
   results.targets = evaluateTargets(results);
   await mkdir(outDir, { recursive: true });

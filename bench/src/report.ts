@@ -4,7 +4,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BenchResults, LoadFigures, SystemName, TargetCheck } from './types.ts';
+import type { BenchResults, LoadFigures, ProxyName, SystemName, TargetCheck } from './types.ts';
 
 const SYSTEM_LABELS: Record<SystemName, string> = {
   isr: 'isr',
@@ -14,6 +14,12 @@ const SYSTEM_LABELS: Record<SystemName, string> = {
   'nginx-1w': 'nginx, 1 worker',
   'nginx-2w': 'nginx, 2 workers',
   ceiling: 'bare node:http',
+};
+
+const PROXY_LABELS: Record<ProxyName, string> = {
+  'isr-proxy': 'isr proxy',
+  'nginx-proxy': 'nginx proxy_cache, 1 worker',
+  varnish: 'Varnish',
 };
 
 const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -117,6 +123,7 @@ export function evaluateTargets(results: BenchResults): TargetCheck[] {
       purge && purge.lastInstanceMs.p99Ms <= purgeGoalMs!,
     ),
   );
+  targets.push(...proxyTargets(results));
   const workers = workerRatios(results);
   targets.push(
     check(
@@ -127,6 +134,45 @@ export function evaluateTargets(results: BenchResults): TargetCheck[] {
     ),
   );
   return targets;
+}
+
+/**
+ * The proxy comparison's targets for `isr proxy` (bench/src/shared-caches.ts): HIT requests/s at least
+ * nginx proxy_cache's, HIT p99 at most nginx's, exactly one origin call per STALE herd in every
+ * run. While isr proxy is not available each says why instead of a figure (holds: n/a).
+ */
+function proxyTargets(results: BenchResults): TargetCheck[] {
+  const proxy = results.scenarios.proxy;
+  const isr = proxy?.systems['isr-proxy'];
+  const nginx = proxy?.systems['nginx-proxy']?.hit?.median;
+  const hit = isr?.hit?.median;
+  const unavailable = isr?.notAvailable;
+  const connections = proxy?.connections ?? 64;
+  const pair = hit && nginx ? ([hit, nginx] as const) : undefined;
+  return [
+    check(
+      `Proxy HIT req/s: isr proxy vs nginx proxy_cache, same origin (${connections} connections)`,
+      "≥ 1.00× (nginx's)",
+      unavailable ??
+        (pair &&
+          `${ratio(pair[0].requestsPerSec, pair[1].requestsPerSec)} (${fmtInt(pair[0].requestsPerSec)} vs ${fmtInt(pair[1].requestsPerSec)})`),
+      pair && pair[0].requestsPerSec >= pair[1].requestsPerSec,
+    ),
+    check(
+      `Proxy HIT p99 latency: isr proxy vs nginx proxy_cache (${connections} connections)`,
+      "≤ 1.00× (nginx's)",
+      unavailable ??
+        (pair &&
+          `${ratio(pair[0].latencyUs.p99, pair[1].latencyUs.p99)} (${fmtMs(pair[0].latencyUs.p99)} vs ${fmtMs(pair[1].latencyUs.p99)} ms)`),
+      pair && pair[0].latencyUs.p99 <= pair[1].latencyUs.p99,
+    ),
+    check(
+      `Proxy STALE herd: origin calls per stale page, isr proxy (${proxy?.herdConcurrency ?? 100} requests at once, every run)`,
+      'exactly 1',
+      unavailable ?? isr?.herd?.map((h) => h.originCalls).join(', '),
+      isr?.herd?.every((h) => h.originCalls === 1),
+    ),
+  ];
 }
 
 /** isr-2w / isr and nginx-2w / nginx-1w requests/s per HIT connection count, where both were measured. */
@@ -359,8 +405,57 @@ export function markdown(results: BenchResults): string {
       row('the revalidation call itself (until Redis recorded it)', purge.revalidateCallMs),
     );
   }
+  if (s.proxy) lines.push('', ...proxySection(results));
   if (results.notes.length > 0) lines.push('', '## Notes', '', ...results.notes.map((n) => `- ${n}`));
   return `${lines.join('\n')}\n`;
+}
+
+/** Section 8 of the Markdown report: the proxy comparison's one table, its goals in its last row. */
+function proxySection(results: BenchResults): string[] {
+  const proxy = results.scenarios.proxy!;
+  const nginx = proxy.systems['nginx-proxy']?.hit?.median.requestsPerSec;
+  const lines = [
+    `## 8. Proxy: isr proxy, nginx proxy_cache and Varnish in front of one origin`,
+    '',
+    `One node:http origin (bench/src/origin.ts), every answer delayed ${proxy.origin.latencyMs} ms, pages of ${fmtInt(proxy.origin.pageBytes)} bytes with ` +
+      '`Cache-Tag` and an `ETag` (`If-None-Match` answered 304). ' +
+      `HIT: wrk on \`${proxy.origin.hitPath}\` (\`Cache-Control: ${proxy.origin.hitPolicy}\`), ${proxy.connections} connections, same duration for all. ` +
+      `STALE herd: a page with \`Cache-Control: ${proxy.origin.herdPolicy}\` is cached, its s-maxage passes, ${proxy.herdConcurrency} requests arrive at once (a connection each); ` +
+      'the origin counts its requests for the page (200 or 304) until the refresh settled. ' +
+      "Purge effect: the page changes at the origin, the cache is told to purge the page's tag, and from that call's answer the page is requested " +
+      'on one keep-alive connection until the new content shows (the time includes one origin fetch).',
+    '',
+    '| system | HIT req/s | vs nginx | HIT p99 ms | STALE herd: origin calls per run | herd answers (cache status) | purge effect ms: p50 / p99 / max |',
+    '|---|---:|---:|---:|---|---|---|',
+  ];
+  for (const [name, f] of Object.entries(proxy.systems) as Array<[ProxyName, NonNullable<(typeof proxy.systems)[ProxyName]>]>) {
+    if (f.notAvailable !== undefined) {
+      lines.push(`| ${PROXY_LABELS[name]} | ${f.notAvailable} | | | | | |`);
+      continue;
+    }
+    const hit = f.hit?.median;
+    const states: Record<string, number> = {};
+    for (const h of f.herd ?? []) for (const [state, n] of Object.entries(h.cacheStates)) states[state] = (states[state] ?? 0) + n;
+    const origin = (f.herd ?? []).map(
+      (h) =>
+        `${h.originCalls} (${
+          Object.entries(h.originStatuses)
+            .map(([st, n]) => `${n}× ${st}`)
+            .join(', ') || 'none'
+        })`,
+    );
+    const purge = f.purge
+      ? `${f.purge.p50Ms.toFixed(1)} / ${f.purge.p99Ms.toFixed(1)} / ${f.purge.maxMs.toFixed(1)} (${f.purge.samples} trials; ${f.purge.how})`
+      : (f.purgeNotAvailable ?? '');
+    lines.push(
+      `| ${PROXY_LABELS[name]} | ${hit ? fmtInt(hit.requestsPerSec) : ''} | ${hit && nginx ? ratio(hit.requestsPerSec, nginx) : ''} | ` +
+        `${hit ? fmtMs(hit.latencyUs.p99) : ''} | ${origin.join('; ')} | ${Object.entries(states)
+          .map(([state, n]) => `${state} ${n}`)
+          .join(', ')} | ${purge} |`,
+    );
+  }
+  lines.push("| goal (isr proxy) | ≥ nginx's | ≥ 1.00× | ≤ nginx's | exactly 1 every run | | |");
+  return lines;
 }
 
 /** Writes latest.json, latest.md and latest.svg into `dir`. */

@@ -56,18 +56,19 @@ function medianRun(runs: LoadRun[]): LoadRun {
 
 /**
  * Load runs with wrk: after one warm-up run per system (discarded: JIT, caches), `settings.runs`
- * rounds of one run per system, in the given order. `target(system)` is the URL to load; with
+ * rounds of one run per system, in the given order (any names: the benchmark's systems by default,
+ * or the proxy comparison's). `target(system)` is the URL to load; with
  * `pathsFile` requests spread over its paths (Zipf-like) on that URL's origin.
  */
-export async function loadRuns(
-  systems: SystemName[],
-  target: (system: SystemName) => string,
+export async function loadRuns<S extends string = SystemName>(
+  systems: S[],
+  target: (system: S) => string,
   connections: number,
   settings: Settings,
   log: Log,
   pathsFile?: string,
-): Promise<BySystem<LoadFigures>> {
-  const runs = new Map<SystemName, LoadRun[]>(systems.map((s) => [s, []]));
+): Promise<Partial<Record<S, LoadFigures>>> {
+  const runs = new Map<S, LoadRun[]>(systems.map((s) => [s, []]));
   for (const system of systems) {
     await runWrk({ url: target(system), connections, durationSec: settings.warmupSec, pathsFile });
   }
@@ -82,7 +83,7 @@ export async function loadRuns(
       );
     }
   }
-  const figures: BySystem<LoadFigures> = {};
+  const figures: Partial<Record<S, LoadFigures>> = {};
   for (const [system, list] of runs) figures[system] = { median: medianRun(list), runs: list };
   return figures;
 }

@@ -11,6 +11,12 @@
  */
 export type SystemName = 'isr' | 'isr-2w' | 'isr-http' | 'next' | 'nginx-1w' | 'nginx-2w' | 'ceiling';
 
+/**
+ * The shared caches of the proxy comparison (bench/src/shared-caches.ts), each in front of the same origin:
+ * `isr proxy`, nginx's `proxy_cache` (one worker) and Varnish.
+ */
+export type ProxyName = 'isr-proxy' | 'nginx-proxy' | 'varnish';
+
 /** One load-generator run (wrk) against one URL or URL mix. */
 export interface LoadRun {
   requestsPerSec: number;
@@ -85,6 +91,48 @@ export interface PurgeFigures {
   trials: Array<{ revalidatedOn: number; lastMs: number; firstMs: number; oldAnswers: number }>;
 }
 
+/** One shared cache's figures in the proxy comparison; see bench/src/shared-caches.ts. */
+export interface ProxySystemFigures {
+  /** Why the system was not measured (e.g. `isr proxy` not on this branch yet); absent when it was. */
+  notAvailable?: string;
+  /** wrk against one page the cache holds fresh, every answer a HIT. */
+  hit?: LoadFigures;
+  /**
+   * STALE herd, one entry per run: the origin's requests for the page (any status: 200 or 304)
+   * from the herd's start until the refresh settled, and the herd's answers by status and by the
+   * system's cache-status header.
+   */
+  herd?: Array<{
+    path: string;
+    originCalls: number;
+    originStatuses: Record<string, number>;
+    statuses: Record<string, number>;
+    cacheStates: Record<string, number>;
+  }>;
+  /**
+   * Purge effect: ms from the purge call's answer to the first answer with the new content; absent
+   * with `purgeNotAvailable`. `trials`: each measured trial's time, the origin's requests for the
+   * page from the purge call to that answer, and that answer's cache status.
+   */
+  purge?: LatencyFigures & {
+    warmupTrials: number;
+    oldAnswers: number;
+    callMs: LatencyFigures;
+    how: string;
+    trials: Array<{ ms: number; originCalls: number; cacheState: string }>;
+  };
+  /** Why purge was not measured (nginx OSS has none). */
+  purgeNotAvailable?: string;
+}
+
+/** The proxy comparison: three shared caches in front of one origin (bench/src/shared-caches.ts). */
+export interface ProxyFigures {
+  origin: { latencyMs: number; pageBytes: number; hitPath: string; hitPolicy: string; herdPolicy: string };
+  herdConcurrency: number;
+  connections: number;
+  systems: Partial<Record<ProxyName, ProxySystemFigures>>;
+}
+
 /** A performance target (docs/performance.md) and whether this run met it (`holds: null`: not measured, or reported without a goal). */
 export interface TargetCheck {
   name: string;
@@ -106,6 +154,7 @@ export interface BenchResults {
     hitMany: Partial<Record<SystemName, LoadFigures>>;
     miss: Partial<Record<SystemName, LatencyFigures>>;
     purge?: PurgeFigures;
+    proxy?: ProxyFigures;
     staleHerd: Partial<Record<SystemName, { contentApiCalls: number[]; median: number; statuses: Record<string, number> }>>;
     build: Partial<Record<SystemName, BuildFigures>>;
     memory: {

@@ -4,6 +4,8 @@
  *   isr build [dir]                                   prerender the site in dir (default .)
  *   isr start [dir] [--port N] [--hostname H] [--workers N]
  *                                                     serve it (PORT, HOSTNAME, ISR_WORKERS env too)
+ *   isr proxy [dir] --origin URL [--port N] [--hostname H]
+ *                                                     cache the origin with ISR (ISR_ORIGIN env too)
  *
  * Exit codes: 0 success, 1 failure (build error, port taken, ...), 2 usage error.
  */
@@ -16,7 +18,8 @@ import { CompileError } from '../build/compile.ts';
 import { isClusterWorker } from '../cluster/ipc.ts';
 import { runWorkers, serveUntilStopped } from '../cluster/workers.ts';
 import { defaultText, OPTION_NAMES, OPTIONS } from '../config/options.ts';
-import { createConsoleLogger } from '../log.ts';
+import { createConsoleLogger, type Logger } from '../log.ts';
+import { type ProxyOptions, startProxy } from '../proxy/index.ts';
 
 /** The environment variables of the command line itself (not options of the site). */
 const COMMAND_ENVIRONMENT = [
@@ -47,6 +50,12 @@ const USAGE = `Usage:
                                                 Serve the built site (default port: $PORT or 3000);
                                                 --workers N: N processes on that port sharing the
                                                 cache folder (default: $ISR_WORKERS or 1)
+  isr proxy [dir] --origin URL [--port N] [--hostname H]
+                                                Put ISR in front of any HTTP server (docs/proxy.md):
+                                                cache its responses by their headers, purge by
+                                                tag or path (default port: $PORT or 3000; the
+                                                options of dir/isr.config.mjs; cache folder
+                                                dir/.isr/proxy-cache)
   isr --version | --help
 
 Environment (each overrides the option of isr.config.mjs named after it; see the README):
@@ -82,6 +91,7 @@ async function main(argv: string[]): Promise<number> {
       port: { type: 'string', short: 'p' },
       hostname: { type: 'string', short: 'H' },
       workers: { type: 'string', short: 'w' },
+      origin: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -128,7 +138,51 @@ async function main(argv: string[]): Promise<number> {
     const code = workers > 1 || isClusterWorker() ? await runWorkers({ workers, start, logger }) : await serveUntilStopped(start, logger);
     process.exit(code);
   }
+  if (command === 'proxy') {
+    if (values.workers !== undefined) {
+      throw new UsageError('isr proxy has no --workers yet: run several proxies on one Redis (ISR_REDIS_URL) behind a load balancer');
+    }
+    return proxyUntilStopped({
+      dir,
+      port: parsePort(values.port),
+      hostname: values.hostname,
+      config: values.origin === undefined ? {} : { origin: values.origin },
+      logger,
+    });
+  }
   throw new UsageError(`unknown command "${command}"`);
+}
+
+/**
+ * Runs `isr proxy` until SIGINT or SIGTERM, then closes it (finishing what is in flight).
+ * @returns the exit code: 0 after a clean shutdown, 1 when it failed.
+ */
+async function proxyUntilStopped(options: ProxyOptions & { logger: Logger }): Promise<number> {
+  const { logger } = options;
+  let requested: string | undefined;
+  let stop: ((reason: string) => void) | undefined;
+  const request = (reason: string) => {
+    if (stop) stop(reason);
+    else requested ??= reason;
+  };
+  process.once('SIGINT', () => request('SIGINT'));
+  process.once('SIGTERM', () => request('SIGTERM'));
+  const proxy = await startProxy(options);
+  logger.info(`isr proxy listening on ${proxy.url}, caching ${proxy.config.origin}`);
+  return new Promise<number>((resolve) => {
+    stop = (reason) => {
+      stop = () => {};
+      logger.info(`${reason}: shutting down`);
+      proxy.close().then(
+        () => resolve(0),
+        (error: unknown) => {
+          logger.error('shutdown failed', error);
+          resolve(1);
+        },
+      );
+    };
+    if (requested !== undefined) stop(requested);
+  });
 }
 
 main(process.argv.slice(2)).then(

@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ONE_YEAR_SECONDS } from '../http/cache-control.ts';
 import type { Bytes, Seconds } from '../units.ts';
+import { parseRouteRules, type RouteRule } from './routes.ts';
 
 /**
  * One option. `parse` receives the value from the explicit options, the environment (a string) or
@@ -323,7 +324,85 @@ export const OPTIONS = {
     parse: (value): string => siteOrigin(value),
     doc: "the site's public URL, the origin cached route handlers see",
   },
+  /**
+   * `isr proxy` only: the origin server the proxy caches, an absolute `http://` or `https://` URL
+   * with no path, query or credentials (`http://127.0.0.1:3001`). Required by `isr proxy` (or its
+   * `--origin` flag); ignored by `isr start`. Env `ISR_ORIGIN`.
+   */
+  origin: {
+    env: 'ISR_ORIGIN',
+    unit: 'absolute `http://` or `https://` URL, no path',
+    default: undefined,
+    defaultNote: 'unset',
+    parse: (value): string => originUrl(value),
+    doc: 'isr proxy: the origin server it caches',
+  },
+  /**
+   * `isr proxy` only: seconds (above 0, at most 3600) to open a connection to the origin before
+   * the request fails (502, or the last good page). Default 5. Env `ISR_ORIGIN_CONNECT_TIMEOUT`.
+   */
+  originConnectTimeout: {
+    env: 'ISR_ORIGIN_CONNECT_TIMEOUT',
+    unit: 'seconds, > 0, at most 3600',
+    default: 5,
+    parse: (value): Seconds => secondsUpToAnHour('originConnectTimeout (ISR_ORIGIN_CONNECT_TIMEOUT)', value),
+    doc: 'isr proxy: how long to wait for a connection to the origin',
+  },
+  /**
+   * `isr proxy` only: seconds (above 0, at most 3600) the origin may take to send a response's
+   * head, and then between two reads of its body. A request that must wait for the origin gets
+   * 504 after that (or the last good page, stale-if-error); a regeneration fails and the stale
+   * page stays. Default 30. Env `ISR_ORIGIN_TIMEOUT`.
+   */
+  originTimeout: {
+    env: 'ISR_ORIGIN_TIMEOUT',
+    unit: 'seconds, > 0, at most 3600',
+    default: 30,
+    parse: (value): Seconds => secondsUpToAnHour('originTimeout (ISR_ORIGIN_TIMEOUT)', value),
+    doc: 'isr proxy: how long the origin may take to answer',
+  },
+  /**
+   * `isr proxy` only: seconds past freshness a stored response may be served when the origin
+   * fails (5xx, timeout, refused connection), for responses that send no `stale-if-error` of their
+   * own (RFC 5861 §4); `0` turns it off. `no-cache`, `must-revalidate` and `proxy-revalidate`
+   * always forbid it. Default one year: the last good page stays, as under `isr start`. Env
+   * `ISR_STALE_IF_ERROR`.
+   */
+  staleIfError: {
+    env: 'ISR_STALE_IF_ERROR',
+    unit: 'seconds, integer ≥ 0',
+    default: ONE_YEAR_SECONDS,
+    defaultNote: 'one year',
+    parse: (value): Seconds => positiveInteger('staleIfError (ISR_STALE_IF_ERROR)', value, true),
+    doc: 'isr proxy: how long past freshness the last good page answers when the origin fails',
+  },
+  /**
+   * `isr proxy` only: route rules for origins whose caching headers say too little or say it
+   * wrong (per path pattern: `revalidate`, `tags`, `allowQuery`, `vary`, `bypass`, `override`;
+   * config/routes.ts, docs/proxy.md). Default none. Env `ISR_ROUTES` (their JSON text).
+   */
+  routes: {
+    env: 'ISR_ROUTES',
+    unit: 'array of route rules (docs/proxy.md)',
+    default: undefined,
+    defaultNote: 'none',
+    parse: (value): RouteRule[] => parseRouteRules(value),
+    doc: 'isr proxy: route rules (revalidate, tags, allowQuery, vary, bypass per path)',
+  },
 } as const satisfies Record<string, Option>;
+
+/**
+ * An `origin` value: the origin of an absolute http(s) URL.
+ * @throws TypeError unless `value` is an absolute http(s) URL with no path beyond `/`, no query,
+ *   fragment or credentials.
+ */
+function originUrl(value: unknown): string {
+  try {
+    return siteOrigin(value);
+  } catch (error) {
+    throw new TypeError((error as Error).message.replace('siteUrl (ISR_SITE_URL)', 'origin (ISR_ORIGIN, --origin)'));
+  }
+}
 
 /** An option's name: a key of {@link OPTIONS}. */
 export type OptionName = keyof typeof OPTIONS;

@@ -55,9 +55,15 @@ import {
 } from '../store/store.ts';
 import type { Milliseconds, Seconds } from '../units.ts';
 import { type Clock, FutureTimeReporter, systemClock } from './clock.ts';
-import { freshness, latestInvalidation } from './freshness.ts';
+import { type Freshness, freshness, latestInvalidation } from './freshness.ts';
 import { Shielding } from './shielding.ts';
-import { pathTag, type RevalidatePathType, validateTag } from './tags.ts';
+import { pathTag, type RevalidatePathType, SOFT_TAG_PREFIX, validateTag } from './tags.ts';
+
+/** Options of {@link IsrEngine.invalidateTags}. */
+export interface InvalidateOptions {
+  /** Mark stale rather than invalidated (a soft purge); default false. */
+  soft?: boolean;
+}
 
 /** How a response was produced, sent to clients as `x-isr-cache`. */
 export type CacheState = 'HIT' | 'STALE' | 'MISS';
@@ -76,6 +82,12 @@ export interface Generated {
   dynamic?: boolean;
   /** Returned to the caller but neither stored nor replacing what is stored (a non-2xx fetch response). */
   transient?: boolean;
+  /**
+   * Seconds after generation beyond which the entry may no longer be served stale (at least
+   * `revalidate`): an origin's own `stale-while-revalidate` window (RFC 5861 §3) under `isr proxy`.
+   * Default the engine's `expireTime`.
+   */
+  expire?: Seconds;
 }
 
 /**
@@ -102,8 +114,10 @@ export interface ServeOptions {
    * Next.js ISR guides' "Handling uncaught exceptions", for pages: default `true`). `false`
    * rethrows instead: the data cache, so a page whose
    * data could not be refreshed fails its regeneration rather than being stored with old data.
+   * A function decides per fallback entry at the time of the failure (ms since the epoch): an
+   * origin's `stale-if-error` window under `isr proxy`.
    */
-  staleIfError?: boolean;
+  staleIfError?: boolean | ((fallback: CacheEntry, now: Milliseconds) => boolean);
   /** Tags checked besides the entry's own (a page's implicit tags, when reading its data). */
   extraTags?: readonly string[];
   /** Names the entry in logs, e.g. `page /blog/1 (route /blog/[id])`. Defaults to the key. */
@@ -136,6 +150,13 @@ export interface EngineOptions {
    * Measured in wall time (a timer), not by the injected clock. Default {@link DEFAULT_RENDER_TIMEOUT}.
    */
   renderTimeout?: Seconds;
+  /**
+   * Judge each entry by its own `expire` (fixed when it was generated, {@link Generated.expire})
+   * rather than by the engine's current `expireTime`. `isr proxy` sets it: every origin response
+   * names its own `stale-while-revalidate` window. Default false (`isr start`: an operator's new
+   * `expireTime` applies to entries generated under the old one).
+   */
+  expirePerEntry?: boolean;
 }
 
 /** Default `renderTimeout`, in seconds: the `renderTimeout` option's (config/options.ts). */
@@ -198,6 +219,10 @@ export class IsrEngine {
   /** Seconds a generation may take (see {@link EngineOptions.renderTimeout}). */
   readonly renderTimeout: Seconds;
   private readonly clock: Clock;
+  /** The `expire` freshness judges by: the engine's `expireTime`, or undefined for each entry's own. */
+  private readonly judgedExpire: Seconds | undefined;
+  /** Whether a soft purge was ever recorded here (freshness looks for them only then). */
+  private softPurges = false;
   private readonly tagTimes: TagManifest = new Map();
   private readonly inflight = new Map<string, Flight>();
   private readonly writes = new Map<string, Promise<unknown>>();
@@ -225,6 +250,7 @@ export class IsrEngine {
     if (!(this.renderTimeout > 0) || !(this.renderTimeout <= MAX_RENDER_TIMEOUT)) {
       throw new RangeError(`renderTimeout must be a positive number of seconds up to ${MAX_RENDER_TIMEOUT}, got ${this.renderTimeout}`);
     }
+    this.judgedExpire = options.expirePerEntry === true ? undefined : this.expireTime;
     this.futureTimes = new FutureTimeReporter(this.logger);
     this.shielding = new Shielding({
       store: this.store,
@@ -236,7 +262,7 @@ export class IsrEngine {
         if (entry.lastModified <= notBefore) return false;
         // Never adopt an entry from the future (rule 7): regenerate and replace it.
         if (this.fromFuture(entry, `entries read from ${this.store.name}`)) return false;
-        const state = freshness(entry, { now: this.now(), tagTimes: this.tagTimes, extraTags, expire: this.expireTime });
+        const state = this.freshnessOf(entry, this.now(), extraTags);
         return state === 'fresh' || state === 'stale';
       },
       track: (promise) => this.track(promise),
@@ -312,9 +338,7 @@ export class IsrEngine {
 
     // Rule 7: an entry from the future is stale (and replaced by the regeneration whatever its time).
     const future = this.fromFuture(entry, `entries read from ${this.store.name}`);
-    const state = future
-      ? 'stale'
-      : freshness(entry, { now: arrivedAt, tagTimes: this.tagTimes, extraTags: options.extraTags, expire: this.expireTime });
+    const state = future ? 'stale' : this.freshnessOf(entry, arrivedAt, options.extraTags);
     const replaces = future ? -Infinity : entry.lastModified;
     switch (state) {
       case 'fresh':
@@ -344,7 +368,12 @@ export class IsrEngine {
     if (entry === undefined) return undefined;
     // From the future (rule 7): `serve` logs and regenerates it.
     if (entry.lastModified > this.clock.now() + CLOCK_SKEW_TOLERANCE_MS) return undefined;
-    return freshness(entry, { now: this.now(), tagTimes: this.tagTimes, expire: this.expireTime }) === 'fresh' ? entry : undefined;
+    return this.freshnessOf(entry, this.now(), undefined) === 'fresh' ? entry : undefined;
+  }
+
+  /** Where `entry` stands at `now` (ms) against this engine's invalidations (engine/freshness.ts). */
+  private freshnessOf(entry: CacheEntry, now: Milliseconds, extraTags: readonly string[] | undefined): Freshness {
+    return freshness(entry, { now, tagTimes: this.tagTimes, extraTags, expire: this.judgedExpire, soft: this.softPurges });
   }
 
   /**
@@ -361,10 +390,12 @@ export class IsrEngine {
    * Records that `tags` changed now. From the moment this returns, every entry carrying one of
    * them is regenerated before it is served again. Persisting the record to the store happens in
    * the background; `flush()` waits for it.
+   * With `soft: true` (a soft purge: Fastly's, or Next.js 16's `revalidateTag(tag, 'max')`) such
+   * entries are stale instead: served once more while one regeneration runs (engine/freshness.ts).
    * @returns the invalidation time (ms since the epoch).
    */
-  invalidateTags(tags: readonly string[]): number {
-    const { at, persisted } = this.record(tags);
+  invalidateTags(tags: readonly string[], options: InvalidateOptions = {}): number {
+    const { at, persisted } = this.record(tags, options);
     this.track(
       persisted.catch((error) => {
         // An unreachable shared store has logged its outage; the invalidation is recorded on resync.
@@ -380,13 +411,15 @@ export class IsrEngine {
    * @returns the invalidation time (ms since the epoch).
    * @throws what the store threw when it could not record it (the in-memory effect stays).
    */
-  async invalidateTagsDurably(tags: readonly string[]): Promise<number> {
-    const { at, persisted } = this.record(tags);
+  async invalidateTagsDurably(tags: readonly string[], options: InvalidateOptions = {}): Promise<number> {
+    const { at, persisted } = this.record(tags, options);
     await persisted;
     return at;
   }
 
-  private record(tags: readonly string[]): { at: number; persisted: Promise<void> } {
+  private record(given: readonly string[], options: InvalidateOptions): { at: number; persisted: Promise<void> } {
+    const tags = options.soft === true ? given.map((tag) => SOFT_TAG_PREFIX + tag) : given;
+    if (options.soft === true && tags.length > 0) this.softPurges = true;
     const at = this.now();
     mergeTagTimes(this.tagTimes, tags, at);
     return { at, persisted: tags.length > 0 ? this.store.invalidateTags(tags, at) : Promise.resolve() };
@@ -434,6 +467,7 @@ export class IsrEngine {
       this.futureTimes.settled(source);
     }
     mergeTagManifests(this.tagTimes, applied);
+    if (!this.softPurges) for (const tag of applied.keys()) if (tag.startsWith(SOFT_TAG_PREFIX)) this.softPurges = true;
     for (const at of applied.values()) if (at > this.lastTime) this.lastTime = at;
   }
 
@@ -498,7 +532,7 @@ export class IsrEngine {
       try {
         outcome = await flight.promise;
       } catch (error) {
-        if (fallback !== undefined && options.staleIfError !== false) return { entry: fallback, state: 'STALE' };
+        if (fallback !== undefined && this.mayServeOnError(fallback, options)) return { entry: fallback, state: 'STALE' };
         throw error instanceof GenerationError ? error : new GenerationError(options.label ?? key, error);
       }
       if (outcome.dynamic) {
@@ -522,6 +556,12 @@ export class IsrEngine {
       }
       return { entry: outcome.entry, state: 'MISS' };
     }
+  }
+
+  /** Whether `fallback` may answer when its regeneration failed (stale-if-error, {@link ServeOptions.staleIfError}). */
+  private mayServeOnError(fallback: CacheEntry, options: ServeOptions): boolean {
+    const rule = options.staleIfError;
+    return typeof rule === 'function' ? rule(fallback, this.clock.now()) : rule !== false;
   }
 
   private startOrJoin(key: string, generate: Generate, notBefore: number, options: ServeOptions): Flight {
@@ -637,12 +677,15 @@ export class IsrEngine {
     if (revalidate !== false && !(typeof revalidate === 'number' && revalidate >= 0 && Number.isFinite(revalidate))) {
       throw new TypeError(`revalidate must be a non-negative number of seconds or false, got ${String(revalidate)}`);
     }
+    if (generated.expire !== undefined && !(generated.expire >= 0 && Number.isFinite(generated.expire))) {
+      throw new TypeError(`expire must be a non-negative number of seconds, got ${String(generated.expire)}`);
+    }
     return {
       key,
       value: generated.value,
       tags: [...new Set(generated.tags)],
       revalidate,
-      expire: revalidate === false ? this.expireTime : Math.max(this.expireTime, revalidate),
+      expire: Math.max(generated.expire ?? this.expireTime, revalidate === false ? 0 : revalidate),
       lastModified: startedAt,
       etag: entityTag(generated.value.body, generated.value.data),
     };

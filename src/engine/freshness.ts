@@ -6,6 +6,7 @@
 
 import type { CacheEntry, TagManifest } from '../store/store.ts';
 import type { Milliseconds, Seconds } from '../units.ts';
+import { SOFT_TAG_PREFIX } from './tags.ts';
 
 /**
  * Where an entry stands at a given time.
@@ -19,6 +20,10 @@ import type { Milliseconds, Seconds } from '../units.ts';
  *   revalidatePath" and "... with revalidateTag": after `revalidatePath`/`revalidateTag` the
  *   next request gets fresh content).
  * - `expired`: older than `expire` — regenerate before answering.
+ *
+ * A soft purge of a tag (Fastly's soft purge; Next.js 16's `revalidateTag(tag, 'max')`) marks the
+ * entries carrying it `stale` rather than `invalidated`: served once more while one regeneration
+ * runs. It is recorded as the tag under {@link SOFT_TAG_PREFIX}.
  */
 export type Freshness = 'fresh' | 'stale' | 'invalidated' | 'expired';
 
@@ -56,6 +61,20 @@ export interface FreshnessContext {
    * server's current `expireTime` is passed, so operators can change it).
    */
   expire?: Seconds | undefined;
+  /** Whether `tagTimes` may hold soft purges (tags under {@link SOFT_TAG_PREFIX}); default false, which skips looking. */
+  soft?: boolean | undefined;
+}
+
+/** The latest soft purge time (ms since the epoch) of any of `tags` and `extraTags`, or `-Infinity`. */
+function latestSoftInvalidation(tagTimes: TagManifest, tags: readonly string[], extraTags: readonly string[]): number {
+  let latest = -Infinity;
+  for (const list of [tags, extraTags]) {
+    for (const tag of list) {
+      const at = tagTimes.get(SOFT_TAG_PREFIX + tag);
+      if (at !== undefined && at > latest) latest = at;
+    }
+  }
+  return latest;
 }
 
 /**
@@ -66,9 +85,9 @@ export interface FreshnessContext {
 export function freshness(entry: CacheEntry, context: FreshnessContext): Freshness {
   const { now, tagTimes, extraTags = [], expire = entry.expire } = context;
   if (latestInvalidation(tagTimes, entry.tags, extraTags) >= entry.lastModified) return 'invalidated';
-  if (entry.revalidate === false) return 'fresh';
+  const softPurged = context.soft === true && latestSoftInvalidation(tagTimes, entry.tags, extraTags) >= entry.lastModified;
   const age = now - entry.lastModified;
-  if (age < entry.revalidate * 1000) return 'fresh';
-  if (age < Math.max(expire, entry.revalidate) * 1000) return 'stale';
+  if (!softPurged && (entry.revalidate === false || age < entry.revalidate * 1000)) return 'fresh';
+  if (age < (entry.revalidate === false ? expire : Math.max(expire, entry.revalidate)) * 1000) return 'stale';
   return 'expired';
 }

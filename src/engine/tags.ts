@@ -17,6 +17,12 @@ import { normalizePath } from '../http/paths.ts';
 
 /** Prefix of implicit (path) tags. */
 export const IMPLICIT_TAG_PREFIX = '_N_T_';
+/**
+ * Prefix under which a soft purge of a tag is recorded (engine/freshness.ts): `<prefix><tag>`.
+ * Reserved: neither a user tag nor an origin's tag may start with it.
+ */
+export const SOFT_TAG_PREFIX = '_ISR_SOFT_';
+
 /** Longest accepted tag, in characters (Next.js uses 256). */
 export const MAX_TAG_LENGTH = 256;
 
@@ -91,6 +97,30 @@ export function validateTag(tag: unknown): string {
   }
   if (tag.startsWith(IMPLICIT_TAG_PREFIX)) {
     throw new TypeError(`tag ${JSON.stringify(tag)} uses the reserved prefix ${IMPLICIT_TAG_PREFIX}`);
+  }
+  if (tag.startsWith(SOFT_TAG_PREFIX)) {
+    throw new TypeError(`tag ${JSON.stringify(tag)} uses the reserved prefix ${SOFT_TAG_PREFIX}`);
+  }
+  return tag;
+}
+
+/**
+ * Checks a tag an origin sent (`Cache-Tag`, `Surrogate-Key`, `x-next-cache-tags`) or a purge names
+ * under `isr proxy`: there Next.js's implicit `_N_T_` tags are ordinary tags, as the origin sends them.
+ * @throws TypeError if it is not a non-empty string of at most {@link MAX_TAG_LENGTH} characters
+ *   without control characters, or it uses the reserved {@link SOFT_TAG_PREFIX}.
+ */
+export function validateOriginTag(tag: unknown): string {
+  if (typeof tag !== 'string' || tag.length === 0) {
+    throw new TypeError(`tag must be a non-empty string, got ${JSON.stringify(tag)}`);
+  }
+  if (tag.length > MAX_TAG_LENGTH) {
+    throw new TypeError(`tag is longer than ${MAX_TAG_LENGTH} characters: ${JSON.stringify(tag.slice(0, 40))}...`);
+  }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+  if (/[\u0000-\u001f\u007f]/.test(tag)) throw new TypeError(`tag ${JSON.stringify(tag.slice(0, 40))} holds a control character`);
+  if (tag.startsWith(SOFT_TAG_PREFIX)) {
+    throw new TypeError(`tag ${JSON.stringify(tag)} uses the reserved prefix ${SOFT_TAG_PREFIX}`);
   }
   return tag;
 }

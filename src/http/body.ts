@@ -1,6 +1,6 @@
 /**
  * Reading a request body with a size limit: the one reader of the revalidation endpoint
- * (`server/revalidate-endpoint.ts`) and of API routes' body parser (`pages/api-request.ts`). It
+ * (`serve/revalidate-endpoint.ts`) and of API routes' body parser (`pages/api-request.ts`). It
  * is `raw-body` (https://github.com/stream-utils/raw-body), the reader Next.js's `parseBody`
  * uses (`next/dist/compiled/raw-body`), over the Web request's body stream.
  */

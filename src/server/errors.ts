@@ -58,7 +58,7 @@ export class ClientWentAway extends Error {
  * - {@link ClientWentAway}: 400 `The request ended before it was complete`, `Connection: close`.
  * - {@link RequestFailure}: the plain 500 page (`text/html`, `no-store`), after logging `logLine`.
  * @throws `error` itself for anything else (a bug, a public file that cannot be read): the adapter
- *   logs it as unhandled and answers its own 500 (server/node.ts `answerServerError`), as it does
+ *   logs it as unhandled and answers its own 500 (serve/node.ts `answerServerError`), as it does
  *   for a handler that rejects.
  */
 export function answerError(error: unknown, logger: Logger): Response {

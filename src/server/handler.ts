@@ -12,15 +12,17 @@ import { parsePath } from '../http/paths.ts';
 import type { Logger } from '../log.ts';
 import { type ApiRouteModule, runApiRoute } from '../pages/api.ts';
 import { DATA_ROUTE_PREFIX } from '../pages/data-route.ts';
+import type { MemoryAnswer, SimpleRequest, WebHandler } from '../serve/fast-path.ts';
+import { handleRevalidateRequest, REVALIDATE_ENDPOINT } from '../serve/revalidate-endpoint.ts';
+import { handleStatusRequest, type IsrStatus, STATUS_ENDPOINT } from '../serve/status-endpoint.ts';
 import { NOT_FOUND_KEY } from '../site/keys.ts';
 import type { ManifestRoute } from '../site/manifest.ts';
 import type { Site } from '../site/site.ts';
 import { answerError, ClientWentAway, RequestFailure } from './errors.ts';
 import { PagesHttp, type RoutedRequest, type ServeTarget } from './pages-http.ts';
-import { dynamicResponse, EntryResponses, type MemoryAnswer, textResponse } from './respond.ts';
-import { handleRevalidateRequest, REVALIDATE_ENDPOINT } from './revalidate-endpoint.ts';
+import { dynamicResponse, EntryResponses, textResponse } from './respond.ts';
+
 import { PublicFiles } from './static-files.ts';
-import { handleStatusRequest, type IsrStatus, STATUS_ENDPOINT } from './status-endpoint.ts';
 
 /**
  * The Web-standard request handler: `(Request) => Promise<Response>`. One dispatch routes each
@@ -35,14 +37,7 @@ import { handleStatusRequest, type IsrStatus, STATUS_ENDPOINT } from './status-e
  *   ETag, x-isr-cache: HIT | STALE | MISS
  * Dynamic pages: `Cache-Control: private, no-cache, no-store, max-age=0, must-revalidate`.
  */
-export type RequestHandler = ((request: Request) => Promise<Response>) & {
-  /**
-   * The HIT fast path for adapters: answers a GET/HEAD for a fresh page held in memory from the
-   * raw request target (`/blog/1?x=1`), without building a Web Request or Response. Undefined
-   * whenever it cannot (not in memory, stale, unusual path, public file...): use the handler then.
-   */
-  fromMemory?: (method: string, target: string, ifNoneMatch: string | undefined) => MemoryAnswer | undefined;
-};
+export type RequestHandler = WebHandler;
 
 /**
  * Paths whose canonical form (http/paths.ts) is the path itself: segments of characters that
@@ -214,7 +209,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     }
   }
 
-  function fromMemory(method: string, target: string, ifNoneMatch: string | undefined): MemoryAnswer | undefined {
+  function fromMemory({ method, target, ifNoneMatch }: SimpleRequest): MemoryAnswer | undefined {
     if (method !== 'GET' && method !== 'HEAD') return undefined;
     const began = logger.debugEnabled ? performance.now() : 0;
     const query = target.indexOf('?');

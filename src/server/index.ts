@@ -15,6 +15,9 @@ import { type Clock, systemClock } from '../engine/clock.ts';
 import { IsrEngine } from '../engine/engine.ts';
 import { createConsoleLogger, type Logger } from '../log.ts';
 import { getRuntime, setRuntime } from '../render/context.ts';
+import { createFrontServer } from '../serve/front.ts';
+import { toNodeListener } from '../serve/node.ts';
+import { describeStatus, type IsrStatus } from '../serve/status-endpoint.ts';
 import { buildDirOf, prerenderDirOf } from '../site/manifest.ts';
 import { Site } from '../site/site.ts';
 import { FileSystemStore } from '../store/filesystem.ts';
@@ -22,17 +25,14 @@ import { MemoryStore } from '../store/memory.ts';
 import { RedisStore } from '../store/redis.ts';
 import type { CacheStore } from '../store/store.ts';
 import { TieredStore } from '../store/tiered.ts';
-import { createFrontServer } from './front.ts';
 import { createRequestHandler, type RequestHandler } from './handler.ts';
-import { toNodeListener } from './node.ts';
-import { describeStatus, type IsrStatus } from './status-endpoint.ts';
 
 /** Idle time after which a keep-alive connection is closed, in milliseconds. */
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
 export { etagMatches } from '../http/etag.ts';
+export { toNodeListener, toWebRequest, writeWebResponse } from '../serve/node.ts';
 export { createRequestHandler, type RequestHandler } from './handler.ts';
-export { toNodeListener, toWebRequest, writeWebResponse } from './node.ts';
 
 /** How many build folders `<cacheDir>/<buildId>` are kept besides the current one (for rollbacks). */
 export const KEPT_PREVIOUS_BUILDS = 2;
@@ -217,7 +217,7 @@ export interface StartOptions extends IsrOptions {
 
 export interface RunningServer {
   isr: Isr;
-  /** The listening server: the front's TCP server (server/front.ts). */
+  /** The listening server: the front's TCP server (serve/front.ts). */
   server: NetServer;
   /** Node's HTTP server, which serves every request the fast path does not answer. */
   http: HttpServer;
@@ -234,7 +234,7 @@ export interface RunningServer {
  */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const isr = await createIsr(options);
-  // node:http answers what the front (server/front.ts) does not; it gets its request listener
+  // node:http answers what the front (serve/front.ts) does not; it gets its request listener
   // from the front, which runs one request per connection at a time.
   const http = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS });
   // Bad input gets a clear 4xx: without a listener node:http drops a CONNECT without an answer.

@@ -18,17 +18,10 @@
 import type { Served } from '../engine/engine.ts';
 import { cacheControl, NO_STORE } from '../http/cache-control.ts';
 import { etagMatches, representationEtag } from '../http/etag.ts';
+import type { MemoryAnswer } from '../serve/fast-path.ts';
+import { storedBodyResponse } from '../serve/stored-body.ts';
 import type { CacheEntry, CacheValue } from '../store/store.ts';
 import type { Seconds } from '../units.ts';
-import { storedBodyResponse } from './stored-body.ts';
-
-/** A response the adapter writes as is: precomputed headers and the stored bytes. */
-export interface MemoryAnswer {
-  status: number;
-  headers: Readonly<Record<string, string>>;
-  /** Undefined for HEAD and 304. */
-  body: Uint8Array | undefined;
-}
 
 type Head = Record<string, string>;
 

@@ -69,14 +69,17 @@ export async function startInstance(
     port: Number(new URL(url).port),
     child,
     log: () => output,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopChild(child, exited),
   };
+}
+
+/** SIGTERM to `child`, then SIGKILL after 5 s; resolves with `exited` (its 'exit' event). At once when it has exited already. */
+export async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
 }
 
 /** A GET on a new connection (no keep-alive), body as text. Never throws for a network error: status 0. */

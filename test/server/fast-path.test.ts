@@ -6,11 +6,11 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/config.ts';
-import { parseSimpleRequest } from '../../src/server/fast-path.ts';
-import { createFrontServer, READ_AHEAD_BYTES } from '../../src/server/front.ts';
+import { parseSimpleRequest } from '../../src/serve/fast-path.ts';
+import { createFrontServer, READ_AHEAD_BYTES } from '../../src/serve/front.ts';
+import { toNodeListener } from '../../src/serve/node.ts';
+import { storedBodyOf } from '../../src/serve/stored-body.ts';
 import type { RequestHandler } from '../../src/server/handler.ts';
-import { toNodeListener } from '../../src/server/node.ts';
-import { storedBodyOf } from '../../src/server/stored-body.ts';
 import { type FixtureServer, pageText, startFixtureServer } from '../helpers/server.ts';
 
 /** One HTTP/1.1 response read off a raw socket. */
@@ -93,13 +93,23 @@ const get = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: localho
 const fromFastPath = (r: RawResponse) => r.lines.some((l) => l.startsWith('date: '));
 
 describe('parseSimpleRequest (the fast path grammar)', () => {
-  it('accepts GET and HEAD in origin-form over HTTP/1.1, with If-None-Match', () => {
+  it('accepts GET and HEAD in origin-form over HTTP/1.1, with If-None-Match, Host, Authorization and Cookie', () => {
     assert.deepEqual(parseSimpleRequest('GET /a/b?x=1 HTTP/1.1\r\nHost: h\r\nIf-None-Match:  "e1" \r\nConnection: Keep-Alive'), {
       method: 'GET',
       target: '/a/b?x=1',
       ifNoneMatch: '"e1"',
+      host: 'h',
+      authorization: false,
+      cookie: undefined,
     });
-    assert.deepEqual(parseSimpleRequest('HEAD / HTTP/1.1\r\nhost: h'), { method: 'HEAD', target: '/', ifNoneMatch: undefined });
+    assert.deepEqual(parseSimpleRequest('HEAD / HTTP/1.1\r\nhost: h:8080\r\nAuthorization: Bearer x\r\nCookie: a=1\r\ncookie: b=2'), {
+      method: 'HEAD',
+      target: '/',
+      ifNoneMatch: undefined,
+      host: 'h:8080',
+      authorization: true,
+      cookie: 'a=1; b=2',
+    });
   });
 
   it('refuses everything else, for node:http to handle', () => {
@@ -354,7 +364,7 @@ describe('the front on its own: framing and timeouts (review findings)', () => {
     const errors: string[] = [];
     const big = Buffer.alloc(4 * 1024 * 1024, 0x78);
     const created = createFrontServer(http, {
-      fromMemory: (method, target) =>
+      fromMemory: ({ method, target }) =>
         target === '/fresh'
           ? { status: 200, headers: { 'content-length': '6' }, body: method === 'HEAD' ? undefined : Buffer.from('fresh\n') }
           : target === '/big'

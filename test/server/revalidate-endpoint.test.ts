@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { safeEqual } from '../../src/server/bearer.ts';
+import { safeEqual } from '../../src/serve/bearer.ts';
 import { type FixtureServer, pageText, request, startFixtureServer, TOKEN } from '../helpers/server.ts';
 
 let f: FixtureServer;

@@ -93,6 +93,11 @@ describe('the option table', () => {
         lockTimeout: ['3', 3],
         renderTimeout: ['30', 30],
         siteUrl: ['https://www.example.com/', 'https://www.example.com'],
+        origin: ['http://127.0.0.1:3001', 'http://127.0.0.1:3001'],
+        originConnectTimeout: ['2', 2],
+        originTimeout: ['10', 10],
+        staleIfError: ['0', 0],
+        routes: ['[]', []],
       } satisfies Record<OptionName, [string, unknown]>;
       const env = Object.fromEntries(OPTION_NAMES.map((name) => [OPTIONS[name].env, values[name][0]]));
       const fromEnv = await loadConfig(dir, {}, env);

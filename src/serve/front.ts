@@ -35,9 +35,16 @@ import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import type { Milliseconds } from '../units.ts';
-import { CRLF_CRLF, type FastPathOptions, type FromMemory, MAX_HEAD_BYTES, parseSimpleRequest, responseCache } from './fast-path.ts';
+import {
+  CRLF_CRLF,
+  type FastPathOptions,
+  type FromMemory,
+  MAX_HEAD_BYTES,
+  type MemoryAnswer,
+  parseSimpleRequest,
+  responseCache,
+} from './fast-path.ts';
 import { answerServerError } from './node.ts';
-import type { MemoryAnswer } from './respond.ts';
 
 /** Unanswered bytes read ahead from one connection before reading stops, in bytes (one head fits). */
 export const READ_AHEAD_BYTES = MAX_HEAD_BYTES + 4 * 1024;
@@ -478,7 +485,7 @@ class Connection {
     if (request === undefined) return false;
     let bytes: Buffer[];
     try {
-      const answer = fromMemory(request.method, request.target, request.ifNoneMatch);
+      const answer = fromMemory(request);
       if (answer === undefined) return false;
       bytes = this.#responseOf(answer);
     } catch (error) {

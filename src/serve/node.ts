@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { NOT_STORED } from '../http/cache-control.ts';
 import { absoluteFormTarget, isUrlHost, isValidHost } from '../http/host.ts';
 import type { Logger } from '../log.ts';
-import type { RequestHandler } from './handler.ts';
+import type { WebHandler } from './fast-path.ts';
 import { storedBodyOf } from './stored-body.ts';
 
 /** The number of `Host` lines in a Node request, and the first one's value. */
@@ -23,6 +23,20 @@ function hostLines(req: IncomingMessage): { count: number; value: string | undef
     }
   }
   return { count, value };
+}
+
+/**
+ * What is wrong with a request's `Host` lines or target that node:http lets through, as the end
+ * of a 400 message (`more than one Host header`), or undefined: more than one `Host` or an invalid
+ * one (RFC 9112 §3.2; node:http itself answers 400 to a request without Host), a `*` target for
+ * another method than OPTIONS (RFC 9112 §3.2.4).
+ */
+export function requestLineProblem(req: IncomingMessage): string | undefined {
+  const host = hostLines(req);
+  if (host.count > 1) return 'more than one Host header';
+  if (host.value !== undefined && !isValidHost(host.value)) return 'invalid Host header';
+  if (req.url === '*' && req.method !== 'OPTIONS') return '* is a target for OPTIONS only';
+  return undefined;
 }
 
 /** The reason of `request.signal` when the client closed its connection before the exchange ended. */
@@ -79,7 +93,7 @@ export function toWebRequest(req: IncomingMessage, res?: ServerResponse): Reques
 /**
  * Writes a Web `Response` to a Node response. The head is written in one `writeHead` call, so a
  * header node:http refuses throws before anything is sent (the caller can still answer 500). A
- * stored-body response (server/stored-body.ts) is written from the stored bytes, not copied.
+ * stored-body response (serve/stored-body.ts) is written from the stored bytes, not copied.
  */
 export async function writeWebResponse(response: Response, res: ServerResponse): Promise<void> {
   const headers: Record<string, string | string[]> = {};
@@ -128,28 +142,29 @@ function drained(res: ServerResponse): Promise<boolean> {
  * the client); a request URL that cannot be parsed, a `Host` that is invalid or repeated
  * (RFC 9112 §3.2), or a `*` target for another method than OPTIONS answers 400.
  */
-export function toNodeListener(handler: RequestHandler, logger?: Logger): (req: IncomingMessage, res: ServerResponse) => void {
+export function toNodeListener(handler: WebHandler, logger?: Logger): (req: IncomingMessage, res: ServerResponse) => void {
   const fromMemory = handler.fromMemory;
   return (req, res) => {
-    // RFC 9112 §3.2 (node:http itself answers 400 to a request without Host).
+    const problem = requestLineProblem(req);
+    if (problem !== undefined) {
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }).end(`Bad request: ${problem}\n`);
+      return;
+    }
     const host = hostLines(req);
-    if (host.count > 1 || (host.value !== undefined && !isValidHost(host.value))) {
-      res
-        .writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' })
-        .end(host.count > 1 ? 'Bad request: more than one Host header\n' : 'Bad request: invalid Host header\n');
-      return;
-    }
-    // The asterisk-form target is for OPTIONS only (RFC 9112 §3.2.4).
-    if (req.url === '*' && req.method !== 'OPTIONS') {
-      res
-        .writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' })
-        .end('Bad request: * is a target for OPTIONS only\n');
-      return;
-    }
     if (fromMemory !== undefined) {
       try {
-        const header = req.headers['if-none-match'];
-        const answer = fromMemory(req.method ?? 'GET', req.url ?? '/', header);
+        const method = req.method;
+        const answer =
+          method === 'GET' || method === 'HEAD'
+            ? fromMemory({
+                method,
+                target: req.url ?? '/',
+                ifNoneMatch: req.headers['if-none-match'],
+                host: host.value,
+                authorization: req.headers.authorization !== undefined,
+                cookie: req.headers.cookie,
+              })
+            : undefined;
         if (answer !== undefined) {
           res.writeHead(answer.status, answer.headers);
           res.end(answer.body);

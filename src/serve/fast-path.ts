@@ -19,14 +19,30 @@ import { STATUS_CODES } from 'node:http';
 import { fieldValueProblem, isToken, TCHAR } from '../http/fields.ts';
 import { isValidHost } from '../http/host.ts';
 import type { Milliseconds } from '../units.ts';
-import type { RequestHandler } from './handler.ts';
-import type { MemoryAnswer } from './respond.ts';
 
 /** Largest request head answered here, in bytes (Node's default `maxHeaderSize` is 16 KiB). */
 export const MAX_HEAD_BYTES = 16 * 1024;
 
-/** The handler's answer from memory (`RequestHandler.fromMemory`). */
-export type FromMemory = NonNullable<RequestHandler['fromMemory']>;
+/** A response the adapter writes as is: precomputed headers and the stored bytes. */
+export interface MemoryAnswer {
+  status: number;
+  headers: Readonly<Record<string, string>>;
+  /** Undefined for HEAD and 304. */
+  body: Uint8Array | undefined;
+}
+
+/**
+ * A handler's answer from memory: for a simple GET/HEAD, the precomputed answer of a fresh entry
+ * held in memory, or undefined whenever it cannot (not in memory, stale, unusual path...): the
+ * full handler answers then.
+ */
+export type FromMemory = (request: SimpleRequest) => MemoryAnswer | undefined;
+
+/**
+ * A Web-standard request handler, `(Request) => Promise<Response>`, optionally with the HIT fast
+ * path for adapters ({@link FromMemory}): the shape both `isr start`'s handler and `isr proxy`'s have.
+ */
+export type WebHandler = ((request: Request) => Promise<Response>) & { fromMemory?: FromMemory };
 
 export interface FastPathOptions {
   /** Idle time after which a keep-alive connection is closed, in milliseconds (as `server.keepAliveTimeout`). */
@@ -35,11 +51,19 @@ export interface FastPathOptions {
 
 export const CRLF_CRLF = Buffer.from('\r\n\r\n', 'latin1');
 
-/** A parsed request head this path may answer. */
-interface SimpleRequest {
+/** A parsed request head this path may answer: what a handler's {@link FromMemory} is given. */
+export interface SimpleRequest {
   method: 'GET' | 'HEAD';
+  /** The raw request target, origin-form (`/blog/1?x=1`). */
   target: string;
+  /** The raw `If-None-Match` field value, if sent once. */
   ifNoneMatch: string | undefined;
+  /** The `Host` field value, trimmed (undefined only from adapters that allow none). */
+  host: string | undefined;
+  /** Whether the request has an `Authorization` field (a shared cache passes such requests to the origin). */
+  authorization: boolean;
+  /** The `Cookie` field value(s), joined with `; ` if sent more than once. */
+  cookie: string | undefined;
 }
 
 /**
@@ -69,6 +93,9 @@ export function parseSimpleRequest(head: string): SimpleRequest | undefined {
   const target = head.slice(i, space);
   let ifNoneMatch: string | undefined;
   let hosts = 0;
+  let host = '';
+  let authorization = false;
+  let cookie: string | undefined;
   let line = requestLineEnd + 2;
   while (line < head.length) {
     let end = head.indexOf('\r\n', line);
@@ -97,8 +124,17 @@ export function parseSimpleRequest(head: string): SimpleRequest | undefined {
       const name = head.slice(line, colon).toLowerCase();
       switch (name) {
         case 'host':
-          if (++hosts > 1 || !isValidHost(head.slice(colon + 1, end).trim())) return undefined;
+          host = head.slice(colon + 1, end).trim();
+          if (++hosts > 1 || !isValidHost(host)) return undefined;
           break;
+        case 'authorization':
+          authorization = true;
+          break;
+        case 'cookie': {
+          const value = head.slice(colon + 1, end).trim();
+          cookie = cookie === undefined ? value : `${cookie}; ${value}`;
+          break;
+        }
         case 'if-none-match':
           if (ifNoneMatch !== undefined) return undefined;
           ifNoneMatch = head.slice(colon + 1, end).trim();
@@ -123,7 +159,7 @@ export function parseSimpleRequest(head: string): SimpleRequest | undefined {
   }
   // HTTP/1.1 requires exactly one valid Host (RFC 9112 §3.2); node:http and its listener answer 400 otherwise.
   if (hosts !== 1) return undefined;
-  return { method, target, ifNoneMatch };
+  return { method, target, ifNoneMatch, host, authorization, cookie };
 }
 
 /** Bodies up to this size are copied into one Buffer with their head (one write per HIT), in bytes. */

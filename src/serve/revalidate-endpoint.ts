@@ -4,7 +4,11 @@
  * https://github.com/vercel/next.js/blob/v12.1.6/docs/basic-features/data-fetching/incremental-static-regeneration.md).
  *
  *   Authorization: Bearer <ISR_REVALIDATE_TOKEN>
- *   {"paths": ["/blog/1", {"path": "/blog", "type": "layout"}], "tags": ["posts"]}
+ *   {"paths": ["/blog/1", {"path": "/blog", "type": "layout"}], "tags": ["posts"], "soft": false}
+ *
+ * `"soft": true` is a soft purge (Fastly's; Next.js 16's `revalidateTag(tag, 'max')`): what it
+ * names is marked stale, so the next request is answered at once from the old version while one
+ * regeneration runs, instead of waiting for the new one.
  *
  * 401 without a valid token (compared in constant time), 405 for other methods, 413 for a body
  * over {@link MAX_BODY_BYTES}, 400 for a body cut short and (with a message naming the field) for a
@@ -38,18 +42,28 @@ export const MAX_ITEMS = 10_000;
 
 type PathItem = { path: string; type?: RevalidatePathType; tag: string };
 
-function parseRequest(value: unknown): { paths: PathItem[]; tags: string[] } | string {
+/** What the endpoint accepts besides the defaults. */
+export interface RevalidateEndpointOptions {
+  /**
+   * Checks (and returns) each tag, throwing a TypeError with the reason: `validateTag` (user tags,
+   * no `_N_T_`) by default; `isr proxy` passes `validateOriginTag`.
+   */
+  checkTag?: (tag: unknown) => string;
+}
+
+function parseRequest(value: unknown, checkTag: (tag: unknown) => string): { paths: PathItem[]; tags: string[]; soft: boolean } | string {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return 'body must be a JSON object like {"paths": ["/blog/1"], "tags": ["posts"]}';
   }
   const body = value as Record<string, unknown>;
   for (const key of Object.keys(body)) {
-    if (key !== 'paths' && key !== 'tags') return `unknown field "${key}" (expected "paths" and/or "tags")`;
+    if (key !== 'paths' && key !== 'tags' && key !== 'soft') return `unknown field "${key}" (expected "paths", "tags", "soft")`;
   }
   const rawPaths = body.paths ?? [];
   const rawTags = body.tags ?? [];
   if (!Array.isArray(rawPaths)) return '"paths" must be an array';
   if (!Array.isArray(rawTags)) return '"tags" must be an array';
+  if (body.soft !== undefined && typeof body.soft !== 'boolean') return '"soft" must be true or false';
   if (rawPaths.length + rawTags.length === 0) return 'nothing to revalidate: give at least one path or tag';
   if (rawPaths.length + rawTags.length > MAX_ITEMS) return `too many paths and tags (at most ${MAX_ITEMS} per request)`;
   const paths: PathItem[] = [];
@@ -69,12 +83,12 @@ function parseRequest(value: unknown): { paths: PathItem[]; tags: string[] } | s
   const tags: string[] = [];
   for (const [index, tag] of rawTags.entries()) {
     try {
-      tags.push(validateTag(tag));
+      tags.push(checkTag(tag));
     } catch (error) {
       return `tags[${index}]: ${(error as Error).message} (max ${MAX_TAG_LENGTH} characters)`;
     }
   }
-  return { paths, tags };
+  return { paths, tags, soft: body.soft === true };
 }
 
 /**
@@ -86,6 +100,7 @@ export async function handleRevalidateRequest(
   engine: IsrEngine,
   token: string | undefined,
   logger: Logger,
+  options: RevalidateEndpointOptions = {},
 ): Promise<Response> {
   if (request.method !== 'POST') return json(405, { error: 'use POST' }, { allow: 'POST' });
   const refusal = refuseWithoutToken(request, token, 'revalidation');
@@ -107,12 +122,12 @@ export async function handleRevalidateRequest(
   } catch {
     return json(400, { error: 'body is not valid JSON' });
   }
-  const items = parseRequest(parsed);
+  const items = parseRequest(parsed, options.checkTag ?? validateTag);
   if (typeof items === 'string') return json(400, { error: items });
   const tags = [...items.paths.map((item) => item.tag), ...items.tags];
   let at: number;
   try {
-    at = await engine.invalidateTagsDurably(tags);
+    at = await engine.invalidateTagsDurably(tags, { soft: items.soft });
   } catch (error) {
     if (error instanceof StoreUnavailableError) {
       // Redis is down (its outage is logged once): this instance applies it now and records it when
@@ -142,11 +157,14 @@ export async function handleRevalidateRequest(
     logger.error('a revalidation was applied in memory but could not be recorded in the cache store', error);
     return json(500, { error: 'the revalidation could not be recorded durably; it applies to this process only' });
   }
-  logger.info(`revalidated ${items.paths.length} path(s) and ${items.tags.length} tag(s) via ${REVALIDATE_ENDPOINT}`);
+  logger.info(
+    `${items.soft ? 'soft-purged' : 'revalidated'} ${items.paths.length} path(s) and ${items.tags.length} tag(s) via ${REVALIDATE_ENDPOINT}`,
+  );
   return json(200, {
     revalidated: true,
     paths: items.paths.map((item) => (item.type ? { path: item.path, type: item.type } : item.path)),
     tags: items.tags,
+    ...(items.soft ? { soft: true } : {}),
     now: Math.floor(at),
   });
 }
