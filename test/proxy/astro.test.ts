@@ -7,13 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { type RunningProxy, startProxy } from '../../src/proxy/index.ts';
+import { newestMtime, waitFor } from '../helpers/examples.ts';
 import { freePort, ROOT, stopChild } from '../helpers/instances.ts';
 
 const run = promisify(execFile);
@@ -24,15 +25,6 @@ const EXAMPLE = path.join(ROOT, 'examples', 'astro-proxy');
 const S_MAXAGE = 3;
 const SWR = 4;
 const TOKEN = 'astro-proxy-test-token';
-
-/** Newest modification time (ms) of `file`, or of any file under it when it is a folder. */
-function newestMtime(file: string): number {
-  const stat = statSync(file);
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  let newest = 0;
-  for (const entry of readdirSync(file)) newest = Math.max(newest, newestMtime(path.join(file, entry)));
-  return newest;
-}
 
 /**
  * Installs the example's dependencies when missing (`npm install`, idempotent; up to 5 min) and
@@ -136,15 +128,6 @@ async function fetchPage(url: string, init: RequestInit = {}): Promise<Answer> {
 async function originRequests(origin: Origin, pathname: string): Promise<number> {
   const { text } = await fetchPage(`${origin.url}/origin/stats.json`);
   return (JSON.parse(text) as { requests: Record<string, number> }).requests[pathname] ?? 0;
-}
-
-/** Polls `check` every 50 ms until it returns true. @throws Error naming `what` after `timeoutMs`. */
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
