@@ -48,6 +48,12 @@ const MAX_ERROR_BODY: Bytes = 256 * 1024;
 /** Most purge tags one response may carry; further ones are dropped (a response naming thousands is a mistake). */
 const MAX_TAGS = 128;
 
+/**
+ * Whether an origin response says its own cache answered with a stale page: Next.js's
+ * `x-nextjs-cache: STALE` (the header `next start` sends on every cached page).
+ */
+const STALE_ANSWER = (headers: HeaderRecord): boolean => headers['x-nextjs-cache'] === 'STALE';
+
 /** Cookies that always skip the cache: Next.js's draft mode (`__prerender_bypass`). */
 const BYPASS_COOKIES = ['__prerender_bypass'];
 
@@ -357,6 +363,12 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
         // A field no store may hold (a value outside Latin-1...): its client gets it, nobody else.
         logger.debug(`BYPASS ${base}: its field ${problem.field} cannot be stored (${problem.reason})`);
         return passOn(slot, { ...response, body: Readable.from([read.bytes]) }, []);
+      }
+      if (STALE_ANSWER(response.headers)) {
+        // The origin's own cache answered with a stale page (Next.js's `x-nextjs-cache: STALE`, after
+        // `revalidateTag(tag, 'max')`) under a fresh-looking Cache-Control: its client gets it, the
+        // stored entry stays as it was, and the next regeneration fetches the origin's new page.
+        return { value, tags: [], revalidate: 0, transient: true };
       }
       if (!keys.covers(base, vary, decision.vary)) {
         // It varies on a field this key does not hold: its own client gets it; the next request is keyed right.

@@ -271,6 +271,14 @@ describe('isr proxy: the ISR rules in front of a node:http origin', () => {
     assert.equal(notModified.status, 304);
   });
 
+  it("an origin's own stale answer (Next.js's x-nextjs-cache: STALE) goes to its client but is not stored", async () => {
+    h.origin.route('/next-stale', { headers: { 'cache-control': 's-maxage=60', 'x-nextjs-cache': 'STALE' } });
+    assert.equal((await h.get('/next-stale')).body, '/next-stale #1');
+    h.origin.route('/next-stale', { headers: { 'cache-control': 's-maxage=60', 'x-nextjs-cache': 'HIT' } });
+    assert.equal((await h.get('/next-stale')).body, '/next-stale #2');
+    assert.deepEqual([(await h.get('/next-stale')).cache, (await h.get('/next-stale')).body], ['HIT', '/next-stale #2']);
+  });
+
   it('a MISS whose origin answers 5xx passes that answer on and stores nothing', async () => {
     h.origin.route('/broken', { status: 503, body: 'down for maintenance', headers: { 'retry-after': '30' } });
     const answer = await h.get('/broken');
