@@ -444,7 +444,7 @@ describe('isr proxy: two proxies on one Redis', () => {
     try {
       origin.route('/shared', {
         headers: { 'cache-control': 'public, s-maxage=10, stale-while-revalidate=60', 'cache-tag': 'shared' },
-        delayMs: 200,
+        delayMs: 1500,
       });
       await one.get('/shared');
       assert.deepEqual([(await two.get('/shared')).cache, origin.count('/shared')], ['HIT', 1]);
@@ -453,7 +453,7 @@ describe('isr proxy: two proxies on one Redis', () => {
       assert.ok(herd.every((answer) => answer.cache === 'STALE'));
       await Promise.all([one.proxy.engine.flush(), two.proxy.engine.flush()]);
       await eventually(() => origin.count('/shared') >= 2, 'the regeneration');
-      await delay(300);
+      await delay(500);
       assert.equal(origin.count('/shared'), 2, 'one regeneration for both proxies');
       assert.equal((await one.purge({ tags: ['shared'] })).status, 200);
       const afterPurge = await two.get('/shared');
