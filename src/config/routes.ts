@@ -102,6 +102,12 @@ function parseRule(value: unknown, where: string): RouteRule {
     bypass: bypassOf(raw.bypass, `${where}.bypass`),
     override: raw.override === undefined ? false : booleanOf(raw.override, `${where}.override`),
   };
+  if (raw.revalidate === undefined) {
+    // The windows and `override` qualify a rule's own revalidate: alone they would do nothing.
+    for (const field of ['staleWhileRevalidate', 'staleIfError', 'override']) {
+      if (raw[field] !== undefined) throw new TypeError(`${where}.${field} needs ${where}.revalidate`);
+    }
+  }
   if (raw.revalidate !== undefined) rule.revalidate = raw.revalidate === false ? false : seconds(raw.revalidate, `${where}.revalidate`);
   if (raw.staleWhileRevalidate !== undefined)
     rule.staleWhileRevalidate = seconds(raw.staleWhileRevalidate, `${where}.staleWhileRevalidate`);

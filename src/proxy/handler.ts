@@ -163,7 +163,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
     if (!keys.isPlain(base)) return undefined;
     const entry = engine.peekFresh(base);
     if (entry === undefined) return undefined;
-    return heads.fromMemory(entry, request.method, request.ifNoneMatch, engine.now());
+    return heads.answer(entry, 'HIT', request.method, request.ifNoneMatch, engine.now());
   }
 
   function listener(req: IncomingMessage, res: ServerResponse): void {
@@ -206,7 +206,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
     const request = toWebRequest(req, res);
     const response =
       path === REVALIDATE_ENDPOINT
-        ? await handleRevalidateRequest(request, engine, config.revalidateToken, logger, { checkTag: checkPurgeTag })
+        ? await handleRevalidateRequest(request, engine, config.revalidateToken, logger, { checkTag: validateOriginTag })
         : handleStatusRequest(request, config.revalidateToken, options.status);
     await writeWebResponse(response, res);
   }
@@ -265,7 +265,6 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
       served = await engine.serve(key, generate, {
         label: `${req.method} ${host}${req.url}`,
         staleIfError: withinStaleIfError,
-        logFailures: true,
         onDynamic: () => keys.markPassing(resource.base),
       });
     } catch (error) {
@@ -453,11 +452,6 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
   }
 
   return { listener, fromMemory };
-}
-
-/** A purge's tags under the proxy: any tag an origin may send, `_N_T_` ones included. */
-function checkPurgeTag(tag: unknown): string {
-  return validateOriginTag(tag);
 }
 
 /** Where a request came from, for the `X-Forwarded-*` fields. */

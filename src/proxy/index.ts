@@ -5,7 +5,7 @@
  */
 
 import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo, Server as NetServer } from 'node:net';
+import type { Server as NetServer } from 'node:net';
 import path from 'node:path';
 import { type IsrConfig, loadConfig } from '../config/config.ts';
 import { OPTIONS } from '../config/options.ts';
@@ -13,10 +13,10 @@ import { type Clock, systemClock } from '../engine/clock.ts';
 import { IsrEngine } from '../engine/engine.ts';
 import { createConsoleLogger, type Logger } from '../log.ts';
 import { createFrontServer } from '../serve/front.ts';
+import { listen } from '../serve/listen.ts';
 import { describeStatus, type IsrStatus } from '../serve/status-endpoint.ts';
-import { FileSystemStore } from '../store/filesystem.ts';
-import { MemoryStore } from '../store/memory.ts';
-import { RedisStore } from '../store/redis.ts';
+import { cacheTiers } from '../serve/tiers.ts';
+import type { FileSystemStore } from '../store/filesystem.ts';
 import type { CacheStore } from '../store/store.ts';
 import { TieredStore } from '../store/tiered.ts';
 import { createProxyHandler, type ProxyHandler } from './handler.ts';
@@ -30,9 +30,6 @@ export const PROXY_CACHE_NAME = 'proxy';
 
 /** Idle time after which a client's keep-alive connection is closed, in milliseconds. */
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
-
-/** How long `startProxy` waits for Redis to answer before serving without it, in milliseconds. */
-const REDIS_START_WAIT_MS = 3000;
 
 export interface ProxyOptions {
   /** The folder whose `isr.config.mjs` is read and under which the cache folder lies. Default the current folder. */
@@ -84,26 +81,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
   const logger = options.logger ?? createConsoleLogger({ debug: config.debugCache });
   const clock = options.clock ?? systemClock;
 
-  const tiers: { store: CacheStore }[] = [];
-  const memory = config.memoryCacheSize > 0 ? new MemoryStore({ maxBytes: config.memoryCacheSize }) : undefined;
-  if (memory !== undefined) tiers.push({ store: memory });
-  if (config.redisUrl !== undefined) {
-    const redis = new RedisStore({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, buildId: PROXY_CACHE_NAME, logger });
-    await Promise.race([redis.ready.catch(() => {}), new Promise((resolve) => setTimeout(resolve, REDIS_START_WAIT_MS).unref())]);
-    tiers.push({ store: redis });
-  } else {
-    const filesystem = new FileSystemStore({
-      dir: path.join(config.cacheDir, PROXY_CACHE_NAME),
-      logger,
-      maxBytes: config.diskCacheSize,
-      unreadExpire: config.unreadExpireTime,
-      now: () => clock.now(),
-    });
-    void filesystem.sweepTempFiles();
-    const durable = options.sharedStore?.(filesystem) ?? filesystem;
-    if (durable === filesystem) filesystem.watchTagRecord();
-    tiers.push({ store: durable });
-  }
+  const { tiers, memory } = await cacheTiers({ config, name: PROXY_CACHE_NAME, logger, clock, sharedStore: options.sharedStore });
   const store = new TieredStore({ tiers, logger });
   const engine = new IsrEngine({
     store,
@@ -133,25 +111,16 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     onError: (error, consequence) => logger.error(`unexpected error on the fast path (${consequence})`, error),
   });
   const { server } = front;
-  const port = options.port ?? Number(process.env.PORT ?? 3000);
-  const hostname = options.hostname ?? process.env.HOSTNAME ?? '0.0.0.0';
+  let address: Awaited<ReturnType<typeof listen>>;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, hostname, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    address = await listen(server, options.port, options.hostname);
   } catch (error) {
     engine.close();
     await Promise.allSettled([origin.close(), store.close?.()]);
     throw error;
   }
-  const address = server.address() as AddressInfo;
-  const shownHost = hostname === '0.0.0.0' || hostname === '::' ? '127.0.0.1' : hostname.includes(':') ? `[${hostname}]` : hostname;
   return {
-    url: `http://${shownHost}:${address.port}`,
+    url: address.url,
     port: address.port,
     config,
     engine,

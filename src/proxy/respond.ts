@@ -59,9 +59,4 @@ export class EntryHeads {
     const bodyless = method === 'HEAD' || entry.value.status === 204 || entry.value.status === 304;
     return { status: entry.value.status, headers: head.full, body: bodyless ? undefined : entry.value.body };
   }
-
-  /** {@link answer} for a fresh entry held in memory: `x-isr-cache: HIT`. */
-  fromMemory(entry: CacheEntry, method: string, ifNoneMatch: string | undefined, now: Milliseconds): MemoryAnswer {
-    return this.answer(entry, 'HIT', method, ifNoneMatch, now);
-  }
 }

@@ -6,7 +6,7 @@
 
 import { readdir, rm, stat } from 'node:fs/promises';
 import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo, Server as NetServer } from 'node:net';
+import type { Server as NetServer } from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { installFetch } from '../app/data-cache.ts';
@@ -16,13 +16,13 @@ import { IsrEngine } from '../engine/engine.ts';
 import { createConsoleLogger, type Logger } from '../log.ts';
 import { getRuntime, setRuntime } from '../render/context.ts';
 import { createFrontServer } from '../serve/front.ts';
+import { listen } from '../serve/listen.ts';
 import { toNodeListener } from '../serve/node.ts';
 import { describeStatus, type IsrStatus } from '../serve/status-endpoint.ts';
+import { cacheTiers } from '../serve/tiers.ts';
 import { buildDirOf, prerenderDirOf } from '../site/manifest.ts';
 import { Site } from '../site/site.ts';
 import { FileSystemStore } from '../store/filesystem.ts';
-import { MemoryStore } from '../store/memory.ts';
-import { RedisStore } from '../store/redis.ts';
 import type { CacheStore } from '../store/store.ts';
 import { TieredStore } from '../store/tiered.ts';
 import { createRequestHandler, type RequestHandler } from './handler.ts';
@@ -64,9 +64,6 @@ export async function pruneOldBuilds(cacheDir: string, currentBuildId: string, l
   }
   return removed;
 }
-
-/** How long `createIsr` waits for Redis to answer before serving without it (ms). */
-const REDIS_START_WAIT_MS = 3000;
 
 export interface IsrOptions {
   /** The site folder (holds `app/` and, after `isr build`, `.isr/build/`). */
@@ -122,38 +119,20 @@ export async function createIsr(options: IsrOptions): Promise<Isr> {
   const buildDir = buildDirOf(siteDir);
   const site = await Site.load(buildDir);
   await pruneOldBuilds(config.cacheDir, site.buildId, logger);
-  const tiers: { store: CacheStore; readOnly?: boolean }[] = [];
-  const memory = config.memoryCacheSize > 0 ? new MemoryStore({ maxBytes: config.memoryCacheSize }) : undefined;
-  if (memory !== undefined) tiers.push({ store: memory });
-  // The durable tier: Redis shared by every instance when configured, else this machine's files
-  // (coordinated by the cluster primary under `isr start --workers`).
-  if (config.redisUrl !== undefined) {
-    const redis = new RedisStore({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, buildId: site.buildId, logger });
-    // Start with the cluster's recorded invalidations when Redis answers soon; never wait on an outage.
-    await Promise.race([redis.ready.catch(() => {}), new Promise((resolve) => setTimeout(resolve, REDIS_START_WAIT_MS).unref())]);
-    tiers.push({ store: redis });
-  } else {
-    const clock = options.clock ?? systemClock;
-    const filesystem = new FileSystemStore({
-      dir: path.join(config.cacheDir, site.buildId),
-      logger,
-      // Bounded, least recently used evicted; unread entries expire (docs/architecture.md).
-      maxBytes: config.diskCacheSize,
-      unreadExpire: config.unreadExpireTime,
-      now: () => clock.now(),
-      // The tag record also governs the prerendered pages behind this folder (its compaction).
-      related: [prerenderDirOf(buildDir)],
-    });
-    // Temp files of writers killed mid-write are removed in the background (never fails startup).
-    void filesystem.sweepTempFiles();
-    const durable = options.sharedStore?.(filesystem) ?? filesystem;
-    // This process writes the folder's tag record (a worker's primary does it under --workers):
-    // it writes back a record deleted with the folder or refused by the disk.
-    if (durable === filesystem) filesystem.watchTagRecord();
-    tiers.push({ store: durable });
-  }
-  tiers.push({ store: new FileSystemStore({ dir: prerenderDirOf(buildDir), logger, readOnly: true }), readOnly: true });
-  const store = new TieredStore({ tiers, logger });
+  const clock = options.clock ?? systemClock;
+  const { tiers, memory } = await cacheTiers({
+    config,
+    name: site.buildId,
+    logger,
+    clock,
+    // The tag record also governs the prerendered pages behind this folder (its compaction).
+    related: [prerenderDirOf(buildDir)],
+    sharedStore: options.sharedStore,
+  });
+  const store = new TieredStore({
+    tiers: [...tiers, { store: new FileSystemStore({ dir: prerenderDirOf(buildDir), logger, readOnly: true }), readOnly: true }],
+    logger,
+  });
   const engine = new IsrEngine({
     store,
     logger,
@@ -252,23 +231,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     onError: (error, consequence) => isr.logger.error(`unexpected error on the fast path (${consequence})`, error),
   });
   const { server } = front;
-  const port = options.port ?? Number(process.env.PORT ?? 3000);
-  const hostname = options.hostname ?? process.env.HOSTNAME ?? '0.0.0.0';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, hostname, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  originSetters.get(isr)?.(serverOrigin(hostname, address.port));
-  const shownHost = hostname === '0.0.0.0' || hostname === '::' ? '127.0.0.1' : hostname.includes(':') ? `[${hostname}]` : hostname;
+  const address = await listen(server, options.port, options.hostname);
+  originSetters.get(isr)?.(serverOrigin(address.hostname, address.port));
   return {
     isr,
     server,
     http,
-    url: `http://${shownHost}:${address.port}`,
+    url: address.url,
     port: address.port,
     async close() {
       await front.close();

@@ -396,6 +396,13 @@ describe('isr proxy: windows and route rules', () => {
       }),
       /routes\[0\]: unknown field "revalidat"/,
     );
+    await assert.rejects(
+      startProxy({
+        dir: tmpdir(),
+        config: { origin: 'http://127.0.0.1:1', routes: [{ source: '/x', staleWhileRevalidate: 60 }] as unknown as IsrConfig['routes'] },
+      }),
+      /routes\[0\]\.staleWhileRevalidate needs routes\[0\]\.revalidate/,
+    );
     await assert.rejects(startProxy({ dir: tmpdir(), config: {} }), /needs an origin/);
   });
 });
