@@ -14,6 +14,7 @@ const LAYERS = {
   config: [...BASE, 'http'],
   store: [...BASE, 'http', 'config'],
   engine: [...BASE, 'http', 'config', 'store'],
+  cluster: [...BASE, 'http', 'config', 'store', 'engine'],
   serve: [...BASE, 'http', 'config', 'store', 'engine'],
   render: [...BASE, 'http', 'config', 'store', 'engine'],
   app: [...BASE, 'http', 'config', 'store', 'engine', 'render'],
@@ -22,9 +23,8 @@ const LAYERS = {
   build: [...BASE, 'http', 'config', 'store', 'engine', 'render', 'app', 'pages', 'site'],
   server: [...BASE, 'http', 'config', 'store', 'engine', 'serve', 'render', 'app', 'pages', 'site'],
   proxy: [...BASE, 'http', 'config', 'store', 'engine', 'serve'],
-  cluster: [...BASE, 'http', 'config', 'store', 'engine', 'serve', 'render', 'app', 'pages', 'site', 'server', 'proxy'],
-  cli: [...BASE, 'http', 'config', 'store', 'engine', 'serve', 'render', 'app', 'pages', 'site', 'server', 'proxy', 'build', 'cluster'],
-  'index.ts': [...BASE, 'http', 'config', 'store', 'engine', 'serve', 'render', 'app', 'pages', 'site', 'server', 'proxy', 'build', 'cluster'],
+  cli: [...BASE, 'http', 'config', 'store', 'engine', 'cluster', 'serve', 'render', 'app', 'pages', 'site', 'server', 'proxy', 'build'],
+  'index.ts': [...BASE, 'http', 'config', 'store', 'engine', 'cluster', 'serve', 'render', 'app', 'pages', 'site', 'server', 'proxy', 'build'],
 };
 
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -4,7 +4,7 @@
  *   isr build [dir]                                   prerender the site in dir (default .)
  *   isr start [dir] [--port N] [--hostname H] [--workers N]
  *                                                     serve it (PORT, HOSTNAME, ISR_WORKERS env too)
- *   isr proxy [dir] --origin URL [--port N] [--hostname H]
+ *   isr proxy [dir] --origin URL [--port N] [--hostname H] [--workers N]
  *                                                     cache the origin with ISR (ISR_ORIGIN env too)
  *
  * Exit codes: 0 success, 1 failure (build error, port taken, ...), 2 usage error.
@@ -16,16 +16,18 @@ import { parseArgs } from 'node:util';
 import { build } from '../build/build.ts';
 import { CompileError } from '../build/compile.ts';
 import { isClusterWorker } from '../cluster/ipc.ts';
-import { runWorkers, serveUntilStopped } from '../cluster/workers.ts';
+import { runWorkers, type StartService, serveUntilStopped } from '../cluster/workers.ts';
+import { ConfigError } from '../config/errors.ts';
 import { defaultText, OPTION_NAMES, OPTIONS } from '../config/options.ts';
-import { createConsoleLogger, type Logger } from '../log.ts';
-import { type ProxyOptions, startProxy } from '../proxy/index.ts';
+import { createConsoleLogger } from '../log.ts';
+import { startProxy } from '../proxy/index.ts';
+import { startServer } from '../server/index.ts';
 
 /** The environment variables of the command line itself (not options of the site). */
 const COMMAND_ENVIRONMENT = [
-  { env: 'PORT', doc: 'isr start --port (default: 3000)' },
-  { env: 'HOSTNAME', doc: 'isr start --hostname (default: 0.0.0.0)' },
-  { env: 'ISR_WORKERS', doc: 'isr start --workers (default: 1)' },
+  { env: 'PORT', doc: 'isr start / isr proxy --port (default: 3000)' },
+  { env: 'HOSTNAME', doc: 'isr start / isr proxy --hostname (default: 0.0.0.0)' },
+  { env: 'ISR_WORKERS', doc: 'isr start / isr proxy --workers (default: 1)' },
 ];
 
 /**
@@ -50,12 +52,12 @@ const USAGE = `Usage:
                                                 Serve the built site (default port: $PORT or 3000);
                                                 --workers N: N processes on that port sharing the
                                                 cache folder (default: $ISR_WORKERS or 1)
-  isr proxy [dir] --origin URL [--port N] [--hostname H]
+  isr proxy [dir] --origin URL [--port N] [--hostname H] [--workers N]
                                                 Put ISR in front of any HTTP server (docs/proxy.md):
                                                 cache its responses by their headers, purge by
                                                 tag or path (default port: $PORT or 3000; the
                                                 options of dir/isr.config.mjs; cache folder
-                                                dir/.isr/proxy-cache)
+                                                dir/.isr/proxy-cache; --workers as isr start)
   isr --version | --help
 
 Environment (each overrides the option of isr.config.mjs named after it; see the README):
@@ -130,59 +132,28 @@ async function main(argv: string[]): Promise<number> {
     );
     return 0;
   }
-  if (command === 'start') {
+  if (command === 'start' || command === 'proxy') {
+    if (command === 'start' && values.origin !== undefined) throw new UsageError('--origin is an option of isr proxy, not of isr start');
     const workers =
       values.workers !== undefined ? parseWorkers(values.workers, '--workers') : parseWorkers(process.env.ISR_WORKERS, 'ISR_WORKERS');
-    const start = { siteDir: dir, port: parsePort(values.port), hostname: values.hostname };
+    const port = parsePort(values.port);
+    const { hostname } = values;
+    const start: StartService =
+      command === 'start'
+        ? async ({ sharedStore, logger }) => {
+            const running = await startServer({ siteDir: dir, port, hostname, sharedStore, logger });
+            return { description: `${dir} (build ${running.isr.site.buildId}) at ${running.url}`, close: () => running.close() };
+          }
+        : async ({ sharedStore, logger }) => {
+            const config = values.origin === undefined ? {} : { origin: values.origin };
+            const running = await startProxy({ dir, port, hostname, config, sharedStore, logger });
+            return { description: `a proxy of ${running.config.origin} at ${running.url}`, close: () => running.close() };
+          };
     // A forked worker re-runs this command line: it serves under runWorkers whatever N it was given.
     const code = workers > 1 || isClusterWorker() ? await runWorkers({ workers, start, logger }) : await serveUntilStopped(start, logger);
     process.exit(code);
   }
-  if (command === 'proxy') {
-    if (values.workers !== undefined) {
-      throw new UsageError('isr proxy has no --workers yet: run several proxies on one Redis (ISR_REDIS_URL) behind a load balancer');
-    }
-    return proxyUntilStopped({
-      dir,
-      port: parsePort(values.port),
-      hostname: values.hostname,
-      config: values.origin === undefined ? {} : { origin: values.origin },
-      logger,
-    });
-  }
   throw new UsageError(`unknown command "${command}"`);
-}
-
-/**
- * Runs `isr proxy` until SIGINT or SIGTERM, then closes it (finishing what is in flight).
- * @returns the exit code: 0 after a clean shutdown, 1 when it failed.
- */
-async function proxyUntilStopped(options: ProxyOptions & { logger: Logger }): Promise<number> {
-  const { logger } = options;
-  let requested: string | undefined;
-  let stop: ((reason: string) => void) | undefined;
-  const request = (reason: string) => {
-    if (stop) stop(reason);
-    else requested ??= reason;
-  };
-  process.once('SIGINT', () => request('SIGINT'));
-  process.once('SIGTERM', () => request('SIGTERM'));
-  const proxy = await startProxy(options);
-  logger.info(`isr proxy listening on ${proxy.url}, caching ${proxy.config.origin}`);
-  return new Promise<number>((resolve) => {
-    stop = (reason) => {
-      stop = () => {};
-      logger.info(`${reason}: shutting down`);
-      proxy.close().then(
-        () => resolve(0),
-        (error: unknown) => {
-          logger.error('shutdown failed', error);
-          resolve(1);
-        },
-      );
-    };
-    if (requested !== undefined) stop(requested);
-  });
 }
 
 main(process.argv.slice(2)).then(
@@ -193,7 +164,7 @@ main(process.argv.slice(2)).then(
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`isr: ${(error as Error).message}\n\n${USAGE}`);
       process.exitCode = 2;
-    } else if (error instanceof CompileError) {
+    } else if (error instanceof CompileError || error instanceof ConfigError) {
       console.error(`isr: ${error.message}`);
       process.exitCode = 1;
     } else {

@@ -1,28 +1,49 @@
 /**
- * `isr start --workers N`: N processes (node:cluster) serving one site on one port, sharing one
- * cache: Redis when `redisUrl` is set (each worker is then an instance like any other), else the
- * site's cache folder, with the primary as the coordination hub (ipc.ts).
+ * `isr start --workers N` and `isr proxy --workers N`: N processes (node:cluster) serving on one
+ * port, sharing one cache: Redis when `redisUrl` is set (each worker is then an instance like any
+ * other), else the cache folder, with the primary as the coordination hub (ipc.ts).
  *
- * The primary loads no site code. It forks the workers (each re-runs the command that started
+ * What a process serves is a {@link StartService} (the site of `isr start`, the proxy of
+ * `isr proxy`); this module only runs it, in one process or in N. The primary loads no site code. It forks the workers (each re-runs the command that started
  * the primary, with `ISR_CLUSTER_WORKER=1` in its environment), answers their hub requests,
  * restarts a worker that dies (after a delay, a bounded number of times per window), and on
  * SIGTERM/SIGINT asks every worker to finish gracefully, then exits once they all have.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { createConsoleLogger, errorMessage, type Logger } from '../log.ts';
-import { type StartOptions, startServer } from '../server/index.ts';
 import type { FileSystemStore } from '../store/filesystem.ts';
+import type { CacheStore } from '../store/store.ts';
 import type { Milliseconds } from '../units.ts';
 import { CLUSTER_WORKER_ENV, clusterStoreFor, serveHubOverIpc } from './ipc.ts';
 
 /** Set in each worker's environment: its slot, 0 to N-1 (a restarted worker takes its predecessor's). */
 const WORKER_INDEX_ENV = 'ISR_WORKER_INDEX';
 
+/** A server started by a {@link StartService}: what the log says it serves, and how to stop it. */
+export interface RunningService {
+  /** Completes the log line `serving <description>`, e.g. `site (build abc) at http://0.0.0.0:3000`. */
+  description: string;
+  /** Stops accepting connections and finishes what is in flight. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts what this process serves. `sharedStore` is the durable tier to use in place of the
+ * filesystem store of the cache folder (as `startServer`'s and `startProxy`'s option of that
+ * name): in a cluster worker it wraps that store in one coordinated by the primary, elsewhere it
+ * returns it unchanged.
+ * @throws what the server's start throws (not built, bad configuration, port taken).
+ */
+export type StartService = (context: {
+  sharedStore: (filesystem: FileSystemStore) => CacheStore;
+  logger: Logger;
+}) => Promise<RunningService>;
+
 export interface RunWorkersOptions {
   /** Number of worker processes, at least 1. */
   workers: number;
-  /** What each worker serves (as `startServer`). */
-  start: StartOptions;
+  /** What each worker serves. */
+  start: StartService;
   /** Default: the console logger. */
   logger?: Logger;
   /** Wait before restarting a worker that died, ms. Default 1000. */
@@ -44,12 +65,12 @@ function isShutdownMessage(message: unknown): boolean {
 }
 
 /**
- * Serves the site in this process until SIGINT or SIGTERM (or, in a cluster worker, the
- * primary's shutdown request), then closes the server and the cache: what `isr start` does.
+ * Serves `start`'s server in this process until SIGINT or SIGTERM (or, in a cluster worker, the
+ * primary's shutdown request), then closes it: what `isr start` and `isr proxy` do.
  * @returns the exit code once stopped: 0, or 1 if closing failed.
- * @throws what startServer throws (site not built, bad config, port taken).
+ * @throws what `start` throws (site not built, bad config, port taken).
  */
-export async function serveUntilStopped(options: StartOptions, logger: Logger = createConsoleLogger()): Promise<number> {
+export async function serveUntilStopped(start: StartService, logger: Logger = createConsoleLogger()): Promise<number> {
   // A site's stray promise must not take the server (and every cached page) down with it.
   process.on('unhandledRejection', (reason) => logger.error('unhandled promise rejection in site code', reason));
   const who = cluster.isWorker ? `worker ${process.pid}: ` : '';
@@ -69,9 +90,9 @@ export async function serveUntilStopped(options: StartOptions, logger: Logger = 
   }
   // In a worker, the durable tier is its filesystem store coordinated through the primary
   // (clusterStoreFor is undefined elsewhere, and the filesystem store stays as it is).
-  const sharedStore = options.sharedStore ?? ((filesystem: FileSystemStore) => clusterStoreFor(filesystem) ?? filesystem);
-  const running = await startServer({ logger, ...options, sharedStore });
-  logger.info(`${who}serving ${options.siteDir} (build ${running.isr.site.buildId}) at ${running.url}`);
+  const sharedStore = (filesystem: FileSystemStore) => clusterStoreFor(filesystem) ?? filesystem;
+  const running = await start({ sharedStore, logger });
+  logger.info(`${who}serving ${running.description}`);
   return new Promise<number>((resolve) => {
     let stopping = false;
     stop = (reason: string) => {
@@ -94,7 +115,7 @@ export async function serveUntilStopped(options: StartOptions, logger: Logger = 
  * In the cluster primary: forks `options.workers` workers and supervises them (see the module
  * comment); resolves with the exit code once every worker has exited after SIGINT/SIGTERM (0), or
  * after a worker failed to start or workers kept dying (1). In a worker (this same call, re-run by
- * the forked process): serves the site like {@link serveUntilStopped}.
+ * the forked process): serves `options.start` like {@link serveUntilStopped}.
  *
  * The workers re-run the primary's script with its arguments (node:cluster's default), so that
  * script must reach `runWorkers` again in them (the `isr` CLI does).

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { ConfigError } from './errors.ts';
 import { type IsrConfig, OPTION_NAMES, OPTIONS, type Option } from './options.ts';
 
 export type { IsrConfig } from './options.ts';
@@ -18,7 +19,7 @@ export const CONFIG_FILES = ['isr.config.mjs', 'isr.config.js'];
  * parser.
  * @param overrides explicit values (highest precedence).
  * @param env environment (default `process.env`).
- * @throws TypeError naming the option (and the config file) for an unknown option or a bad value;
+ * @throws ConfigError naming the option (and the config file) for an unknown option or a bad value;
  *   Error when the config file fails to load.
  */
 export async function loadConfig(
@@ -33,7 +34,7 @@ export async function loadConfig(
     if (!existsSync(file)) continue;
     const loaded = (await import(pathToFileURL(file).href)) as { default?: unknown };
     if (typeof loaded.default !== 'object' || loaded.default === null) {
-      throw new TypeError(`${file} must export a configuration object as its default export`);
+      throw new ConfigError(`${file} must export a configuration object as its default export`);
     }
     fileConfig = loaded.default as Record<string, unknown>;
     source = file;
@@ -44,7 +45,7 @@ export async function loadConfig(
     ['options', overrides],
   ] as const) {
     for (const key of Object.keys(values)) {
-      if (!Object.hasOwn(OPTIONS, key)) throw new TypeError(`${where}: unknown option "${key}" (known: ${OPTION_NAMES.join(', ')})`);
+      if (!Object.hasOwn(OPTIONS, key)) throw new ConfigError(`${where}: unknown option "${key}" (known: ${OPTION_NAMES.join(', ')})`);
     }
   }
   const config: Record<string, unknown> = {};

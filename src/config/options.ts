@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ONE_YEAR_SECONDS } from '../http/cache-control.ts';
 import type { Bytes, Seconds } from '../units.ts';
+import { ConfigError } from './errors.ts';
 import { parseRouteRules, type RouteRule } from './routes.ts';
 
 /**
@@ -35,7 +36,7 @@ export interface Option {
   readonly defaultNote?: string;
   /**
    * The checked value. `siteDir` is the absolute site folder (paths are relative to it).
-   * @throws TypeError naming the option and its environment variable.
+   * @throws ConfigError naming the option and its environment variable.
    */
   readonly parse: (value: unknown, siteDir: string) => unknown;
   /** One line for `isr --help`: what the option does. */
@@ -58,41 +59,43 @@ const ONE_GIB: Bytes = 1024 * 1024 * 1024;
  */
 const THIRTY_ONE_DAYS: Seconds = 31 * 24 * 60 * 60;
 
-/** `true`/`'true'`/`'1'` or `false`/`'false'`/`'0'`. @throws TypeError naming `name`. */
+/** `true`/`'true'`/`'1'` or `false`/`'false'`/`'0'`. @throws ConfigError naming `name`. */
 function boolean(name: string, value: unknown): boolean {
   if (value === true || value === 'true' || value === '1') return true;
   if (value === false || value === 'false' || value === '0') return false;
-  throw new TypeError(`${name} must be true or false (1 or 0), got ${JSON.stringify(value)}`);
+  throw new ConfigError(`${name} must be true or false (1 or 0), got ${JSON.stringify(value)}`);
 }
 
-/** An integer ≥ 1 (≥ 0 with `allowZero`), or a string of one. @throws TypeError naming `name`. */
+/** An integer ≥ 1 (≥ 0 with `allowZero`), or a string of one. @throws ConfigError naming `name`. */
 function positiveInteger(name: string, value: unknown, allowZero = false): number {
   const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   if (typeof number !== 'number' || !Number.isInteger(number) || number < (allowZero ? 0 : 1)) {
-    throw new TypeError(`${name} must be ${allowZero ? 'a non-negative' : 'a positive'} integer, got ${JSON.stringify(value)}`);
+    throw new ConfigError(`${name} must be ${allowZero ? 'a non-negative' : 'a positive'} integer, got ${JSON.stringify(value)}`);
   }
   return number;
 }
 
-/** A number of seconds in (0, 3600], or a string of one. @throws TypeError naming `name`. */
+/** A number of seconds in (0, 3600], or a string of one. @throws ConfigError naming `name`. */
 function secondsUpToAnHour(name: string, value: unknown): Seconds {
   const seconds = Number(value);
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
-    throw new TypeError(`${name} must be a number of seconds above 0 and at most 3600, got ${JSON.stringify(value)}`);
+    throw new ConfigError(`${name} must be a number of seconds above 0 and at most 3600, got ${JSON.stringify(value)}`);
   }
   return seconds;
 }
 
 /**
  * The origin of a `siteUrl` value (`https://www.example.com`).
- * @throws TypeError unless `value` is an absolute http(s) URL with no path beyond `/`, no query,
+ * @throws ConfigError unless `value` is an absolute http(s) URL with no path beyond `/`, no query,
  *   fragment or credentials (the value is echoed only when it holds no `@`).
  * @see https://url.spec.whatwg.org/#origin
  */
 export function siteOrigin(value: unknown): string {
   const shown = typeof value === 'string' && !value.includes('@') ? `, got ${JSON.stringify(value)}` : '';
   const fail = (why: string): never => {
-    throw new TypeError(`siteUrl (ISR_SITE_URL) must be an absolute http:// or https:// URL like https://www.example.com (${why})${shown}`);
+    throw new ConfigError(
+      `siteUrl (ISR_SITE_URL) must be an absolute http:// or https:// URL like https://www.example.com (${why})${shown}`,
+    );
   };
   if (typeof value !== 'string' || !URL.canParse(value)) return fail('not a URL');
   if (/[\s]/.test(value)) return fail('it holds white space');
@@ -128,7 +131,7 @@ export const OPTIONS = {
     unit: 'path, relative to the site folder',
     default: '.isr/cache',
     parse: (value, siteDir): string => {
-      if (typeof value !== 'string') throw new TypeError('cacheDir (ISR_CACHE_DIR) must be a path string');
+      if (typeof value !== 'string') throw new ConfigError('cacheDir (ISR_CACHE_DIR) must be a path string');
       return path.resolve(siteDir, value);
     },
     doc: 'the durable cache folder',
@@ -199,7 +202,7 @@ export const OPTIONS = {
     defaultNote: 'unset',
     parse: (value): string => {
       if (typeof value !== 'string' || value.length < 8) {
-        throw new TypeError('revalidateToken (ISR_REVALIDATE_TOKEN) must be a string of at least 8 characters');
+        throw new ConfigError('revalidateToken (ISR_REVALIDATE_TOKEN) must be a string of at least 8 characters');
       }
       return value;
     },
@@ -252,7 +255,7 @@ export const OPTIONS = {
     parse: (value): string => {
       if (typeof value !== 'string' || !/^rediss?:\/\/[^\s]+$/.test(value) || !URL.canParse(value)) {
         // Never echo the value: it may hold a password.
-        throw new TypeError('redisUrl (ISR_REDIS_URL) must be a redis:// or rediss:// URL, like redis://127.0.0.1:6379');
+        throw new ConfigError('redisUrl (ISR_REDIS_URL) must be a redis:// or rediss:// URL, like redis://127.0.0.1:6379');
       }
       return value;
     },
@@ -271,7 +274,7 @@ export const OPTIONS = {
     defaultNote: '`isr:<name>:`',
     parse: (value): string => {
       if (typeof value !== 'string' || value === '' || value.length > 200 || /[\s]/.test(value)) {
-        throw new TypeError(
+        throw new ConfigError(
           `redisKeyPrefix (ISR_REDIS_KEY_PREFIX) must be 1 to 200 characters without spaces, got ${JSON.stringify(value)}`,
         );
       }
@@ -393,14 +396,14 @@ export const OPTIONS = {
 
 /**
  * An `origin` value: the origin of an absolute http(s) URL.
- * @throws TypeError unless `value` is an absolute http(s) URL with no path beyond `/`, no query,
+ * @throws ConfigError unless `value` is an absolute http(s) URL with no path beyond `/`, no query,
  *   fragment or credentials.
  */
 function originUrl(value: unknown): string {
   try {
     return siteOrigin(value);
   } catch (error) {
-    throw new TypeError((error as Error).message.replace('siteUrl (ISR_SITE_URL)', 'origin (ISR_ORIGIN, --origin)'));
+    throw new ConfigError((error as Error).message.replace('siteUrl (ISR_SITE_URL)', 'origin (ISR_ORIGIN, --origin)'));
   }
 }
 

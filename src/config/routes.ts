@@ -17,6 +17,7 @@
 
 import { match } from 'path-to-regexp';
 import type { Seconds } from '../units.ts';
+import { ConfigError } from './errors.ts';
 
 /** A checked route rule. */
 export interface RouteRule {
@@ -64,7 +65,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  * Checks the `routes` option: an array of rules as in the module comment (or its JSON text, from
  * `ISR_ROUTES`).
  * @returns the checked rules, in order.
- * @throws TypeError naming the rule's index and the field at fault.
+ * @throws ConfigError naming the rule's index and the field at fault.
  */
 export function parseRouteRules(value: unknown): RouteRule[] {
   let rules = value;
@@ -72,27 +73,27 @@ export function parseRouteRules(value: unknown): RouteRule[] {
     try {
       rules = JSON.parse(rules);
     } catch {
-      throw new TypeError('routes (ISR_ROUTES) must be an array of route rules (ISR_ROUTES: its JSON text)');
+      throw new ConfigError('routes (ISR_ROUTES) must be an array of route rules (ISR_ROUTES: its JSON text)');
     }
   }
-  if (!Array.isArray(rules)) throw new TypeError('routes (ISR_ROUTES) must be an array of route rules');
+  if (!Array.isArray(rules)) throw new ConfigError('routes (ISR_ROUTES) must be an array of route rules');
   return rules.map((rule, index) => parseRule(rule, `routes[${index}]`));
 }
 
 function parseRule(value: unknown, where: string): RouteRule {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`${where} must be an object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(`${where} must be an object`);
   const raw = value as Record<string, unknown>;
   for (const key of Object.keys(raw)) {
-    if (!FIELDS.includes(key)) throw new TypeError(`${where}: unknown field "${key}" (known: ${FIELDS.join(', ')})`);
+    if (!FIELDS.includes(key)) throw new ConfigError(`${where}: unknown field "${key}" (known: ${FIELDS.join(', ')})`);
   }
   const { source } = raw;
   if (typeof source !== 'string' || !source.startsWith('/'))
-    throw new TypeError(`${where}.source must be a path pattern starting with "/"`);
+    throw new ConfigError(`${where}.source must be a path pattern starting with "/"`);
   let matcher: (path: string) => unknown;
   try {
     matcher = match(source, { decode: false });
   } catch (error) {
-    throw new TypeError(`${where}.source ${JSON.stringify(source)} is not a valid pattern: ${(error as Error).message}`);
+    throw new ConfigError(`${where}.source ${JSON.stringify(source)} is not a valid pattern: ${(error as Error).message}`);
   }
   const rule: RouteRule = {
     source,
@@ -105,7 +106,7 @@ function parseRule(value: unknown, where: string): RouteRule {
   if (raw.revalidate === undefined) {
     // The windows and `override` qualify a rule's own revalidate: alone they would do nothing.
     for (const field of ['staleWhileRevalidate', 'staleIfError', 'override']) {
-      if (raw[field] !== undefined) throw new TypeError(`${where}.${field} needs ${where}.revalidate`);
+      if (raw[field] !== undefined) throw new ConfigError(`${where}.${field} needs ${where}.revalidate`);
     }
   }
   if (raw.revalidate !== undefined) rule.revalidate = raw.revalidate === false ? false : seconds(raw.revalidate, `${where}.revalidate`);
@@ -118,20 +119,20 @@ function parseRule(value: unknown, where: string): RouteRule {
 
 function seconds(value: unknown, where: string): Seconds {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new TypeError(`${where} must be a non-negative number of seconds, got ${JSON.stringify(value)}`);
+    throw new ConfigError(`${where} must be a non-negative number of seconds, got ${JSON.stringify(value)}`);
   }
   return value;
 }
 
 function booleanOf(value: unknown, where: string): boolean {
-  if (typeof value !== 'boolean') throw new TypeError(`${where} must be true or false`);
+  if (typeof value !== 'boolean') throw new ConfigError(`${where} must be true or false`);
   return value;
 }
 
 function strings(value: unknown, where: string): string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value) || !value.every((item) => typeof item === 'string' && item !== '')) {
-    throw new TypeError(`${where} must be an array of non-empty strings`);
+    throw new ConfigError(`${where} must be an array of non-empty strings`);
   }
   return value as string[];
 }
@@ -139,23 +140,23 @@ function strings(value: unknown, where: string): string[] {
 /** `accept-language` or `cookie:<name>`, lower-cased header names. */
 function varyName(name: string, where: string): string {
   if (name.toLowerCase().startsWith('cookie:')) {
-    if (name.length === 7) throw new TypeError(`${where}: "${name}" names no cookie`);
+    if (name.length === 7) throw new ConfigError(`${where}: "${name}" names no cookie`);
     return `cookie:${name.slice(7)}`;
   }
-  if (!TOKEN.test(name)) throw new TypeError(`${where}: "${name}" is not a header name`);
+  if (!TOKEN.test(name)) throw new ConfigError(`${where}: "${name}" is not a header name`);
   return name.toLowerCase();
 }
 
 function bypassOf(value: unknown, where: string): RouteRule['bypass'] {
   if (value === undefined) return { cookies: [], headers: [] };
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new TypeError(`${where} must be an object like {"cookies": ["__prerender_bypass"], "headers": ["x-bypass-token"]}`);
+    throw new ConfigError(`${where} must be an object like {"cookies": ["__prerender_bypass"], "headers": ["x-bypass-token"]}`);
   }
   const raw = value as Record<string, unknown>;
   for (const key of Object.keys(raw)) {
-    if (key !== 'cookies' && key !== 'headers') throw new TypeError(`${where}: unknown field "${key}" (known: cookies, headers)`);
+    if (key !== 'cookies' && key !== 'headers') throw new ConfigError(`${where}: unknown field "${key}" (known: cookies, headers)`);
   }
   const headers = strings(raw.headers, `${where}.headers`);
-  for (const name of headers) if (!TOKEN.test(name)) throw new TypeError(`${where}.headers: "${name}" is not a header name`);
+  for (const name of headers) if (!TOKEN.test(name)) throw new ConfigError(`${where}.headers: "${name}" is not a header name`);
   return { cookies: strings(raw.cookies, `${where}.cookies`), headers: headers.map((name) => name.toLowerCase()) };
 }

@@ -8,6 +8,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { Server as NetServer } from 'node:net';
 import path from 'node:path';
 import { type IsrConfig, loadConfig } from '../config/config.ts';
+import { ConfigError } from '../config/errors.ts';
 import { OPTIONS } from '../config/options.ts';
 import { type Clock, systemClock } from '../engine/clock.ts';
 import { IsrEngine } from '../engine/engine.ts';
@@ -67,7 +68,7 @@ export interface RunningProxy {
 
 /**
  * Starts `isr proxy`.
- * @throws TypeError when `origin` is missing or an option is invalid; Error when the port is taken.
+ * @throws ConfigError when `origin` is missing or an option is invalid; Error when the port is taken.
  */
 export async function startProxy(options: ProxyOptions = {}): Promise<RunningProxy> {
   const dir = path.resolve(options.dir ?? '.');
@@ -76,7 +77,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
   const config: IsrConfig =
     loaded.cacheDir === path.resolve(dir, OPTIONS.cacheDir.default) ? { ...loaded, cacheDir: path.resolve(dir, PROXY_CACHE_DIR) } : loaded;
   if (config.origin === undefined) {
-    throw new TypeError('isr proxy needs an origin: --origin <url>, ISR_ORIGIN, or origin in isr.config.mjs');
+    throw new ConfigError('isr proxy needs an origin: --origin <url>, ISR_ORIGIN, or origin in isr.config.mjs');
   }
   const logger = options.logger ?? createConsoleLogger({ debug: config.debugCache });
   const clock = options.clock ?? systemClock;

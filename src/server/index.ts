@@ -116,6 +116,10 @@ export async function createIsr(options: IsrOptions): Promise<Isr> {
   const siteDir = path.resolve(options.siteDir);
   const config = await loadConfig(siteDir, options.config);
   const logger = options.logger ?? createConsoleLogger({ debug: config.debugCache });
+  const proxyOnly = (['origin', 'routes'] as const).filter((name) => config[name] !== undefined);
+  if (proxyOnly.length > 0) {
+    logger.warn(`${proxyOnly.join(' and ')}: option(s) of isr proxy, ignored here (the site in ${siteDir} is served from its build)`);
+  }
   const buildDir = buildDirOf(siteDir);
   const site = await Site.load(buildDir);
   await pruneOldBuilds(config.cacheDir, site.buildId, logger);

@@ -18,7 +18,7 @@ import { build } from '../../src/build/build.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { FileSystemStore } from '../../src/store/filesystem.ts';
 import { type FixtureApi, startFixtureApi } from '../helpers/fixture-api.ts';
-import { freePort, spawnCluster } from '../helpers/instances.ts';
+import { freePort, pollUntil, servingPids, spawnCluster } from '../helpers/instances.ts';
 import { isAlive } from '../helpers/scratch.ts';
 import { FIXTURE_ITEMS, pageText, TOKEN } from '../helpers/server.ts';
 import { copyFixture } from '../helpers/site.ts';
@@ -38,6 +38,10 @@ let port: number;
 const lines: string[] = [];
 /** Every worker pid ever seen in the output, to kill leftovers in `after`. */
 const workerPids = new Set<number>();
+
+/** Polls `check` until it gives a value; fails after WAIT_MS showing the cluster's output. */
+const waitFor = <T>(what: string, check: () => T | undefined | Promise<T | undefined>) =>
+  pollUntil(what, check, { timeoutMs: WAIT_MS, lines });
 
 interface Answer {
   status: number;
@@ -87,25 +91,6 @@ async function pidOfAnswer(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls `check` until it returns a value other than undefined; fails after WAIT_MS. */
-async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; output:\n${lines.join('\n')}`);
-    await sleep(25);
-  }
-}
-
-/** Pids of the workers whose "serving" line appeared. */
-function servingPids(): number[] {
-  return lines.flatMap((line) => {
-    const match = /worker (\d+): serving /.exec(line);
-    return match ? [Number(match[1])] : [];
-  });
-}
-
 before(async () => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
   // What the fixture site's prerendered pages read (as test/helpers/server.ts), plus this file's items.
@@ -138,8 +123,8 @@ export default async function Short({ params }: { params: Promise<{ id: string }
   await build({ siteDir: dir, logger: createMemoryLogger() });
 
   port = await freePort();
-  primary = spawnCluster(CLI, dir, port, { FIXTURE_API_URL: api.url, ISR_REVALIDATE_TOKEN: TOKEN }, { lines, workerPids });
-  await waitFor('two workers serving', () => (servingPids().length >= 2 ? true : undefined));
+  primary = spawnCluster(CLI, ['start', dir], port, { FIXTURE_API_URL: api.url, ISR_REVALIDATE_TOKEN: TOKEN }, { lines, workerPids });
+  await waitFor('two workers serving', () => (servingPids(lines).length >= 2 ? true : undefined));
 });
 
 after(async () => {
@@ -155,7 +140,7 @@ describe('isr start --workers 2', () => {
     const pids = new Set<number>();
     for (let i = 0; i < 10; i++) pids.add(await pidOfAnswer());
     assert.equal(pids.size, 2, `answered by ${[...pids].join(', ')}`);
-    assert.deepEqual([...pids].sort(), servingPids().sort());
+    assert.deepEqual([...pids].sort(), servingPids(lines).sort());
     assert.ok(!pids.has(primary!.pid!), 'the primary serves nothing itself');
   });
 
@@ -203,15 +188,15 @@ describe('isr start --workers 2', () => {
   });
 
   test('a worker killed with SIGKILL is restarted, and the site keeps answering meanwhile', async () => {
-    const victim = servingPids()[0]!;
-    const servingBefore = servingPids().length;
+    const victim = servingPids(lines)[0]!;
+    const servingBefore = servingPids(lines).length;
     process.kill(victim, 'SIGKILL');
     await waitFor('the primary to notice', () =>
       lines.some((line) => line.includes(`worker ${victim} exited unexpectedly (signal SIGKILL)`)) ? true : undefined,
     );
     for (let i = 0; i < 6; i++) assert.notEqual(await pidOfAnswer(), victim);
-    await waitFor('a replacement worker serving', () => (servingPids().length > servingBefore ? true : undefined));
-    const replacement = servingPids().at(-1)!;
+    await waitFor('a replacement worker serving', () => (servingPids(lines).length > servingBefore ? true : undefined));
+    const replacement = servingPids(lines).at(-1)!;
     assert.ok(isAlive(replacement));
     const pids = new Set<number>();
     for (let i = 0; i < 10; i++) pids.add(await pidOfAnswer());

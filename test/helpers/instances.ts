@@ -105,18 +105,19 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * Spawns `isr start <siteDir> --workers 2` (the compiled CLI, `cli`) on `port`, collecting every
- * output line of the primary and its workers into `into.lines` and the pids of the workers they
- * name into `into.workerPids`. Resolves at once with the primary; wait for "serving" lines yourself.
+ * Spawns `isr <command...> --workers 2` (the compiled CLI, `cli`; `command` like `['start', dir]`)
+ * on 127.0.0.1:`port`, collecting every output line of the primary and its workers into
+ * `into.lines` and the pids of the workers they name into `into.workerPids`. Resolves at once with
+ * the primary; wait for "serving" lines yourself.
  */
 export function spawnCluster(
   cli: string,
-  siteDir: string,
+  command: string[],
   port: number,
   env: Record<string, string>,
   into: { lines: string[]; workerPids: Set<number> },
 ): ChildProcess {
-  const primary = spawn(process.execPath, [cli, 'start', siteDir, '--workers', '2', '--port', String(port), '--hostname', '127.0.0.1'], {
+  const primary = spawn(process.execPath, [cli, ...command, '--workers', '2', '--port', String(port), '--hostname', '127.0.0.1'], {
     env: { ...process.env, NODE_ENV: 'production', ISR_WORKERS: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -133,4 +134,30 @@ export function spawnCluster(
     });
   }
   return primary;
+}
+
+/** Pids of the workers whose `worker <pid>: serving ...` line is among `lines` (output of {@link spawnCluster}). */
+export function servingPids(lines: readonly string[]): number[] {
+  return lines.flatMap((line) => {
+    const match = /worker (\d+): serving /.exec(line);
+    return match ? [Number(match[1])] : [];
+  });
+}
+
+/**
+ * Polls `check` every 25 ms until it returns a value other than undefined.
+ * @throws after `timeoutMs` milliseconds, with `what` and the cluster's output `lines`.
+ */
+export async function pollUntil<T>(
+  what: string,
+  check: () => T | undefined | Promise<T | undefined>,
+  options: { timeoutMs: number; lines: readonly string[] },
+): Promise<T> {
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; output:\n${options.lines.join('\n')}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }

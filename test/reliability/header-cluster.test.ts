@@ -96,7 +96,7 @@ before(async () => {
   site = await copyFixture('headers-site');
   await build({ siteDir: site.dir, logger: createMemoryLogger() });
   port = await freePort();
-  primary = spawnCluster(CLI, site.dir, port, { FIXTURE_API_URL: api.url, ISR_REVALIDATE_TOKEN: TOKEN }, { lines, workerPids });
+  primary = spawnCluster(CLI, ['start', site.dir], port, { FIXTURE_API_URL: api.url, ISR_REVALIDATE_TOKEN: TOKEN }, { lines, workerPids });
   primary.once('exit', () => (primaryExitedAfter = performance.now() - began));
   const deadline = Date.now() + 20_000;
   while (lines.filter((line) => /worker \d+: serving /.test(line)).length < 2) {

@@ -68,6 +68,27 @@ describe('the option table', () => {
     assert.match(stdout, /ISR_REDIS_URL +redisUrl: `?redis:\/\/`? or `?rediss:\/\/`? URL; default unset\n/);
   });
 
+  test('a configuration error stops the command with exit code 1 and one line naming the option, no stack trace', async () => {
+    const cli = path.join(ROOT, 'src/cli/main.ts');
+    const run = (args: string[], env: Record<string, string>) =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: ROOT, env: { ...process.env, ...env } }).then(
+        () => ({ code: 0, stderr: '' }),
+        (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
+      );
+    const badOrigin = await run(['proxy', '--port', '0'], { ISR_ORIGIN: 'http://example.com/path?x' });
+    assert.equal(badOrigin.code, 1);
+    assert.match(badOrigin.stderr, /^isr: origin \(ISR_ORIGIN, --origin\) must be an absolute http:\/\/ or https:\/\/ URL/);
+    assert.doesNotMatch(badOrigin.stderr, /\n\s+at /, 'no stack trace');
+    const noOrigin = await run(['proxy', '--port', '0'], { ISR_ORIGIN: '' });
+    assert.deepEqual(noOrigin, {
+      code: 1,
+      stderr: 'isr: isr proxy needs an origin: --origin <url>, ISR_ORIGIN, or origin in isr.config.mjs\n',
+    });
+    const badWorkers = await run(['start', '--port', '0', '--origin', 'http://127.0.0.1:1'], {});
+    assert.equal(badWorkers.code, 2);
+    assert.match(badWorkers.stderr, /^isr: --origin is an option of isr proxy, not of isr start\n/);
+  });
+
   test("loadConfig reads each option from its environment variable, and its defaults are the table's", async () => {
     const dir = await makeTempDir();
     try {
