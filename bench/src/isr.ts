@@ -51,7 +51,7 @@ export function hasIsrProxy(): boolean {
 /**
  * `isr proxy --origin <origin>` on 127.0.0.1:`port`, with an empty cache folder (`cacheDir`,
  * emptied first) and `token` as ISR_REVALIDATE_TOKEN; no Redis (one process, its own folder).
- * Resolves once it prints `isr proxy listening on` and answers HTTP.
+ * Resolves once it prints `serving a proxy of <origin> at <url>` and answers HTTP.
  */
 export async function startIsrProxy(origin: string, port: number, cacheDir: string, token: string): Promise<RunningServer> {
   await rm(cacheDir, { recursive: true, force: true });
@@ -60,6 +60,6 @@ export async function startIsrProxy(origin: string, port: number, cacheDir: stri
     cwd: repoRoot,
     env: { ISR_CACHE_DIR: cacheDir, ISR_REVALIDATE_TOKEN: token },
     url,
-    ready: async (output) => output.includes('isr proxy listening on') && (await answers(url)),
+    ready: async (output) => /serving a proxy of .* at http:\/\//.test(output) && (await answers(url)),
   });
 }
