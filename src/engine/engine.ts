@@ -122,10 +122,20 @@ export interface ServeOptions {
   extraTags?: readonly string[];
   /** Names the entry in logs, e.g. `page /blog/1 (route /blog/[id])`. Defaults to the key. */
   label?: string;
-  /** Log failed generations (default `true`; the data cache leaves that to the page). */
-  logFailures?: boolean;
+  /**
+   * Log failed generations (default `true`; the data cache leaves that to the page). A function
+   * decides per error: `isr proxy` reports an unreachable or failing origin itself, once a minute,
+   * and leaves the engine to log the rest.
+   */
+  logFailures?: boolean | ((error: unknown) => boolean);
   /** Called when a generation of this key turns out dynamic (not cacheable), in the foreground or background. */
   onDynamic?: () => void;
+}
+
+/** Whether the engine logs `error`, a failed generation, under `options.logFailures`. */
+function logsFailure(options: ServeOptions, error: unknown): boolean {
+  const { logFailures } = options;
+  return typeof logFailures === 'function' ? logFailures(error) : logFailures !== false;
 }
 
 export interface EngineOptions {
@@ -545,7 +555,7 @@ export class IsrEngine {
             state: 'DYNAMIC',
           };
         } catch (error) {
-          if (options.logFailures !== false) this.logger.error(`generation of ${options.label ?? key} failed`, error);
+          if (logsFailure(options, error)) this.logger.error(`generation of ${options.label ?? key} failed`, error);
           throw new GenerationError(options.label ?? key, error);
         }
       }
@@ -584,6 +594,7 @@ export class IsrEngine {
     );
     if (options.logFailures !== false) {
       flight.promise.catch((error) => {
+        if (!logsFailure(options, error)) return;
         if (error instanceof RenderTimeoutError) {
           this.logger.error(`${error.message}; the last good version (if any) stays in place`);
           return;

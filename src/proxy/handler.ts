@@ -27,7 +27,7 @@ import { responseHeadProblem } from '../http/fields.ts';
 import { absoluteFormTarget } from '../http/host.ts';
 import { normalizePath, parsePath } from '../http/paths.ts';
 import { forwardRequestHeaders, forwardResponseHeaders, type HeaderRecord } from '../http/shared-cache.ts';
-import { describeError, type Logger } from '../log.ts';
+import { describeError, type Logger, warnRepeated } from '../log.ts';
 import type { FromMemory, MemoryAnswer, SimpleRequest } from '../serve/fast-path.ts';
 import { requestLineProblem, toWebRequest, writeWebResponse } from '../serve/node.ts';
 import { handleRevalidateRequest, REVALIDATE_ENDPOINT } from '../serve/revalidate-endpoint.ts';
@@ -148,6 +148,28 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
     return now - fallback.lastModified < (fallback.revalidate + window) * 1000;
   };
 
+  /**
+   * Reports a failure of the origin (unreachable, too slow, or a 5xx to a cache fill) as one
+   * warning per kind a minute, however many requests meet it: an origin that is down must not
+   * flood the log. False for any other error (a bug), which the engine logs with its stack.
+   */
+  const reportedOriginFailure = (error: unknown): boolean => {
+    const cause = error instanceof GenerationError ? error.cause : error;
+    if (cause instanceof OriginError) {
+      warnRepeated(logger, `origin-${cause.kind}`, `${cause.message} (a stored page, if any, is served meanwhile)`);
+      return true;
+    }
+    if (cause instanceof OriginStatusError) {
+      warnRepeated(
+        logger,
+        'origin-status',
+        `the origin ${config.origin} answered ${cause.status} to a cache fill (a stored page, if any, is served meanwhile)`,
+      );
+      return true;
+    }
+    return false;
+  };
+
   function fromMemory(request: SimpleRequest): MemoryAnswer | undefined {
     if (request.authorization || request.host === undefined) return undefined;
     const { target } = request;
@@ -266,6 +288,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
         label: `${req.method} ${host}${req.url}`,
         staleIfError: withinStaleIfError,
         onDynamic: () => keys.markPassing(resource.base),
+        logFailures: (error) => !reportedOriginFailure(error),
       });
     } catch (error) {
       slot.answered = true;
@@ -439,7 +462,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
 
   function answerOriginError(res: ServerResponse, error: unknown, state: string): void {
     if (error instanceof OriginError) {
-      logger.warn(error.message);
+      reportedOriginFailure(error);
       return answerText(res, error.status, error.status === 504 ? 'Gateway Timeout' : 'Bad Gateway', false, state);
     }
     if (error instanceof RenderTimeoutError) return answerText(res, 504, 'Gateway Timeout', false, state);

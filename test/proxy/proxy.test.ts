@@ -333,6 +333,19 @@ describe('isr proxy: the last good page while the origin fails or hangs (stale-i
     const miss = await h.get('/nothing-here');
     assert.equal(miss.status, 502);
   });
+
+  it('an origin that is down or failing is one warning a minute per kind, not a log line (or a stack) per request', async () => {
+    const misses = await Promise.all(Array.from({ length: 20 }, (_, i) => h.get(`/nothing-${i}`)));
+    assert.deepEqual(new Set(misses.map((miss) => miss.status)), new Set([502]));
+    const unreachable = h.logger.lines.filter((line) => line.includes('could not be reached'));
+    assert.equal(unreachable.length, 1, unreachable.join('\n'));
+    assert.match(unreachable[0]!, /^warn the origin http:\/\/127\.0\.0\.1:\d+ could not be reached: .*ECONNREFUSED/);
+    assert.equal(h.logger.lines.filter((line) => line.includes('answered 500')).length, 1);
+    assert.deepEqual(
+      h.logger.lines.filter((line) => line.startsWith('error')),
+      [],
+    );
+  });
 });
 
 describe('isr proxy: windows and route rules', () => {
