@@ -55,6 +55,12 @@ export interface Storable {
    * its current age (the origin's `Age`, RFC 9111 §5.1). 0 means revalidate before each use.
    */
   revalidate: Seconds;
+  /**
+   * The response's age on arrival, whole seconds: the origin's `Age` (a cache behind the origin
+   * held it that long). A cache adds the time it holds the response to it in the `Age` it sends
+   * (RFC 9111 §4.2.3, §5.1).
+   */
+  age: Seconds;
   /** Seconds past freshness it may be served while one revalidation runs (RFC 5861 §3). */
   staleWhileRevalidate: Seconds;
   /** Seconds past freshness it may be served when revalidation fails (RFC 5861 §4). */
@@ -206,6 +212,7 @@ export function storagePolicy(request: CacheRequest, response: CacheResponse, op
   const vary = varyFields(response.headers);
   if (vary.includes('*')) return refuse('the response says Vary: *');
 
+  const age = Math.max(0, Math.round(policy.age()));
   const revalidate = Math.max(0, Math.round(policy.maxAge() - policy.age()));
   const noStale = Boolean(rescc['no-cache'] || rescc['must-revalidate'] || rescc['proxy-revalidate']);
   const staleWhileRevalidate = noStale ? 0 : deltaSeconds(rescc['stale-while-revalidate']);
@@ -214,7 +221,7 @@ export function storagePolicy(request: CacheRequest, response: CacheResponse, op
     : rescc['stale-if-error'] === undefined
       ? Math.max(0, options.defaultStaleIfError ?? 0)
       : deltaSeconds(rescc['stale-if-error']);
-  return { storable: true, revalidate, staleWhileRevalidate, staleIfError, tags: responseTags(response.headers), vary };
+  return { storable: true, revalidate, age, staleWhileRevalidate, staleIfError, tags: responseTags(response.headers), vary };
 }
 
 function refuse(reason: string): NotStorable {

@@ -37,7 +37,7 @@ import type { Bytes } from '../units.ts';
 import { CacheKeys } from './keys.ts';
 import { type OriginClient, OriginError, type OriginResponse, readUpTo } from './origin.ts';
 import { decide } from './policy.ts';
-import { EntryHeads, STALE_IF_ERROR_FIELD } from './respond.ts';
+import { EntryHeads, INITIAL_AGE_FIELD, STALE_IF_ERROR_FIELD } from './respond.ts';
 
 /** Largest response body stored, in bytes; a longer one is streamed to its client and not stored. */
 export const MAX_STORED_BODY: Bytes = 10 * 1024 * 1024;
@@ -354,7 +354,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
             { ...response, status: previous.value.status, headers: merged, body: Readable.from([previous.value.body]) },
             [],
           );
-        return generated(path, { ...previous.value, headers: withStaleIfError(merged, decision.staleIfError) }, decision);
+        return generated(path, { ...previous.value, headers: withCacheFields(merged, decision) }, decision);
       }
       if (response.status >= 500) {
         const read = await readUpTo(response.body, MAX_ERROR_BODY, origin.origin);
@@ -377,7 +377,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
       const value = {
         kind: 'route' as const,
         status: response.status,
-        headers: withStaleIfError(storedResponseHeaders(response.headers), decision.staleIfError),
+        headers: withCacheFields(storedResponseHeaders(response.headers), decision),
         body: new Uint8Array(read.bytes.buffer, read.bytes.byteOffset, read.bytes.byteLength),
       };
       const problem = responseHeadProblem(value.status, value.headers);
@@ -515,8 +515,14 @@ function cachingOf(headers: HeaderRecord): HeaderRecord {
   return out;
 }
 
-function withStaleIfError(headers: Record<string, string>, seconds: number): Record<string, string> {
-  return { ...headers, [STALE_IF_ERROR_FIELD]: String(seconds) };
+/** `headers` with the proxy's own stored fields of `decision`: its stale-if-error window and its age on arrival. */
+function withCacheFields(headers: Record<string, string>, decision: { staleIfError: number; age: number }): Record<string, string> {
+  const { [INITIAL_AGE_FIELD]: _previous, ...rest } = headers;
+  return {
+    ...rest,
+    [STALE_IF_ERROR_FIELD]: String(decision.staleIfError),
+    ...(decision.age > 0 ? { [INITIAL_AGE_FIELD]: String(decision.age) } : {}),
+  };
 }
 
 function writeAnswer(res: ServerResponse, answer: MemoryAnswer): void {

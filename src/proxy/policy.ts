@@ -14,6 +14,8 @@ export interface Store {
   storable: true;
   /** Seconds fresh from now; `false`: until purged. */
   revalidate: Seconds | false;
+  /** Its age on arrival (the origin's `Age`), whole seconds: the `Age` sent adds the time stored (RFC 9111 §4.2.3). */
+  age: Seconds;
   /** Seconds past `revalidate` it is served while one regeneration runs (RFC 5861 §3). */
   staleWhileRevalidate: Seconds;
   /** Seconds past `revalidate` it is served when the origin fails (RFC 5861 §4). */
@@ -64,6 +66,7 @@ export function decide(
     return {
       storable: true,
       revalidate: rule.revalidate,
+      age: probe.age,
       staleWhileRevalidate: rule.staleWhileRevalidate ?? 0,
       staleIfError: rule.staleIfError ?? defaultStaleIfError,
       tags: [...new Set([...responseTags(response.headers), ...rule.tags])],
@@ -83,6 +86,7 @@ export function decide(
   return {
     storable: true,
     revalidate: policy.revalidate,
+    age: policy.age,
     staleWhileRevalidate: policy.staleWhileRevalidate,
     staleIfError: policy.staleIfError,
     tags: rule === undefined ? policy.tags : [...new Set([...policy.tags, ...rule.tags])],

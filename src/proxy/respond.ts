@@ -1,6 +1,6 @@
 /**
- * The proxy's answers from stored entries: the origin's stored fields, `Age` (RFC 9111 §5.1: the
- * seconds since the entry was stored), `ETag` (the origin's, else the entry's own strong one),
+ * The proxy's answers from stored entries: the origin's stored fields, `Age` (RFC 9111 §5.1 and
+ * §4.2.3: the response's age on arrival plus the seconds since the entry was stored), `ETag` (the origin's, else the entry's own strong one),
  * `Content-Length` and `x-isr-cache`; a 304 when `If-None-Match` matches (RFC 9110 §13.1.2); no
  * content for HEAD. The heads are computed once per entry and second (Age changes each second),
  * so a HIT from memory costs what it does under `isr start`.
@@ -13,6 +13,12 @@ import type { Milliseconds } from '../units.ts';
 
 /** The stored field holding an entry's stale-if-error window (seconds); never sent to clients. */
 export const STALE_IF_ERROR_FIELD = 'x-isr-stale-if-error';
+
+/** The stored field holding an entry's age on arrival (the origin's `Age`, seconds), when above 0; never sent to clients. */
+export const INITIAL_AGE_FIELD = 'x-isr-initial-age';
+
+/** The proxy's own stored fields, kept from clients. */
+const INTERNAL_FIELDS: ReadonlySet<string> = new Set([STALE_IF_ERROR_FIELD, INITIAL_AGE_FIELD]);
 
 type Head = Record<string, string>;
 
@@ -42,10 +48,11 @@ export class EntryHeads {
     let head = heads.byState.get(state);
     if (head === undefined) {
       const full: Head = {};
-      for (const [name, value] of Object.entries(entry.value.headers)) if (name !== STALE_IF_ERROR_FIELD) full[name] = value;
+      for (const [name, value] of Object.entries(entry.value.headers)) if (!INTERNAL_FIELDS.has(name)) full[name] = value;
       full.etag ??= entry.etag;
       // Rounded: the engine's clock runs a few microseconds ahead of the wall to keep its times in order.
-      full.age = String(Math.max(0, Math.round((now - entry.lastModified) / 1000)));
+      const resident = Math.max(0, Math.round((now - entry.lastModified) / 1000));
+      full.age = String(Number(entry.value.headers[INITIAL_AGE_FIELD] ?? 0) + resident);
       full['x-isr-cache'] = state;
       const { ...notModified } = full;
       full['content-length'] = String(entry.value.body.byteLength);

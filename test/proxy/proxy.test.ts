@@ -120,6 +120,18 @@ describe('isr proxy: the ISR rules in front of a node:http origin', () => {
     assert.equal(seen.headers['accept-encoding'], 'identity');
   });
 
+  it("Age adds the time stored to the origin's own Age, which also shortens freshness (RFC 9111 §4.2.3)", async () => {
+    h.origin.route('/aged', { headers: { 'cache-control': 'public, s-maxage=60', age: '20' } });
+    const first = await h.get('/aged');
+    assert.deepEqual([first.cache, first.headers.get('age')], ['MISS', '20']);
+    h.clock.advanceSeconds(35);
+    const held = await h.get('/aged');
+    assert.deepEqual([held.cache, held.headers.get('age'), held.body], ['HIT', '55', '/aged #1']);
+    h.clock.advanceSeconds(6); // 61 s old in all: past its 60 s of freshness
+    assert.notEqual((await h.get('/aged')).cache, 'HIT');
+    assert.equal(h.origin.count('/aged'), 2);
+  });
+
   it('a query is part of the key; HEAD is answered from the stored GET', async () => {
     assert.equal((await h.get('/q?a=1')).body, '/q?a=1 #1');
     assert.equal((await h.get('/q?a=2')).body, '/q?a=2 #1');

@@ -140,7 +140,7 @@ describe('the option table', () => {
       await mkdir(other);
       await writeFile(path.join(other, 'isr.config.mjs'), 'export default { expireTime: 100, maxAge: 5 };\n');
       await assert.rejects(loadConfig(other, {}, {}), {
-        name: 'TypeError',
+        name: 'ConfigError',
         message: `${path.join(other, 'isr.config.mjs')}: unknown option "maxAge" (known: ${OPTION_NAMES.join(', ')})`,
       });
     } finally {
@@ -152,7 +152,7 @@ describe('the option table', () => {
     const dir = await makeTempDir();
     try {
       await assert.rejects(loadConfig(dir, { revalidateTokn: 'x'.repeat(12) } as never, {}), {
-        name: 'TypeError',
+        name: 'ConfigError',
         message: `options: unknown option "revalidateTokn" (known: ${OPTION_NAMES.join(', ')})`,
       });
     } finally {
