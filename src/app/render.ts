@@ -1,17 +1,26 @@
 /**
- * Renders pages to complete HTML documents with React 19's `react-dom/static` `prerender`, and
- * runs route handlers, inside a render context that collects tags, revalidate and dynamic
- * signals for the engine.
+ * The App Router's page and 404 renders (a page inside its layouts, `notFound()`, `redirect()`,
+ * `searchParams`) and its route handlers, each inside a render context that collects tags,
+ * revalidate and dynamic signals for the engine.
+ *
+ * How a React tree becomes a document is the caller's {@link DocumentRenderer}: the page renders
+ * run inside the site's React Server Components bundle (rsc/entry.rsc.ts), which passes its RSC
+ * then HTML render; a site with no `app/` renders its default 404 with plain `prerender`.
  */
 
 import { type ComponentType, createElement, type ReactNode } from 'react';
 import type { Generated } from '../engine/engine.ts';
-import { storableHeaders } from '../http/response-head.ts';
+import { HTML_HEADERS, storableHeaders } from '../http/response-head.ts';
 import { createRenderContext, markDynamic, type RenderContext, renderStorage } from '../render/context.ts';
-import { HTML_HEADERS, renderToHtml } from '../render/html.ts';
 import type { Params } from '../render/routes.ts';
 import { isNotFoundError, redirectTarget } from './navigation.ts';
 import type { LayoutModule, PageModule, ResolvedSegmentConfig, RouteModule } from './segment-config.ts';
+
+/**
+ * Renders a React tree to a complete HTML document.
+ * @throws the first error a component threw.
+ */
+export type DocumentRenderer = (tree: ReactNode) => Promise<Uint8Array<ArrayBuffer>>;
 
 export interface PageRenderInput {
   /** Concrete URL path, e.g. `/blog/1`. */
@@ -55,13 +64,13 @@ function wrapInLayouts(layouts: readonly LayoutModule[], params: Promise<Params>
 }
 
 /**
- * Renders a page inside its layouts.
+ * Renders a page inside its layouts, with `renderToHtml`.
  * @returns the generation for the engine: HTML, status (200; 404 after `notFound()`; 307/308
  *   after `redirect()`), tags (implicit + fetch/unstable_cache tags), the effective revalidate
  *   (seconds or false) and whether the page turned out dynamic.
  * @throws whatever the page or its data fetching threw.
  */
-export function renderPage(input: PageRenderInput): Promise<Generated> {
+export function renderAppPage(input: PageRenderInput, renderToHtml: DocumentRenderer): Promise<Generated> {
   const context = createRenderContext(input.path, input.pattern, input.config);
   return renderStorage().run(context, async () => {
     const params = Promise.resolve(input.params);
@@ -110,9 +119,13 @@ function notFoundTree(rootLayout: readonly LayoutModule[], notFound: ComponentTy
 
 /**
  * Renders the site's 404 page (`app/not-found.tsx` inside the root layout) for URLs no route
- * matches. It is cached like a page with `revalidate = false` under its own key.
+ * matches, with `renderToHtml`. It is cached like a page with `revalidate = false` under its own key.
  */
-export function renderNotFound(rootLayout: LayoutModule | undefined, notFound: ComponentType | undefined): Promise<Generated> {
+export function renderAppNotFound(
+  rootLayout: LayoutModule | undefined,
+  notFound: ComponentType | undefined,
+  renderToHtml: DocumentRenderer,
+): Promise<Generated> {
   const context = createRenderContext('/_not-found', '/_not-found', { revalidate: false, dynamic: 'auto' });
   return renderStorage().run(context, async () => ({
     value: {

@@ -4,7 +4,9 @@
  * Output, in `<site>/.isr/build/` (replaced whole at the end, so a failed build leaves the
  * previous one in place):
  *   manifest.json   routes, their config, prerendered paths, build ID
- *   server/         compiled modules
+ *   server/         the Pages Router's compiled modules
+ *   rsc/, ssr/      the App Router's server runtime and HTML renderer (compile-app.ts)
+ *   client/         the browser's files (served at /_isr/static/)
  *   prerender/      the prerendered pages and data-cache entries (a filesystem cache store)
  */
 
@@ -29,6 +31,7 @@ import { Site } from '../site/site.ts';
 import { FileSystemStore } from '../store/filesystem.ts';
 import type { Milliseconds } from '../units.ts';
 import { compileSite } from './compile.ts';
+import { compileApp } from './compile-app.ts';
 
 export interface BuildOptions {
   siteDir: string;
@@ -105,15 +108,22 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   await mkdir(workDir, { recursive: true });
 
   try {
-    const sources = new Set<string>();
+    // app/ through React Server Components (compile-app.ts), pages/ with esbuild (compile.ts).
+    const appSources = new Set<string>();
+    const pagesSources = new Set<string>();
     for (const route of routes) {
+      const sources = route.router === 'app' ? appSources : pagesSources;
       sources.add(route.file);
       for (const layout of route.layouts) sources.add(layout);
     }
-    if (notFound) sources.add(notFound);
-    if (pagesRoutes?.app) sources.add(pagesRoutes.app);
-    if (pagesRoutes?.notFound) sources.add(pagesRoutes.notFound);
-    const compiled = await compileSite(siteDir, [...sources], path.join(workDir, 'server'));
+    if (notFound) appSources.add(notFound);
+    if (pagesRoutes?.app) pagesSources.add(pagesRoutes.app);
+    if (pagesRoutes?.notFound) pagesSources.add(pagesRoutes.notFound);
+    const app = appSources.size > 0 ? await compileApp(siteDir, [...appSources], workDir) : undefined;
+    const compiled = new Map([
+      ...(pagesSources.size > 0 ? await compileSite(siteDir, [...pagesSources], path.join(workDir, 'server')) : []),
+      ...(app?.modules ?? []),
+    ]);
     const rootLayoutSource = routes.find((route) => route.router === 'app' && route.kind === 'page')?.layouts[0];
 
     const manifest: BuildManifest = {
@@ -128,6 +138,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         app: pagesRoutes?.app ? compiled.get(pagesRoutes.app) : undefined,
         notFound: pagesRoutes?.notFound ? compiled.get(pagesRoutes.notFound) : undefined,
       },
+      appRuntime: app?.runtime,
+      clientAssets: app?.clientAssets ?? [],
     };
     const site = new Site(workDir, manifest);
 

@@ -1,13 +1,10 @@
 /**
- * Compiles a site's `app/` and `pages/` modules with esbuild into ESM for Node, so the examples of the
- * Next.js ISR guides (https://nextjs.org/docs/app/guides/incremental-static-regeneration,
- * https://nextjs.org/docs/pages/guides/incremental-static-regeneration) run
- * unmodified:
+ * Compiles a site's `pages/` modules with esbuild into ESM for Node, so the examples of the
+ * Next.js ISR guide (https://nextjs.org/docs/pages/guides/incremental-static-regeneration) run
+ * unmodified (`app/` is compiled by compile-app.ts):
  *
- * - `next/cache` and `isr/cache` → this package's cache API (bundled: it reaches the engine through
- *   the process registry); `next/navigation` → `notFound()` / `redirect()`; for `pages/`,
- *   `next/router` → `useRouter()`, `next/head` and `next/link`; `next` → an empty
- *   module (those examples import only types from it, which the compiler erases).
+ * - `next/*` and `isr/cache` → this package's modules (shims.ts; `isr/cache` is bundled: it
+ *   reaches the engine through the process registry).
  * - `react`, `react-dom` and their subpaths → the copies this package renders with, by absolute
  *   path, so the site and the renderer share one React.
  * - `@/x` → `<siteDir>/x` when the site's tsconfig does not map it.
@@ -16,41 +13,19 @@
 
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { build as esbuild, formatMessages, type Message, type Plugin } from 'esbuild';
+import { OWN_ANCHOR, SHIMMED, shimFor } from './shims.ts';
 
-const here = fileURLToPath(import.meta.url);
-const sourceExtension = path.extname(here);
-const require = createRequire(import.meta.url);
-
-function ownModule(relative: string): string {
-  return path.join(path.dirname(here), '..', `${relative}${sourceExtension}`);
-}
-
-const SHIMS: Record<string, string> = {
-  'next/cache': ownModule('app/cache-api'),
-  'isr/cache': ownModule('app/cache-api'),
-  'next/navigation': ownModule('app/navigation'),
-  next: ownModule('app/shims/next'),
-  'next/router': ownModule('pages/router'),
-  'next/head': ownModule('pages/shims/head'),
-  'next/link': ownModule('pages/shims/link'),
-};
+const require = createRequire(OWN_ANCHOR);
 
 function isrResolvePlugin(siteDir: string): Plugin {
   return {
     name: 'isr-resolve',
     setup(build) {
-      build.onResolve({ filter: /^(next|isr)(\/.*)?$/ }, (args) => {
-        const shim = SHIMS[args.path];
-        if (shim !== undefined) return { path: shim };
-        return {
-          errors: [
-            {
-              text: `"${args.path}" is not provided by isr (supported: next, next/cache, next/navigation, next/router, next/head, next/link, isr/cache)`,
-            },
-          ],
-        };
+      build.onResolve({ filter: SHIMMED }, (args) => {
+        const shim = shimFor(args.path);
+        return 'file' in shim ? { path: shim.file } : { errors: [{ text: shim.error }] };
       });
       build.onResolve({ filter: /^react(-dom)?(\/.*)?$/ }, (args) => {
         try {

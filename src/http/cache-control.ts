@@ -15,6 +15,12 @@ export const ONE_YEAR_SECONDS = 31_536_000;
 export const PUBLIC_FILE = 'public, max-age=0';
 
 /**
+ * What the build's browser files are sent with (content-hashed names, as Next.js sends
+ * `/_next/static/`): any cache may keep one for a year without asking again (RFC 8246 `immutable`).
+ */
+export const IMMUTABLE_FILE = 'public, max-age=31536000, immutable';
+
+/**
  * What isr's own non-page answers are sent with (the revalidation and status endpoints, the plain
  * 500 of the Node adapter): no cache may store them (RFC 9111 §5.2.2.5).
  */

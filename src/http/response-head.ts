@@ -10,6 +10,9 @@
 import { domainToASCII } from 'node:url';
 import { describeCharAt, responseHeadProblem, UNSTORABLE_HEADERS } from './fields.ts';
 
+/** Headers of a rendered HTML page. */
+export const HTML_HEADERS = Object.freeze({ 'content-type': 'text/html; charset=utf-8' });
+
 /** The headers of `response` worth storing with its body, lower-case names. */
 export function storableHeaders(headers: Headers): Record<string, string> {
   const kept: Record<string, string> = {};

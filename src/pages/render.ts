@@ -11,8 +11,9 @@
 
 import { type ComponentType, createElement, type ReactNode } from 'react';
 import type { Generated } from '../engine/engine.ts';
+import { HTML_HEADERS } from '../http/response-head.ts';
 import { createRenderContext, renderStorage } from '../render/context.ts';
-import { HTML_HEADERS, renderToHtml } from '../render/html.ts';
+import { renderToHtml } from '../render/html.ts';
 import type { Params } from '../render/routes.ts';
 import type { CacheValue } from '../store/store.ts';
 import { createRouter, type NextRouter, routerContext } from './router.ts';

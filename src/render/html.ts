@@ -8,9 +8,6 @@
 import type { ReactNode } from 'react';
 import { prerender } from 'react-dom/static';
 
-/** Headers of a rendered HTML page. */
-export const HTML_HEADERS = Object.freeze({ 'content-type': 'text/html; charset=utf-8' });
-
 /** Renders a React tree to a complete HTML document; any render error rejects. */
 export async function renderToHtml(tree: ReactNode): Promise<Uint8Array<ArrayBuffer>> {
   const errors: unknown[] = [];

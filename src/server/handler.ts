@@ -8,6 +8,7 @@ import { runRouteHandler } from '../app/render.ts';
 import type { RouteModule } from '../app/segment-config.ts';
 import type { IsrConfig } from '../config/config.ts';
 import type { Generate, IsrEngine } from '../engine/engine.ts';
+import { IMMUTABLE_FILE } from '../http/cache-control.ts';
 import { parsePath } from '../http/paths.ts';
 import type { Logger } from '../log.ts';
 import { type ApiRouteModule, runApiRoute } from '../pages/api.ts';
@@ -74,6 +75,8 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
   const { site, engine, config, logger } = options;
   const origin = options.origin ?? (() => 'http://localhost');
   const publicFiles = new PublicFiles(path.join(options.siteDir, 'public'), site.manifest.publicFiles);
+  // The browser's files of the build (client components), at /_isr/static/<name>-<hash>.js.
+  const clientFiles = new PublicFiles(path.join(site.buildDir, 'client'), site.manifest.clientAssets, IMMUTABLE_FILE);
   /** Routes found dynamic at run time: rendered per request from then on. */
   const learnedDynamic = new Set<ManifestRoute>();
   const responses = new EntryResponses(engine.expireTime);
@@ -106,6 +109,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
       return new Response(null, { status: 308, headers: { location: `${pathname}${url.search}` } });
     }
     const readOnly = isReadOnly(request);
+    if (readOnly && parts[0] === '_isr' && clientFiles.has(parts.slice(1))) return clientFiles.respond(parts.slice(1), request);
     if (readOnly && publicFiles.has(parts)) return publicFiles.respond(parts, request);
 
     const match = site.match(pathname, parts);

@@ -10,21 +10,24 @@ import { PUBLIC_FILE } from '../http/cache-control.ts';
 import { entityTag, etagMatches } from '../http/etag.ts';
 
 /**
- * Files under the site's `public/` folder, served at the same path (Next.js `public`). Only files
- * listed in the build manifest are served, by exact name, so no request can reach outside it.
- * Contents are read on first request and kept in memory.
+ * Files under the site's `public/` folder, served at the same path (Next.js `public`), or the
+ * build's browser files under `client/`, served at `/_isr/`. Only files listed in the build
+ * manifest are served, by exact name, so no request can reach outside it. Contents are read on
+ * first request and kept in memory.
  */
 export class PublicFiles {
   private readonly names: Set<string>;
   private readonly loaded = new Map<string, Promise<{ body: Uint8Array<ArrayBuffer>; etag: string; type: string }>>();
 
   /**
-   * @param dir the site's `public/` folder.
-   * @param files the manifest's `publicFiles` (relative, `/`-separated).
+   * @param dir the site's `public/` folder (or the build's `client/`).
+   * @param files the manifest's `publicFiles` (or `clientAssets`): relative, `/`-separated.
+   * @param cacheControl what they are sent with: {@link PUBLIC_FILE} (revalidated on each use) by default.
    */
   constructor(
     private readonly dir: string,
     files: readonly string[],
+    private readonly cacheControl: string = PUBLIC_FILE,
   ) {
     this.names = new Set(files);
   }
@@ -57,7 +60,7 @@ export class PublicFiles {
       this.loaded.set(name, file);
     }
     const { body, etag, type } = await file;
-    const headers = { 'content-type': type, etag, 'cache-control': PUBLIC_FILE };
+    const headers = { 'content-type': type, etag, 'cache-control': this.cacheControl };
     if (etagMatches(request.headers.get('if-none-match'), etag)) return new Response(null, { status: 304, headers });
     return new Response(request.method === 'HEAD' ? null : body, { status: 200, headers });
   }

@@ -8,7 +8,10 @@ import path from 'node:path';
 import type { ResolvedSegmentConfig } from '../app/segment-config.ts';
 import type { Segment } from '../render/routes.ts';
 
-export const MANIFEST_VERSION = 2;
+export const MANIFEST_VERSION = 3;
+
+/** The prefix of a manifest module key naming a module of the App Router's server runtime: `rsc:app/page.tsx`. */
+export const APP_MODULE_PREFIX = 'rsc:';
 
 export interface ManifestRoute {
   pattern: string;
@@ -19,7 +22,10 @@ export interface ManifestRoute {
   kind: 'page' | 'route' | 'api';
   /** Source file, relative to the site folder (for messages). */
   file: string;
-  /** Compiled module of the page or route handler. */
+  /**
+   * Compiled module of the page or route handler: a file of the build folder (Pages Router), or
+   * `rsc:<source file>`, a module of the App Router's server runtime ({@link BuildManifest.appRuntime}).
+   */
   module: string;
   /** Compiled layout modules, root first (pages only). */
   layouts: string[];
@@ -57,6 +63,10 @@ export interface BuildManifest {
   publicFiles: string[];
   /** Compiled `pages/_app` and `pages/404` modules, when the site has them. */
   pages: { app: string | undefined; notFound: string | undefined };
+  /** The App Router's server runtime (React Server Components), when the site has `app/`: `rsc/index.js`. */
+  appRuntime: string | undefined;
+  /** The browser's files under `client/` (`static/index-<hash>.js`), served at `/_isr/<file>`. */
+  clientAssets: string[];
 }
 
 /** The build folder of a site: `<siteDir>/.isr/build`. */

@@ -8,16 +8,17 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ComponentType } from 'react';
-import { generateRouteResponse, renderNotFound, renderPage } from '../app/render.ts';
+import { generateRouteResponse, renderAppNotFound } from '../app/render.ts';
+import type * as AppRuntime from '../app/rsc/entry.rsc.ts';
 import type { LayoutModule, PageModule, RouteModule } from '../app/segment-config.ts';
 import type { Generate } from '../engine/engine.ts';
-import { checkedResponseHead } from '../http/response-head.ts';
+import { checkedResponseHead, HTML_HEADERS } from '../http/response-head.ts';
 import { dataRoutePrefix } from '../pages/data-route.ts';
 import { renderPagesFallback, renderPagesNotFoundBody, renderPagesPage } from '../pages/render.ts';
 import type { PagesAppModule, PagesPageModule, StaticPropsContext } from '../pages/static-props.ts';
-import { HTML_HEADERS } from '../render/html.ts';
+import { renderToHtml } from '../render/html.ts';
 import { isDynamicRoute, matchSegments, type Params } from '../render/routes.ts';
-import { type BuildManifest, type ManifestRoute, readManifest } from './manifest.ts';
+import { APP_MODULE_PREFIX, type BuildManifest, type ManifestRoute, readManifest } from './manifest.ts';
 
 /**
  * `generate` with its result's response head checked (`checkedResponseHead`): a header that could
@@ -110,14 +111,29 @@ export class Site {
     return route.config.dynamicParams || !isDynamicRoute(route) || this.isStaticPath(route, path);
   }
 
-  /** Imports a compiled module once. */
+  /**
+   * Imports a compiled module once: a file of the build folder, or (`rsc:<source file>`) a module
+   * of the App Router's server runtime.
+   */
   load<T>(module: string): Promise<T> {
     let loaded = this.modules.get(module);
     if (loaded === undefined) {
-      loaded = import(pathToFileURL(path.join(this.buildDir, module)).href);
+      loaded = module.startsWith(APP_MODULE_PREFIX)
+        ? this.appRuntime().then((runtime) => runtime.loadAppModule(module.slice(APP_MODULE_PREFIX.length)))
+        : import(pathToFileURL(path.join(this.buildDir, module)).href);
       this.modules.set(module, loaded);
     }
     return loaded as Promise<T>;
+  }
+
+  /**
+   * The App Router's server runtime (app/rsc/entry.rsc.ts as built).
+   * @throws Error when the build has none (no `app/`).
+   */
+  private appRuntime(): Promise<typeof AppRuntime> {
+    const runtime = this.manifest.appRuntime;
+    if (runtime === undefined) return Promise.reject(new Error('this build has no App Router runtime (no app/ folder)'));
+    return this.load<typeof AppRuntime>(runtime);
   }
 
   async notFoundComponent(): Promise<ComponentType | undefined> {
@@ -136,7 +152,7 @@ export class Site {
         Promise.all(route.layouts.map((layout) => this.load<LayoutModule>(layout))),
         this.notFoundComponent(),
       ]);
-      return renderPage({
+      return (await this.appRuntime()).renderPage({
         path: pathname,
         pattern: route.pattern,
         params,
@@ -187,9 +203,10 @@ export class Site {
   notFoundGenerator(): Generate {
     return checked(async () => {
       const pagesNotFound = this.manifest.pages.notFound;
-      if (this.manifest.notFound !== undefined || pagesNotFound === undefined) {
-        return renderNotFound(await this.rootLayout(), await this.notFoundComponent());
+      if (this.manifest.appRuntime !== undefined && (this.manifest.notFound !== undefined || pagesNotFound === undefined)) {
+        return (await this.appRuntime()).renderNotFound(await this.rootLayout(), await this.notFoundComponent());
       }
+      if (pagesNotFound === undefined) return renderAppNotFound(undefined, undefined, renderToHtml);
       const body = await renderPagesNotFoundBody(await this.load<PagesPageModule>(pagesNotFound), await this.pagesApp());
       return { value: { kind: 'page' as const, status: 404, headers: HTML_HEADERS, body }, tags: [], revalidate: false };
     });

@@ -1,0 +1,135 @@
+/**
+ * Compiles a site's `app/` folder (the App Router) with Vite and `@vitejs/plugin-rsc`, the Vite
+ * team's React Server Components integration, into three bundles under the build folder:
+ *
+ *   rsc/     the server runtime (app/rsc/entry.rsc.ts) with every `app/` module, built under the
+ *            `react-server` condition: pages and layouts are Server Components
+ *   ssr/     the HTML renderer (app/rsc/entry.ssr.ts) with the client components, for their HTML
+ *   client/  the browser code (app/rsc/entry.browser.ts and each client component), content-hashed
+ *            under `client/static/`, served at `/_isr/static/` as immutable
+ *
+ * A module marked `'use client'` (in the site or in a package) becomes a client reference in the
+ * server runtime. React comes from this package (one copy per side, shared with the site's
+ * packages); `next/*` imports resolve to this package's modules (shims.ts); `@/x` is the site's
+ * `x` unless its tsconfig maps it. docs/architecture.md says why Vite and the plugin were chosen.
+ * @see https://github.com/vitejs/vite-plugin-react/tree/main/packages/plugin-rsc
+ */
+
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import rsc from '@vitejs/plugin-rsc';
+import { createBuilder, type Plugin } from 'vite';
+import { APP_MODULE_PREFIX } from '../site/manifest.ts';
+import { CompileError } from './compile.ts';
+import { OWN_ANCHOR, ownModule, SHIMMED, shimFor } from './shims.ts';
+
+/** The virtual module listing the site's `app/` modules (app/rsc/virtual.d.ts). */
+const APP_MODULES = 'virtual:isr/app-modules';
+
+/** Where the browser's files are served from, and their folder under `client/`. */
+export const CLIENT_BASE = '/_isr/';
+export const CLIENT_ASSETS_DIR = 'static';
+
+export interface CompiledApp {
+  /** For each `app/` source file (relative to the site), its manifest key: `rsc:app/page.tsx`. */
+  modules: Map<string, string>;
+  /** The server runtime, relative to the build folder. */
+  runtime: string;
+  /** The browser's files, relative to `<build>/client` (`static/index-<hash>.js`). */
+  clientAssets: string[];
+}
+
+/**
+ * The plugin wiring a site into isr's App Router runtime: the list of its `app/` modules, the
+ * `next/*` shims, React from this package and the `@/` alias.
+ */
+function isrAppPlugin(siteDir: string, files: readonly string[]): Plugin {
+  return {
+    name: 'isr-app',
+    async resolveId(source, importer, options) {
+      if (source === APP_MODULES) return `\0${APP_MODULES}`;
+      if (SHIMMED.test(source)) {
+        const shim = shimFor(source);
+        if ('error' in shim) this.error(`${importer ? `${path.relative(siteDir, importer)}: ` : ''}${shim.error}`);
+        return shim.file;
+      }
+      if (/^react(-dom)?(\/.*)?$/.test(source)) {
+        // This package's React, under the environment's conditions (react-server in the runtime).
+        return this.resolve(source, OWN_ANCHOR, { ...options, skipSelf: true });
+      }
+      if (source.startsWith('@/')) {
+        const own = await this.resolve(source, importer, { ...options, skipSelf: true });
+        if (own !== null && !own.external) return own;
+        return this.resolve(`./${source.slice(2)}`, path.join(siteDir, 'index'), { ...options, skipSelf: true });
+      }
+      return undefined;
+    },
+    load(id) {
+      if (id !== `\0${APP_MODULES}`) return undefined;
+      const entries = files.map((file) => `  ${JSON.stringify(file)}: () => import(${JSON.stringify(path.join(siteDir, file))}),`);
+      return `export default {\n${entries.join('\n')}\n};\n`;
+    },
+  };
+}
+
+async function listFiles(dir: string, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const relative = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) out.push(...(await listFiles(path.join(dir, entry.name), relative)));
+    else if (entry.isFile()) out.push(relative);
+  }
+  return out;
+}
+
+/**
+ * Compiles `files` (the site's `app/` modules, relative to `siteDir`, `/`-separated) into
+ * `buildDir`'s `rsc/`, `ssr/` and `client/` folders.
+ * @throws CompileError with the file and the problem when the site does not compile.
+ */
+export async function compileApp(siteDir: string, files: readonly string[], buildDir: string): Promise<CompiledApp> {
+  const output = { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' };
+  try {
+    const builder = await createBuilder({
+      configFile: false,
+      root: siteDir,
+      mode: 'production',
+      logLevel: 'silent',
+      base: CLIENT_BASE,
+      publicDir: false,
+      // React's server builds choose development or production at run time; a cached page is
+      // always rendered by the production build, as the browser's copy is.
+      define: { 'process.env.NODE_ENV': JSON.stringify('production') },
+      environments: {
+        rsc: { build: { outDir: path.join(buildDir, 'rsc'), rollupOptions: { output } } },
+        ssr: { build: { outDir: path.join(buildDir, 'ssr'), rollupOptions: { output } } },
+        client: { build: { outDir: path.join(buildDir, 'client'), assetsDir: CLIENT_ASSETS_DIR } },
+      },
+      plugins: [
+        rsc({
+          entries: {
+            rsc: ownModule('app/rsc/entry.rsc'),
+            ssr: ownModule('app/rsc/entry.ssr'),
+            client: ownModule('app/rsc/entry.browser'),
+          },
+          serverHandler: false,
+        }),
+        isrAppPlugin(siteDir, files),
+      ],
+    });
+    await builder.buildApp();
+  } catch (error) {
+    throw new CompileError(`the site's app/ does not compile:\n${(error as Error).message}`);
+  }
+  // The bundles are ES modules named .js: their folders say so to Node.
+  for (const folder of ['rsc', 'ssr']) {
+    await mkdir(path.join(buildDir, folder), { recursive: true });
+    await writeFile(path.join(buildDir, folder, 'package.json'), '{ "type": "module" }\n');
+  }
+  const clientAssets = (await listFiles(path.join(buildDir, 'client', CLIENT_ASSETS_DIR))).map((file) => `${CLIENT_ASSETS_DIR}/${file}`);
+  return {
+    modules: new Map(files.map((file) => [file, `${APP_MODULE_PREFIX}${file}`])),
+    runtime: 'rsc/index.js',
+    clientAssets: clientAssets.sort(),
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * What a site's imports of `next/*` and `isr/*` resolve to in both compilers (compile.ts for
+ * `pages/`, compile-app.ts for `app/`): this package's own modules, so the examples of the Next.js
+ * ISR guides run unmodified. `next` itself is an empty module (those examples import only types
+ * from it, which the compiler erases).
+ */
+
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(import.meta.url);
+/** `.ts` when running from the sources (tests), `.js` from the compiled package. */
+const sourceExtension = path.extname(here);
+
+/** This package's module at `relative` (from `src/` or `dist/`, without extension), as an absolute path. */
+export function ownModule(relative: string): string {
+  return path.join(path.dirname(here), '..', `${relative}${sourceExtension}`);
+}
+
+/** A file of this package, to resolve its own dependencies (React) from. */
+export const OWN_ANCHOR = here;
+
+const SHIMS: Readonly<Record<string, string>> = {
+  'next/cache': ownModule('app/cache-api'),
+  'isr/cache': ownModule('app/cache-api'),
+  'next/navigation': ownModule('app/navigation'),
+  next: ownModule('app/shims/next'),
+  'next/router': ownModule('pages/router'),
+  'next/head': ownModule('pages/shims/head'),
+  'next/link': ownModule('pages/shims/link'),
+};
+
+/** Matches the imports {@link shimFor} decides: `next`, `isr` and their subpaths. */
+export const SHIMMED = /^(next|isr)(\/.*)?$/;
+
+/**
+ * The file `specifier` (matched by {@link SHIMMED}) resolves to.
+ * @returns the file, or an error message naming what isr provides.
+ */
+export function shimFor(specifier: string): { file: string } | { error: string } {
+  const file = SHIMS[specifier];
+  if (file !== undefined) return { file };
+  return {
+    error: `"${specifier}" is not provided by isr (supported: next, next/cache, next/navigation, next/router, next/head, next/link, isr/cache)`,
+  };
+}
