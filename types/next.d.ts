@@ -22,6 +22,18 @@ declare module 'next/navigation' {
   export function notFound(): never;
   export function redirect(url: string, type?: 'replace' | 'push'): never;
   export function permanentRedirect(url: string, type?: 'replace' | 'push'): never;
+  /** Client components only: client navigation (App Router). */
+  export interface AppRouterInstance {
+    push(href: string, options?: { scroll?: boolean }): void;
+    replace(href: string, options?: { scroll?: boolean }): void;
+    refresh(): void;
+    prefetch(href: string): void;
+    back(): void;
+    forward(): void;
+  }
+  export function useRouter(): AppRouterInstance;
+  export function usePathname(): string;
+  export function useSearchParams(): URLSearchParams;
 }
 
 declare module 'next' {

@@ -16,11 +16,18 @@ import type { Params } from '../render/routes.ts';
 import { isNotFoundError, redirectTarget } from './navigation.ts';
 import type { LayoutModule, PageModule, ResolvedSegmentConfig, RouteModule } from './segment-config.ts';
 
+/** A page's two representations, made by one render: its HTML and, under RSC, its RSC payload. */
+export interface RenderedDocument {
+  html: Uint8Array<ArrayBuffer>;
+  /** The RSC payload (React's Flight format) the HTML was rendered from; what client navigation fetches. */
+  payload?: Uint8Array<ArrayBuffer>;
+}
+
 /**
- * Renders a React tree to a complete HTML document.
+ * Renders a React tree to a complete HTML document (and its RSC payload, when it has one).
  * @throws the first error a component threw.
  */
-export type DocumentRenderer = (tree: ReactNode) => Promise<Uint8Array<ArrayBuffer>>;
+export type DocumentRenderer = (tree: ReactNode) => Promise<RenderedDocument>;
 
 export interface PageRenderInput {
   /** Concrete URL path, e.g. `/blog/1`. */
@@ -64,39 +71,39 @@ function wrapInLayouts(layouts: readonly LayoutModule[], params: Promise<Params>
 }
 
 /**
- * Renders a page inside its layouts, with `renderToHtml`.
+ * Renders a page inside its layouts, with `render`.
  * @returns the generation for the engine: HTML, status (200; 404 after `notFound()`; 307/308
  *   after `redirect()`), tags (implicit + fetch/unstable_cache tags), the effective revalidate
  *   (seconds or false) and whether the page turned out dynamic.
  * @throws whatever the page or its data fetching threw.
  */
-export function renderAppPage(input: PageRenderInput, renderToHtml: DocumentRenderer): Promise<Generated> {
+export function renderAppPage(input: PageRenderInput, render: DocumentRenderer): Promise<Generated> {
   const context = createRenderContext(input.path, input.pattern, input.config);
   return renderStorage().run(context, async () => {
     const params = Promise.resolve(input.params);
     let status = 200;
     let headers: Record<string, string> = HTML_HEADERS;
-    let body: Uint8Array<ArrayBuffer>;
+    let document: RenderedDocument;
     try {
       // force-static pages see an empty query (Next.js): one request's query must not be cached for all.
       const query = input.config.dynamic === 'force-static' ? undefined : input.searchParams;
       const page = createElement(input.page.default, { params, searchParams: searchParamsPromise(context, query) });
-      body = await renderToHtml(wrapInLayouts(input.layouts, params, page));
+      document = await render(wrapInLayouts(input.layouts, params, page));
     } catch (error) {
       const redirect = redirectTarget(error);
       if (isNotFoundError(error)) {
         status = 404;
-        body = await renderToHtml(notFoundTree(input.layouts.slice(0, 1), input.notFound));
+        document = await render(notFoundTree(input.layouts.slice(0, 1), input.notFound));
       } else if (redirect !== undefined) {
         status = redirect.status;
         headers = { location: redirect.location };
-        body = new Uint8Array(0);
+        document = { html: new Uint8Array(0) };
       } else {
         throw error;
       }
     }
     return {
-      value: { kind: 'page' as const, status, headers, body },
+      value: { kind: 'page' as const, status, headers, body: document.html, ...(document.payload ? { data: document.payload } : {}) },
       tags: [...context.implicitTags, ...context.tags],
       revalidate: context.revalidate,
       dynamic: context.dynamicReason !== undefined,
@@ -119,25 +126,29 @@ function notFoundTree(rootLayout: readonly LayoutModule[], notFound: ComponentTy
 
 /**
  * Renders the site's 404 page (`app/not-found.tsx` inside the root layout) for URLs no route
- * matches, with `renderToHtml`. It is cached like a page with `revalidate = false` under its own key.
+ * matches, with `render`. It is cached like a page with `revalidate = false` under its own key.
  */
 export function renderAppNotFound(
   rootLayout: LayoutModule | undefined,
   notFound: ComponentType | undefined,
-  renderToHtml: DocumentRenderer,
+  render: DocumentRenderer,
 ): Promise<Generated> {
   const context = createRenderContext('/_not-found', '/_not-found', { revalidate: false, dynamic: 'auto' });
-  return renderStorage().run(context, async () => ({
-    value: {
-      kind: 'page' as const,
-      status: 404,
-      headers: HTML_HEADERS,
-      body: await renderToHtml(notFoundTree(rootLayout ? [rootLayout] : [], notFound)),
-    },
-    tags: [...context.implicitTags, ...context.tags],
-    revalidate: context.revalidate,
-    dynamic: context.dynamicReason !== undefined,
-  }));
+  return renderStorage().run(context, async () => {
+    const document = await render(notFoundTree(rootLayout ? [rootLayout] : [], notFound));
+    return {
+      value: {
+        kind: 'page' as const,
+        status: 404,
+        headers: HTML_HEADERS,
+        body: document.html,
+        ...(document.payload ? { data: document.payload } : {}),
+      },
+      tags: [...context.implicitTags, ...context.tags],
+      revalidate: context.revalidate,
+      dynamic: context.dynamicReason !== undefined,
+    };
+  });
 }
 
 export interface RouteHandlerInput {

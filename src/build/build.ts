@@ -119,7 +119,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     if (notFound) appSources.add(notFound);
     if (pagesRoutes?.app) pagesSources.add(pagesRoutes.app);
     if (pagesRoutes?.notFound) pagesSources.add(pagesRoutes.notFound);
-    const app = appSources.size > 0 ? await compileApp(siteDir, [...appSources], workDir) : undefined;
+    const app = appSources.size > 0 ? await compileApp(siteDir, [...appSources], workDir, buildId) : undefined;
     const compiled = new Map([
       ...(pagesSources.size > 0 ? await compileSite(siteDir, [...pagesSources], path.join(workDir, 'server')) : []),
       ...(app?.modules ?? []),

@@ -25,6 +25,8 @@ import { OWN_ANCHOR, ownModule, SHIMMED, shimFor } from './shims.ts';
 
 /** The virtual module listing the site's `app/` modules (app/rsc/virtual.d.ts). */
 const APP_MODULES = 'virtual:isr/app-modules';
+/** The virtual module holding the build ID, for the browser's data-route URLs (app/rsc/router.ts). */
+const BUILD_ID = 'virtual:isr/build-id';
 
 /** Where the browser's files are served from, and their folder under `client/`. */
 export const CLIENT_BASE = '/_isr/';
@@ -43,13 +45,13 @@ export interface CompiledApp {
  * The plugin wiring a site into isr's App Router runtime: the list of its `app/` modules, the
  * `next/*` shims, React from this package and the `@/` alias.
  */
-function isrAppPlugin(siteDir: string, files: readonly string[]): Plugin {
+function isrAppPlugin(siteDir: string, files: readonly string[], buildId: string): Plugin {
   return {
     name: 'isr-app',
     async resolveId(source, importer, options) {
-      if (source === APP_MODULES) return `\0${APP_MODULES}`;
+      if (source === APP_MODULES || source === BUILD_ID) return `\0${source}`;
       if (SHIMMED.test(source)) {
-        const shim = shimFor(source);
+        const shim = shimFor(source, 'app');
         if ('error' in shim) this.error(`${importer ? `${path.relative(siteDir, importer)}: ` : ''}${shim.error}`);
         return shim.file;
       }
@@ -65,6 +67,7 @@ function isrAppPlugin(siteDir: string, files: readonly string[]): Plugin {
       return undefined;
     },
     load(id) {
+      if (id === `\0${BUILD_ID}`) return `export default ${JSON.stringify(buildId)};\n`;
       if (id !== `\0${APP_MODULES}`) return undefined;
       const entries = files.map((file) => `  ${JSON.stringify(file)}: () => import(${JSON.stringify(path.join(siteDir, file))}),`);
       return `export default {\n${entries.join('\n')}\n};\n`;
@@ -84,10 +87,10 @@ async function listFiles(dir: string, prefix = ''): Promise<string[]> {
 
 /**
  * Compiles `files` (the site's `app/` modules, relative to `siteDir`, `/`-separated) into
- * `buildDir`'s `rsc/`, `ssr/` and `client/` folders.
+ * `buildDir`'s `rsc/`, `ssr/` and `client/` folders, for the build `buildId`.
  * @throws CompileError with the file and the problem when the site does not compile.
  */
-export async function compileApp(siteDir: string, files: readonly string[], buildDir: string): Promise<CompiledApp> {
+export async function compileApp(siteDir: string, files: readonly string[], buildDir: string, buildId: string): Promise<CompiledApp> {
   const output = { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' };
   try {
     const builder = await createBuilder({
@@ -114,7 +117,7 @@ export async function compileApp(siteDir: string, files: readonly string[], buil
           },
           serverHandler: false,
         }),
-        isrAppPlugin(siteDir, files),
+        isrAppPlugin(siteDir, files, buildId),
       ],
     });
     await builder.buildApp();

@@ -24,7 +24,7 @@ function isrResolvePlugin(siteDir: string): Plugin {
     name: 'isr-resolve',
     setup(build) {
       build.onResolve({ filter: SHIMMED }, (args) => {
-        const shim = shimFor(args.path);
+        const shim = shimFor(args.path, 'pages');
         return 'file' in shim ? { path: shim.file } : { errors: [{ text: shim.error }] };
       });
       build.onResolve({ filter: /^react(-dom)?(\/.*)?$/ }, (args) => {

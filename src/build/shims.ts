@@ -20,25 +20,29 @@ export function ownModule(relative: string): string {
 /** A file of this package, to resolve its own dependencies (React) from. */
 export const OWN_ANCHOR = here;
 
-const SHIMS: Readonly<Record<string, string>> = {
+const SHARED: Readonly<Record<string, string>> = {
   'next/cache': ownModule('app/cache-api'),
   'isr/cache': ownModule('app/cache-api'),
-  'next/navigation': ownModule('app/navigation'),
   next: ownModule('app/shims/next'),
   'next/router': ownModule('pages/router'),
   'next/head': ownModule('pages/shims/head'),
-  'next/link': ownModule('pages/shims/link'),
+};
+
+/** Per router: the App Router's link navigates client-side and its `next/navigation` has the hooks. */
+const SHIMS: Readonly<Record<'app' | 'pages', Readonly<Record<string, string>>>> = {
+  app: { ...SHARED, 'next/navigation': ownModule('app/shims/navigation'), 'next/link': ownModule('app/shims/link') },
+  pages: { ...SHARED, 'next/navigation': ownModule('app/navigation'), 'next/link': ownModule('pages/shims/link') },
 };
 
 /** Matches the imports {@link shimFor} decides: `next`, `isr` and their subpaths. */
 export const SHIMMED = /^(next|isr)(\/.*)?$/;
 
 /**
- * The file `specifier` (matched by {@link SHIMMED}) resolves to.
+ * The file `specifier` (matched by {@link SHIMMED}) resolves to in the modules of `router`.
  * @returns the file, or an error message naming what isr provides.
  */
-export function shimFor(specifier: string): { file: string } | { error: string } {
-  const file = SHIMS[specifier];
+export function shimFor(specifier: string, router: 'app' | 'pages'): { file: string } | { error: string } {
+  const file = SHIMS[router][specifier];
   if (file !== undefined) return { file };
   return {
     error: `"${specifier}" is not provided by isr (supported: next, next/cache, next/navigation, next/router, next/head, next/link, isr/cache)`,

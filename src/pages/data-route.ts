@@ -20,12 +20,13 @@ export function dataRoutePrefix(buildId: string): string {
 
 /**
  * The page path a data-route path asks for, or undefined when `pathname` (canonical, from
- * http/paths.ts) is not a data route of build `buildId`.
+ * http/paths.ts) is not a data route of build `buildId` with that `extension`: `.json` (a Pages
+ * Router page's props) or `.rsc` (an App Router page's RSC payload, the same scheme).
  */
-export function pagePathOfDataRoute(buildId: string, pathname: string): string | undefined {
+export function pagePathOfDataRoute(buildId: string, pathname: string, extension: '.json' | '.rsc' = '.json'): string | undefined {
   const prefix = `${DATA_ROUTE_PREFIX}${buildId}/`;
-  if (!pathname.startsWith(prefix) || !pathname.endsWith('.json')) return undefined;
-  const rest = pathname.slice(prefix.length - 1, -'.json'.length);
+  if (!pathname.startsWith(prefix) || !pathname.endsWith(extension)) return undefined;
+  const rest = pathname.slice(prefix.length - 1, -extension.length);
   if (rest === '/' || rest === '') return undefined;
   return rest === '/index' ? '/' : rest;
 }

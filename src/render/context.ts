@@ -10,6 +10,7 @@ import type { IsrEngine } from '../engine/engine.ts';
 import { implicitTags } from '../engine/tags.ts';
 import type { Logger } from '../log.ts';
 import type { Seconds } from '../units.ts';
+import { RUNTIME_KEY, STORAGE_KEY } from './registry.ts';
 
 /** What a page or route handler render collects while it runs. */
 export interface RenderContext {
@@ -56,30 +57,27 @@ export interface IsrRuntime {
   logger: Logger;
 }
 
-const RUNTIME = Symbol.for('isr.runtime');
-const STORAGE = Symbol.for('isr.renderStorage');
-
-type Registry = { [RUNTIME]?: IsrRuntime; [STORAGE]?: AsyncLocalStorage<RenderContext> };
+type Registry = { [RUNTIME_KEY]?: IsrRuntime; [STORAGE_KEY]?: AsyncLocalStorage<RenderContext> };
 const registry = globalThis as unknown as Registry;
 
 /** The render-context storage (one per process). */
 export function renderStorage(): AsyncLocalStorage<RenderContext> {
-  return (registry[STORAGE] ??= new AsyncLocalStorage<RenderContext>());
+  return (registry[STORAGE_KEY] ??= new AsyncLocalStorage<RenderContext>());
 }
 
 /** The render context of the current page generation, if any. */
 export function currentRenderContext(): RenderContext | undefined {
-  return registry[STORAGE]?.getStore();
+  return registry[STORAGE_KEY]?.getStore();
 }
 
 /** Registers the process's runtime (the last registration wins). */
 export function setRuntime(runtime: IsrRuntime | undefined): void {
-  registry[RUNTIME] = runtime;
+  registry[RUNTIME_KEY] = runtime;
 }
 
 /** The registered runtime, or undefined outside an isr server or build. */
 export function getRuntime(): IsrRuntime | undefined {
-  return registry[RUNTIME];
+  return registry[RUNTIME_KEY];
 }
 
 /**

@@ -7,12 +7,12 @@ import path from 'node:path';
 import { runRouteHandler } from '../app/render.ts';
 import type { RouteModule } from '../app/segment-config.ts';
 import type { IsrConfig } from '../config/config.ts';
-import type { Generate, IsrEngine } from '../engine/engine.ts';
+import type { Generate, Generated, IsrEngine } from '../engine/engine.ts';
 import { IMMUTABLE_FILE } from '../http/cache-control.ts';
 import { parsePath } from '../http/paths.ts';
 import type { Logger } from '../log.ts';
 import { type ApiRouteModule, runApiRoute } from '../pages/api.ts';
-import { DATA_ROUTE_PREFIX } from '../pages/data-route.ts';
+import { DATA_ROUTE_PREFIX, pagePathOfDataRoute } from '../pages/data-route.ts';
 import type { MemoryAnswer, SimpleRequest, WebHandler } from '../serve/fast-path.ts';
 import { handleRevalidateRequest, REVALIDATE_ENDPOINT } from '../serve/revalidate-endpoint.ts';
 import { handleStatusRequest, type IsrStatus, STATUS_ENDPOINT } from '../serve/status-endpoint.ts';
@@ -68,6 +68,9 @@ interface Routed extends RoutedRequest {
   url: URL;
 }
 
+/** The head of an RSC payload rendered per request (`text/x-component`, as Next.js sends it). */
+const RSC_HEADERS = Object.freeze({ 'content-type': 'text/x-component' });
+
 /**
  * Creates the request handler of a built site.
  */
@@ -104,7 +107,9 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     if (pathname === STATUS_ENDPOINT && options.status !== undefined) {
       return handleStatusRequest(request, config.revalidateToken, options.status);
     }
-    if (pathname.startsWith(DATA_ROUTE_PREFIX)) return pages.dataRoute(pathname, request);
+    if (pathname.startsWith(DATA_ROUTE_PREFIX)) {
+      return pathname.endsWith('.rsc') ? appPayload(pathname, url, request) : pages.dataRoute(pathname, request);
+    }
     if (url.pathname.length > 1 && url.pathname.endsWith('/')) {
       return new Response(null, { status: 308, headers: { location: `${pathname}${url.search}` } });
     }
@@ -196,6 +201,47 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     const generate = site.appRouterPageGenerator(route, params, pathname, url.searchParams);
     if (route.dynamic || learnedDynamic.has(route)) return renderDynamic(generate, request, label);
     return serve(request, { key: pathname, generate, label, route });
+  }
+
+  /**
+   * An App Router page's RSC payload (`/_isr/data/<buildId>/<path>.rsc`), what client navigation
+   * fetches: from the page's entry (generated with its HTML, so the two never disagree) with the
+   * same HIT/STALE/MISS rules, tags and purges, or rendered for this request when the page is
+   * dynamic. 404 for a path that is no App Router page of this build (another build's client gets
+   * it too, and loads the page whole instead).
+   */
+  async function appPayload(pathname: string, url: URL, request: Request): Promise<Response> {
+    if (!isReadOnly(request)) return textResponse(405, `Method ${request.method} is not allowed here`, { allow: 'GET, HEAD' });
+    const pagePath = pagePathOfDataRoute(site.buildId, pathname, '.rsc');
+    const parsed = pagePath === undefined ? undefined : parsePath(pagePath);
+    const match = parsed?.ok ? site.match(parsed.pathname, parsed.parts) : undefined;
+    if (parsed === undefined || !parsed.ok || match === undefined || match.route.router !== 'app' || match.route.kind !== 'page') {
+      return textResponse(404, 'Not found');
+    }
+    const { route, params } = match;
+    if (!site.hasPath(route, parsed.pathname)) return textResponse(404, 'Not found');
+    const label = `${parsed.pathname} (route ${route.pattern}, RSC payload)`;
+    const generate = site.appRouterPageGenerator(route, params, parsed.pathname, url.searchParams);
+    // A redirect has no payload: the client loads the page whole, and gets the redirect there.
+    const noPayload = () => textResponse(404, 'No RSC payload: load the page itself');
+    const perRequest = (value: Generated['value']) =>
+      value.data === undefined ? noPayload() : dynamicResponse({ ...value, body: value.data, headers: RSC_HEADERS }, request);
+    if (route.dynamic || learnedDynamic.has(route)) {
+      const generated = await generate().catch((error: unknown) => {
+        throw new RequestFailure(`rendering ${label} failed`, error);
+      });
+      return perRequest(generated.value);
+    }
+    return serve(request, {
+      key: parsed.pathname,
+      generate,
+      label,
+      route,
+      respond: (served) => {
+        if (served.state === 'DYNAMIC') return perRequest(served.entry.value);
+        return served.entry.value.data === undefined ? noPayload() : responses.data(served, request, 'rsc');
+      },
+    });
   }
 
   /**

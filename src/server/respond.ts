@@ -25,6 +25,9 @@ import type { Seconds } from '../units.ts';
 
 type Head = Record<string, string>;
 
+/** The media type of each data representation: JSON, and React's RSC payload (`text/x-component`, as Next.js sends it). */
+const DATA_TYPES = { json: 'application/json; charset=utf-8', rsc: 'text/x-component' } as const;
+
 /**
  * The response heads of one entry, each made on first use. An entry is immutable, so they hold
  * as long as it does; `expireTime` is the only other input, fixed per {@link EntryResponses}.
@@ -34,7 +37,7 @@ interface EntryHeads {
   page?: Head;
   /** `page` plus `x-isr-cache: HIT`, and the same without `Content-Length` for a 304 (the memory fast path). */
   hit?: { full: Head; notModified: Head };
-  /** The data representation (Pages Router data route): JSON, the page's `Cache-Control`, an ETag of its own. */
+  /** The data representation (a Pages Router page's JSON, an App Router page's RSC payload): the page's `Cache-Control`, an ETag of its own. */
   data?: Head & { etag: string };
   /** The entry as a fallback page (`fallback: true`): never kept downstream, `x-isr-cache: FALLBACK`. */
   fallback?: Head;
@@ -122,18 +125,20 @@ export class EntryResponses {
   }
 
   /**
-   * The answer for a data-route request (Pages Router, `/_isr/data/<buildId>/<path>.json`) from the
-   * page's entry: 200 with its JSON (`entry.value.data`, empty if absent), or 404 for a page whose
-   * `getStaticProps` returned `notFound`. The ETag is the page's with `.json` inside the quotes, so
-   * the two representations never share one (RFC 9110 §8.8.3); 304 as for {@link page}.
+   * The answer for a data-route request from the page's entry: a Pages Router page's props
+   * (`/_isr/data/<buildId>/<path>.json`, `format` `json`) or an App Router page's RSC payload
+   * (`<path>.rsc`, `format` `rsc`, what client navigation fetches): 200 with `entry.value.data`
+   * (empty if absent), or 404 for a page whose `getStaticProps` returned `notFound` (or that called
+   * `notFound()`). The ETag is the page's with the format inside the quotes, so the two
+   * representations never share one (RFC 9110 §8.8.3); 304 as for {@link page}.
    */
-  data(served: Served, request: Request): Response {
+  data(served: Served, request: Request, format: 'json' | 'rsc' = 'json'): Response {
     const { entry, state } = served;
     const heads = this.headsOf(entry);
     heads.data ??= {
-      'content-type': 'application/json; charset=utf-8',
+      'content-type': DATA_TYPES[format],
       'cache-control': this.cacheControlOf(entry),
-      etag: representationEtag(entry.etag, 'json'),
+      etag: representationEtag(entry.etag, format),
       'content-length': String(entry.value.data?.byteLength ?? 0),
     };
     const headers: Head = { ...heads.data, 'x-isr-cache': state };

@@ -206,7 +206,7 @@ export class Site {
       if (this.manifest.appRuntime !== undefined && (this.manifest.notFound !== undefined || pagesNotFound === undefined)) {
         return (await this.appRuntime()).renderNotFound(await this.rootLayout(), await this.notFoundComponent());
       }
-      if (pagesNotFound === undefined) return renderAppNotFound(undefined, undefined, renderToHtml);
+      if (pagesNotFound === undefined) return renderAppNotFound(undefined, undefined, async (tree) => ({ html: await renderToHtml(tree) }));
       const body = await renderPagesNotFoundBody(await this.load<PagesPageModule>(pagesNotFound), await this.pagesApp());
       return { value: { kind: 'page' as const, status: 404, headers: HTML_HEADERS, body }, tags: [], revalidate: false };
     });

@@ -1,16 +1,18 @@
 /**
- * The App Router's React Server Components (issue 16's first step): pages and layouts are Server
- * Components, a `'use client'` module is a client component, server-rendered into the cached HTML
- * and hydrated in the browser from the RSC payload the page carries; a page without client
- * components ships no JavaScript, and the browser's files are content-hashed and immutable.
- * Over HTTP and in headless Chromium.
+ * The App Router's React Server Components: pages and layouts are Server Components, a
+ * `'use client'` module is a client component, server-rendered into the cached HTML and hydrated
+ * in the browser from the RSC payload the page carries; a page without client components ships no
+ * JavaScript, and the browser's files are content-hashed and immutable. Client navigation
+ * (`next/link`, `useRouter`) fetches the next page's RSC payload, stored in the page's own cache
+ * entry and served with the same rules. Over HTTP and in headless Chromium.
  */
 
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, type BrowserContext, chromium } from 'playwright-core';
-import { type FixtureServer, request, startFixtureServer } from '../helpers/server.ts';
+import { type FixtureServer, request, startFixtureServer, TOKEN } from '../helpers/server.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const DESKTOP_CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
@@ -19,6 +21,15 @@ let f: FixtureServer;
 let browser: Browser;
 let context: BrowserContext;
 
+/** `POST /_isr/revalidate` of one tag, as a CMS webhook does. */
+function purgeTag(tag: string) {
+  return request(f, '/_isr/revalidate', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ tags: [tag] }),
+  });
+}
+
 /** The script URLs a page's HTML loads (`import("/_isr/static/...")` and `src=`). */
 function scriptUrls(html: string): string[] {
   return [...html.matchAll(/(?:import\("|src=")(\/_isr\/[^"]+\.js)"/g)].map((match) => match[1]!);
@@ -26,7 +37,7 @@ function scriptUrls(html: string): string[] {
 
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
-  f = await startFixtureServer({}, { name: 'client-site', items: { '1': 'one' } });
+  f = await startFixtureServer({}, { name: 'client-site', items: { '1': 'one', 'nav-a': 'page A', 'nav-b': 'page B' } });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], timeout: 30_000 });
   context = await browser.newContext({ userAgent: DESKTOP_CHROME });
 });
@@ -94,17 +105,104 @@ describe('client components in headless Chromium', () => {
     assert.equal(await page.locator('#counter').textContent(), 'one 4');
 
     f.api.items.set('1', 'uno!');
-    const purge = await request(f, '/_isr/revalidate', {
-      method: 'POST',
-      headers: { authorization: 'Bearer test-token-0123456789', 'content-type': 'application/json' },
-      body: JSON.stringify({ tags: ['item-1'] }),
-    });
+    const purge = await purgeTag('item-1');
     assert.equal(purge.status, 200, purge.text);
     await page.goto(`${f.url}/items/1`);
     await page.locator('#counter', { hasText: 'uno! 4' }).waitFor({ timeout: 15_000 });
     await page.click('#counter');
     assert.equal(await page.locator('#counter').textContent(), 'uno! 5');
     assert.equal(await page.locator('#text').textContent(), 'uno!');
+    await page.close();
+  });
+});
+
+/** The build ID of the fixture's build (its data routes carry it). */
+function buildId(): string {
+  return (JSON.parse(readFileSync(path.join(f.dir, '.isr', 'build', 'manifest.json'), 'utf8')) as { buildId: string }).buildId;
+}
+
+describe('the RSC payload of a page (what client navigation fetches)', () => {
+  it('is stored with the HTML in one entry: HIT, its own ETag, text/x-component, the same tags and purges', async () => {
+    const url = `/_isr/data/${buildId()}/nav/a.rsc`;
+    const payload = await request(f, url);
+    assert.equal(payload.status, 200);
+    assert.equal(payload.headers.get('x-isr-cache'), 'HIT');
+    assert.equal(payload.headers.get('content-type'), 'text/x-component');
+    assert.equal(payload.headers.get('cache-control'), 's-maxage=60, stale-while-revalidate=31535940');
+    assert.match(payload.text, /page A/);
+    const html = await request(f, '/nav/a');
+    assert.notEqual(payload.headers.get('etag'), html.headers.get('etag'));
+    assert.equal((await request(f, url, { headers: { 'if-none-match': payload.headers.get('etag')! } })).status, 304);
+
+    f.api.items.set('nav-a', 'page A v2');
+    const purge = await purgeTag('nav-a');
+    assert.equal(purge.status, 200);
+    const after = await request(f, url);
+    assert.match(after.text, /page A v2/);
+    assert.match((await request(f, '/nav/a')).text, /page A v2/, 'the HTML of the same entry agrees');
+    f.api.items.set('nav-a', 'page A');
+    await purgeTag('nav-a');
+  });
+
+  it('is a 404 for another build, a path that is no App Router page, and a non-GET', async () => {
+    assert.equal((await request(f, '/_isr/data/other-build/nav/a.rsc')).status, 404);
+    assert.equal((await request(f, `/_isr/data/${buildId()}/nope/x.rsc`)).status, 404);
+    assert.equal((await request(f, `/_isr/data/${buildId()}/nav/a.rsc`, { method: 'POST' })).status, 405);
+  });
+});
+
+describe('client navigation in headless Chromium', () => {
+  it('a link click renders the next ISR page from its cached payload, keeps the layout state, and follows revalidateTag', async () => {
+    const page = await context.newPage();
+    const payloads: { path: string; cache: string | undefined }[] = [];
+    page.on('response', (response) => {
+      const url = new URL(response.url());
+      if (url.pathname.endsWith('.rsc')) payloads.push({ path: url.pathname, cache: response.headers()['x-isr-cache'] });
+    });
+    await page.goto(`${f.url}/nav/a`);
+    await page.locator('#where', { hasText: '/nav/a' }).waitFor({ timeout: 15_000 });
+    // Prefetched when the link came into view, before any click.
+    await page.waitForFunction(() => performance.getEntriesByType('resource').some((entry) => entry.name.endsWith('/nav/b.rsc')));
+    await page.evaluate(() => {
+      (window as unknown as { marker: number }).marker = 1;
+    });
+    await page.click('#counter');
+    await page.click('#counter');
+    await page.click('#to-b');
+    await page.locator('#nav-text', { hasText: 'page B' }).waitFor({ timeout: 15_000 });
+    assert.equal(new URL(page.url()).pathname, '/nav/b');
+    assert.equal(await page.locator('#where').textContent(), '/nav/b');
+    assert.equal(await page.evaluate(() => (window as unknown as { marker?: number }).marker), 1, 'no full page load');
+    assert.equal(await page.locator('#counter').textContent(), 'kept 2', "the layout's client state stays");
+    const prefetchOfB = payloads.find((entry) => entry.path.endsWith('/nav/b.rsc'));
+    assert.deepEqual([prefetchOfB?.path, prefetchOfB?.cache], [`/_isr/data/${buildId()}/nav/b.rsc`, 'HIT']);
+
+    // Back to A through the browser's history, then the content changes and is purged by tag.
+    await page.goBack();
+    await page.locator('#nav-text', { hasText: 'page A' }).waitFor({ timeout: 15_000 });
+    assert.equal(await page.locator('#where').textContent(), '/nav/a');
+    f.api.items.set('nav-b', 'page B v2');
+    const purge = await purgeTag('nav-b');
+    assert.equal(purge.status, 200);
+    await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
+    await page.click('#push-a'); // useRouter().push to the page it is on: a no-op navigation
+    // The prefetched payload of B is older than the purge only for its time to live; a refresh asks again.
+    await page.click('#refresh');
+    await page.click('#to-b');
+    await page.locator('#nav-text', { hasText: /page B/ }).waitFor({ timeout: 15_000 });
+    await page.waitForFunction(() => document.querySelector('#nav-text')?.textContent === 'page B v2', undefined, { timeout: 15_000 });
+    assert.equal(await page.locator('#counter').textContent(), 'kept 2');
+    assert.equal(await page.evaluate(() => (window as unknown as { marker?: number }).marker), 1);
+    await page.close();
+  });
+
+  it('a link to a page without client components still navigates (its payload renders in place)', async () => {
+    const page = await context.newPage();
+    await page.goto(`${f.url}/nav/a`);
+    await page.locator('#where', { hasText: '/nav/a' }).waitFor({ timeout: 15_000 });
+    await page.click('#to-plain');
+    await page.locator('#plain').waitFor({ timeout: 15_000 });
+    assert.equal(new URL(page.url()).pathname, '/plain');
     await page.close();
   });
 });

@@ -14,7 +14,7 @@ import appModules from 'virtual:isr/app-modules';
 import { renderToReadableStream } from '@vitejs/plugin-rsc/rsc';
 import type { ComponentType, ReactNode } from 'react';
 import type { Generated } from '../../engine/engine.ts';
-import { type PageRenderInput, renderAppNotFound, renderAppPage } from '../render.ts';
+import { type PageRenderInput, type RenderedDocument, renderAppNotFound, renderAppPage } from '../render.ts';
 import type { LayoutModule } from '../segment-config.ts';
 
 /**
@@ -33,7 +33,7 @@ export function loadAppModule(key: string): Promise<unknown> {
  * client components (`'use client'`).
  * @throws the first error a component threw (`notFound()` and `redirect()` included).
  */
-async function renderDocument(tree: ReactNode): Promise<Uint8Array<ArrayBuffer>> {
+async function renderDocument(tree: ReactNode): Promise<RenderedDocument> {
   const errors: unknown[] = [];
   const stream = renderToReadableStream<ReactNode>(tree, {
     onError(error: unknown) {
@@ -43,7 +43,7 @@ async function renderDocument(tree: ReactNode): Promise<Uint8Array<ArrayBuffer>>
   const flight = new Uint8Array(await new Response(stream).arrayBuffer());
   if (errors.length > 0) throw errors[0];
   const ssr = await import.meta.viteRsc.loadModule<typeof import('./entry.ssr.ts')>('ssr', 'index');
-  return ssr.renderHtml(flight);
+  return { html: await ssr.renderHtml(flight), payload: flight };
 }
 
 /** `renderAppPage` (app/render.ts) through React Server Components. */

@@ -3,3 +3,9 @@ declare module 'virtual:isr/app-modules' {
   const modules: Record<string, () => Promise<unknown>>;
   export default modules;
 }
+
+/** The build ID of the build the browser code belongs to (`isr build`, build/compile-app.ts). */
+declare module 'virtual:isr/build-id' {
+  const buildId: string;
+  export default buildId;
+}

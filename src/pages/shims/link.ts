@@ -3,36 +3,10 @@
  * @see https://nextjs.org/docs/pages/api-reference/components/link
  */
 
-import { type AnchorHTMLAttributes, cloneElement, createElement, isValidElement, type ReactNode } from 'react';
+import { cloneElement, createElement, isValidElement, type ReactNode } from 'react';
+import { formatHref, type LinkProps } from '../../render/link.ts';
 
-/** An `href` as `next/link` accepts it: a string or a URL object (`{ pathname, query, hash }`). */
-export type LinkHref = string | { pathname?: string; query?: Record<string, string | number | boolean | readonly string[]>; hash?: string };
-
-/** The URL string of an `href`. */
-function formatHref(href: LinkHref): string {
-  if (typeof href === 'string') return href;
-  const search = new URLSearchParams();
-  for (const [name, value] of Object.entries(href.query ?? {})) {
-    for (const item of Array.isArray(value) ? value : [value]) search.append(name, String(item));
-  }
-  const query = search.toString();
-  const hash = href.hash ? (href.hash.startsWith('#') ? href.hash : `#${href.hash}`) : '';
-  return `${href.pathname ?? ''}${query ? `?${query}` : ''}${hash}`;
-}
-
-export interface LinkProps extends Omit<AnchorHTMLAttributes<HTMLAnchorElement>, 'href'> {
-  href: LinkHref;
-  /** Next.js client-navigation options: accepted and ignored (isr pages navigate with plain links). */
-  as?: LinkHref;
-  replace?: boolean;
-  scroll?: boolean;
-  shallow?: boolean;
-  prefetch?: boolean | null;
-  passHref?: boolean;
-  legacyBehavior?: boolean;
-  locale?: string | false;
-  children?: ReactNode;
-}
+export type { LinkHref, LinkProps } from '../../render/link.ts';
 
 /**
  * `next/link`: a plain `<a>` (isr has no client-side router, so every link is a full navigation to a

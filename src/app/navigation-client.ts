@@ -1,0 +1,55 @@
+'use client';
+/**
+ * The hooks of `next/navigation` for client components: `useRouter`, `usePathname` and
+ * `useSearchParams`, over the App Router's client navigation (rsc/router.ts). In the server
+ * render of a client component, the path is the page's and the query empty (a cached page is one
+ * render for every query).
+ * @see https://nextjs.org/docs/app/api-reference/functions/use-router
+ */
+
+import { useMemo, useSyncExternalStore } from 'react';
+import { renderingPath } from '../render/registry.ts';
+import { navigate, prefetch, refresh, subscribe } from './rsc/router.ts';
+
+/** What `useRouter()` returns (Next.js's `AppRouterInstance`). */
+export interface AppRouter {
+  push(href: string, options?: { scroll?: boolean }): void;
+  replace(href: string, options?: { scroll?: boolean }): void;
+  refresh(): void;
+  prefetch(href: string): void;
+  back(): void;
+  forward(): void;
+}
+
+const router: AppRouter = {
+  push: (href, options) => void navigate(href, { scroll: options?.scroll !== false }),
+  replace: (href, options) => void navigate(href, { replace: true, scroll: options?.scroll !== false }),
+  refresh: () => void refresh(),
+  prefetch: (href) => prefetch(href),
+  back: () => history.back(),
+  forward: () => history.forward(),
+};
+
+/** The router of client navigation: `push`, `replace`, `refresh`, `prefetch`, `back`, `forward`. */
+export function useRouter(): AppRouter {
+  return router;
+}
+
+/** The current path (`/blog/1`), updated by client navigation. */
+export function usePathname(): string {
+  return useSyncExternalStore(
+    subscribe,
+    () => location.pathname,
+    () => renderingPath() ?? '/',
+  );
+}
+
+/** The current query, read-only, updated by client navigation (empty in the server render). */
+export function useSearchParams(): URLSearchParams {
+  const search = useSyncExternalStore(
+    subscribe,
+    () => location.search,
+    () => '',
+  );
+  return useMemo(() => new URLSearchParams(search), [search]);
+}

@@ -1,0 +1,117 @@
+/**
+ * The App Router's client-side navigation, in the browser: a link click or `router.push` fetches
+ * the next page's RSC payload from its data route (`/_isr/data/<buildId>/<path>.rsc`, served from
+ * the ISR cache with the same rules as the page's HTML) and renders it in place of the current
+ * tree, so layouts and client state that stay keep their DOM; the history entry follows.
+ * Anything the payload cannot do (another origin, another build, a redirect, a network error) is
+ * a full page load instead. Payloads fetched ahead by viewport prefetch are used for
+ * {@link PREFETCH_TTL_MS}.
+ *
+ * During server rendering (SSR) nothing here runs but {@link currentLocation}'s server side.
+ * @see https://nextjs.org/docs/app/getting-started/linking-and-navigating
+ */
+
+import buildId from 'virtual:isr/build-id';
+import { type ReactNode, startTransition } from 'react';
+
+/** How long a prefetched payload may stand in for a fresh fetch, in milliseconds (Next.js keeps static prefetches 5 minutes; isr re-asks its cache sooner). */
+const PREFETCH_TTL_MS = 30_000;
+
+/** The media type of an RSC payload. */
+const RSC_TYPE = 'text/x-component';
+
+type Render = (root: ReactNode) => void;
+/** React's RSC client (`createFromReadableStream`), handed over by entry.browser.ts: imported here it would also load in the server's HTML render, where it must not. */
+type Decode = (stream: ReadableStream<Uint8Array>) => Promise<ReactNode>;
+
+let render: Render | undefined;
+let decode: Decode | undefined;
+const listeners = new Set<() => void>();
+const prefetched = new Map<string, { at: number; root: Promise<ReactNode | undefined> }>();
+
+/** The data route of `url`'s page: `/_isr/data/<buildId>/<path>.rsc<query>` (`/` is `/index`). */
+function payloadUrl(url: URL): string {
+  const path = url.pathname === '/' ? '/index' : url.pathname.replace(/\/$/, '');
+  return `/_isr/data/${buildId}${path}.rsc${url.search}`;
+}
+
+/** The page at `url` as a React tree, or undefined when it must be loaded whole. */
+async function load(url: URL): Promise<ReactNode | undefined> {
+  // The server's cache decides freshness: the browser's own (which honours stale-while-revalidate
+  // on fetches) asks it every time, conditionally.
+  const response = await fetch(payloadUrl(url), { credentials: 'same-origin', cache: 'no-cache' });
+  if (decode === undefined || response.body === null || !(response.headers.get('content-type') ?? '').startsWith(RSC_TYPE)) {
+    return undefined;
+  }
+  return decode(response.body);
+}
+
+/**
+ * Registers what renders a new tree and what decodes a payload (entry.browser.ts, once hydrated),
+ * and handles the back and forward buttons.
+ */
+export function attachRouter(renderRoot: Render, decodePayload: Decode): void {
+  render = renderRoot;
+  decode = decodePayload;
+  addEventListener('popstate', () => {
+    void go(new URL(location.href), 'none', false);
+  });
+}
+
+/** Subscribes to location changes (for `usePathname`, `useSearchParams`); returns the unsubscribe. */
+export function subscribe(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+async function go(url: URL, history_: 'push' | 'replace' | 'none', scroll: boolean, fresh = false): Promise<void> {
+  if (render === undefined || url.origin !== location.origin) {
+    location.assign(url.href);
+    return;
+  }
+  const key = payloadUrl(url);
+  const ahead = fresh ? undefined : prefetched.get(key);
+  prefetched.delete(key);
+  let root: ReactNode | undefined;
+  try {
+    root = await (ahead !== undefined && performance.now() - ahead.at < PREFETCH_TTL_MS ? ahead.root : load(url));
+  } catch {
+    root = undefined;
+  }
+  if (root === undefined) {
+    if (history_ === 'none') location.reload();
+    else location.assign(url.href);
+    return;
+  }
+  if (history_ === 'push') history.pushState(null, '', url.href);
+  else if (history_ === 'replace') history.replaceState(null, '', url.href);
+  const renderRoot = render;
+  startTransition(() => renderRoot(root));
+  for (const listener of listeners) listener();
+  if (scroll) scrollTo(0, 0);
+}
+
+/**
+ * Navigates to `href` client-side (a full page load when it cannot).
+ * @param options `replace` the current history entry instead of adding one; `scroll` to the top (default true).
+ */
+export function navigate(href: string, options: { replace?: boolean; scroll?: boolean } = {}): Promise<void> {
+  return go(new URL(href, location.href), options.replace ? 'replace' : 'push', options.scroll !== false);
+}
+
+/** Fetches `href`'s payload ahead of a navigation (same origin only; once per {@link PREFETCH_TTL_MS}). */
+export function prefetch(href: string): void {
+  const url = new URL(href, location.href);
+  if (url.origin !== location.origin || render === undefined) return;
+  const key = payloadUrl(url);
+  const known = prefetched.get(key);
+  if (known !== undefined && performance.now() - known.at < PREFETCH_TTL_MS) return;
+  const root = load(url).catch(() => undefined);
+  prefetched.set(key, { at: performance.now(), root });
+}
+
+/** Renders the current page again from a fresh payload (`router.refresh()`), keeping client state. */
+export function refresh(): Promise<void> {
+  prefetched.clear();
+  return go(new URL(location.href), 'none', false, true);
+}
