@@ -3,14 +3,16 @@
  * dispatch with one error funnel (errors.ts). Its documentation is on the function below.
  */
 
+import type { Buffer } from 'node:buffer';
 import path from 'node:path';
 import { runRouteHandler } from '../app/render.ts';
 import type { RouteModule } from '../app/segment-config.ts';
 import type { IsrConfig } from '../config/config.ts';
 import type { Generate, Generated, IsrEngine } from '../engine/engine.ts';
-import { IMMUTABLE_FILE } from '../http/cache-control.ts';
+import { BodyError, readBody } from '../http/body.ts';
+import { IMMUTABLE_FILE, NO_STORE } from '../http/cache-control.ts';
 import { parsePath } from '../http/paths.ts';
-import type { Logger } from '../log.ts';
+import { excerpt, type Logger } from '../log.ts';
 import { type ApiRouteModule, runApiRoute } from '../pages/api.ts';
 import { DATA_ROUTE_PREFIX, pagePathOfDataRoute } from '../pages/data-route.ts';
 import type { MemoryAnswer, SimpleRequest, WebHandler } from '../serve/fast-path.ts';
@@ -71,6 +73,33 @@ interface Routed extends RoutedRequest {
 /** The head of an RSC payload rendered per request (`text/x-component`, as Next.js sends it). */
 const RSC_HEADERS = Object.freeze({ 'content-type': 'text/x-component' });
 
+/** The largest Server Action request body, in bytes: 1 MB, Next.js's default `serverActions.bodySizeLimit`. */
+const ACTION_BODY_LIMIT = 1_000_000;
+
+/** The header of a Server Action's answer after `redirect()` (app/rsc/router.ts reads it). */
+const ACTION_REDIRECT_HEADER = 'x-isr-redirect';
+
+/**
+ * Whether `request` asks for a Server Action: a POST from JavaScript (`x-rsc-action`) or a form
+ * post (`multipart/form-data`, what React's forms send, or `application/x-www-form-urlencoded`).
+ * Any other method or body to a page is a 405, as before there were actions.
+ */
+function isActionRequest(request: Request): boolean {
+  if (request.method !== 'POST') return false;
+  if (request.headers.has('x-rsc-action')) return true;
+  const type = request.headers.get('content-type') ?? '';
+  return type.startsWith('multipart/form-data') || type.startsWith('application/x-www-form-urlencoded');
+}
+
+/** The `host` of an `Origin` value, or undefined for `null` and anything malformed. */
+function hostOf(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Creates the request handler of a built site.
  */
@@ -126,6 +155,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     const routed: Routed = { request, url, route, params, pathname, label: `${pathname} (route ${route.pattern})` };
     if (route.kind === 'api') return apiRoute(routed);
     if (route.kind === 'route') return routeHandler(routed);
+    if (!readOnly && route.router === 'app' && isActionRequest(request)) return serverAction(routed);
     if (!readOnly) return textResponse(405, `Method ${request.method} is not allowed for pages`, { allow: 'GET, HEAD' });
     return page(routed);
   }
@@ -242,6 +272,53 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
         return served.entry.value.data === undefined ? noPayload() : responses.data(served, request, 'rsc');
       },
     });
+  }
+
+  /**
+   * A Server Action: a POST to an App Router page's URL, from JavaScript (`x-rsc-action`) or a
+   * form posted without it. Refused: a cross-site POST (its `Origin` names another host than the
+   * request's, Next.js's check), a body over {@link ACTION_BODY_LIMIT}, an action the build does
+   * not know (404). Answered: from JavaScript, the action's return value and the page rendered
+   * after it (an RSC payload, never stored), or {@link ACTION_REDIRECT_HEADER} after `redirect()`;
+   * without it, a 303 to where `redirect()` said, else the page as the action left it (through the
+   * cache: what the action revalidated is rendered fresh) or, with a form state for
+   * `useActionState`, rendered for this request.
+   * @see https://nextjs.org/docs/app/guides/data-security#allowed-origins-advanced
+   */
+  async function serverAction(routed: Routed): Promise<Response> {
+    const { request, route, params, pathname, label, url } = routed;
+    const origin = request.headers.get('origin');
+    if (origin !== null && hostOf(origin) !== url.host) {
+      logger.warn(`a cross-site Server Action POST to ${pathname} was refused (Origin ${excerpt(origin)} is not ${url.host})`);
+      return textResponse(403, 'Forbidden: a Server Action is only called from its own site');
+    }
+    let body: Buffer;
+    try {
+      body = await readBody(request, ACTION_BODY_LIMIT);
+    } catch (error) {
+      if (error instanceof BodyError) return textResponse(error.status, `Bad request: ${error.message}`);
+      throw error;
+    }
+    const fromScript = request.headers.has('x-rsc-action');
+    const replay = new Request(request.url, { method: 'POST', headers: request.headers, body: new Uint8Array(body) });
+    let outcome: Awaited<ReturnType<Site['appRouterAction']>>;
+    try {
+      outcome = await site.appRouterAction(route, params, pathname, replay);
+    } catch (error) {
+      if ((error as Error)?.name === 'UnknownActionError') return textResponse(404, `Not found: ${(error as Error).message}`);
+      throw new RequestFailure(`Server Action on ${label} failed`, error);
+    }
+    if (outcome.kind === 'redirect') {
+      if (!fromScript) return new Response(null, { status: 303, headers: { location: outcome.location, 'cache-control': NO_STORE } });
+      return new Response(null, { status: 204, headers: { [ACTION_REDIRECT_HEADER]: outcome.location, 'cache-control': NO_STORE } });
+    }
+    if (outcome.kind === 'payload') {
+      return new Response(outcome.payload, { status: 200, headers: { ...RSC_HEADERS, 'cache-control': NO_STORE } });
+    }
+    if (outcome.formState !== undefined) {
+      return renderDynamic(site.appRouterPageGenerator(route, params, pathname, url.searchParams, outcome.formState), request, label);
+    }
+    return page(routed);
   }
 
   /**

@@ -8,7 +8,8 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ComponentType } from 'react';
-import { generateRouteResponse, renderAppNotFound } from '../app/render.ts';
+import type { ReactFormState } from 'react-dom/client';
+import { generateRouteResponse, type PageRenderInput, renderAppNotFound } from '../app/render.ts';
 import type * as AppRuntime from '../app/rsc/entry.rsc.ts';
 import type { LayoutModule, PageModule, RouteModule } from '../app/segment-config.ts';
 import type { Generate } from '../engine/engine.ts';
@@ -145,24 +146,42 @@ export class Site {
   }
 
   /** A generator rendering `route`'s page at `path`. */
-  appRouterPageGenerator(route: ManifestRoute, params: Params, pathname: string, searchParams?: URLSearchParams): Generate {
+  appRouterPageGenerator(
+    route: ManifestRoute,
+    params: Params,
+    pathname: string,
+    searchParams?: URLSearchParams,
+    formState?: ReactFormState,
+  ): Generate {
     return checked(async () => {
-      const [page, layouts, notFound] = await Promise.all([
-        this.load<PageModule>(route.module),
-        Promise.all(route.layouts.map((layout) => this.load<LayoutModule>(layout))),
-        this.notFoundComponent(),
-      ]);
-      return (await this.appRuntime()).renderPage({
-        path: pathname,
-        pattern: route.pattern,
-        params,
-        page,
-        layouts,
-        notFound,
-        config: route.config,
-        searchParams,
-      });
+      const input = await this.pageInput(route, params, pathname, searchParams);
+      return (await this.appRuntime()).renderPage(input, formState === undefined ? {} : { formState });
     });
+  }
+
+  /** What renders `route`'s page at `pathname`: its modules, loaded. */
+  private async pageInput(
+    route: ManifestRoute,
+    params: Params,
+    pathname: string,
+    searchParams?: URLSearchParams,
+  ): Promise<PageRenderInput> {
+    const [page, layouts, notFound] = await Promise.all([
+      this.load<PageModule>(route.module),
+      Promise.all(route.layouts.map((layout) => this.load<LayoutModule>(layout))),
+      this.notFoundComponent(),
+    ]);
+    return { path: pathname, pattern: route.pattern, params, page, layouts, notFound, config: route.config, searchParams };
+  }
+
+  /**
+   * Runs the Server Action that `request`, a POST to `route`'s page at `pathname`, asks for
+   * (app/rsc/entry.rsc.ts `runAction`).
+   * @throws an `UnknownActionError` (by name) for an action the build does not know; what the action threw.
+   */
+  async appRouterAction(route: ManifestRoute, params: Params, pathname: string, request: Request): Promise<AppRuntime.ActionOutcome> {
+    const input = await this.pageInput(route, params, pathname, new URL(request.url).searchParams);
+    return (await this.appRuntime()).runAction(request, input);
   }
 
   /**

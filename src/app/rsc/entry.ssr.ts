@@ -4,18 +4,24 @@
  * `react-server` condition): an RSC payload to a complete HTML document with React's
  * `react-dom/static` `prerender`, which waits for every Suspense boundary (a cached page is
  * complete, not streamed). Client components render to HTML here; when the payload references
- * any, the document also carries the payload and the client bootstrap (entry.browser.ts), so the
- * browser hydrates what the server rendered.
+ * any (or a Server Action), the document also carries the payload and the client bootstrap
+ * (entry.browser.ts), so the browser hydrates what the server rendered.
  * @see https://react.dev/reference/react-dom/static/prerender
  */
 
 import { createFromReadableStream } from '@vitejs/plugin-rsc/ssr';
-import type { ReactNode } from 'react';
+import type { ReactFormState } from 'react-dom/client';
+import { renderToReadableStream } from 'react-dom/server';
 import { prerender } from 'react-dom/static';
 import { injectRSCPayload } from 'rsc-html-stream/server';
+import type { RscPayload } from './payload.ts';
 
-/** A row of an RSC payload that imports a client component: `<id>:I[...]` (React's Flight format). */
-const CLIENT_REFERENCE_ROW = /(?:^|\n)[0-9a-f]+:I\[/;
+/**
+ * What in an RSC payload needs the browser's React (React's Flight format): a row importing a
+ * client component (`<id>:I[...]`), or a Server Action reference (`"$h<id>"`, a form's `action`):
+ * with JavaScript, a form calls its action without leaving the page.
+ */
+const NEEDS_HYDRATION = /(?:^|\n)[0-9a-f]+:I\[|"\$h[0-9a-f]+"/;
 
 function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
   return new ReadableStream({
@@ -27,15 +33,31 @@ function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
 }
 
 /**
+ * The complete HTML of `payload.root` with `react-dom`'s renderer that takes a form state
+ * (`renderToReadableStream`, waited on until all is ready) when there is one, else `prerender`.
+ */
+async function documentOf(
+  payload: RscPayload,
+  options: { formState?: ReactFormState; bootstrapScriptContent?: string; onError(error: unknown): void },
+) {
+  if (options.formState === undefined) return (await prerender(payload.root, options)).prelude;
+  const stream = await renderToReadableStream(payload.root, options);
+  await stream.allReady;
+  return stream;
+}
+
+/**
  * The HTML document of an RSC payload: without client components, the HTML alone (no
  * JavaScript); with them, plus the payload inlined and the bootstrap module.
+ * @param formState the state of a form posted without JavaScript, for `useActionState`.
  * @throws the first error of the HTML render.
  */
-export async function renderHtml(flight: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
-  const root = await createFromReadableStream<ReactNode>(streamOf(flight));
-  const hydrates = CLIENT_REFERENCE_ROW.test(new TextDecoder().decode(flight));
+export async function renderHtml(flight: Uint8Array, formState?: ReactFormState): Promise<Uint8Array<ArrayBuffer>> {
+  const payload = await createFromReadableStream<RscPayload>(streamOf(flight));
+  const hydrates = NEEDS_HYDRATION.test(new TextDecoder().decode(flight));
   const errors: unknown[] = [];
-  const { prelude } = await prerender(root, {
+  const prelude = await documentOf(payload, {
+    ...(formState === undefined ? {} : { formState }),
     onError(error) {
       errors.push(error);
     },

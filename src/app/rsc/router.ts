@@ -18,7 +18,10 @@ import { type ReactNode, startTransition } from 'react';
 const PREFETCH_TTL_MS = 30_000;
 
 /** The media type of an RSC payload. */
-const RSC_TYPE = 'text/x-component';
+export const RSC_TYPE = 'text/x-component';
+
+/** The header of a Server Action's answer when the action called `redirect()`: where to go. */
+export const ACTION_REDIRECT_HEADER = 'x-isr-redirect';
 
 type Render = (root: ReactNode) => void;
 /** React's RSC client (`createFromReadableStream`), handed over by entry.browser.ts: imported here it would also load in the server's HTML render, where it must not. */
@@ -114,4 +117,15 @@ export function prefetch(href: string): void {
 export function refresh(): Promise<void> {
   prefetched.clear();
   return go(new URL(location.href), 'none', false, true);
+}
+
+/** Drops every payload fetched ahead (after a Server Action, which may have revalidated them). */
+export function forgetPrefetched(): void {
+  prefetched.clear();
+}
+
+/** Renders `root` in place of the current tree (a Server Action's page), as a transition. */
+export function renderRoot(root: ReactNode): void {
+  const renderer = render;
+  if (renderer !== undefined) startTransition(() => renderer(root));
 }
