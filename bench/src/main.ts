@@ -16,6 +16,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { startContentApi } from '../../examples/blog/content-api/server.ts';
 import { OPTIONS } from '../../src/config/options.ts';
+import { clientComponents } from './client-components.ts';
 import { get, getAll } from './http.ts';
 import { buildIsr, startIsr } from './isr.ts';
 import { buildNext, prepareNextProject, startNext } from './next.ts';
@@ -325,6 +326,18 @@ async function main(): Promise<void> {
       }
       results.scenarios.staleHerd[system] = { contentApiCalls: calls, median: Math.max(...calls), statuses };
     }
+
+    // 9. Client components: JavaScript per page, hydration time, HIT beside a server-only twin.
+    log('client components: /interactive in headless Chromium (JavaScript bytes, time to interactive)');
+    results.scenarios.clientComponents = await clientComponents(
+      new Map([
+        ['isr', isr],
+        ['next', next],
+      ]),
+      settings,
+      quick ? 3 : 10,
+      log,
+    );
     await stop(...servers.keys());
 
     // 7. Purge propagation: three isr instances on the benchmark's own Redis (fresh key prefix).

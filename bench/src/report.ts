@@ -57,6 +57,29 @@ export function evaluateTargets(results: BenchResults): TargetCheck[] {
   targets.push(check('HIT req/s vs next start (64 connections)', '≥ 10×', pair && ratio(...pair), pair && pair[0] / pair[1] >= 10));
   pair = both(isr, rps('nginx-1w'));
   targets.push(check('HIT req/s vs nginx, 1 worker (64 connections)', '≥ 0.50×', pair && ratio(...pair), pair && pair[0] / pair[1] >= 0.5));
+  const client = results.scenarios.clientComponents;
+  const js = both(client?.systems.isr?.scriptBytes, client?.systems.next?.scriptBytes);
+  targets.push(
+    check('JavaScript bytes of a page with one client component: isr / next start', '≤ 1.00×', js && ratio(...js), js && js[0] <= js[1]),
+  );
+  const hydration = both(client?.systems.isr?.hydratedMs, client?.systems.next?.hydratedMs);
+  targets.push(
+    check(
+      'Time to interactive of that page in Chromium: isr / next start',
+      'none (reported)',
+      hydration && `${ratio(...hydration)} (${hydration[0].toFixed(0)} vs ${hydration[1].toFixed(0)} ms)`,
+      undefined,
+    ),
+  );
+  const twin = both(client?.isrHit?.interactive.median.requestsPerSec, client?.isrHit?.twin.median.requestsPerSec);
+  targets.push(
+    check(
+      'HIT req/s of that page / its server-only twin, isr (64 connections)',
+      '≥ 0.90×',
+      twin && ratio(...twin),
+      twin && twin[0] / twin[1] >= 0.9,
+    ),
+  );
   pair = both(p99('isr'), p99('next'));
   targets.push(
     check('HIT p99 latency vs next start (64 connections)', '≤ 0.10×', pair && ratio(...pair), pair && pair[0] / pair[1] <= 0.1),

@@ -134,6 +134,16 @@ export interface ProxyFigures {
 }
 
 /** A performance target (docs/performance.md) and whether this run met it (`holds: null`: not measured, or reported without a goal). */
+/** Scenario 9 (bench/src/client-components.ts): a page with one client component, isr and next start. */
+export interface ClientComponentFigures {
+  /** Page loads per system (fresh browser context each). */
+  loads: number;
+  /** Medians over the loads: JavaScript decoded (bytes), script files, ms from navigation start to interactive. */
+  systems: Partial<Record<'isr' | 'next', { scriptBytes: number; scripts: number; hydratedMs: number }>>;
+  /** isr HIT load: the page with the client component, and its server-only twin. */
+  isrHit?: { interactive: LoadFigures; twin: LoadFigures };
+}
+
 export interface TargetCheck {
   name: string;
   goal: string;
@@ -155,6 +165,7 @@ export interface BenchResults {
     miss: Partial<Record<SystemName, LatencyFigures>>;
     purge?: PurgeFigures;
     proxy?: ProxyFigures;
+    clientComponents?: ClientComponentFigures;
     staleHerd: Partial<Record<SystemName, { contentApiCalls: number[]; median: number; statuses: Record<string, number> }>>;
     build: Partial<Record<SystemName, BuildFigures>>;
     memory: {

@@ -8,11 +8,12 @@
  * then HTML render; a site with no `app/` renders its default 404 with plain `prerender`.
  */
 
-import { type ComponentType, createElement, type ReactNode } from 'react';
+import { type ComponentType, createElement, type ReactNode, Suspense } from 'react';
 import type { Generated } from '../engine/engine.ts';
 import { HTML_HEADERS, storableHeaders } from '../http/response-head.ts';
 import { createRenderContext, markDynamic, type RenderContext, renderStorage } from '../render/context.ts';
-import type { Params } from '../render/routes.ts';
+import type { Params, SegmentWrapper } from '../render/routes.ts';
+import { SegmentErrorBoundary, type SegmentErrorProps } from './error-boundary.ts';
 import { isNotFoundError, redirectTarget } from './navigation.ts';
 import type { LayoutModule, PageModule, ResolvedSegmentConfig, RouteModule } from './segment-config.ts';
 
@@ -38,6 +39,11 @@ export interface PageRenderInput {
   page: PageModule;
   /** Root first. */
   layouts: readonly LayoutModule[];
+  /**
+   * What wraps the page, outermost first: the layouts, and the `error`, `loading` and
+   * `global-error` components of its segments (`RouteDefinition.wrappers`). Absent: the layouts alone.
+   */
+  wrappers?: readonly { kind: SegmentWrapper['kind']; component: ComponentType }[];
   /** The `not-found` component rendered for `notFound()`, inside the root layout. */
   notFound: ComponentType | undefined;
   config: ResolvedSegmentConfig;
@@ -60,6 +66,26 @@ function searchParamsPromise(context: RenderContext, query: URLSearchParams | un
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
+}
+
+/**
+ * The page inside what wraps it, as Next.js nests a segment's files: its layout, then an error
+ * boundary showing its `error` component, then a Suspense boundary showing its `loading`
+ * component; `global-error` is the boundary around the root layout. The error boundaries catch
+ * what throws in the browser; on the server, a render error fails the generation (the last good
+ * page stays), as without them.
+ * @see https://nextjs.org/docs/app/getting-started/project-structure#component-hierarchy
+ */
+function wrapPage(input: PageRenderInput, params: Promise<Params>, page: ReactNode): ReactNode {
+  if (input.wrappers === undefined) return wrapInLayouts(input.layouts, params, page);
+  let tree = page;
+  for (let i = input.wrappers.length - 1; i >= 0; i--) {
+    const { kind, component } = input.wrappers[i]!;
+    if (kind === 'layout') tree = createElement(component as LayoutModule['default'], { params, children: tree });
+    else if (kind === 'loading') tree = createElement(Suspense, { fallback: createElement(component) }, tree);
+    else tree = createElement(SegmentErrorBoundary, { errorComponent: component as ComponentType<SegmentErrorProps>, children: tree });
+  }
+  return tree;
 }
 
 function wrapInLayouts(layouts: readonly LayoutModule[], params: Promise<Params>, child: ReactNode): ReactNode {
@@ -88,7 +114,7 @@ export function renderAppPage(input: PageRenderInput, render: DocumentRenderer):
       // force-static pages see an empty query (Next.js): one request's query must not be cached for all.
       const query = input.config.dynamic === 'force-static' ? undefined : input.searchParams;
       const page = createElement(input.page.default, { params, searchParams: searchParamsPromise(context, query) });
-      document = await render(wrapInLayouts(input.layouts, params, page));
+      document = await render(wrapPage(input, params, page));
     } catch (error) {
       const redirect = redirectTarget(error);
       if (isNotFoundError(error)) {

@@ -1,6 +1,6 @@
 /**
- * Route discovery for the App Router conventions: `page`, `layout`, `route`, `not-found` files
- * under `app/`; dynamic segments `[id]`, catch-all `[...slug]`, optional catch-all `[[...slug]]`;
+ * Route discovery for the App Router conventions: `page`, `layout`, `route`, `not-found`,
+ * `error`, `loading` and `global-error` files under `app/`; dynamic segments `[id]`, catch-all `[...slug]`, optional catch-all `[[...slug]]`;
  * route groups `(name)` (not part of the URL) and private folders `_name` (ignored). The segment
  * grammar, matching and ordering are `render/routes.ts`, shared with the Pages Router.
  * @see https://nextjs.org/docs/app/getting-started/project-structure
@@ -8,7 +8,15 @@
 
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { EXTENSIONS, isDirectory, parseSegment, patternOf, type RouteDefinition, type Segment } from '../render/routes.ts';
+import {
+  EXTENSIONS,
+  isDirectory,
+  parseSegment,
+  patternOf,
+  type RouteDefinition,
+  type Segment,
+  type SegmentWrapper,
+} from '../render/routes.ts';
 
 export interface AppRoutes {
   /** The routes under `app/`, in discovery order (see {@link orderRoutes}). */
@@ -40,9 +48,15 @@ export function discoverAppRoutes(siteDir: string): AppRoutes | undefined {
   const relative = (file: string) => path.relative(siteDir, file).split(path.sep).join('/');
   const routes: RouteDefinition[] = [];
 
-  const walk = (dir: string, segments: Segment[], layouts: string[]) => {
+  const globalError = findFile(appDir, 'global-error');
+  const walk = (dir: string, segments: Segment[], layouts: string[], wrappers: SegmentWrapper[]) => {
     const layout = findFile(dir, 'layout');
     const currentLayouts = layout ? [...layouts, relative(layout)] : layouts;
+    const currentWrappers = [...wrappers];
+    for (const kind of ['layout', 'error', 'loading'] as const) {
+      const file = kind === 'layout' ? layout : findFile(dir, kind);
+      if (file) currentWrappers.push({ kind, file: relative(file) });
+    }
     const page = findFile(dir, 'page');
     const handler = findFile(dir, 'route');
     if (page && handler) throw new Error(`${relative(dir)}: a folder cannot have both page and route files`);
@@ -51,7 +65,15 @@ export function discoverAppRoutes(siteDir: string): AppRoutes | undefined {
     }
     if (page) {
       if (currentLayouts.length === 0) throw new Error(`${relative(page)}: no root layout (app/layout.tsx) wraps this page`);
-      routes.push({ pattern: patternOf(segments), segments, router: 'app', kind: 'page', file: relative(page), layouts: currentLayouts });
+      routes.push({
+        pattern: patternOf(segments),
+        segments,
+        router: 'app',
+        kind: 'page',
+        file: relative(page),
+        layouts: currentLayouts,
+        wrappers: currentWrappers,
+      });
     }
     if (handler) {
       routes.push({ pattern: patternOf(segments), segments, router: 'app', kind: 'route', file: relative(handler), layouts: [] });
@@ -66,10 +88,10 @@ export function discoverAppRoutes(siteDir: string): AppRoutes | undefined {
       } catch (error) {
         throw new Error(`${relative(child)}: ${(error as Error).message}`);
       }
-      walk(child, segment ? [...segments, segment] : segments, currentLayouts);
+      walk(child, segment ? [...segments, segment] : segments, currentLayouts, currentWrappers);
     }
   };
-  walk(appDir, [], []);
+  walk(appDir, [], [], globalError ? [{ kind: 'global-error', file: relative(globalError) }] : []);
   const notFound = findFile(appDir, 'not-found');
   return { routes, notFound: notFound ? relative(notFound) : undefined };
 }

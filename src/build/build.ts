@@ -115,6 +115,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       const sources = route.router === 'app' ? appSources : pagesSources;
       sources.add(route.file);
       for (const layout of route.layouts) sources.add(layout);
+      for (const wrapper of route.wrappers ?? []) sources.add(wrapper.file);
     }
     if (notFound) appSources.add(notFound);
     if (pagesRoutes?.app) pagesSources.add(pagesRoutes.app);
@@ -155,7 +156,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       const own = modules.at(-1) as PageModule | RouteModule;
       const dynamic = configForcesDynamic(config);
       const cacheable = route.kind === 'page' ? !dynamic : isCacheableRouteHandler(own as RouteModule, config);
-      manifest.routes.push({ ...route, module, layouts, config, dynamic, cacheable, staticPaths: [], prerendered: [] });
+      const wrappers = route.wrappers?.map(({ kind, file }) => ({ kind, module: compiled.get(file)! }));
+      manifest.routes.push({ ...route, module, layouts, wrappers, config, dynamic, cacheable, staticPaths: [], prerendered: [] });
     }
 
     installFetch();
@@ -223,7 +225,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
  *   `getStaticProps`, a dynamic route with `getStaticProps` but no `getStaticPaths`).
  */
 async function pagesRouteEntry(route: RouteDefinition, module: string, own: PagesPageModule): Promise<ManifestRoute> {
-  const base = { ...route, module, layouts: [], staticPaths: [], prerendered: [] };
+  const { wrappers: _appOnly, ...definition } = route;
+  const base = { ...definition, module, layouts: [], staticPaths: [], prerendered: [] };
   if (route.kind === 'api') {
     return { ...base, config: { revalidate: false, dynamic: 'force-dynamic', dynamicParams: true }, dynamic: true, cacheable: false };
   }

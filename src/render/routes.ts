@@ -32,6 +32,18 @@ export interface RouteDefinition {
   file: string;
   /** Layout files wrapping the page, root first, relative to the site folder (App Router pages only). */
   layouts: string[];
+  /**
+   * App Router pages: every file wrapping the page, outermost first: `global-error`, then per
+   * folder from the root to the page's its `layout`, `error` and `loading` (the order Next.js
+   * nests them in), relative to the site folder.
+   */
+  wrappers?: SegmentWrapper[];
+}
+
+/** A file of a route segment that wraps what is below it (App Router). */
+export interface SegmentWrapper {
+  kind: 'layout' | 'error' | 'loading' | 'global-error';
+  file: string;
 }
 
 /** File extensions of routes, layouts and pages, in lookup order. */

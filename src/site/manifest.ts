@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResolvedSegmentConfig } from '../app/segment-config.ts';
-import type { Segment } from '../render/routes.ts';
+import type { Segment, SegmentWrapper } from '../render/routes.ts';
 
 export const MANIFEST_VERSION = 3;
 
@@ -29,6 +29,8 @@ export interface ManifestRoute {
   module: string;
   /** Compiled layout modules, root first (pages only). */
   layouts: string[];
+  /** App Router pages: the compiled modules wrapping the page, outermost first (`RouteDefinition.wrappers`). */
+  wrappers?: { kind: SegmentWrapper['kind']; module: string }[];
   config: ResolvedSegmentConfig;
   /** Rendered per request, never stored (`force-dynamic`, `revalidate = 0`, or found dynamic at build). */
   dynamic: boolean;

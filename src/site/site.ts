@@ -166,12 +166,18 @@ export class Site {
     pathname: string,
     searchParams?: URLSearchParams,
   ): Promise<PageRenderInput> {
-    const [page, layouts, notFound] = await Promise.all([
+    const [page, layouts, wrappers, notFound] = await Promise.all([
       this.load<PageModule>(route.module),
       Promise.all(route.layouts.map((layout) => this.load<LayoutModule>(layout))),
+      Promise.all(
+        (route.wrappers ?? []).map(async ({ kind, module }) => ({
+          kind,
+          component: (await this.load<{ default: ComponentType }>(module)).default,
+        })),
+      ),
       this.notFoundComponent(),
     ]);
-    return { path: pathname, pattern: route.pattern, params, page, layouts, notFound, config: route.config, searchParams };
+    return { path: pathname, pattern: route.pattern, params, page, layouts, wrappers, notFound, config: route.config, searchParams };
   }
 
   /**

@@ -206,3 +206,28 @@ describe('client navigation in headless Chromium', () => {
     await page.close();
   });
 });
+
+describe('error.tsx and loading.tsx', () => {
+  it('the cached page is complete (no loading fallback); error.tsx catches a client component that throws, and reset() renders it again', async () => {
+    const html = await request(f, '/boom');
+    assert.equal(html.status, 200);
+    assert.match(html.text, /<h1 id="boom">Boom<\/h1>/);
+    assert.doesNotMatch(html.text, /id="loading"/);
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(String(error)));
+    await page.goto(`${f.url}/boom`);
+    await page.waitForFunction(() => (window as unknown as { __FLIGHT_DATA?: unknown }).__FLIGHT_DATA !== undefined);
+    await page.waitForTimeout(200);
+    await page.click('#throw');
+    await page.locator('#segment-error').waitFor({ timeout: 15_000 });
+    assert.equal(await page.locator('#error-message').textContent(), 'Something went wrong: the thrower threw');
+    assert.equal(await page.locator('#boom').count(), 0, 'the segment (its page) is what the error UI replaces');
+    assert.equal(await page.title(), 'client fixture', 'the layout around the boundary stays');
+    await page.click('#reset');
+    await page.locator('#throw').waitFor({ timeout: 15_000 });
+    assert.equal(await page.locator('#segment-error').count(), 0);
+    assert.equal(await page.locator('#boom').count(), 1);
+    await page.close();
+  });
+});

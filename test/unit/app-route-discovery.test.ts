@@ -37,7 +37,15 @@ describe('discoverAppRoutes: the file conventions', () => {
     );
     assert.deepEqual(found, {
       routes: [
-        { pattern: '/', segments: [], router: 'app', kind: 'page', file: 'app/page.tsx', layouts: ['app/layout.tsx'] },
+        {
+          pattern: '/',
+          segments: [],
+          router: 'app',
+          kind: 'page',
+          file: 'app/page.tsx',
+          layouts: ['app/layout.tsx'],
+          wrappers: [{ kind: 'layout', file: 'app/layout.tsx' }],
+        },
         {
           pattern: '/api/feed',
           segments: [
@@ -56,6 +64,10 @@ describe('discoverAppRoutes: the file conventions', () => {
           kind: 'page',
           file: 'app/blog/page.tsx',
           layouts: ['app/layout.tsx', 'app/blog/layout.tsx'],
+          wrappers: [
+            { kind: 'layout', file: 'app/layout.tsx' },
+            { kind: 'layout', file: 'app/blog/layout.tsx' },
+          ],
         },
         {
           pattern: '/blog/[id]',
@@ -67,10 +79,48 @@ describe('discoverAppRoutes: the file conventions', () => {
           kind: 'page',
           file: 'app/blog/[id]/page.tsx',
           layouts: ['app/layout.tsx', 'app/blog/layout.tsx'],
+          wrappers: [
+            { kind: 'layout', file: 'app/layout.tsx' },
+            { kind: 'layout', file: 'app/blog/layout.tsx' },
+          ],
         },
       ],
       notFound: 'app/not-found.tsx',
     });
+  });
+
+  test('error, loading and global-error files wrap the pages below them in Next.js’s order', () => {
+    const found = discoverAppRoutes(
+      trees.tree([
+        'app/layout.tsx',
+        'app/global-error.tsx',
+        'app/error.tsx',
+        'app/loading.tsx',
+        'app/page.tsx',
+        'app/blog/loading.tsx',
+        'app/blog/layout.tsx',
+        'app/blog/[id]/error.tsx',
+        'app/blog/[id]/page.tsx',
+      ]),
+    );
+    assert.deepEqual(
+      found?.routes.map((route) => [route.pattern, route.wrappers?.map((w) => `${w.kind} ${w.file}`)]),
+      [
+        ['/', ['global-error app/global-error.tsx', 'layout app/layout.tsx', 'error app/error.tsx', 'loading app/loading.tsx']],
+        [
+          '/blog/[id]',
+          [
+            'global-error app/global-error.tsx',
+            'layout app/layout.tsx',
+            'error app/error.tsx',
+            'loading app/loading.tsx',
+            'layout app/blog/layout.tsx',
+            'loading app/blog/loading.tsx',
+            'error app/blog/[id]/error.tsx',
+          ],
+        ],
+      ],
+    );
   });
 
   test('[...slug] and [[...slug]] folders are catch-all and optional catch-all segments', () => {
@@ -94,6 +144,10 @@ describe('discoverAppRoutes: the file conventions', () => {
         kind: 'page',
         file: 'app/(marketing)/about/page.tsx',
         layouts: ['app/layout.tsx', 'app/(marketing)/layout.tsx'],
+        wrappers: [
+          { kind: 'layout', file: 'app/layout.tsx' },
+          { kind: 'layout', file: 'app/(marketing)/layout.tsx' },
+        ],
       },
     ]);
   });
