@@ -1,15 +1,15 @@
 /**
  * Scenario 9, client components: the bench site's `/interactive` (about 6 KB of server-rendered
  * text and one `'use client'` like button) on isr and on `next start`, in headless Chromium
- * (Debian's package, never downloaded), and its HIT rate on isr beside `/interactive-twin`, the
- * same page without the client component.
+ * (Debian's package, never downloaded), and its HIT rate on isr beside `/interactive-twin/<copies>`, the
+ * same page without the client component, its text repeated until it is about as large.
  *
  *   - JavaScript bytes: the script files the page loads until it is interactive, as the browser
  *     decoded them (`PerformanceResourceTiming.decodedBodySize`; next start compresses, isr does
  *     not, so transfer sizes would compare compression, not code).
  *   - Hydration time: from the start of navigation to the like button's first effect
  *     (`performance.now()` recorded by the button), each load in a fresh browser context (empty cache).
- *   - HIT req/s: wrk on isr, `/interactive` against `/interactive-twin`.
+ *   - HIT req/s: wrk on isr, `/interactive` against the twin of about its size.
  */
 
 import { existsSync } from 'node:fs';
@@ -89,8 +89,22 @@ export async function clientComponents(
   }
   const isr = servers.get('isr');
   if (isr !== undefined) {
-    log('  HIT on isr: /interactive (client component) against /interactive-twin (server only), 64 connections');
-    const paths = { interactive: '/interactive', twin: '/interactive-twin' } as const;
+    const size = async (path: string) => (await (await fetch(`${isr.url}${path}`)).arrayBuffer()).byteLength;
+    // The server-only twin as large as the page: its text repeated the number of times that comes closest.
+    const interactiveBytes = await size('/interactive');
+    let twinPath = '/interactive-twin/1';
+    let twinBytes = await size(twinPath);
+    for (let copies = 2; copies <= 8; copies++) {
+      const bytes = await size(`/interactive-twin/${copies}`);
+      if (Math.abs(bytes - interactiveBytes) < Math.abs(twinBytes - interactiveBytes))
+        [twinPath, twinBytes] = [`/interactive-twin/${copies}`, bytes];
+    }
+    figures.isrPageBytes = { interactive: interactiveBytes, twin: twinBytes };
+    log(
+      `  HIT on isr: /interactive (client component, ${interactiveBytes} bytes) against ${twinPath} ` +
+        `(server only, ${twinBytes} bytes), 64 connections`,
+    );
+    const paths = { interactive: '/interactive', twin: twinPath } as const;
     const hit = await loadRuns<'interactive' | 'twin'>(['interactive', 'twin'], (which) => `${isr.url}${paths[which]}`, 64, settings, log);
     figures.isrHit = { interactive: hit.interactive!, twin: hit.twin! };
   }

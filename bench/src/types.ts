@@ -140,8 +140,10 @@ export interface ClientComponentFigures {
   loads: number;
   /** Medians over the loads: JavaScript decoded (bytes), script files, ms from navigation start to interactive. */
   systems: Partial<Record<'isr' | 'next', { scriptBytes: number; scripts: number; hydratedMs: number }>>;
-  /** isr HIT load: the page with the client component, and its server-only twin. */
+  /** isr HIT load: the page with the client component, and its server-only twin of about the same size. */
   isrHit?: { interactive: LoadFigures; twin: LoadFigures };
+  /** The two pages' sizes on isr, bytes. */
+  isrPageBytes?: { interactive: number; twin: number };
 }
 
 export interface TargetCheck {

@@ -48,6 +48,9 @@ export interface CompiledApp {
 function isrAppPlugin(siteDir: string, files: readonly string[], buildId: string): Plugin {
   return {
     name: 'isr-app',
+    // Before every other resolver (the RSC plugin's included): a site with Next.js installed must
+    // still get isr's next/* and isr's React.
+    enforce: 'pre',
     async resolveId(source, importer, options) {
       if (source === APP_MODULES || source === BUILD_ID) return `\0${source}`;
       if (SHIMMED.test(source)) {

@@ -13,8 +13,6 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { build } from '../build/build.ts';
-import { CompileError } from '../build/compile.ts';
 import { isClusterWorker } from '../cluster/ipc.ts';
 import { runWorkers, type StartService, serveUntilStopped } from '../cluster/workers.ts';
 import { ConfigError } from '../config/errors.ts';
@@ -113,6 +111,8 @@ async function main(argv: string[]): Promise<number> {
 
   if (command === 'build') {
     logger.info(`building ${dir} ...`);
+    // Loaded for this command only: the compilers (Vite, Rolldown, esbuild) stay out of a server's memory.
+    const { build } = await import('../build/build.ts');
     const result = await build({ siteDir: dir, logger });
     const routes = result.manifest.routes.map((route) => {
       const fallback =
@@ -164,8 +164,8 @@ main(process.argv.slice(2)).then(
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`isr: ${(error as Error).message}\n\n${USAGE}`);
       process.exitCode = 2;
-    } else if (error instanceof CompileError || error instanceof ConfigError) {
-      console.error(`isr: ${error.message}`);
+    } else if ((error as Error)?.name === 'CompileError' || error instanceof ConfigError) {
+      console.error(`isr: ${(error as Error).message}`);
       process.exitCode = 1;
     } else {
       console.error(`isr: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

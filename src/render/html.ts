@@ -6,10 +6,11 @@
  */
 
 import type { ReactNode } from 'react';
-import { prerender } from 'react-dom/static';
 
 /** Renders a React tree to a complete HTML document; any render error rejects. */
 export async function renderToHtml(tree: ReactNode): Promise<Uint8Array<ArrayBuffer>> {
+  // Loaded on first use: a site without pages/ renders through its own bundles (app/rsc/) and never needs it.
+  const { prerender } = await import('react-dom/static');
   const errors: unknown[] = [];
   const { prelude } = await prerender(tree, {
     onError(error) {
