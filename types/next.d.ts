@@ -34,6 +34,7 @@ declare module 'next/navigation' {
   export function useRouter(): AppRouterInstance;
   export function usePathname(): string;
   export function useSearchParams(): URLSearchParams;
+  export function useParams<T extends Record<string, string | string[] | undefined> = Record<string, string | string[] | undefined>>(): T;
 }
 
 declare module 'next' {

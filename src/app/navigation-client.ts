@@ -1,14 +1,17 @@
 'use client';
+
 /**
- * The hooks of `next/navigation` for client components: `useRouter`, `usePathname` and
- * `useSearchParams`, over the App Router's client navigation (rsc/router.ts). In the server
- * render of a client component, the path is the page's and the query empty (a cached page is one
- * render for every query).
+ * The hooks of `next/navigation` for client components: `useRouter`, `usePathname`,
+ * `useSearchParams` and `useParams`, over the App Router's client navigation (rsc/router.ts). In
+ * the server render of a client component, the path is the page's and the query empty (a cached
+ * page is one render for every query).
  * @see https://nextjs.org/docs/app/api-reference/functions/use-router
  */
 
+import pageRoutes from 'virtual:isr/page-routes';
 import { useMemo, useSyncExternalStore } from 'react';
 import { renderingPath } from '../render/registry.ts';
+import { matchSegments, type Params } from '../render/routes.ts';
 import { navigate, prefetch, refresh, subscribe } from './rsc/router.ts';
 
 /** What `useRouter()` returns (Next.js's `AppRouterInstance`). */
@@ -42,6 +45,28 @@ export function usePathname(): string {
     () => location.pathname,
     () => renderingPath() ?? '/',
   );
+}
+
+/**
+ * The current route's dynamic params (`{ id: '1' }` on `/blog/[id]`, an array per catch-all),
+ * updated by client navigation: the path matched against the build's page routes as the server
+ * matches it.
+ */
+export function useParams<T extends Params = Params>(): T {
+  const pathname = usePathname();
+  return useMemo(() => {
+    let parts: string[];
+    try {
+      parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    } catch {
+      return {} as T;
+    }
+    for (const route of pageRoutes) {
+      const params = matchSegments(route, parts);
+      if (params !== undefined) return params as T;
+    }
+    return {} as T;
+  }, [pathname]);
 }
 
 /** The current query, read-only, updated by client navigation (empty in the server render). */

@@ -8,15 +8,8 @@
 
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import {
-  EXTENSIONS,
-  isDirectory,
-  parseSegment,
-  patternOf,
-  type RouteDefinition,
-  type Segment,
-  type SegmentWrapper,
-} from '../render/routes.ts';
+import { isDirectory } from '../render/route-files.ts';
+import { EXTENSIONS, parseSegment, patternOf, type RouteDefinition, type Segment, type SegmentWrapper } from '../render/routes.ts';
 
 export interface AppRoutes {
   /** The routes under `app/`, in discovery order (see {@link orderRoutes}). */

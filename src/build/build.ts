@@ -120,7 +120,13 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     if (notFound) appSources.add(notFound);
     if (pagesRoutes?.app) pagesSources.add(pagesRoutes.app);
     if (pagesRoutes?.notFound) pagesSources.add(pagesRoutes.notFound);
-    const app = appSources.size > 0 ? await compileApp(siteDir, [...appSources], workDir, buildId) : undefined;
+    const app =
+      appSources.size > 0
+        ? await compileApp(siteDir, [...appSources], workDir, {
+            buildId,
+            pageRoutes: routes.filter((route) => route.router === 'app' && route.kind === 'page'),
+          })
+        : undefined;
     const compiled = new Map([
       ...(pagesSources.size > 0 ? await compileSite(siteDir, [...pagesSources], path.join(workDir, 'server')) : []),
       ...(app?.modules ?? []),

@@ -19,6 +19,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import rsc from '@vitejs/plugin-rsc';
 import { createBuilder, type Plugin } from 'vite';
+import type { Segment } from '../render/routes.ts';
 import { APP_MODULE_PREFIX } from '../site/manifest.ts';
 import { CompileError } from './compile.ts';
 import { OWN_ANCHOR, ownModule, SHIMMED, shimFor } from './shims.ts';
@@ -27,6 +28,8 @@ import { OWN_ANCHOR, ownModule, SHIMMED, shimFor } from './shims.ts';
 const APP_MODULES = 'virtual:isr/app-modules';
 /** The virtual module holding the build ID, for the browser's data-route URLs (app/rsc/router.ts). */
 const BUILD_ID = 'virtual:isr/build-id';
+/** The virtual module listing the page routes' segments in match order, for `useParams` (app/navigation-client.ts). */
+const PAGE_ROUTES = 'virtual:isr/page-routes';
 
 /** Where the browser's files are served from, and their folder under `client/`. */
 export const CLIENT_BASE = '/_isr/';
@@ -45,14 +48,19 @@ export interface CompiledApp {
  * The plugin wiring a site into isr's App Router runtime: the list of its `app/` modules, the
  * `next/*` shims, React from this package and the `@/` alias.
  */
-function isrAppPlugin(siteDir: string, files: readonly string[], buildId: string): Plugin {
+function isrAppPlugin(
+  siteDir: string,
+  files: readonly string[],
+  buildId: string,
+  pageRoutes: readonly { segments: readonly Segment[] }[],
+): Plugin {
   return {
     name: 'isr-app',
     // Before every other resolver (the RSC plugin's included): a site with Next.js installed must
     // still get isr's next/* and isr's React.
     enforce: 'pre',
     async resolveId(source, importer, options) {
-      if (source === APP_MODULES || source === BUILD_ID) return `\0${source}`;
+      if (source === APP_MODULES || source === BUILD_ID || source === PAGE_ROUTES) return `\0${source}`;
       if (SHIMMED.test(source)) {
         const shim = shimFor(source, 'app');
         if ('error' in shim) this.error(`${importer ? `${path.relative(siteDir, importer)}: ` : ''}${shim.error}`);
@@ -71,6 +79,7 @@ function isrAppPlugin(siteDir: string, files: readonly string[], buildId: string
     },
     load(id) {
       if (id === `\0${BUILD_ID}`) return `export default ${JSON.stringify(buildId)};\n`;
+      if (id === `\0${PAGE_ROUTES}`) return `export default ${JSON.stringify(pageRoutes.map(({ segments }) => ({ segments })))};\n`;
       if (id !== `\0${APP_MODULES}`) return undefined;
       const entries = files.map((file) => `  ${JSON.stringify(file)}: () => import(${JSON.stringify(path.join(siteDir, file))}),`);
       return `export default {\n${entries.join('\n')}\n};\n`;
@@ -90,10 +99,16 @@ async function listFiles(dir: string, prefix = ''): Promise<string[]> {
 
 /**
  * Compiles `files` (the site's `app/` modules, relative to `siteDir`, `/`-separated) into
- * `buildDir`'s `rsc/`, `ssr/` and `client/` folders, for the build `buildId`.
+ * `buildDir`'s `rsc/`, `ssr/` and `client/` folders, for the build `build.buildId`, whose App
+ * Router pages are `build.pageRoutes` (in match order).
  * @throws CompileError with the file and the problem when the site does not compile.
  */
-export async function compileApp(siteDir: string, files: readonly string[], buildDir: string, buildId: string): Promise<CompiledApp> {
+export async function compileApp(
+  siteDir: string,
+  files: readonly string[],
+  buildDir: string,
+  build: { buildId: string; pageRoutes: readonly { segments: readonly Segment[] }[] },
+): Promise<CompiledApp> {
   const output = { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' };
   try {
     const builder = await createBuilder({
@@ -120,7 +135,7 @@ export async function compileApp(siteDir: string, files: readonly string[], buil
           },
           serverHandler: false,
         }),
-        isrAppPlugin(siteDir, files, buildId),
+        isrAppPlugin(siteDir, files, build.buildId, build.pageRoutes),
       ],
     });
     await builder.buildApp();

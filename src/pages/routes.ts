@@ -8,7 +8,8 @@
 
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { EXTENSIONS, isDirectory, parseSegment, patternOf, type RouteDefinition, type Segment } from '../render/routes.ts';
+import { isDirectory } from '../render/route-files.ts';
+import { EXTENSIONS, parseSegment, patternOf, type RouteDefinition, type Segment } from '../render/routes.ts';
 
 export interface PagesRoutes {
   /** The routes under `pages/`, in discovery order (ordered together with `app/` by `orderRoutes`). */

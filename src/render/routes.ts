@@ -2,11 +2,10 @@
  * The route model both routers share: a route's definition, the segment grammar of folder and file
  * names (`[id]`, `[...slug]`, `[[...slug]]`, `(group)`), ordering most specific first, matching a
  * request's segments, and the path of a route for given params. `app/routes.ts` and
- * `pages/routes.ts` discover routes with it; `site/site.ts` matches requests with it.
+ * `pages/routes.ts` discover routes with it; `site/site.ts` matches requests with it, and so does
+ * the browser's `useParams` (it has no Node import for that reason).
  * @see https://nextjs.org/docs/app/api-reference/file-conventions/dynamic-routes
  */
-
-import { statSync } from 'node:fs';
 
 export type Segment =
   | { type: 'static'; value: string }
@@ -102,15 +101,6 @@ function compareRoutes(a: RouteDefinition, b: RouteDefinition): number {
  */
 export function isDynamicRoute(route: { segments: readonly Segment[] }): boolean {
   return route.segments.some((segment) => segment.type !== 'static');
-}
-
-/** Whether `dir` exists and is a folder. */
-export function isDirectory(dir: string): boolean {
-  try {
-    return statSync(dir).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -132,6 +132,11 @@ describe('the RSC payload of a page (what client navigation fetches)', () => {
     assert.match(payload.text, /page A/);
     const html = await request(f, '/nav/a');
     assert.notEqual(payload.headers.get('etag'), html.headers.get('etag'));
+    assert.match(
+      html.text,
+      /<p id="where">\/nav\/a<\/p><p id="params">\{&quot;id&quot;:&quot;a&quot;\}<\/p>/,
+      'usePathname and useParams in the server render',
+    );
     assert.equal((await request(f, url, { headers: { 'if-none-match': payload.headers.get('etag')! } })).status, 304);
 
     f.api.items.set('nav-a', 'page A v2');
@@ -161,6 +166,7 @@ describe('client navigation in headless Chromium', () => {
     });
     await page.goto(`${f.url}/nav/a`);
     await page.locator('#where', { hasText: '/nav/a' }).waitFor({ timeout: 15_000 });
+    assert.equal(await page.locator('#params').textContent(), '{"id":"a"}');
     // Prefetched when the link came into view, before any click.
     await page.waitForFunction(() => performance.getEntriesByType('resource').some((entry) => entry.name.endsWith('/nav/b.rsc')));
     await page.evaluate(() => {
@@ -172,6 +178,7 @@ describe('client navigation in headless Chromium', () => {
     await page.locator('#nav-text', { hasText: 'page B' }).waitFor({ timeout: 15_000 });
     assert.equal(new URL(page.url()).pathname, '/nav/b');
     assert.equal(await page.locator('#where').textContent(), '/nav/b');
+    assert.equal(await page.locator('#params').textContent(), '{"id":"b"}', 'useParams follows the navigation');
     assert.equal(await page.evaluate(() => (window as unknown as { marker?: number }).marker), 1, 'no full page load');
     assert.equal(await page.locator('#counter').textContent(), 'kept 2', "the layout's client state stays");
     const prefetchOfB = payloads.find((entry) => entry.path.endsWith('/nav/b.rsc'));

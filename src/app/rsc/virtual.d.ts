@@ -9,3 +9,9 @@ declare module 'virtual:isr/build-id' {
   const buildId: string;
   export default buildId;
 }
+
+/** The App Router's page routes as `Site.match` tries them (most specific first), for `useParams` (build/compile-app.ts). */
+declare module 'virtual:isr/page-routes' {
+  const routes: readonly { segments: readonly import('../../render/routes.ts').Segment[] }[];
+  export default routes;
+}
