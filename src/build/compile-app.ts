@@ -19,6 +19,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import rsc from '@vitejs/plugin-rsc';
 import { createBuilder, type Plugin } from 'vite';
+import { crawlFrameworkPkgs } from 'vitefu';
 import type { Segment } from '../render/routes.ts';
 import { APP_MODULE_PREFIX } from '../site/manifest.ts';
 import { CompileError } from './compile.ts';
@@ -111,6 +112,16 @@ export async function compileApp(
 ): Promise<CompiledApp> {
   const output = { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' };
   try {
+    // The site's React packages (those with a React peer dependency, at any depth of its
+    // package.json) are bundled, not loaded from node_modules at run time: a 'use client' module
+    // in one is a client reference only when the bundler sees it. The RSC plugin crawls the
+    // current folder's package.json for this, which is not the site's when isr builds another folder.
+    const reactPackages = await crawlFrameworkPkgs({
+      root: siteDir,
+      isBuild: true,
+      isFrameworkPkgByJson: (pkg) => pkg.name !== 'react-dom' && pkg.peerDependencies !== undefined && 'react' in pkg.peerDependencies,
+    });
+    const noExternal = reactPackages.ssr.noExternal;
     const builder = await createBuilder({
       configFile: false,
       root: siteDir,
@@ -122,8 +133,8 @@ export async function compileApp(
       // always rendered by the production build, as the browser's copy is.
       define: { 'process.env.NODE_ENV': JSON.stringify('production') },
       environments: {
-        rsc: { build: { outDir: path.join(buildDir, 'rsc'), rollupOptions: { output } } },
-        ssr: { build: { outDir: path.join(buildDir, 'ssr'), rollupOptions: { output } } },
+        rsc: { resolve: { noExternal }, build: { outDir: path.join(buildDir, 'rsc'), rollupOptions: { output } } },
+        ssr: { resolve: { noExternal }, build: { outDir: path.join(buildDir, 'ssr'), rollupOptions: { output } } },
         client: { build: { outDir: path.join(buildDir, 'client'), assetsDir: CLIENT_ASSETS_DIR } },
       },
       plugins: [

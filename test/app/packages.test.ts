@@ -1,0 +1,60 @@
+/**
+ * A third-party `'use client'` package from npm (react-intersection-observer 11.0.1, MIT, installed
+ * from the fixture's package-lock.json with React beside it, as a real site has it): its component
+ * used from a server component and its hook from a client component of the site both hydrate in
+ * Chromium with the one React isr bundles (two copies would fail the hook with "Invalid hook call").
+ */
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type Browser, chromium } from 'playwright-core';
+import { newestMtime } from '../helpers/examples.ts';
+import { type FixtureServer, request, startFixtureServer } from '../helpers/server.ts';
+import { FIXTURES } from '../helpers/site.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SITE = path.join(FIXTURES, 'package-site');
+
+let f: FixtureServer;
+let browser: Browser;
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
+  const modules = path.join(SITE, 'node_modules');
+  if (!existsSync(modules) || newestMtime(path.join(SITE, 'package-lock.json')) > newestMtime(modules)) {
+    execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: SITE, stdio: 'pipe', timeout: 120_000 });
+  }
+  f = await startFixtureServer({}, { name: 'package-site', items: {} });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], timeout: 30_000 });
+});
+after(async () => {
+  await browser?.close();
+  await f?.close();
+});
+
+describe("a 'use client' package from node_modules", () => {
+  it('renders into the cached HTML', async () => {
+    const page = await request(f, '/');
+    assert.equal(page.status, 200);
+    assert.equal(page.headers.get('x-isr-cache'), 'HIT');
+    assert.match(page.text, /<section id="package-component"><p>rendered by the package<\/p><\/section>/);
+    assert.match(page.text, /<p id="seen">in view: <!-- -->no<\/p>/);
+  });
+
+  it('hydrates with one React: the package’s hook reports the element in view, with no error', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(String(error)));
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !message.location().url.endsWith('/favicon.ico')) errors.push(message.text());
+    });
+    await page.goto(`${f.url}/`);
+    await page.locator('#seen', { hasText: 'in view: yes' }).waitFor({ timeout: 15_000 });
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+});
