@@ -8,14 +8,12 @@
  */
 
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, type BrowserContext, chromium } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { DESKTOP_CHROME, launchChromium } from '../helpers/browser.ts';
 import { type FixtureServer, request, startFixtureServer, TOKEN } from '../helpers/server.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const DESKTOP_CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 
 let f: FixtureServer;
 let browser: Browser;
@@ -36,9 +34,8 @@ function scriptUrls(html: string): string[] {
 }
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
   f = await startFixtureServer({}, { name: 'client-site', items: { '1': 'one', 'nav-a': 'page A', 'nav-b': 'page B' } });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], timeout: 30_000 });
+  browser = await launchChromium();
   context = await browser.newContext({ userAgent: DESKTOP_CHROME });
 });
 after(async () => {

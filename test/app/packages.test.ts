@@ -10,25 +10,24 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.ts';
 import { newestMtime } from '../helpers/examples.ts';
 import { type FixtureServer, request, startFixtureServer } from '../helpers/server.ts';
 import { FIXTURES } from '../helpers/site.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SITE = path.join(FIXTURES, 'package-site');
 
 let f: FixtureServer;
 let browser: Browser;
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
   const modules = path.join(SITE, 'node_modules');
   if (!existsSync(modules) || newestMtime(path.join(SITE, 'package-lock.json')) > newestMtime(modules)) {
     execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: SITE, stdio: 'pipe', timeout: 120_000 });
   }
   f = await startFixtureServer({}, { name: 'package-site', items: {} });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], timeout: 30_000 });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

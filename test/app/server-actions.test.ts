@@ -8,13 +8,10 @@
  */
 
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { DESKTOP_CHROME, launchChromium } from '../helpers/browser.ts';
 import { type FixtureServer, request, startFixtureServer } from '../helpers/server.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const DESKTOP_CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 
 let f: FixtureServer;
 let browser: Browser;
@@ -34,9 +31,8 @@ async function postForm(path: string, field: string, origin = f.url) {
 }
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
   f = await startFixtureServer({}, { name: 'client-site', items: { '1': 'one', posts: 'posts v1', closure: 'closure v1' } });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], timeout: 30_000 });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

@@ -6,15 +6,11 @@
  */
 
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, type BrowserContext, chromium } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { DESKTOP_CHROME, launchChromium } from '../helpers/browser.ts';
 import { type FixtureServer, startFixtureServer } from '../helpers/server.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// Headless Chromium says "HeadlessChrome" in its user agent, which bot detection (rightly) treats
-// as a crawler; this test plays a person's browser.
-const DESKTOP_CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 const ITEMS = { '1': 'one', '7': 'seven', moved: 'redirect:/lazy/1' };
 
 let f: FixtureServer;
@@ -22,9 +18,8 @@ let browser: Browser;
 let context: BrowserContext;
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
   f = await startFixtureServer({}, { name: 'pages-site', items: ITEMS });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], timeout: 30_000 });
+  browser = await launchChromium();
   context = await browser.newContext({ userAgent: DESKTOP_CHROME });
 });
 after(async () => {

@@ -19,8 +19,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { type RunningProxy, startProxy } from '../../src/proxy/index.ts';
+import { launchChromium } from '../helpers/browser.ts';
 import { newestMtime, waitFor } from '../helpers/examples.ts';
 import { freePort, ROOT } from '../helpers/instances.ts';
 
@@ -28,7 +29,6 @@ const run = promisify(execFile);
 
 const EXAMPLE = path.join(ROOT, 'examples', 'next-proxy');
 const HANDLER = path.join(ROOT, 'dist', 'proxy', 'next-cache-handler.js');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TOKEN = 'next-proxy-test-token';
 const NEXT_ENV = { NEXT_TELEMETRY_DISABLED: '1' };
 
@@ -307,8 +307,7 @@ describe('in Chromium, through the proxy', { timeout: 90_000 }, () => {
   let browser: Browser;
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], timeout: 30_000 });
+    browser = await launchChromium();
   });
   after(() => browser?.close());
 
