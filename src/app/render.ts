@@ -41,9 +41,9 @@ export interface PageRenderInput {
   layouts: readonly LayoutModule[];
   /**
    * What wraps the page, outermost first: the layouts, and the `error`, `loading` and
-   * `global-error` components of its segments (`RouteDefinition.wrappers`). Absent: the layouts alone.
+   * `global-error` components of its segments (`RouteDefinition.wrappers`).
    */
-  wrappers?: readonly { kind: SegmentWrapper['kind']; component: ComponentType }[];
+  wrappers: readonly { kind: SegmentWrapper['kind']; component: ComponentType }[];
   /** The `not-found` component rendered for `notFound()`, inside the root layout. */
   notFound: ComponentType | undefined;
   config: ResolvedSegmentConfig;
@@ -77,7 +77,6 @@ function searchParamsPromise(context: RenderContext, query: URLSearchParams | un
  * @see https://nextjs.org/docs/app/getting-started/project-structure#component-hierarchy
  */
 function wrapPage(input: PageRenderInput, params: Promise<Params>, page: ReactNode): ReactNode {
-  if (input.wrappers === undefined) return wrapInLayouts(input.layouts, params, page);
   let tree = page;
   for (let i = input.wrappers.length - 1; i >= 0; i--) {
     const { kind, component } = input.wrappers[i]!;

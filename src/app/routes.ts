@@ -18,6 +18,12 @@ export interface AppRoutes {
   notFound: string | undefined;
 }
 
+/** Folder conventions of the App Router isr does not implement: refused by name, never served as plain paths. */
+const UNSUPPORTED_FOLDERS = [
+  { pattern: /^@/, feature: 'parallel routes (@slot folders)' },
+  { pattern: /^\(\.{1,3}\)/, feature: 'intercepting routes ((.), (..), (...) folders)' },
+];
+
 function findFile(dir: string, base: string): string | undefined {
   for (const extension of EXTENSIONS) {
     const candidate = path.join(dir, base + extension);
@@ -71,10 +77,15 @@ export function discoverAppRoutes(siteDir: string): AppRoutes | undefined {
     if (handler) {
       routes.push({ pattern: patternOf(segments), segments, router: 'app', kind: 'route', file: relative(handler), layouts: [] });
     }
+    const template = findFile(dir, 'template');
+    if (template) throw new Error(`${relative(template)}: template files are not supported by isr; use a layout (layout.tsx) instead`);
     for (const name of readdirSync(dir).sort()) {
       if (name.startsWith('_') || name.startsWith('.') || name === 'node_modules') continue;
       const child = path.join(dir, name);
       if (!statSync(child).isDirectory()) continue;
+      const unsupported = UNSUPPORTED_FOLDERS.find(({ pattern }) => pattern.test(name));
+      if (unsupported)
+        throw new Error(`${relative(child)}: ${unsupported.feature} are not supported by isr (the folder would be served as a plain path)`);
       let segment: Segment | null;
       try {
         segment = parseSegment(name);

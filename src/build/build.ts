@@ -12,7 +12,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { installFetch } from '../app/data-cache.ts';
 import { isCacheableRouteHandler } from '../app/render.ts';
@@ -32,6 +32,7 @@ import { FileSystemStore } from '../store/filesystem.ts';
 import type { Milliseconds } from '../units.ts';
 import { compileSite } from './compile.ts';
 import { compileApp } from './compile-app.ts';
+import { listFiles } from './files.ts';
 
 export interface BuildOptions {
   siteDir: string;
@@ -52,18 +53,6 @@ export interface BuildResult {
 
 function newBuildId(): string {
   return `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
-}
-
-async function listFiles(dir: string, prefix = ''): Promise<string[]> {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    if (entry.name.startsWith('.')) continue;
-    const relative = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) out.push(...(await listFiles(path.join(dir, entry.name), relative)));
-    else if (entry.isFile()) out.push(relative);
-  }
-  return out;
 }
 
 /** Runs `task` over `items`, `concurrency` at a time; after a failure starts no new task, waits for the running ones, then throws the first error. */

@@ -15,7 +15,7 @@
  * @see https://github.com/vitejs/vite-plugin-react/tree/main/packages/plugin-rsc
  */
 
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import rsc from '@vitejs/plugin-rsc';
 import { createBuilder, type Plugin } from 'vite';
@@ -23,6 +23,7 @@ import { crawlFrameworkPkgs } from 'vitefu';
 import type { Segment } from '../render/routes.ts';
 import { APP_MODULE_PREFIX } from '../site/manifest.ts';
 import { CompileError } from './compile.ts';
+import { listFiles } from './files.ts';
 import { OWN_ANCHOR, ownModule, SHIMMED, shimFor } from './shims.ts';
 
 /** The virtual module listing the site's `app/` modules (app/rsc/virtual.d.ts). */
@@ -86,16 +87,6 @@ function isrAppPlugin(
       return `export default {\n${entries.join('\n')}\n};\n`;
     },
   };
-}
-
-async function listFiles(dir: string, prefix = ''): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    const relative = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) out.push(...(await listFiles(path.join(dir, entry.name), relative)));
-    else if (entry.isFile()) out.push(relative);
-  }
-  return out;
 }
 
 /**

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext } from 'playwright-core';
-import { DESKTOP_CHROME, launchChromium } from '../helpers/browser.ts';
+import { DESKTOP_CHROME, launchChromium, recordPageErrors } from '../helpers/browser.ts';
 import { type FixtureServer, request, startFixtureServer, TOKEN } from '../helpers/server.ts';
 
 let f: FixtureServer;
@@ -79,12 +79,7 @@ describe('client components over HTTP', () => {
 describe('client components in headless Chromium', () => {
   it('hydrate: effects run and state changes on click, with no error', async () => {
     const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(String(error)));
-    page.on('console', (message) => {
-      // A missing favicon is the browser's own request, not the page's.
-      if (message.type() === 'error' && !message.location().url.endsWith('/favicon.ico')) errors.push(message.text());
-    });
+    const errors = recordPageErrors(page);
     await page.goto(`${f.url}/`);
     await page.locator('#hydrated', { hasText: 'browser' }).waitFor({ timeout: 15_000 });
     await page.click('#counter');
@@ -218,8 +213,6 @@ describe('error.tsx and loading.tsx', () => {
     assert.match(html.text, /<h1 id="boom">Boom<\/h1>/);
     assert.doesNotMatch(html.text, /id="loading"/);
     const page = await context.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(String(error)));
     await page.goto(`${f.url}/boom`);
     await page.waitForFunction(() => (window as unknown as { __FLIGHT_DATA?: unknown }).__FLIGHT_DATA !== undefined);
     await page.waitForTimeout(200);

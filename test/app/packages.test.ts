@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, recordPageErrors } from '../helpers/browser.ts';
 import { newestMtime } from '../helpers/examples.ts';
 import { type FixtureServer, request, startFixtureServer } from '../helpers/server.ts';
 import { FIXTURES } from '../helpers/site.ts';
@@ -46,11 +46,7 @@ describe("a 'use client' package from node_modules", () => {
   it('hydrates with one React: the package’s hook reports the element in view, with no error', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(String(error)));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !message.location().url.endsWith('/favicon.ico')) errors.push(message.text());
-    });
+    const errors = recordPageErrors(page);
     await page.goto(`${f.url}/`);
     await page.locator('#seen', { hasText: 'in view: yes' }).waitFor({ timeout: 15_000 });
     assert.deepEqual(errors, []);

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { DESKTOP_CHROME, launchChromium } from '../helpers/browser.ts';
+import { DESKTOP_CHROME, launchChromium, recordPageErrors } from '../helpers/browser.ts';
 import { type FixtureServer, request, startFixtureServer } from '../helpers/server.ts';
 
 let f: FixtureServer;
@@ -119,8 +119,7 @@ describe('Server Actions in headless Chromium', () => {
   it('an inline action with a closed-over value revalidates and redirects; useActionState and useFormStatus work', async () => {
     const context = await browser.newContext({ userAgent: DESKTOP_CHROME });
     const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(String(error)));
+    const errors = recordPageErrors(page);
     await page.goto(`${f.url}/closure`);
     await page.locator('#closure', { hasText: 'closure v1' }).waitFor();
     await page.waitForFunction(() => (window as unknown as { __FLIGHT_DATA?: unknown }).__FLIGHT_DATA !== undefined);

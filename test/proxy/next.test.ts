@@ -21,7 +21,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { Browser } from 'playwright-core';
 import { type RunningProxy, startProxy } from '../../src/proxy/index.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, recordPageErrors } from '../helpers/browser.ts';
 import { newestMtime, waitFor } from '../helpers/examples.ts';
 import { freePort, ROOT } from '../helpers/instances.ts';
 
@@ -313,11 +313,7 @@ describe('in Chromium, through the proxy', { timeout: 90_000 }, () => {
 
   test('the page hydrates (the client counter counts), navigates client-side, and its Server Action purges the proxy', async () => {
     const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
-    page.on('pageerror', (error) => errors.push(String(error)));
+    const errors = recordPageErrors(page);
     const response = await page.goto(`${proxy!.url}/`, { timeout: 20_000 });
     assert.equal(response?.status(), 200);
     assert.match((await response?.headerValue('x-isr-cache')) ?? '', /^(HIT|MISS)$/);

@@ -217,6 +217,19 @@ describe('discoverAppRoutes: errors name the folder or file', () => {
     });
   });
 
+  test('conventions isr does not implement (template files, parallel and intercepting routes) fail the build, never serve plain paths', () => {
+    assert.throws(() => discoverAppRoutes(trees.tree(['app/layout.tsx', 'app/template.tsx', 'app/page.tsx'])), {
+      message: 'app/template.tsx: template files are not supported by isr; use a layout (layout.tsx) instead',
+    });
+    assert.throws(() => discoverAppRoutes(trees.tree(['app/layout.tsx', 'app/@modal/page.tsx'])), {
+      message: 'app/@modal: parallel routes (@slot folders) are not supported by isr (the folder would be served as a plain path)',
+    });
+    assert.throws(() => discoverAppRoutes(trees.tree(['app/layout.tsx', 'app/feed/(..)photo/[id]/page.tsx'])), {
+      message:
+        'app/feed/(..)photo: intercepting routes ((.), (..), (...) folders) are not supported by isr (the folder would be served as a plain path)',
+    });
+  });
+
   test('a route group or private folder below a catch-all is allowed', () => {
     assert.deepEqual(summary(['app/layout.tsx', 'app/docs/[...slug]/(g)/page.tsx', 'app/docs/[...slug]/_parts/x.tsx']), [
       '/docs/[...slug] page app/docs/[...slug]/(g)/page.tsx',

@@ -7,7 +7,8 @@
  * a full page load instead. Payloads fetched ahead by viewport prefetch are used for
  * {@link PREFETCH_TTL_MS}.
  *
- * During server rendering (SSR) nothing here runs but {@link currentLocation}'s server side.
+ * During server rendering (SSR) nothing here runs: client components import it, and only their
+ * event handlers and effects call it.
  * @see https://nextjs.org/docs/app/getting-started/linking-and-navigating
  */
 
@@ -88,8 +89,7 @@ async function go(url: URL, history_: 'push' | 'replace' | 'none', scroll: boole
   }
   if (history_ === 'push') history.pushState(null, '', url.href);
   else if (history_ === 'replace') history.replaceState(null, '', url.href);
-  const renderRoot = render;
-  startTransition(() => renderRoot(root));
+  renderRoot(root);
   for (const listener of listeners) listener();
   if (scroll) scrollTo(0, 0);
 }

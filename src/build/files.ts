@@ -1,0 +1,24 @@
+/** Listing a folder's files for the build manifest (the site's `public/`, the browser's files). */
+
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * Every file under `dir`, relative to it and `/`-separated, skipping names that start with a dot.
+ * @returns `[]` when `dir` does not exist.
+ * @throws what reading a folder throws otherwise (a folder that cannot be read is no empty one).
+ */
+export async function listFiles(dir: string, prefix = ''): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
+  const out: string[] = [];
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue;
+    const relative = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) out.push(...(await listFiles(path.join(dir, entry.name), relative)));
+    else if (entry.isFile()) out.push(relative);
+  }
+  return out;
+}
