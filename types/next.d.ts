@@ -91,6 +91,17 @@ declare module 'next' {
 }
 
 declare module 'next/router' {
+  type Url = string | { pathname?: string; query?: Record<string, string | number | boolean | readonly string[]>; hash?: string };
+  export interface TransitionOptions {
+    scroll?: boolean;
+    shallow?: boolean;
+    locale?: string | false;
+  }
+  export interface RouterEvents {
+    on(type: string, handler: (...args: any[]) => void): void;
+    off(type: string, handler: (...args: any[]) => void): void;
+    emit(type: string, ...args: unknown[]): void;
+  }
   export interface NextRouter {
     pathname: string;
     route: string;
@@ -101,14 +112,20 @@ declare module 'next/router' {
     isReady: boolean;
     isPreview: boolean;
     basePath: string;
-    push(url: string | object): Promise<boolean>;
-    replace(url: string | object): Promise<boolean>;
+    push(url: Url, as?: Url, options?: TransitionOptions): Promise<boolean>;
+    replace(url: Url, as?: Url, options?: TransitionOptions): Promise<boolean>;
     reload(): void;
     back(): void;
-    prefetch(url: string): Promise<void>;
+    forward(): void;
+    prefetch(url: Url, as?: Url): Promise<void>;
+    beforePopState(callback: (state: { url: string; as: string; options: TransitionOptions }) => boolean): void;
+    events: RouterEvents;
   }
   export function useRouter(): NextRouter;
   export function withRouter<P extends object>(Component: import('react').ComponentType<P & { router: NextRouter }>): import('react').ComponentType<P>;
+  /** The browser's current router (`Router.events` works everywhere). */
+  const Router: NextRouter;
+  export default Router;
 }
 
 declare module 'next/head' {

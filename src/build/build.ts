@@ -31,7 +31,8 @@ import { Site } from '../site/site.ts';
 import { FileSystemStore } from '../store/filesystem.ts';
 import type { Milliseconds } from '../units.ts';
 import { compileSite } from './compile.ts';
-import { compileApp } from './compile-app.ts';
+import { CLIENT_ASSETS_DIR, compileApp } from './compile-app.ts';
+import { compilePagesClient } from './compile-pages-client.ts';
 import { listFiles } from './files.ts';
 
 export interface BuildOptions {
@@ -135,7 +136,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         notFound: pagesRoutes?.notFound ? compiled.get(pagesRoutes.notFound) : undefined,
       },
       appRuntime: app?.runtime,
-      clientAssets: app?.clientAssets ?? [],
+      clientAssets: [],
+      pagesClient: undefined,
     };
     const site = new Site(workDir, manifest);
 
@@ -154,6 +156,23 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       const wrappers = route.wrappers?.map(({ kind, file }) => ({ kind, module: compiled.get(file)! }));
       manifest.routes.push({ ...route, module, layouts, wrappers, config, dynamic, cacheable, staticPaths: [], prerendered: [] });
     }
+
+    const pagesPages = manifest.routes.filter((route) => route.router === 'pages' && route.kind === 'page');
+    if (pagesPages.length > 0 || pagesRoutes?.notFound !== undefined) {
+      manifest.pagesClient = await compilePagesClient(
+        siteDir,
+        {
+          buildId,
+          app: pagesRoutes?.app,
+          notFound: pagesRoutes?.notFound,
+          routes: pagesPages.map((route) => ({ ...route, dataRoute: route.dataRoute === true })),
+        },
+        path.join(workDir, 'client'),
+      );
+    }
+    manifest.clientAssets = (await listFiles(path.join(workDir, 'client', CLIENT_ASSETS_DIR)))
+      .map((file) => `${CLIENT_ASSETS_DIR}/${file}`)
+      .sort();
 
     installFetch();
     const store = new FileSystemStore({ dir: prerenderDirOf(workDir), logger });

@@ -21,9 +21,8 @@ import rsc from '@vitejs/plugin-rsc';
 import { createBuilder, type Plugin } from 'vite';
 import { crawlFrameworkPkgs } from 'vitefu';
 import type { Segment } from '../render/routes.ts';
-import { APP_MODULE_PREFIX } from '../site/manifest.ts';
+import { APP_MODULE_PREFIX, CLIENT_URL_PREFIX } from '../site/manifest.ts';
 import { CompileError } from './compile.ts';
-import { listFiles } from './files.ts';
 import { OWN_ANCHOR, ownModule, SHIMMED, shimFor } from './shims.ts';
 
 /** The virtual module listing the site's `app/` modules (app/rsc/virtual.d.ts). */
@@ -33,8 +32,7 @@ const BUILD_ID = 'virtual:isr/build-id';
 /** The virtual module listing the page routes' segments in match order, for `useParams` (app/navigation-client.ts). */
 const PAGE_ROUTES = 'virtual:isr/page-routes';
 
-/** Where the browser's files are served from, and their folder under `client/`. */
-export const CLIENT_BASE = '/_isr/';
+/** The folder of the browser's files under `client/` (served at `/_isr/static/`). */
 export const CLIENT_ASSETS_DIR = 'static';
 
 export interface CompiledApp {
@@ -42,8 +40,6 @@ export interface CompiledApp {
   modules: Map<string, string>;
   /** The server runtime, relative to the build folder. */
   runtime: string;
-  /** The browser's files, relative to `<build>/client` (`static/index-<hash>.js`). */
-  clientAssets: string[];
 }
 
 /**
@@ -118,15 +114,18 @@ export async function compileApp(
       root: siteDir,
       mode: 'production',
       logLevel: 'silent',
-      base: CLIENT_BASE,
+      base: CLIENT_URL_PREFIX,
       publicDir: false,
+      // Every environment's assets (the client's scripts and the CSS the server components import,
+      // which the RSC plugin links from the page) go to one folder, served as immutable.
+      build: { assetsDir: CLIENT_ASSETS_DIR },
       // React's server builds choose development or production at run time; a cached page is
       // always rendered by the production build, as the browser's copy is.
       define: { 'process.env.NODE_ENV': JSON.stringify('production') },
       environments: {
         rsc: { resolve: { noExternal }, build: { outDir: path.join(buildDir, 'rsc'), rollupOptions: { output } } },
         ssr: { resolve: { noExternal }, build: { outDir: path.join(buildDir, 'ssr'), rollupOptions: { output } } },
-        client: { build: { outDir: path.join(buildDir, 'client'), assetsDir: CLIENT_ASSETS_DIR } },
+        client: { build: { outDir: path.join(buildDir, 'client') } },
       },
       plugins: [
         rsc({
@@ -149,10 +148,8 @@ export async function compileApp(
     await mkdir(path.join(buildDir, folder), { recursive: true });
     await writeFile(path.join(buildDir, folder, 'package.json'), '{ "type": "module" }\n');
   }
-  const clientAssets = (await listFiles(path.join(buildDir, 'client', CLIENT_ASSETS_DIR))).map((file) => `${CLIENT_ASSETS_DIR}/${file}`);
   return {
     modules: new Map(files.map((file) => [file, `${APP_MODULE_PREFIX}${file}`])),
     runtime: 'rsc/index.js',
-    clientAssets: clientAssets.sort(),
   };
 }

@@ -14,7 +14,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build as esbuild, formatMessages, type Message, type Plugin } from 'esbuild';
+import { build as esbuild, formatMessages, type Message, type Plugin, type PluginBuild } from 'esbuild';
 import { OWN_ANCHOR, SHIMMED, shimFor } from './shims.ts';
 
 const require = createRequire(OWN_ANCHOR);
@@ -34,19 +34,24 @@ function isrResolvePlugin(siteDir: string): Plugin {
           return { errors: [{ text: `cannot resolve "${args.path}" from isr's own dependencies` }] };
         }
       });
-      build.onResolve({ filter: /^@\// }, async (args) => {
-        if (args.pluginData === 'isr-alias') return undefined;
-        const result = await build.resolve(args.path, {
-          kind: args.kind,
-          resolveDir: args.resolveDir,
-          importer: args.importer,
-          pluginData: 'isr-alias',
-        });
-        if (result.errors.length === 0 && !result.external) return result;
-        return build.resolve(`./${args.path.slice(2)}`, { kind: args.kind, resolveDir: siteDir, pluginData: 'isr-alias' });
-      });
+      resolveSiteAlias(build, siteDir);
     },
   };
+}
+
+/** `@/x`: what the site's tsconfig maps it to, else `<siteDir>/x` (as create-next-app's tsconfig has it). */
+export function resolveSiteAlias(build: PluginBuild, siteDir: string): void {
+  build.onResolve({ filter: /^@\// }, async (args) => {
+    if (args.pluginData === 'isr-alias') return undefined;
+    const result = await build.resolve(args.path, {
+      kind: args.kind,
+      resolveDir: args.resolveDir,
+      importer: args.importer,
+      pluginData: 'isr-alias',
+    });
+    if (result.errors.length === 0 && !result.external) return result;
+    return build.resolve(`./${args.path.slice(2)}`, { kind: args.kind, resolveDir: siteDir, pluginData: 'isr-alias' });
+  });
 }
 
 /** Thrown when the site does not compile; `message` holds esbuild's formatted diagnostics. */
@@ -59,6 +64,19 @@ export class CompileError extends Error {
 
 async function describe(messages: Message[]): Promise<string> {
   return (await formatMessages(messages, { kind: 'error', color: false })).join('\n');
+}
+
+/**
+ * Rethrows what an esbuild build threw: its diagnostics (file, line, column) as a CompileError
+ * headed by `headline`, anything else as it is.
+ */
+export async function rethrowCompileError(error: unknown, headline: string): Promise<never> {
+  if (error instanceof CompileError) throw error;
+  const failure = error as { errors?: Message[] };
+  if (Array.isArray(failure.errors) && failure.errors.length > 0) {
+    throw new CompileError(`${headline}:\n${await describe(failure.errors)}`);
+  }
+  throw error;
 }
 
 /**
@@ -87,6 +105,8 @@ export async function compileSite(siteDir: string, files: readonly string[], out
       target: 'node20',
       packages: 'external',
       jsx: 'automatic',
+      // Next.js allows JSX in .js files.
+      loader: { '.js': 'jsx' },
       sourcemap: 'linked',
       chunkNames: 'chunks/[name]-[hash]',
       logLevel: 'silent',
@@ -95,12 +115,7 @@ export async function compileSite(siteDir: string, files: readonly string[], out
     });
     if (result.errors.length > 0) throw new CompileError(await describe(result.errors));
   } catch (error) {
-    if (error instanceof CompileError) throw error;
-    const failure = error as { errors?: Message[] };
-    if (Array.isArray(failure.errors) && failure.errors.length > 0) {
-      throw new CompileError(`the site does not compile:\n${await describe(failure.errors)}`);
-    }
-    throw error;
+    return rethrowCompileError(error, 'the site does not compile');
   }
   return outputs;
 }

@@ -42,7 +42,9 @@ export const SHIMMED = /^(next|isr)(\/.*)?$/;
  * @returns the file, or an error message naming what isr provides.
  */
 export function shimFor(specifier: string, router: 'app' | 'pages'): { file: string } | { error: string } {
-  const file = SHIMS[router][specifier];
+  // `next/link.js` is the same module as `next/link` (Next.js ships one file per entry point,
+  // and compiled packages import them with the extension).
+  const file = SHIMS[router][specifier.replace(/\.js$/, '')];
   if (file !== undefined) return { file };
   return {
     error: `"${specifier}" is not provided by isr (supported: next, next/cache, next/navigation, next/router, next/head, next/link, isr/cache)`,

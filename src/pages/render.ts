@@ -5,8 +5,9 @@
  * to complete HTML documents with React 19's
  * `prerender`: `getStaticProps` first, then the page inside `_app`, inside the document shell isr
  * provides (`<div id="__next">`; `<title>` and `<meta>` rendered anywhere are hoisted into the head
- * by React). Pages are not hydrated: isr sends HTML only, and the one script it adds is the
- * fallback page's, which swaps in the generated page.
+ * by React). As in Next.js, the document carries the page's props (`__NEXT_DATA__`), its
+ * stylesheets and the browser modules that hydrate it (client.ts, built by
+ * build/compile-pages-client.ts).
  */
 
 import { type ComponentType, createElement, type ReactNode } from 'react';
@@ -16,7 +17,7 @@ import { createRenderContext, renderStorage } from '../render/context.ts';
 import { renderToHtml } from '../render/html.ts';
 import type { Params } from '../render/routes.ts';
 import type { CacheValue } from '../store/store.ts';
-import { createRouter, type NextRouter, routerContext } from './router.ts';
+import { createRouter, type NextRouter } from './router.ts';
 import {
   checkStaticPropsResult,
   dataJson,
@@ -25,6 +26,23 @@ import {
   type StaticPropsContext,
   type StaticPropsResult,
 } from './static-props.ts';
+import { DOCUMENT_DATA_ID, type PagesDocumentData, pageTree, ROOT_ID } from './tree.ts';
+
+/** The browser files of a page, as URLs (from the build's `pagesClient`, site/manifest.ts). */
+export interface PagesClientAssets {
+  /** The module that hydrates the page and navigates (client.ts with the build's routes). */
+  runtime: string;
+  /** Modules the runtime will import at once (`_app`'s, the page's and their chunks): preloaded. */
+  preload: string[];
+  /** The stylesheets `_app` and the page import. */
+  styles: string[];
+}
+
+/** What every Pages Router document needs besides the page: its build and its browser files. */
+export interface PagesDocumentInput {
+  buildId: string;
+  client: PagesClientAssets;
+}
 
 export interface PagesRenderInput {
   /** Concrete URL path, e.g. `/blog/1`. */
@@ -40,6 +58,7 @@ export interface PagesRenderInput {
   reason: StaticPropsContext['revalidateReason'];
   /** Renders the site's 404 page, for `{ notFound: true }`. */
   renderNotFound: () => Promise<Uint8Array>;
+  document: PagesDocumentInput;
 }
 
 /** The page's component. @throws TypeError naming the route when the default export is not one. */
@@ -50,17 +69,25 @@ function pageComponent(page: PagesPageModule, pattern: string): ComponentType<Re
   return page.default as ComponentType<Record<string, unknown>>;
 }
 
-/** `Component` with `props`, inside `_app` when the site has one. */
-function withApp(
-  app: PagesAppModule | undefined,
-  Component: ComponentType<Record<string, unknown>>,
-  props: Record<string, unknown>,
-): ReactNode {
-  return app?.default ? createElement(app.default, { Component, pageProps: props }) : createElement(Component, props);
+/** JSON safe inside a `<script>` element: `<`, U+2028 and U+2029 escaped. */
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
-/** The document shell around a page; `script` is inline JavaScript appended to the body. */
-function documentTree(content: ReactNode, router: NextRouter, script?: string): ReactNode {
+/**
+ * The document around a page: head with the page's stylesheets and preloaded modules, the page in
+ * `<div id="__next">`, then `__NEXT_DATA__` and the runtime module.
+ */
+function documentTree(
+  App: PagesAppModule['default'],
+  Component: ComponentType<Record<string, unknown>>,
+  data: PagesDocumentData,
+  router: NextRouter,
+  client: PagesClientAssets,
+): ReactNode {
   return createElement(
     'html',
     null,
@@ -69,12 +96,15 @@ function documentTree(content: ReactNode, router: NextRouter, script?: string): 
       null,
       createElement('meta', { charSet: 'utf-8' }),
       createElement('meta', { name: 'viewport', content: 'width=device-width, initial-scale=1' }),
+      ...client.styles.map((href) => createElement('link', { key: href, rel: 'stylesheet', href })),
+      ...client.preload.map((href) => createElement('link', { key: href, rel: 'modulepreload', href })),
     ),
     createElement(
       'body',
       null,
-      createElement('div', { id: '__next' }, createElement(routerContext().Provider, { value: router }, content)),
-      script === undefined ? null : createElement('script', { dangerouslySetInnerHTML: { __html: script } }),
+      createElement('div', { id: ROOT_ID }, pageTree(App, Component, data.props.pageProps, router)),
+      createElement('script', { id: DOCUMENT_DATA_ID, type: 'application/json', dangerouslySetInnerHTML: { __html: scriptJson(data) } }),
+      createElement('script', { type: 'module', src: client.runtime }),
     ),
   );
 }
@@ -110,7 +140,14 @@ export function renderPagesPage(input: PagesRenderInput): Promise<Generated> {
     switch (result.type) {
       case 'props': {
         const router = createRouter({ pattern: input.pattern, path: input.path, params: input.params, isFallback: false });
-        const body = await renderToHtml(documentTree(withApp(input.app, Component, result.props), router));
+        const data: PagesDocumentData = {
+          props: { pageProps: result.props },
+          page: input.pattern,
+          query: input.params,
+          buildId: input.document.buildId,
+          isFallback: false,
+        };
+        const body = await renderToHtml(documentTree(input.app?.default, Component, data, router, input.document.client));
         value = { kind: 'page', status: 200, headers: HTML_HEADERS, body };
         break;
       }
@@ -133,53 +170,30 @@ export function renderPagesPage(input: PagesRenderInput): Promise<Generated> {
 }
 
 /**
- * The script of a fallback page: it asks the data route for the page's props, which generates the
- * page if it is not ready (the data route waits for the generation), then replaces the document with
- * the generated page (fetched from the cache). A redirect result navigates to its destination; a
- * 404 reloads (the server then answers the cached 404 page). Failures are reported in the console
- * and the fallback stays.
- */
-export function fallbackScript(dataPrefix: string): string {
-  // Plain ES5-level JavaScript, inlined: no build step for the browser.
-  return `(function () {
-  var prefix = ${JSON.stringify(dataPrefix)};
-  var path = location.pathname.length > 1 ? location.pathname.replace(/\\/$/, '') : '/index';
-  fetch(prefix + path + '.json', { headers: { accept: 'application/json' }, credentials: 'same-origin' })
-    .then(function (response) {
-      if (response.status === 404) return location.reload();
-      if (!response.ok) throw new Error('the data route answered ' + response.status);
-      return response.json().then(function (data) {
-        var target = data && data.pageProps && data.pageProps.__N_REDIRECT;
-        if (target) return location.replace(target);
-        return fetch(location.href, { headers: { accept: 'text/html' }, credentials: 'same-origin' })
-          .then(function (page) { return page.text(); })
-          .then(function (html) {
-            var next = new DOMParser().parseFromString(html, 'text/html');
-            document.replaceChild(document.adoptNode(next.documentElement), document.documentElement);
-          });
-      });
-    })
-    .catch(function (error) { console.error('isr: could not load ' + location.pathname, error); });
-})();`;
-}
-
-/**
  * Renders the fallback page of a route whose `getStaticPaths` says `fallback: true`: the page
- * component with empty props and `useRouter().isFallback === true`, plus {@link fallbackScript}.
- * The same HTML serves every path of the route, so it is generated once per route (at build time).
- * @param dataPrefix the data-route prefix of this build, `/_isr/data/<buildId>`.
+ * component with empty props and `useRouter().isFallback === true`; in the browser, client.ts then
+ * fetches the path's props from the data route (which waits for the page's generation) and renders
+ * the page. The same HTML serves every path of the route, so it is generated once per route (at
+ * build time).
  * @throws what the page threw while rendering its fallback state.
  */
 export function renderPagesFallback(input: {
   pattern: string;
   page: PagesPageModule;
   app: PagesAppModule | undefined;
-  dataPrefix: string;
+  document: PagesDocumentInput;
 }): Promise<Generated> {
   const context = createRenderContext(input.pattern, input.pattern, { revalidate: false, dynamic: 'force-static' });
   return renderStorage().run(context, async (): Promise<Generated> => {
     const router = createRouter({ pattern: input.pattern, path: input.pattern, params: {}, isFallback: true });
-    const tree = documentTree(withApp(input.app, pageComponent(input.page, input.pattern), {}), router, fallbackScript(input.dataPrefix));
+    const data: PagesDocumentData = {
+      props: { pageProps: {} },
+      page: input.pattern,
+      query: {},
+      buildId: input.document.buildId,
+      isFallback: true,
+    };
+    const tree = documentTree(input.app?.default, pageComponent(input.page, input.pattern), data, router, input.document.client);
     return {
       value: { kind: 'page', status: 200, headers: HTML_HEADERS, body: await renderToHtml(tree) },
       tags: [],
@@ -193,7 +207,11 @@ export function renderPagesFallback(input: {
  * Renders `pages/404` (inside `_app`, with the props of its own `getStaticProps` if it has one) as a
  * complete document, for sites whose 404 page comes from `pages/`.
  */
-export async function renderPagesNotFoundBody(notFound: PagesPageModule, app: PagesAppModule | undefined): Promise<Uint8Array> {
+export async function renderPagesNotFoundBody(
+  notFound: PagesPageModule,
+  app: PagesAppModule | undefined,
+  document: PagesDocumentInput,
+): Promise<Uint8Array> {
   const Component = pageComponent(notFound, '/404');
   let props: Record<string, unknown> = {};
   if (typeof notFound.getStaticProps === 'function') {
@@ -204,5 +222,6 @@ export async function renderPagesNotFoundBody(notFound: PagesPageModule, app: Pa
     if (result.type === 'props') props = result.props;
   }
   const router = createRouter({ pattern: '/404', path: '/404', params: {}, isFallback: false });
-  return renderToHtml(documentTree(withApp(app, Component, props), router));
+  const data: PagesDocumentData = { props: { pageProps: props }, page: '/404', query: {}, buildId: document.buildId, isFallback: false };
+  return renderToHtml(documentTree(app?.default, Component, data, router, document.client));
 }

@@ -3,7 +3,7 @@
  * @see https://nextjs.org/docs/app/api-reference/components/link
  */
 
-import type { AnchorHTMLAttributes, ReactNode } from 'react';
+import { type AnchorHTMLAttributes, type ReactNode, type RefObject, useEffect } from 'react';
 
 /** An `href` as `next/link` accepts it: a string or a URL object (`{ pathname, query, hash }`). */
 export type LinkHref = string | { pathname?: string; query?: Record<string, string | number | boolean | readonly string[]>; hash?: string };
@@ -35,4 +35,39 @@ export interface LinkProps extends Omit<AnchorHTMLAttributes<HTMLAnchorElement>,
   legacyBehavior?: boolean;
   locale?: string | false;
   children?: ReactNode;
+}
+
+/** A click `next/link` handles itself: the main button, no modifier key, not prevented by the site's own handler. */
+export function isPlainClick(event: {
+  button: number;
+  metaKey: boolean;
+  ctrlKey: boolean;
+  shiftKey: boolean;
+  altKey: boolean;
+  defaultPrevented: boolean;
+}): boolean {
+  return !event.defaultPrevented && event.button === 0 && !event.metaKey && !event.ctrlKey && !event.shiftKey && !event.altKey;
+}
+
+/**
+ * Calls `prefetch(url)` once, when the element in `ref` first enters the viewport (`next/link`'s
+ * `prefetch`, on unless `mode` is false). Does nothing where there is no IntersectionObserver.
+ */
+export function useViewportPrefetch(
+  ref: RefObject<Element | null>,
+  url: string,
+  mode: boolean | null | undefined,
+  prefetch: (url: string) => void,
+): void {
+  useEffect(() => {
+    const target = ref.current;
+    if (mode === false || target === null || typeof IntersectionObserver === 'undefined') return;
+    const observer = new IntersectionObserver((entries) => {
+      if (!entries.some((entry) => entry.isIntersecting)) return;
+      observer.disconnect();
+      prefetch(url);
+    });
+    observer.observe(target);
+    return () => observer.disconnect();
+  }, [ref, url, mode, prefetch]);
 }

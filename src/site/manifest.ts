@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { ResolvedSegmentConfig } from '../app/segment-config.ts';
 import type { Segment, SegmentWrapper } from '../render/routes.ts';
 
-export const MANIFEST_VERSION = 3;
+export const MANIFEST_VERSION = 4;
 
 /** The prefix of a manifest module key naming a module of the App Router's server runtime: `rsc:app/page.tsx`. */
 export const APP_MODULE_PREFIX = 'rsc:';
@@ -50,6 +50,27 @@ export interface ManifestRoute {
   dataRoute?: boolean;
 }
 
+/** The browser files one module needs, relative to `<build>/client` (`static/pages/page-3-<hash>.js`). */
+export interface PagesClientFiles {
+  /** The module and the chunks it imports, to preload. */
+  modules: string[];
+  /** The stylesheets it imports. */
+  styles: string[];
+}
+
+/** The Pages Router's browser build (build/compile-pages-client.ts). */
+export interface PagesClientManifest {
+  /** The runtime module every page loads (pages/client.ts with the build's routes). */
+  runtime: string;
+  /** `pages/_app`'s files, when the site has one. */
+  app: PagesClientFiles | undefined;
+  /** Each page's files, by route pattern (`/404` for `pages/404`). */
+  pages: Record<string, PagesClientFiles>;
+}
+
+/** The URL path under which `<build>/client` is served: `/_isr/static/…`. */
+export const CLIENT_URL_PREFIX = '/_isr/';
+
 export interface BuildManifest {
   version: typeof MANIFEST_VERSION;
   /** Identifies this build; cache entries are scoped by it. */
@@ -69,6 +90,8 @@ export interface BuildManifest {
   appRuntime: string | undefined;
   /** The browser's files under `client/` (`static/index-<hash>.js`), served at `/_isr/<file>`. */
   clientAssets: string[];
+  /** The Pages Router's browser modules, when the site has `pages/` pages. */
+  pagesClient: PagesClientManifest | undefined;
 }
 
 /** The build folder of a site: `<siteDir>/.isr/build`. */

@@ -14,12 +14,11 @@ import type * as AppRuntime from '../app/rsc/entry.rsc.ts';
 import type { LayoutModule, PageModule, RouteModule } from '../app/segment-config.ts';
 import type { Generate } from '../engine/engine.ts';
 import { checkedResponseHead, HTML_HEADERS } from '../http/response-head.ts';
-import { dataRoutePrefix } from '../pages/data-route.ts';
-import { renderPagesFallback, renderPagesNotFoundBody, renderPagesPage } from '../pages/render.ts';
+import { type PagesDocumentInput, renderPagesFallback, renderPagesNotFoundBody, renderPagesPage } from '../pages/render.ts';
 import type { PagesAppModule, PagesPageModule, StaticPropsContext } from '../pages/static-props.ts';
 import { renderToHtml } from '../render/html.ts';
 import { isDynamicRoute, matchSegments, type Params } from '../render/routes.ts';
-import { APP_MODULE_PREFIX, type BuildManifest, type ManifestRoute, readManifest } from './manifest.ts';
+import { APP_MODULE_PREFIX, type BuildManifest, CLIENT_URL_PREFIX, type ManifestRoute, readManifest } from './manifest.ts';
 
 /**
  * `generate` with its result's response head checked (`checkedResponseHead`): a header that could
@@ -232,9 +231,33 @@ export class Site {
         return (await this.appRuntime()).renderNotFound(await this.rootLayout(), await this.notFoundComponent());
       }
       if (pagesNotFound === undefined) return renderAppNotFound(undefined, undefined, async (tree) => ({ html: await renderToHtml(tree) }));
-      const body = await renderPagesNotFoundBody(await this.load<PagesPageModule>(pagesNotFound), await this.pagesApp());
+      const body = await renderPagesNotFoundBody(
+        await this.load<PagesPageModule>(pagesNotFound),
+        await this.pagesApp(),
+        this.pagesDocument('/404'),
+      );
       return { value: { kind: 'page' as const, status: 404, headers: HTML_HEADERS, body }, tags: [], revalidate: false };
     });
+  }
+
+  /**
+   * What the document of the Pages Router page `pattern` links: the runtime, the modules of `_app`
+   * and of the page (preloaded) and their stylesheets.
+   * @throws Error when the build has no browser files for pages/ (a manifest written without them).
+   */
+  private pagesDocument(pattern: string): PagesDocumentInput {
+    const client = this.manifest.pagesClient;
+    if (client === undefined) throw new Error('this build has no browser files for pages/: run isr build again');
+    const own = [client.app, client.pages[pattern]];
+    const url = (file: string) => `${CLIENT_URL_PREFIX}${file}`;
+    return {
+      buildId: this.buildId,
+      client: {
+        runtime: url(client.runtime),
+        preload: [...new Set(own.flatMap((files) => files?.modules ?? []))].map(url),
+        styles: [...new Set(own.flatMap((files) => files?.styles ?? []))].map(url),
+      },
+    };
   }
 
   private async pagesApp(): Promise<PagesAppModule | undefined> {
@@ -263,6 +286,7 @@ export class Site {
         app,
         reason,
         renderNotFound: async () => (await this.notFoundGenerator()()).value.body,
+        document: this.pagesDocument(route.pattern),
       });
     });
   }
@@ -271,7 +295,7 @@ export class Site {
   fallbackGenerator(route: ManifestRoute): Generate {
     return checked(async () => {
       const [page, app] = await Promise.all([this.load<PagesPageModule>(route.module), this.pagesApp()]);
-      return renderPagesFallback({ pattern: route.pattern, page, app, dataPrefix: dataRoutePrefix(this.buildId) });
+      return renderPagesFallback({ pattern: route.pattern, page, app, document: this.pagesDocument(route.pattern) });
     });
   }
 }

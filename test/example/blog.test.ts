@@ -155,7 +155,7 @@ describe('the Pages Router section (pages/archive), as built', () => {
     assert.ok(page.text.includes(`<h1>${escaped(title)}</h1>`), 'the post title is in the page');
     assert.ok(page.text.includes(`<title>${escaped(title)} · Node.js blog (isr example)</title>`), 'and in <title>');
     assert.ok(page.text.includes('<a href="/archive">← The archive</a>'));
-    assert.doesNotMatch(page.text, /<script/, 'HTML only');
+    assert.match(page.text, /<script type="module" src="\/_isr\/static\/pages\/runtime-[\w-]+\.js"><\/script>/, 'hydrated in the browser');
     assert.equal(api.stats.byPath.get(`/posts/${id}`) ?? 0, calls, 'served without asking the content API');
   });
 
@@ -168,7 +168,10 @@ describe('the Pages Router section (pages/archive), as built', () => {
     assert.equal(fallback.headers.get('cache-control'), 'private, no-cache, no-store, max-age=0, must-revalidate');
     assert.ok(fallback.text.includes('<main aria-busy="true"><article><h1>Loading…</h1>'), 'the skeleton');
     assert.ok(!fallback.text.includes(escaped(title)), 'no post yet');
-    assert.ok(fallback.text.includes(`var prefix = "/_isr/data/${buildId}";`), 'the script that loads the data route');
+    assert.ok(
+      fallback.text.includes(`"buildId":"${buildId}","isFallback":true}</script>`),
+      'the browser loads the data route, then renders the page',
+    );
 
     const data = await get(dataRoute(`/archive/${id}`), BROWSER);
     assert.equal(data.status, 200);
@@ -183,7 +186,7 @@ describe('the Pages Router section (pages/archive), as built', () => {
     assert.equal(page.status, 200);
     assert.equal(page.headers.get('x-isr-cache'), 'HIT');
     assert.ok(page.text.includes(`<h1>${escaped(title)}</h1>`));
-    assert.ok(!page.text.includes('Loading…') && !page.text.includes('<script'), 'the page itself, no fallback');
+    assert.ok(!page.text.includes('Loading…') && page.text.includes('"isFallback":false}</script>'), 'the page itself, no fallback');
     assert.equal(api.stats.byPath.get(`/posts/${id}`), calls + 1, 'generated once for the fallback, the data route and the page');
   });
 
@@ -193,7 +196,7 @@ describe('the Pages Router section (pages/archive), as built', () => {
     assert.equal(page.status, 200);
     assert.equal(page.headers.get('x-isr-cache'), 'MISS');
     assert.ok(page.text.includes(`<h1>${escaped(title)}</h1>`));
-    assert.ok(!page.text.includes('Loading…') && !page.text.includes('<script'));
+    assert.ok(!page.text.includes('Loading…') && page.text.includes('"isFallback":false}</script>'));
     assert.equal((await get(`/archive/${id}`, BROWSER)).headers.get('x-isr-cache'), 'HIT', 'cached for browsers too');
   });
 

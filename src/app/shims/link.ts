@@ -7,8 +7,8 @@
  * @see https://nextjs.org/docs/app/api-reference/components/link
  */
 
-import { createElement, type MouseEvent, type ReactNode, useEffect, useRef } from 'react';
-import { formatHref, type LinkProps } from '../../render/link.ts';
+import { createElement, type MouseEvent, type ReactNode, useRef } from 'react';
+import { formatHref, isPlainClick, type LinkProps, useViewportPrefetch } from '../../render/link.ts';
 import { navigate, prefetch } from '../rsc/router.ts';
 
 export default function Link(props: LinkProps): ReactNode {
@@ -29,21 +29,11 @@ export default function Link(props: LinkProps): ReactNode {
   const url = formatHref(as ?? href);
   const element = useRef<HTMLAnchorElement>(null);
 
-  useEffect(() => {
-    const target = element.current;
-    if (prefetchMode === false || target === null || typeof IntersectionObserver === 'undefined') return;
-    const observer = new IntersectionObserver((entries) => {
-      if (!entries.some((entry) => entry.isIntersecting)) return;
-      observer.disconnect();
-      prefetch(url);
-    });
-    observer.observe(target);
-    return () => observer.disconnect();
-  }, [url, prefetchMode]);
+  useViewportPrefetch(element, url, prefetchMode, prefetch);
 
   const click = (event: MouseEvent<HTMLAnchorElement>) => {
     onClick?.(event);
-    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    if (!isPlainClick(event)) return;
     if ((anchor.target !== undefined && anchor.target !== '_self') || anchor.download !== undefined) return;
     const next = new URL(url, location.href);
     if (next.origin !== location.origin) return;
