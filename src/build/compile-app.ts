@@ -19,10 +19,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import rsc from '@vitejs/plugin-rsc';
 import { createBuilder, type Plugin } from 'vite';
-import { crawlFrameworkPkgs } from 'vitefu';
 import type { Segment } from '../render/routes.ts';
 import { APP_MODULE_PREFIX, CLIENT_URL_PREFIX } from '../site/manifest.ts';
 import { CompileError } from './compile.ts';
+import { siteReactPackages } from './react-packages.ts';
 import { OWN_ANCHOR, ownModule, SHIMMED, shimFor } from './shims.ts';
 
 /** The virtual module listing the site's `app/` modules (app/rsc/virtual.d.ts). */
@@ -99,16 +99,10 @@ export async function compileApp(
 ): Promise<CompiledApp> {
   const output = { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' };
   try {
-    // The site's React packages (those with a React peer dependency, at any depth of its
-    // package.json) are bundled, not loaded from node_modules at run time: a 'use client' module
-    // in one is a client reference only when the bundler sees it. The RSC plugin crawls the
-    // current folder's package.json for this, which is not the site's when isr builds another folder.
-    const reactPackages = await crawlFrameworkPkgs({
-      root: siteDir,
-      isBuild: true,
-      isFrameworkPkgByJson: (pkg) => pkg.name !== 'react-dom' && pkg.peerDependencies !== undefined && 'react' in pkg.peerDependencies,
-    });
-    const noExternal = reactPackages.ssr.noExternal;
+    // The site's React packages are bundled: a 'use client' module in one is a client reference
+    // only when the bundler sees it. (The RSC plugin crawls the current folder's package.json for
+    // this, which is not the site's when isr builds another folder.)
+    const noExternal = await siteReactPackages(siteDir);
     const builder = await createBuilder({
       configFile: false,
       root: siteDir,

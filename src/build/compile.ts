@@ -8,18 +8,26 @@
  * - `react`, `react-dom` and their subpaths → the copies this package renders with, by absolute
  *   path, so the site and the renderer share one React.
  * - `@/x` → `<siteDir>/x` when the site's tsconfig does not map it.
- * - other packages stay external and resolve from the site's own `node_modules`.
+ * - the site's React packages (react-packages.ts) and what they import are bundled, so they share
+ *   that React; other packages stay external and resolve from the site's own `node_modules`.
  */
 
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build as esbuild, formatMessages, type Message, type Plugin, type PluginBuild } from 'esbuild';
+import { siteReactPackages } from './react-packages.ts';
 import { OWN_ANCHOR, SHIMMED, shimFor } from './shims.ts';
 
 const require = createRequire(OWN_ANCHOR);
 
-function isrResolvePlugin(siteDir: string): Plugin {
+/** The package a bare specifier names: `@scope/name/sub` → `@scope/name`. */
+function packageOf(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+}
+
+function isrResolvePlugin(siteDir: string, reactPackages: ReadonlySet<string>): Plugin {
   return {
     name: 'isr-resolve',
     setup(build) {
@@ -35,6 +43,11 @@ function isrResolvePlugin(siteDir: string): Plugin {
         }
       });
       resolveSiteAlias(build, siteDir);
+      build.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (isBuiltin(args.path)) return { external: true };
+        const bundled = reactPackages.has(packageOf(args.path)) || args.importer.includes(`${path.sep}node_modules${path.sep}`);
+        return bundled ? undefined : { external: true };
+      });
     },
   };
 }
@@ -103,15 +116,17 @@ export async function compileSite(siteDir: string, files: readonly string[], out
       format: 'esm',
       platform: 'node',
       target: 'node20',
-      packages: 'external',
       jsx: 'automatic',
       // Next.js allows JSX in .js files.
       loader: { '.js': 'jsx' },
       sourcemap: 'linked',
       chunkNames: 'chunks/[name]-[hash]',
       logLevel: 'silent',
-      plugins: [isrResolvePlugin(siteDir)],
-      banner: { js: '// compiled by isr build' },
+      plugins: [isrResolvePlugin(siteDir, new Set(await siteReactPackages(siteDir)))],
+      // A bundled CommonJS package's require() of a Node built-in needs a real require in ESM.
+      banner: {
+        js: "// compiled by isr build\nimport { createRequire as __isrCreateRequire } from 'node:module';\nconst require = __isrCreateRequire(import.meta.url);",
+      },
     });
     if (result.errors.length > 0) throw new CompileError(await describe(result.errors));
   } catch (error) {
