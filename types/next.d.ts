@@ -154,3 +154,69 @@ declare module 'next/link' {
 interface RequestInit {
   next?: { revalidate?: number | false; tags?: string[] };
 }
+
+declare module 'next/image' {
+  import type { CSSProperties, ImgHTMLAttributes, ReactNode } from 'react';
+  export interface StaticImageData {
+    src: string;
+    width: number;
+    height: number;
+    blurDataURL?: string;
+    blurWidth?: number;
+    blurHeight?: number;
+  }
+  export interface ImageLoaderProps {
+    src: string;
+    width: number;
+    quality?: number;
+  }
+  export interface ImageProps extends Omit<ImgHTMLAttributes<HTMLImageElement>, 'src' | 'width' | 'height' | 'loading' | 'srcSet'> {
+    src: string | StaticImageData;
+    alt: string;
+    width?: number | `${number}`;
+    height?: number | `${number}`;
+    fill?: boolean;
+    loader?: (props: ImageLoaderProps) => string;
+    quality?: number | `${number}`;
+    priority?: boolean;
+    preload?: boolean;
+    loading?: 'lazy' | 'eager';
+    placeholder?: 'empty' | 'blur' | `data:image/${string}`;
+    blurDataURL?: string;
+    unoptimized?: boolean;
+    overrideSrc?: string;
+    layout?: 'intrinsic' | 'fixed' | 'responsive' | 'fill';
+    objectFit?: CSSProperties['objectFit'];
+    objectPosition?: CSSProperties['objectPosition'];
+  }
+  export default function Image(props: ImageProps): ReactNode;
+}
+
+declare module '*.png' {
+  const image: import('next/image').StaticImageData;
+  export default image;
+}
+declare module '*.jpg' {
+  const image: import('next/image').StaticImageData;
+  export default image;
+}
+declare module '*.jpeg' {
+  const image: import('next/image').StaticImageData;
+  export default image;
+}
+declare module '*.webp' {
+  const image: import('next/image').StaticImageData;
+  export default image;
+}
+declare module '*.avif' {
+  const image: import('next/image').StaticImageData;
+  export default image;
+}
+declare module '*.gif' {
+  const image: import('next/image').StaticImageData;
+  export default image;
+}
+declare module '*.svg' {
+  const image: import('next/image').StaticImageData;
+  export default image;
+}

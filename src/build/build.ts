@@ -19,6 +19,7 @@ import { isCacheableRouteHandler } from '../app/render.ts';
 import { discoverAppRoutes } from '../app/routes.ts';
 import { configForcesDynamic, type PageModule, type RouteModule, resolveSegmentConfig, type SegmentConfig } from '../app/segment-config.ts';
 import { loadConfig } from '../config/config.ts';
+import { loadNextConfig, type NextConfigUse } from '../config/next-config.ts';
 import { IsrEngine } from '../engine/engine.ts';
 import { createConsoleLogger, type Logger } from '../log.ts';
 import { discoverPagesRoutes } from '../pages/routes.ts';
@@ -34,6 +35,7 @@ import { compileSite } from './compile.ts';
 import { CLIENT_ASSETS_DIR, compileApp } from './compile-app.ts';
 import { compilePagesClient } from './compile-pages-client.ts';
 import { listFiles } from './files.ts';
+import { StaticImages } from './static-images.ts';
 
 export interface BuildOptions {
   siteDir: string;
@@ -74,6 +76,21 @@ async function runPool<T>(items: readonly T[], concurrency: number, task: (item:
 }
 
 /**
+ * What the bundlers replace in the site's code (server and browser alike): `process.env.<name>`
+ * for each `env` of next.config (Next.js inlines them,
+ * https://nextjs.org/docs/app/api-reference/config/next-config-js/env) and the options
+ * `next/image` needs (render/image.ts).
+ */
+function siteDefines(nextConfig: NextConfigUse): Record<string, string> {
+  const { deviceSizes, imageSizes, qualities, unoptimized, dangerouslyAllowSVG } = nextConfig.images;
+  const define: Record<string, string> = {
+    'process.env.__ISR_IMAGES': JSON.stringify(JSON.stringify({ deviceSizes, imageSizes, qualities, unoptimized, dangerouslyAllowSVG })),
+  };
+  for (const [name, value] of Object.entries(nextConfig.env)) define[`process.env.${name}`] = JSON.stringify(value);
+  return define;
+}
+
+/**
  * Builds the site in `options.siteDir`.
  * @throws CompileError when the site does not compile; Error naming the route and path when
  *   `generateStaticParams` or a prerender fails (the previous build stays in place).
@@ -83,6 +100,9 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const siteDir = path.resolve(options.siteDir);
   const logger = options.logger ?? createConsoleLogger();
   const config = await loadConfig(siteDir);
+  const nextConfig = await loadNextConfig(siteDir);
+  for (const warning of nextConfig.warnings) logger.warn(warning);
+  const shared = { define: siteDefines(nextConfig), images: new StaticImages() };
   const concurrency = options.concurrency ?? config.buildConcurrency;
   const appRoutes = discoverAppRoutes(siteDir);
   const pagesRoutes = discoverPagesRoutes(siteDir);
@@ -114,11 +134,12 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       appSources.size > 0
         ? await compileApp(siteDir, [...appSources], workDir, {
             buildId,
+            ...shared,
             pageRoutes: routes.filter((route) => route.router === 'app' && route.kind === 'page'),
           })
         : undefined;
     const compiled = new Map([
-      ...(pagesSources.size > 0 ? await compileSite(siteDir, [...pagesSources], path.join(workDir, 'server')) : []),
+      ...(pagesSources.size > 0 ? await compileSite(siteDir, [...pagesSources], path.join(workDir, 'server'), shared) : []),
       ...(app?.modules ?? []),
     ]);
     const rootLayoutSource = routes.find((route) => route.router === 'app' && route.kind === 'page')?.layouts[0];
@@ -138,6 +159,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       appRuntime: app?.runtime,
       clientAssets: [],
       pagesClient: undefined,
+      images: nextConfig.images,
     };
     const site = new Site(workDir, manifest);
 
@@ -168,8 +190,10 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
           routes: pagesPages.map((route) => ({ ...route, dataRoute: route.dataRoute === true })),
         },
         path.join(workDir, 'client'),
+        shared,
       );
     }
+    await shared.images.writeTo(path.join(workDir, 'client'));
     manifest.clientAssets = (await listFiles(path.join(workDir, 'client', CLIENT_ASSETS_DIR)))
       .map((file) => `${CLIENT_ASSETS_DIR}/${file}`)
       .sort();

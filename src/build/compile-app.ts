@@ -21,9 +21,10 @@ import rsc from '@vitejs/plugin-rsc';
 import { createBuilder, type Plugin } from 'vite';
 import type { Segment } from '../render/routes.ts';
 import { APP_MODULE_PREFIX, CLIENT_URL_PREFIX } from '../site/manifest.ts';
-import { CompileError } from './compile.ts';
+import { CompileError, type SiteCompileOptions } from './compile.ts';
 import { siteReactPackages } from './react-packages.ts';
 import { OWN_ANCHOR, ownModule, SHIMMED, shimFor } from './shims.ts';
+import { STATIC_IMAGE, StaticImages } from './static-images.ts';
 
 /** The virtual module listing the site's `app/` modules (app/rsc/virtual.d.ts). */
 const APP_MODULES = 'virtual:isr/app-modules';
@@ -51,6 +52,7 @@ function isrAppPlugin(
   files: readonly string[],
   buildId: string,
   pageRoutes: readonly { segments: readonly Segment[] }[],
+  images: StaticImages,
 ): Plugin {
   return {
     name: 'isr-app',
@@ -76,6 +78,7 @@ function isrAppPlugin(
       return undefined;
     },
     load(id) {
+      if (STATIC_IMAGE.test(id) && path.isAbsolute(id)) return images.module(id);
       if (id === `\0${BUILD_ID}`) return `export default ${JSON.stringify(buildId)};\n`;
       if (id === `\0${PAGE_ROUTES}`) return `export default ${JSON.stringify(pageRoutes.map(({ segments }) => ({ segments })))};\n`;
       if (id !== `\0${APP_MODULES}`) return undefined;
@@ -88,15 +91,16 @@ function isrAppPlugin(
 /**
  * Compiles `files` (the site's `app/` modules, relative to `siteDir`, `/`-separated) into
  * `buildDir`'s `rsc/`, `ssr/` and `client/` folders, for the build `build.buildId`, whose App
- * Router pages are `build.pageRoutes` (in match order).
+ * Router pages are `build.pageRoutes` (in match order), with the build's shared options.
  * @throws CompileError with the file and the problem when the site does not compile.
  */
 export async function compileApp(
   siteDir: string,
   files: readonly string[],
   buildDir: string,
-  build: { buildId: string; pageRoutes: readonly { segments: readonly Segment[] }[] },
+  build: { buildId: string; pageRoutes: readonly { segments: readonly Segment[] }[] } & SiteCompileOptions,
 ): Promise<CompiledApp> {
+  const images = build.images ?? new StaticImages();
   const output = { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' };
   try {
     // The site's React packages are bundled: a 'use client' module in one is a client reference
@@ -115,7 +119,7 @@ export async function compileApp(
       build: { assetsDir: CLIENT_ASSETS_DIR },
       // React's server builds choose development or production at run time; a cached page is
       // always rendered by the production build, as the browser's copy is.
-      define: { 'process.env.NODE_ENV': JSON.stringify('production') },
+      define: { 'process.env.NODE_ENV': JSON.stringify('production'), ...build.define },
       environments: {
         rsc: { resolve: { noExternal }, build: { outDir: path.join(buildDir, 'rsc'), rollupOptions: { output } } },
         ssr: { resolve: { noExternal }, build: { outDir: path.join(buildDir, 'ssr'), rollupOptions: { output } } },
@@ -130,7 +134,7 @@ export async function compileApp(
           },
           serverHandler: false,
         }),
-        isrAppPlugin(siteDir, files, build.buildId, build.pageRoutes),
+        isrAppPlugin(siteDir, files, build.buildId, build.pageRoutes, images),
       ],
     });
     await builder.buildApp();

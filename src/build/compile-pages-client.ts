@@ -20,9 +20,10 @@ import path from 'node:path';
 import { build as esbuild, type Metafile, type Plugin } from 'esbuild';
 import type { Segment } from '../render/routes.ts';
 import type { PagesClientFiles, PagesClientManifest } from '../site/manifest.ts';
-import { CompileError, resolveSiteAlias, rethrowCompileError } from './compile.ts';
+import { CompileError, loadStaticImages, resolveSiteAlias, rethrowCompileError, type SiteCompileOptions } from './compile.ts';
 import { CLIENT_ASSETS_DIR } from './compile-app.ts';
 import { OWN_ANCHOR, ownModule, SHIMMED, shimFor } from './shims.ts';
+import { StaticImages } from './static-images.ts';
 
 /** The namespace of the generated entry modules. */
 const ENTRY = 'isr-pages-client';
@@ -65,7 +66,7 @@ function runtimeSource(input: PagesClientInput): string {
   ].join('\n');
 }
 
-function pagesClientPlugin(siteDir: string, input: PagesClientInput): Plugin {
+function pagesClientPlugin(siteDir: string, input: PagesClientInput, images: StaticImages): Plugin {
   const sources = new Map<string, Promise<string>>();
   const sourceOf = (file: string) => {
     let text = sources.get(file);
@@ -92,6 +93,7 @@ function pagesClientPlugin(siteDir: string, input: PagesClientInput): Plugin {
         return build.resolve(args.path, { kind: args.kind, resolveDir: path.dirname(OWN_ANCHOR), pluginData: 'isr-react' });
       });
       resolveSiteAlias(build, siteDir);
+      loadStaticImages(build, images);
       build.onResolve({ filter: NODE_BUILTIN }, (args) => ({ path: args.path, namespace: NODE_ONLY, sideEffects: false }));
       build.onLoad({ filter: /.*/, namespace: NODE_ONLY }, () => ({ contents: 'module.exports = {};\n', loader: 'js' }));
       // An import with bindings in the site's own code can go when nothing uses them (what the
@@ -130,11 +132,18 @@ function filesOf(metafile: Metafile, output: string, toClient: (file: string) =>
 }
 
 /**
- * Bundles the browser code of the site's `pages/` into `clientDir` (`<build>/client`).
+ * Bundles the browser code of the site's `pages/` into `clientDir` (`<build>/client`), with the
+ * build's shared `options`.
  * @returns the runtime and each module's files, relative to `clientDir`.
  * @throws CompileError with file, line and column when the browser bundle does not compile.
  */
-export async function compilePagesClient(siteDir: string, input: PagesClientInput, clientDir: string): Promise<PagesClientManifest> {
+export async function compilePagesClient(
+  siteDir: string,
+  input: PagesClientInput,
+  clientDir: string,
+  options: SiteCompileOptions = {},
+): Promise<PagesClientManifest> {
+  const { define = {}, images = new StaticImages() } = options;
   const outputsDir = `${CLIENT_ASSETS_DIR}/pages`;
   const entryPoints = [
     { in: RUNTIME_ENTRY, out: 'runtime' },
@@ -167,10 +176,10 @@ export async function compilePagesClient(siteDir: string, input: PagesClientInpu
       minifySyntax: true,
       jsx: 'automatic',
       loader: { '.js': 'jsx' },
-      define: { 'process.env.NODE_ENV': '"production"', ...publicEnv },
+      define: { 'process.env.NODE_ENV': '"production"', ...publicEnv, ...define },
       metafile: true,
       logLevel: 'silent',
-      plugins: [pagesClientPlugin(siteDir, input)],
+      plugins: [pagesClientPlugin(siteDir, input, images)],
     });
     if (result.errors.length > 0) throw new CompileError(result.errors.map((error) => error.text).join('\n'));
     metafile = result.metafile;

@@ -18,6 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { build as esbuild, formatMessages, type Message, type Plugin, type PluginBuild } from 'esbuild';
 import { siteReactPackages } from './react-packages.ts';
 import { OWN_ANCHOR, SHIMMED, shimFor } from './shims.ts';
+import { STATIC_IMAGE, StaticImages } from './static-images.ts';
 
 const require = createRequire(OWN_ANCHOR);
 
@@ -27,7 +28,7 @@ function packageOf(specifier: string): string {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
 }
 
-function isrResolvePlugin(siteDir: string, reactPackages: ReadonlySet<string>): Plugin {
+function isrResolvePlugin(siteDir: string, reactPackages: ReadonlySet<string>, images: StaticImages): Plugin {
   return {
     name: 'isr-resolve',
     setup(build) {
@@ -43,6 +44,7 @@ function isrResolvePlugin(siteDir: string, reactPackages: ReadonlySet<string>): 
         }
       });
       resolveSiteAlias(build, siteDir);
+      loadStaticImages(build, images);
       build.onResolve({ filter: /^[^./]/ }, (args) => {
         if (isBuiltin(args.path)) return { external: true };
         const bundled = reactPackages.has(packageOf(args.path)) || args.importer.includes(`${path.sep}node_modules${path.sep}`);
@@ -65,6 +67,19 @@ export function resolveSiteAlias(build: PluginBuild, siteDir: string): void {
     if (result.errors.length === 0 && !result.external) return result;
     return build.resolve(`./${args.path.slice(2)}`, { kind: args.kind, resolveDir: siteDir, pluginData: 'isr-alias' });
   });
+}
+
+/** What every compiler of a build shares (build.ts). */
+export interface SiteCompileOptions {
+  /** Expressions replaced by values in the site's code (build.ts's `siteDefines`). */
+  define?: Readonly<Record<string, string>>;
+  /** The build's statically imported images. */
+  images?: StaticImages;
+}
+
+/** Loads statically imported images (`import photo from './photo.jpg'`) as their data (static-images.ts). */
+export function loadStaticImages(build: PluginBuild, images: StaticImages): void {
+  build.onLoad({ filter: STATIC_IMAGE }, async (args) => ({ contents: await images.module(args.path), loader: 'js' }));
 }
 
 /** Thrown when the site does not compile; `message` holds esbuild's formatted diagnostics. */
@@ -93,12 +108,19 @@ export async function rethrowCompileError(error: unknown, headline: string): Pro
 }
 
 /**
- * Compiles `files` (relative to `siteDir`, `/`-separated) into `outDir`.
+ * Compiles `files` (relative to `siteDir`, `/`-separated) into `outDir`, with the build's shared
+ * `options`.
  * @returns for each input file, the compiled module's path relative to `outDir`'s parent
  *   (`server/app/blog/[id]/page.mjs`).
  * @throws CompileError with file, line and column for syntax or resolution errors.
  */
-export async function compileSite(siteDir: string, files: readonly string[], outDir: string): Promise<Map<string, string>> {
+export async function compileSite(
+  siteDir: string,
+  files: readonly string[],
+  outDir: string,
+  options: SiteCompileOptions = {},
+): Promise<Map<string, string>> {
+  const { define = {}, images = new StaticImages() } = options;
   const outputs = new Map<string, string>();
   const entryPoints = files.map((file) => {
     const out = file.replace(/\.[^./]+$/, '');
@@ -119,10 +141,11 @@ export async function compileSite(siteDir: string, files: readonly string[], out
       jsx: 'automatic',
       // Next.js allows JSX in .js files.
       loader: { '.js': 'jsx' },
+      define,
       sourcemap: 'linked',
       chunkNames: 'chunks/[name]-[hash]',
       logLevel: 'silent',
-      plugins: [isrResolvePlugin(siteDir, new Set(await siteReactPackages(siteDir)))],
+      plugins: [isrResolvePlugin(siteDir, new Set(await siteReactPackages(siteDir)), images)],
       // A bundled CommonJS package's require() of a Node built-in needs a real require in ESM.
       banner: {
         js: "// compiled by isr build\nimport { createRequire as __isrCreateRequire } from 'node:module';\nconst require = __isrCreateRequire(import.meta.url);",

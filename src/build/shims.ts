@@ -26,6 +26,7 @@ const SHARED: Readonly<Record<string, string>> = {
   next: ownModule('app/shims/next'),
   'next/router': ownModule('pages/router'),
   'next/head': ownModule('pages/shims/head'),
+  'next/image': ownModule('render/image'),
 };
 
 /** Per router: the App Router's link navigates client-side and its `next/navigation` has the hooks. */
@@ -47,6 +48,6 @@ export function shimFor(specifier: string, router: 'app' | 'pages'): { file: str
   const file = SHIMS[router][specifier.replace(/\.js$/, '')];
   if (file !== undefined) return { file };
   return {
-    error: `"${specifier}" is not provided by isr (supported: next, next/cache, next/navigation, next/router, next/head, next/link, isr/cache)`,
+    error: `"${specifier}" is not provided by isr (supported: next, next/cache, next/navigation, next/router, next/head, next/link, next/image, isr/cache)`,
   };
 }

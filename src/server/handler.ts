@@ -22,9 +22,9 @@ import { NOT_FOUND_KEY } from '../site/keys.ts';
 import type { ManifestRoute } from '../site/manifest.ts';
 import type { Site } from '../site/site.ts';
 import { answerError, ClientWentAway, RequestFailure } from './errors.ts';
+import { handleImageRequest, IMAGE_ENDPOINT, type ImageEndpointContext } from './image.ts';
 import { PagesHttp, type RoutedRequest, type ServeTarget } from './pages-http.ts';
 import { dynamicResponse, EntryResponses, textResponse } from './respond.ts';
-
 import { PublicFiles } from './static-files.ts';
 
 /**
@@ -113,6 +113,25 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
   const learnedDynamic = new Set<ManifestRoute>();
   const responses = new EntryResponses(engine.expireTime);
   const pages = new PagesHttp({ site, engine, logger, responses, serve, learnedDynamic, origin });
+  const images: ImageEndpointContext = {
+    images: site.manifest.images,
+    engine,
+    // The site's own images: files of public/ and the build's static imports (/_isr/static/media/…).
+    async readLocal(pathname) {
+      const parsed = parsePath(pathname);
+      if (!parsed.ok) return undefined;
+      const { parts } = parsed;
+      const files =
+        parts[0] === '_isr' && clientFiles.has(parts.slice(1))
+          ? { from: clientFiles, parts: parts.slice(1) }
+          : publicFiles.has(parts)
+            ? { from: publicFiles, parts }
+            : undefined;
+      if (files === undefined) return undefined;
+      const { body, type } = await files.from.read(files.parts);
+      return { body, type };
+    },
+  };
 
   return Object.assign((request: Request) => dispatch(request).catch((error: unknown) => answerError(error, logger)), { fromMemory });
 
@@ -136,6 +155,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     if (pathname === STATUS_ENDPOINT && options.status !== undefined) {
       return handleStatusRequest(request, config.revalidateToken, options.status);
     }
+    if (pathname === IMAGE_ENDPOINT) return handleImageRequest(request, url, images);
     if (pathname.startsWith(DATA_ROUTE_PREFIX)) {
       return pathname.endsWith('.rsc') ? appPayload(pathname, url, request) : pages.dataRoute(pathname, request);
     }

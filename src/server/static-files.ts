@@ -43,10 +43,11 @@ export class PublicFiles {
   }
 
   /**
-   * The response for a public file (GET or HEAD; 304 when `If-None-Match` matches).
+   * A file's bytes and media type (read once, then kept).
    * @param parts decoded path segments for which {@link has} is true.
+   * @throws Error when the file cannot be read.
    */
-  async respond(parts: readonly string[], request: Request): Promise<Response> {
+  read(parts: readonly string[]): Promise<{ body: Uint8Array<ArrayBuffer>; etag: string; type: string }> {
     const name = parts.join('/');
     let file = this.loaded.get(name);
     if (file === undefined) {
@@ -59,7 +60,15 @@ export class PublicFiles {
       file.catch(() => this.loaded.delete(name));
       this.loaded.set(name, file);
     }
-    const { body, etag, type } = await file;
+    return file;
+  }
+
+  /**
+   * The response for a public file (GET or HEAD; 304 when `If-None-Match` matches).
+   * @param parts decoded path segments for which {@link has} is true.
+   */
+  async respond(parts: readonly string[], request: Request): Promise<Response> {
+    const { body, etag, type } = await this.read(parts);
     const headers = { 'content-type': type, etag, 'cache-control': this.cacheControl };
     if (etagMatches(request.headers.get('if-none-match'), etag)) return new Response(null, { status: 304, headers });
     return new Response(request.method === 'HEAD' ? null : body, { status: 200, headers });

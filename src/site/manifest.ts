@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResolvedSegmentConfig } from '../app/segment-config.ts';
+import type { ImagesConfig } from '../config/next-config.ts';
 import type { Segment, SegmentWrapper } from '../render/routes.ts';
 
 export const MANIFEST_VERSION = 4;
@@ -92,6 +93,8 @@ export interface BuildManifest {
   clientAssets: string[];
   /** The Pages Router's browser modules, when the site has `pages/` pages. */
   pagesClient: PagesClientManifest | undefined;
+  /** `images` of the site's next.config, defaults filled in: what `/_next/image` serves. */
+  images: ImagesConfig;
 }
 
 /** The build folder of a site: `<siteDir>/.isr/build`. */

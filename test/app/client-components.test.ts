@@ -77,6 +77,32 @@ describe('client components over HTTP', () => {
 });
 
 describe('client components in headless Chromium', () => {
+  it('next/image in a server component: a static import, sized by sizes, loaded through the image endpoint, hydrated without a mismatch', async () => {
+    const html = (await request(f, '/gallery')).text;
+    const tag = /<img [^>]*id="imported"[^>]*>/.exec(html)?.[0] ?? '';
+    assert.match(tag, /width="200" height="125" decoding="async" data-nimg="1"/);
+    assert.match(
+      tag,
+      /sizes="\(max-width: 600px\) 100vw, 50vw" srcSet="\/_next\/image\?url=%2F_isr%2Fstatic%2Fmedia%2Fgradient\.[0-9a-f]{8}\.png&amp;w=384&amp;q=75 384w, /,
+    );
+    const page = await context.newPage();
+    const errors = recordPageErrors(page);
+    const images: number[] = [];
+    page.on('response', (response) => {
+      if (response.url().includes('/_next/image')) images.push(response.status());
+    });
+    await page.goto(`${f.url}/gallery`);
+    await page.waitForFunction(() => (document.getElementById('imported') as HTMLImageElement | null)?.complete === true);
+    assert.equal(
+      await page.evaluate(() => (document.getElementById('imported') as HTMLImageElement).naturalWidth > 0),
+      true,
+      'the image loaded',
+    );
+    assert.deepEqual(images, [200]);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   it('hydrate: effects run and state changes on click, with no error', async () => {
     const page = await context.newPage();
     const errors = recordPageErrors(page);

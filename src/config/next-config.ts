@@ -1,0 +1,262 @@
+/**
+ * A site's Next.js configuration (`next.config.js`, `.mjs`, `.cjs` or `.ts`), read by `isr build`
+ * as `next build` reads it (https://nextjs.org/docs/app/api-reference/config/next-config-js): a
+ * config object, or a function of the phase returning one. What isr uses is kept in the build
+ * manifest, so `isr start` never loads the file: `images` (next/image and its optimisation
+ * endpoint) and `env` (values inlined into the site's code). Settings isr does not implement fail
+ * the build with a message naming them; settings that only tune Next's own tooling are ignored with
+ * a warning, never silently.
+ */
+
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { transform } from 'esbuild';
+import { ConfigError } from './errors.ts';
+
+/** The file names Next.js reads, in its order. */
+export const NEXT_CONFIG_FILES = ['next.config.js', 'next.config.mjs', 'next.config.cjs', 'next.config.ts', 'next.config.mts'];
+
+/** A `remotePatterns` entry (https://nextjs.org/docs/app/api-reference/components/image#remotepatterns). */
+export interface RemotePattern {
+  protocol?: 'http' | 'https';
+  hostname: string;
+  port?: string;
+  pathname?: string;
+  search?: string;
+}
+
+/** `images` of next.config, with Next.js 16's defaults filled in. */
+export interface ImagesConfig {
+  /** Widths (pixels) for `sizes`-based srcsets: the devices' viewport widths. */
+  deviceSizes: number[];
+  /** Widths (pixels) for images smaller than the viewport. */
+  imageSizes: number[];
+  /** Output formats tried in order against the request's `Accept` (`image/avif`, `image/webp`). */
+  formats: string[];
+  /** The `q` values the endpoint accepts. */
+  qualities: number[];
+  /** The least time an optimised image is cached, in seconds. */
+  minimumCacheTTL: number;
+  /** Remote images allowed: host patterns (`domains` become patterns too). */
+  remotePatterns: RemotePattern[];
+  /** Local paths allowed (`undefined`: any path of the site). */
+  localPatterns: { pathname?: string; search?: string }[] | undefined;
+  /** Serve every image as is (no endpoint). */
+  unoptimized: boolean;
+  /** SVG through the endpoint (off by default: an SVG can carry script). */
+  dangerouslyAllowSVG: boolean;
+}
+
+export interface NextConfigUse {
+  images: ImagesConfig;
+  /** `env`: names and values inlined into the site's code (`process.env.NAME`). */
+  env: Record<string, string>;
+  /** The file read, relative to the site (undefined when there is none). */
+  file: string | undefined;
+  /** What the config sets that isr ignores (Next's own tooling), one line each. */
+  warnings: string[];
+}
+
+/** The defaults of Next.js 16 (https://nextjs.org/docs/app/api-reference/components/image#configuration-options). */
+export const DEFAULT_IMAGES: ImagesConfig = {
+  deviceSizes: [640, 750, 828, 1080, 1200, 1920, 2048, 3840],
+  imageSizes: [32, 48, 64, 96, 128, 256, 384],
+  formats: ['image/webp'],
+  qualities: [75],
+  minimumCacheTTL: 14_400,
+  remotePatterns: [],
+  localPatterns: undefined,
+  unoptimized: false,
+  dangerouslyAllowSVG: false,
+};
+
+/** Settings of Next's own tooling (bundler, linter, type checker, dev server): no effect on what isr serves. */
+const TOOLING = new Set([
+  'reactStrictMode',
+  'poweredByHeader',
+  'eslint',
+  'typescript',
+  'swcMinify',
+  'productionBrowserSourceMaps',
+  'compiler',
+  'devIndicators',
+  'output',
+  'outputFileTracingRoot',
+  'outputFileTracingIncludes',
+  'outputFileTracingExcludes',
+  'distDir',
+  'generateBuildId',
+  'transpilePackages',
+  'serverExternalPackages',
+  'staticPageGenerationTimeout',
+  'onDemandEntries',
+  'logging',
+  'turbopack',
+  'webpack',
+  'experimental',
+  'compress',
+  'bundlePagesRouterDependencies',
+  'allowedDevOrigins',
+  'crossOrigin',
+  'htmlLimitedBots',
+  'sassOptions',
+]);
+
+/** Settings isr does not implement: the build stops rather than serve something else than Next would. */
+const UNSUPPORTED: Readonly<Record<string, string>> = {
+  basePath: 'serve the site at the root of its host, or put a proxy in front that strips the prefix',
+  assetPrefix: 'serve the assets from the site itself',
+  i18n: 'use one path segment per locale ([lang]) instead of i18n routing',
+  redirects: 'send the redirects from getStaticProps ({ redirect }) or a route handler, or from a proxy in front',
+  rewrites: 'rename the routes, or rewrite in a proxy in front',
+  headers: 'set the headers in route handlers, or in a proxy in front',
+  trailingSlash: 'remove it (isr serves paths without a trailing slash)',
+  pageExtensions: 'name pages and routes page.tsx / route.ts (or .ts, .jsx, .js)',
+  cacheHandler: "isr's own stores hold the cache (ISR_REDIS_URL for a shared one)",
+  cacheHandlers: "isr's own stores hold the cache (ISR_REDIS_URL for a shared one)",
+  cacheMaxMemorySize: 'use ISR_MEMORY_CACHE_SIZE',
+  cacheComponents: 'not supported yet',
+  cacheLife: 'not supported yet',
+  skipTrailingSlashRedirect: 'remove it',
+  skipMiddlewareUrlNormalize: 'remove it',
+};
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function positiveIntegers(value: unknown, name: string, where: string): number[] {
+  if (!Array.isArray(value) || value.length === 0 || !value.every((item) => Number.isInteger(item) && item > 0)) {
+    throw new ConfigError(`${where}: images.${name} must be a non-empty array of whole numbers of pixels`);
+  }
+  return [...(value as number[])].sort((a, b) => a - b);
+}
+
+/**
+ * Checks `images` and fills in the defaults.
+ * @throws ConfigError naming the setting for a bad value or one isr does not implement (`loader`,
+ *   `path`: isr has one endpoint, at `/_next/image`).
+ */
+export function resolveImagesConfig(value: unknown, where: string): ImagesConfig {
+  if (value === undefined) return { ...DEFAULT_IMAGES };
+  if (!isPlainObject(value)) throw new ConfigError(`${where}: images must be an object`);
+  const images = { ...DEFAULT_IMAGES };
+  for (const [key, item] of Object.entries(value)) {
+    switch (key) {
+      case 'deviceSizes':
+      case 'imageSizes':
+        images[key] = positiveIntegers(item, key, where);
+        break;
+      case 'qualities':
+        images.qualities = positiveIntegers(item, key, where);
+        if (images.qualities.some((q) => q > 100)) throw new ConfigError(`${where}: images.qualities must be between 1 and 100`);
+        break;
+      case 'formats':
+        if (!Array.isArray(item) || !item.every((format) => format === 'image/avif' || format === 'image/webp')) {
+          throw new ConfigError(`${where}: images.formats accepts 'image/avif' and 'image/webp'`);
+        }
+        images.formats = item as string[];
+        break;
+      case 'minimumCacheTTL':
+        if (!Number.isInteger(item) || (item as number) < 0)
+          throw new ConfigError(`${where}: images.minimumCacheTTL must be a whole number of seconds`);
+        images.minimumCacheTTL = item as number;
+        break;
+      case 'domains':
+        if (!Array.isArray(item) || !item.every((host) => typeof host === 'string'))
+          throw new ConfigError(`${where}: images.domains must list host names`);
+        images.remotePatterns = [...images.remotePatterns, ...(item as string[]).map((hostname) => ({ hostname }))];
+        break;
+      case 'remotePatterns':
+        if (!Array.isArray(item)) throw new ConfigError(`${where}: images.remotePatterns must be an array`);
+        images.remotePatterns = [
+          ...images.remotePatterns,
+          ...item.map((pattern: unknown) => {
+            if (pattern instanceof URL)
+              return {
+                protocol: pattern.protocol.slice(0, -1) as 'http' | 'https',
+                hostname: pattern.hostname,
+                port: pattern.port,
+                pathname: pattern.pathname,
+                search: pattern.search || undefined,
+              };
+            if (!isPlainObject(pattern) || typeof pattern.hostname !== 'string') {
+              throw new ConfigError(`${where}: each images.remotePatterns entry needs a hostname`);
+            }
+            return pattern as unknown as RemotePattern;
+          }),
+        ];
+        break;
+      case 'localPatterns':
+        if (!Array.isArray(item)) throw new ConfigError(`${where}: images.localPatterns must be an array`);
+        images.localPatterns = item as ImagesConfig['localPatterns'];
+        break;
+      case 'unoptimized':
+      case 'dangerouslyAllowSVG':
+        images[key] = item === true;
+        break;
+      case 'contentSecurityPolicy':
+      case 'contentDispositionType':
+      case 'disableStaticImages':
+      case 'maximumRedirects':
+      case 'dangerouslyAllowLocalIP':
+        break;
+      default:
+        throw new ConfigError(`${where}: images.${key} is not supported by isr (it serves images from /_next/image with sharp)`);
+    }
+  }
+  return images;
+}
+
+/** Imports a config file; a TypeScript one is compiled to a module beside nothing else first. */
+async function importConfig(file: string): Promise<unknown> {
+  if (!/\.m?ts$/.test(file)) return ((await import(pathToFileURL(file).href)) as { default?: unknown }).default;
+  const { readFile } = await import('node:fs/promises');
+  const { code } = await transform(await readFile(file, 'utf8'), { loader: 'ts', format: 'esm', platform: 'node', target: 'node20' });
+  const dir = await mkdtemp(path.join(tmpdir(), 'isr-next-config-'));
+  try {
+    const compiled = path.join(dir, 'next.config.mjs');
+    await writeFile(compiled, code);
+    return ((await import(pathToFileURL(compiled).href)) as { default?: unknown }).default;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Reads the site's next.config (if any) for `phase` (`phase-production-build`, as `next build`).
+ * @throws ConfigError naming the file and the setting for a value isr does not implement or a bad
+ *   one; Error when the file fails to load.
+ */
+export async function loadNextConfig(siteDir: string, phase = 'phase-production-build'): Promise<NextConfigUse> {
+  const found = NEXT_CONFIG_FILES.find((name) => existsSync(path.join(siteDir, name)));
+  if (found === undefined) return { images: { ...DEFAULT_IMAGES }, env: {}, file: undefined, warnings: [] };
+  let config = await importConfig(path.join(siteDir, found));
+  if (typeof config === 'function') config = await (config as (phase: string, context: object) => unknown)(phase, { defaultConfig: {} });
+  if (config === undefined || config === null) config = {};
+  if (!isPlainObject(config)) throw new ConfigError(`${found} must export a configuration object (or a function returning one)`);
+  const warnings: string[] = [];
+  let images = { ...DEFAULT_IMAGES };
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (value === undefined) continue;
+    if (key === 'images') images = resolveImagesConfig(value, found);
+    else if (key === 'env') {
+      if (!isPlainObject(value)) throw new ConfigError(`${found}: env must map names to strings`);
+      for (const [name, item] of Object.entries(value)) env[name] = String(item);
+    } else if (key === 'trailingSlash' && value === false) {
+      // Next's default.
+    } else if (Object.hasOwn(UNSUPPORTED, key)) {
+      throw new ConfigError(`${found}: ${key} is not supported by isr; ${UNSUPPORTED[key]}`);
+    } else if (TOOLING.has(key)) {
+      const keys = key === 'experimental' && isPlainObject(value) ? Object.keys(value).map((name) => `experimental.${name}`) : [key];
+      for (const name of keys) warnings.push(`${found}: ${name} tunes Next's own tooling; isr ignores it`);
+    } else {
+      warnings.push(`${found}: unknown setting ${key}; isr ignores it`);
+    }
+  }
+  return { images, env, file: found, warnings };
+}

@@ -1,0 +1,224 @@
+/**
+ * The image optimisation endpoint `next/image` points at (render/image.ts), at Next.js's path:
+ *
+ *     GET /_next/image?url=<local path or allowed remote URL>&w=<width>&q=<quality>
+ *
+ * as Next.js serves it (https://nextjs.org/docs/app/api-reference/components/image#how-images-are-optimized):
+ * the width must be one of the config's `deviceSizes`/`imageSizes` and the quality one of its
+ * `qualities`; a remote URL must match `remotePatterns` (or `domains`), else the answer is a 400
+ * and nothing is fetched. The image is resized with sharp (never enlarged) and re-encoded in the
+ * first of the config's `formats` the request's `Accept` takes (AVIF, WebP), else in its own
+ * format; SVG (unless `dangerouslyAllowSVG`) and animated images are refused or passed through as
+ * Next.js does. Each variant is an entry of the ISR cache (key `isr:image:<format>:<w>:<q>:<url>`),
+ * with the stores' durability and bounds, fresh for the longer of `minimumCacheTTL` and the
+ * upstream's `max-age`, then regenerated in the background like a page.
+ */
+
+import sharp from 'sharp';
+import type { ImagesConfig, RemotePattern } from '../config/next-config.ts';
+import type { Generated, IsrEngine } from '../engine/engine.ts';
+
+/** The endpoint's path. */
+export const IMAGE_ENDPOINT = '/_next/image';
+
+/** How long a remote image may take to arrive, in milliseconds. */
+const FETCH_TIMEOUT_MS = 7_000;
+/** The largest upstream image read, in bytes. */
+const MAX_UPSTREAM_BYTES = 50 * 1024 * 1024;
+
+const FORMAT_OF_TYPE: Readonly<Record<string, keyof sharp.FormatEnum>> = {
+  'image/avif': 'avif',
+  'image/webp': 'webp',
+  'image/png': 'png',
+  'image/jpeg': 'jpeg',
+};
+
+export interface ImageSource {
+  body: Uint8Array;
+  /** The upstream's media type. */
+  type: string;
+  /** The upstream's `max-age` (seconds), when it sent one. */
+  maxAge?: number;
+}
+
+export interface ImageEndpointContext {
+  images: ImagesConfig;
+  engine: IsrEngine;
+  /** The site's own file at a path (`/photo.jpg`, `/_isr/static/media/…`), or undefined when there is none. */
+  readLocal(pathname: string): Promise<ImageSource | undefined>;
+}
+
+function text(status: number, message: string): Response {
+  return new Response(message, { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } });
+}
+
+/** Whether `url` matches a `remotePatterns` entry (wildcards `*` for one label or segment, `**` for any). */
+export function matchesRemotePattern(pattern: RemotePattern, url: URL): boolean {
+  if (pattern.protocol !== undefined && `${pattern.protocol}:` !== url.protocol) return false;
+  if (pattern.port !== undefined && pattern.port !== '' && pattern.port !== url.port) return false;
+  const glob = (value: string, separator: string) =>
+    new RegExp(
+      `^${value
+        .split(separator)
+        .map((part) => (part === '**' ? '.*' : part.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, `[^${separator}]*`)))
+        .join(`\\${separator}`)}$`,
+    );
+  if (!glob(pattern.hostname, '.').test(url.hostname)) return false;
+  if (pattern.pathname !== undefined && !glob(pattern.pathname, '/').test(url.pathname)) return false;
+  if (pattern.search !== undefined && pattern.search !== url.search) return false;
+  return true;
+}
+
+/** The output format for a request's `Accept` (`formats` in order), or undefined for the source's own. */
+function negotiatedFormat(images: ImagesConfig, accept: string): string | undefined {
+  return images.formats.find((format) => accept.includes(format));
+}
+
+async function fetchRemote(url: URL): Promise<ImageSource | Response> {
+  let response: globalThis.Response;
+  try {
+    response = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+  } catch (error) {
+    return text(502, `"url" parameter is valid but upstream response is invalid (${(error as Error).message})`);
+  }
+  if (!response.ok)
+    return text(response.status === 404 ? 404 : 502, `"url" parameter is valid but upstream response is invalid (${response.status})`);
+  const length = Number(response.headers.get('content-length') ?? 0);
+  if (length > MAX_UPSTREAM_BYTES) return text(413, 'the upstream image is too large');
+  const body = new Uint8Array(await response.arrayBuffer());
+  const maxAge = /(?:^|,)\s*max-age\s*=\s*"?(\d+)/i.exec(response.headers.get('cache-control') ?? '')?.[1];
+  return {
+    body,
+    type: (response.headers.get('content-type') ?? '').split(';', 1)[0]!.trim(),
+    maxAge: maxAge === undefined ? undefined : Number(maxAge),
+  };
+}
+
+/**
+ * Answers a request to {@link IMAGE_ENDPOINT}: 400 for a bad or disallowed query (never fetching),
+ * the optimised image (from the cache when it holds it) otherwise.
+ */
+export async function handleImageRequest(request: Request, url: URL, context: ImageEndpointContext): Promise<Response> {
+  const { images, engine } = context;
+  if (request.method !== 'GET' && request.method !== 'HEAD') return new Response(null, { status: 405, headers: { allow: 'GET, HEAD' } });
+  if (images.unoptimized) return text(400, 'image optimization is off (images.unoptimized)');
+  const sources = url.searchParams.getAll('url');
+  const widths = url.searchParams.getAll('w');
+  const qualities = url.searchParams.getAll('q');
+  if (sources.length !== 1 || sources[0] === '') return text(400, '"url" parameter is required');
+  if (widths.length !== 1) return text(400, '"w" parameter (width) is required');
+  if (qualities.length !== 1) return text(400, '"q" parameter (quality) is required');
+  const source = sources[0]!;
+  const width = Number(widths[0]);
+  const quality = Number(qualities[0]);
+  if (!Number.isInteger(width) || ![...images.deviceSizes, ...images.imageSizes].includes(width)) {
+    return text(400, `"w" parameter (width) of ${widths[0]} is not allowed`);
+  }
+  if (!Number.isInteger(quality) || !images.qualities.includes(quality))
+    return text(400, `"q" parameter (quality) of ${qualities[0]} is not allowed`);
+
+  let remote: URL | undefined;
+  if (source.startsWith('/')) {
+    if (source.startsWith('//')) return text(400, '"url" parameter cannot be a protocol-relative URL (//)');
+    if (source.startsWith(IMAGE_ENDPOINT)) return text(400, '"url" parameter cannot be recursive');
+  } else {
+    try {
+      remote = new URL(source);
+    } catch {
+      return text(400, '"url" parameter is invalid');
+    }
+    if (
+      (remote.protocol !== 'http:' && remote.protocol !== 'https:') ||
+      !images.remotePatterns.some((pattern) => matchesRemotePattern(pattern, remote!))
+    ) {
+      return text(400, '"url" parameter is not allowed');
+    }
+  }
+  // A local file is looked up first (the build's files are in memory): a path naming none is a
+  // 404 without a failed generation.
+  const local = remote === undefined ? await context.readLocal(source.split('?', 1)[0]!) : undefined;
+  if (remote === undefined && local === undefined) return text(404, `"url" parameter ${source} names no file of the site`);
+  const format = negotiatedFormat(images, request.headers.get('accept') ?? '');
+  const key = `isr:image:${format ?? 'source'}:${width}:${quality}:${source}`;
+  let refusal: Response | undefined;
+  const generate = async (): Promise<Generated> => {
+    const upstream = local ?? (await fetchRemote(remote!));
+    if (upstream instanceof Response) throw Object.assign(new Error(`fetching ${source} failed`), { refusal: upstream });
+    const { body, contentType } = await optimise(upstream, width, quality, format, images);
+    const revalidate = Math.max(images.minimumCacheTTL, upstream.maxAge ?? 0);
+    return {
+      value: { kind: 'route', status: 200, headers: { 'content-type': contentType }, body },
+      tags: ['_N_T_/_next/image'],
+      revalidate,
+    };
+  };
+  let served;
+  try {
+    served = await engine.serve(
+      key,
+      async () => {
+        try {
+          return await generate();
+        } catch (error) {
+          refusal = (error as { refusal?: Response }).refusal;
+          throw error;
+        }
+      },
+      { label: `the image ${source} at ${width}w` },
+    );
+  } catch (error) {
+    if (refusal !== undefined) return refusal;
+    return text(500, `the image could not be optimised: ${(error as Error).message}`);
+  }
+  const { value, revalidate, lastModified } = served.entry;
+  const ttl = revalidate === false ? images.minimumCacheTTL : Math.max(0, Math.round(revalidate - (engine.now() - lastModified) / 1000));
+  const extension = value.headers['content-type']?.split('/')[1]?.replace('jpeg', 'jpg').replace('svg+xml', 'svg') ?? 'bin';
+  const name = (source.split('?', 1)[0]!.split('/').pop() ?? 'image').replace(/\.[^.]*$/, '') || 'image';
+  return new Response(request.method === 'HEAD' ? null : (value.body as Uint8Array<ArrayBuffer>), {
+    status: 200,
+    headers: {
+      'content-type': value.headers['content-type'] ?? 'application/octet-stream',
+      'cache-control': `public, max-age=${ttl}, must-revalidate`,
+      vary: 'Accept',
+      'content-disposition': `inline; filename="${name.replace(/["\\]/g, '')}.${extension}"`,
+      'content-security-policy': "script-src 'none'; frame-src 'none'; sandbox;",
+      'x-isr-cache': served.state,
+    },
+  });
+}
+
+/**
+ * Resizes and re-encodes `upstream`: to `width` pixels at most, in `format` (or its own format).
+ * SVG is passed through when allowed (else refused); animated images are passed through.
+ * @throws Error with a refusal (400) when the bytes are not an image isr may serve.
+ */
+async function optimise(
+  upstream: ImageSource,
+  width: number,
+  quality: number,
+  format: string | undefined,
+  images: ImagesConfig,
+): Promise<{ body: Uint8Array; contentType: string }> {
+  const refuse = (message: string) => Object.assign(new Error(message), { refusal: text(400, message) });
+  let metadata: sharp.Metadata;
+  try {
+    metadata = await sharp(upstream.body).metadata();
+  } catch {
+    throw refuse('"url" parameter is valid but the response is not an image');
+  }
+  if (metadata.format === 'svg') {
+    if (!images.dangerouslyAllowSVG) throw refuse('"url" parameter is valid but image type image/svg+xml is not allowed');
+    return { body: upstream.body, contentType: 'image/svg+xml' };
+  }
+  if ((metadata.pages ?? 1) > 1) return { body: upstream.body, contentType: upstream.type || `image/${metadata.format}` };
+  const target =
+    format !== undefined
+      ? FORMAT_OF_TYPE[format]
+      : metadata.format === 'jpeg' || metadata.format === 'png' || metadata.format === 'webp' || metadata.format === 'avif'
+        ? metadata.format
+        : 'png';
+  const pipeline = sharp(upstream.body).rotate().resize({ width, withoutEnlargement: true });
+  const body = await pipeline.toFormat(target!, { quality }).toBuffer();
+  const contentType = `image/${target === 'jpeg' ? 'jpeg' : target}`;
+  return { body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength), contentType };
+}

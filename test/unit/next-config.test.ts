@@ -1,0 +1,95 @@
+/**
+ * Reading a site's next.config (src/config/next-config.ts): the file forms Next.js accepts, the
+ * `images` defaults and checks, `env`, and the settings isr refuses (with the file and the setting
+ * named) or ignores (with a warning).
+ */
+
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError } from '../../src/config/errors.ts';
+import { DEFAULT_IMAGES, loadNextConfig } from '../../src/config/next-config.ts';
+import { matchesRemotePattern } from '../../src/server/image.ts';
+
+async function withConfig(name: string, text: string, check: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'isr-next-config-test-'));
+  try {
+    await writeFile(path.join(dir, name), text);
+    await check(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+describe('next.config', () => {
+  it('is optional: Next.js 16 image defaults', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'isr-next-config-test-'));
+    const config = await loadNextConfig(dir);
+    assert.deepEqual(config, { images: DEFAULT_IMAGES, env: {}, file: undefined, warnings: [] });
+    await rm(dir, { recursive: true });
+  });
+
+  it('reads CommonJS, a function of the phase, and TypeScript', async () => {
+    await withConfig(
+      'next.config.js',
+      "module.exports = { images: { domains: ['images.example.com'] }, env: { GREETING: 'hi' } };",
+      async (dir) => {
+        const config = await loadNextConfig(dir);
+        assert.deepEqual(config.images.remotePatterns, [{ hostname: 'images.example.com' }]);
+        assert.deepEqual(config.env, { GREETING: 'hi' });
+        assert.equal(config.file, 'next.config.js');
+      },
+    );
+    await withConfig('next.config.mjs', 'export default (phase) => ({ env: { PHASE: phase } });', async (dir) => {
+      assert.deepEqual((await loadNextConfig(dir)).env, { PHASE: 'phase-production-build' });
+    });
+    await withConfig(
+      'next.config.ts',
+      "import type { NextConfig } from 'next';\nconst config: NextConfig = { images: { qualities: [50, 90], formats: ['image/avif', 'image/webp'] } };\nexport default config;",
+      async (dir) => {
+        const { images } = await loadNextConfig(dir);
+        assert.deepEqual(images.qualities, [50, 90]);
+        assert.deepEqual(images.formats, ['image/avif', 'image/webp']);
+      },
+    );
+  });
+
+  it('refuses what isr does not implement, naming the file and the setting', async () => {
+    for (const [text, message] of [
+      ["module.exports = { basePath: '/docs' }", /^next\.config\.js: basePath is not supported by isr; /],
+      ['module.exports = { async redirects() { return []; } }', /^next\.config\.js: redirects is not supported by isr; /],
+      ["module.exports = { i18n: { locales: ['en'], defaultLocale: 'en' } }", /^next\.config\.js: i18n is not supported by isr; /],
+      ['module.exports = { images: { loader: "custom" } }', /^next\.config\.js: images\.loader is not supported by isr/],
+      ['module.exports = { images: { deviceSizes: [0] } }', /^next\.config\.js: images\.deviceSizes must be a non-empty array/],
+    ] as const) {
+      await withConfig('next.config.js', text, async (dir) => {
+        await assert.rejects(loadNextConfig(dir), (error: Error) => error instanceof ConfigError && message.test(error.message));
+      });
+    }
+  });
+
+  it('warns about what only tunes Next’s own tooling, and about unknown settings', async () => {
+    await withConfig(
+      'next.config.js',
+      'module.exports = { reactStrictMode: true, experimental: { appDir: true }, trailingSlash: false, frobnicate: 1 }',
+      async (dir) => {
+        assert.deepEqual((await loadNextConfig(dir)).warnings, [
+          "next.config.js: reactStrictMode tunes Next's own tooling; isr ignores it",
+          "next.config.js: experimental.appDir tunes Next's own tooling; isr ignores it",
+          'next.config.js: unknown setting frobnicate; isr ignores it',
+        ]);
+      },
+    );
+  });
+
+  it('matches remotePatterns as Next.js does (* one label or segment, ** any)', () => {
+    const url = new URL('https://cdn.images.example.com/photos/2024/a.jpg');
+    assert.ok(matchesRemotePattern({ hostname: '**.example.com' }, url));
+    assert.ok(matchesRemotePattern({ hostname: '*.images.example.com', pathname: '/photos/**' }, url));
+    assert.ok(!matchesRemotePattern({ hostname: '*.example.com' }, url));
+    assert.ok(!matchesRemotePattern({ hostname: 'cdn.images.example.com', protocol: 'http' }, url));
+    assert.ok(!matchesRemotePattern({ hostname: 'cdn.images.example.com', pathname: '/photos/*' }, url));
+  });
+});
