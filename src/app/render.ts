@@ -8,12 +8,13 @@
  * then HTML render; a site with no `app/` renders its default 404 with plain `prerender`.
  */
 
-import { type ComponentType, createElement, type ReactNode, Suspense } from 'react';
+import { type ComponentType, createElement, Fragment, type ReactNode, Suspense } from 'react';
 import type { Generated } from '../engine/engine.ts';
 import { HTML_HEADERS, storableHeaders } from '../http/response-head.ts';
 import { createRenderContext, markDynamic, type RenderContext, renderStorage } from '../render/context.ts';
 import type { Params, SegmentWrapper } from '../render/routes.ts';
 import { SegmentErrorBoundary, type SegmentErrorProps } from './error-boundary.ts';
+import { metadataElements, resolveMetadata } from './metadata.ts';
 import { isNotFoundError, redirectTarget } from './navigation.ts';
 import type { LayoutModule, PageModule, ResolvedSegmentConfig, RouteModule } from './segment-config.ts';
 
@@ -112,7 +113,10 @@ export function renderAppPage(input: PageRenderInput, render: DocumentRenderer):
     try {
       // force-static pages see an empty query (Next.js): one request's query must not be cached for all.
       const query = input.config.dynamic === 'force-static' ? undefined : input.searchParams;
-      const page = createElement(input.page.default, { params, searchParams: searchParamsPromise(context, query) });
+      const searchParams = searchParamsPromise(context, query);
+      // The Metadata API's <title>, <meta> and <link> elements, hoisted into <head> by React.
+      const head = metadataElements(await resolveMetadata([...input.layouts, input.page], { params, searchParams }));
+      const page = createElement(Fragment, null, ...head, createElement(input.page.default, { params, searchParams }));
       document = await render(wrapPage(input, params, page));
     } catch (error) {
       const redirect = redirectTarget(error);

@@ -9,6 +9,7 @@
 import type { ComponentType } from 'react';
 import type { Params } from '../render/routes.ts';
 import type { Seconds } from '../units.ts';
+import type { MetadataModule } from './metadata.ts';
 
 /**
  * Route segment config (Next.js "Route Segment Config"): what a page, layout or route module may
@@ -24,13 +25,13 @@ export interface SegmentConfig {
 }
 
 /** A compiled `page.tsx`. */
-export interface PageModule extends SegmentConfig {
+export interface PageModule extends SegmentConfig, MetadataModule {
   // biome-ignore lint/suspicious/noExplicitAny: a page's props are the site's own type; isr passes `params` and `searchParams`.
   default: ComponentType<any>;
 }
 
 /** A compiled `layout.tsx`. */
-export interface LayoutModule extends SegmentConfig {
+export interface LayoutModule extends SegmentConfig, MetadataModule {
   // biome-ignore lint/suspicious/noExplicitAny: a layout's props are the site's own type; isr passes `params` and `children`.
   default: ComponentType<any>;
 }

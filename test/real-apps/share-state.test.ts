@@ -87,10 +87,15 @@ describe('share-state (vercel/examples, App Router): isr start and next start', 
     }
   });
 
-  it('has the title its metadata gives', {
-    todo: 'issue 17: App Router metadata (here getMetadata from @vercel/examples-ui) is not rendered yet',
-  }, async () => {
-    const html = await (await fetch(`${servers.isr.url}/demo`)).text();
-    assert.ok(html.includes('<title>Sharing State in Next.js</title>'), 'the <title> from metadata');
+  it('renders the head its metadata gives (title template, description, viewport) as next start does', async () => {
+    const head = async (base: string, route: string) => {
+      const html = await (await fetch(base + route)).text();
+      return html.match(/<title>[^<]*<\/title>|<meta (?:charSet|name|property)=[^>]*>/g);
+    };
+    for (const route of ['/', '/demo']) {
+      const withIsr = await head(servers.isr.url, route);
+      assert.ok(withIsr?.includes('<title>Sharing State in Next.js - Vercel Examples</title>'), route);
+      assert.deepEqual(withIsr, await head(servers.next.url, route), route);
+    }
   });
 });
