@@ -23,7 +23,7 @@ import type { Segment } from '../render/routes.ts';
 import { APP_MODULE_PREFIX, CLIENT_URL_PREFIX } from '../site/manifest.ts';
 import { CompileError, type SiteCompileOptions } from './compile.ts';
 import { siteReactPackages } from './react-packages.ts';
-import { OWN_ANCHOR, ownModule, SHIMMED, shimFor } from './shims.ts';
+import { ENVIRONMENT_MARKER, OWN_ANCHOR, ownModule, SHIMMED, shimFor } from './shims.ts';
 import { STATIC_IMAGE, StaticImages } from './static-images.ts';
 
 /** The virtual module listing the site's `app/` modules (app/rsc/virtual.d.ts). */
@@ -32,6 +32,8 @@ const APP_MODULES = 'virtual:isr/app-modules';
 const BUILD_ID = 'virtual:isr/build-id';
 /** The virtual module listing the page routes' segments in match order, for `useParams` (app/navigation-client.ts). */
 const PAGE_ROUTES = 'virtual:isr/page-routes';
+/** What `server-only` and `client-only` become where they may be imported. */
+const EMPTY_MODULE = '\0isr:empty';
 
 /** The folder of the browser's files under `client/` (served at `/_isr/static/`). */
 export const CLIENT_ASSETS_DIR = 'static';
@@ -61,6 +63,9 @@ function isrAppPlugin(
     enforce: 'pre',
     async resolveId(source, importer, options) {
       if (source === APP_MODULES || source === BUILD_ID || source === PAGE_ROUTES) return `\0${source}`;
+      // Provided even when the site has not installed them, as Next.js does. (The RSC plugin
+      // refuses each in the wrong environment first, naming the module that imports it.)
+      if (ENVIRONMENT_MARKER.test(source)) return EMPTY_MODULE;
       if (SHIMMED.test(source)) {
         const shim = shimFor(source, 'app');
         if ('error' in shim) this.error(`${importer ? `${path.relative(siteDir, importer)}: ` : ''}${shim.error}`);
@@ -78,6 +83,7 @@ function isrAppPlugin(
       return undefined;
     },
     load(id) {
+      if (id === EMPTY_MODULE) return 'export {};\n';
       if (STATIC_IMAGE.test(id) && path.isAbsolute(id)) return images.module(id);
       if (id === `\0${BUILD_ID}`) return `export default ${JSON.stringify(buildId)};\n`;
       if (id === `\0${PAGE_ROUTES}`) return `export default ${JSON.stringify(pageRoutes.map(({ segments }) => ({ segments })))};\n`;
@@ -102,6 +108,7 @@ export async function compileApp(
 ): Promise<CompiledApp> {
   const images = build.images ?? new StaticImages();
   const output = { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' };
+  const nodeEnv = process.env.NODE_ENV;
   try {
     // The site's React packages are bundled: a 'use client' module in one is a client reference
     // only when the bundler sees it. (The RSC plugin crawls the current folder's package.json for
@@ -140,6 +147,11 @@ export async function compileApp(
     await builder.buildApp();
   } catch (error) {
     throw new CompileError(`the site's app/ does not compile:\n${(error as Error).message}`);
+  } finally {
+    // Vite (and the PostCSS config loader) set NODE_ENV for the build; React modules this process
+    // loads later (react-dom/static for the Pages Router) must pick the same build as those loaded before.
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
   }
   // The bundles are ES modules named .js: their folders say so to Node.
   for (const folder of ['rsc', 'ssr']) {

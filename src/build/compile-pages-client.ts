@@ -22,7 +22,7 @@ import type { Segment } from '../render/routes.ts';
 import type { PagesClientFiles, PagesClientManifest } from '../site/manifest.ts';
 import { CompileError, loadStaticImages, resolveSiteAlias, rethrowCompileError, type SiteCompileOptions } from './compile.ts';
 import { CLIENT_ASSETS_DIR } from './compile-app.ts';
-import { OWN_ANCHOR, ownModule, SHIMMED, shimFor } from './shims.ts';
+import { browserEnvironmentMarker, ENVIRONMENT_MARKER, OWN_ANCHOR, ownModule, SHIMMED, shimFor } from './shims.ts';
 import { StaticImages } from './static-images.ts';
 
 /** The namespace of the generated entry modules. */
@@ -94,6 +94,17 @@ function pagesClientPlugin(siteDir: string, input: PagesClientInput, images: Sta
       });
       resolveSiteAlias(build, siteDir);
       loadStaticImages(build, images);
+      // In the browser, `server-only` throws when a module that imports it is loaded (Next.js's
+      // behaviour); one that only getStaticProps used is dropped before that.
+      build.onResolve({ filter: ENVIRONMENT_MARKER }, (args) => ({ path: args.path, namespace: NODE_ONLY, pluginData: args.importer }));
+      build.onLoad({ filter: ENVIRONMENT_MARKER, namespace: NODE_ONLY }, (args) => {
+        const marker = browserEnvironmentMarker(args.path as 'server-only' | 'client-only');
+        const contents =
+          'error' in marker
+            ? `throw new Error(${JSON.stringify(`isr: ${args.pluginData ? path.relative(siteDir, args.pluginData as string) : 'a module'} ${marker.error}`)});\n`
+            : 'export {};\n';
+        return { contents, loader: 'js' };
+      });
       build.onResolve({ filter: NODE_BUILTIN }, (args) => ({ path: args.path, namespace: NODE_ONLY, sideEffects: false }));
       build.onLoad({ filter: /.*/, namespace: NODE_ONLY }, () => ({ contents: 'module.exports = {};\n', loader: 'js' }));
       // An import with bindings in the site's own code can go when nothing uses them (what the

@@ -27,6 +27,7 @@ const SHARED: Readonly<Record<string, string>> = {
   'next/router': ownModule('pages/router'),
   'next/head': ownModule('pages/shims/head'),
   'next/image': ownModule('render/image'),
+  'next/constants': ownModule('render/next-constants'),
 };
 
 /** Per router: the App Router's link navigates client-side and its `next/navigation` has the hooks. */
@@ -48,6 +49,22 @@ export function shimFor(specifier: string, router: 'app' | 'pages'): { file: str
   const file = SHIMS[router][specifier.replace(/\.js$/, '')];
   if (file !== undefined) return { file };
   return {
-    error: `"${specifier}" is not provided by isr (supported: next, next/cache, next/navigation, next/router, next/head, next/link, next/image, isr/cache)`,
+    error: `"${specifier}" is not provided by isr (supported: next, next/cache, next/navigation, next/router, next/head, next/link, next/image, next/constants, isr/cache)`,
+  };
+}
+
+/** `server-only` and `client-only` (https://nextjs.org/docs/app/getting-started/server-and-client-components#preventing-environment-poisoning). */
+export const ENVIRONMENT_MARKER = /^(server|client)-only$/;
+
+/**
+ * What an import of `server-only` or `client-only` becomes in the Pages Router's browser bundle,
+ * whether or not the site installed the package (Next.js provides both): `client-only` an empty
+ * module, `server-only` an error thrown when a module importing it is loaded.
+ */
+export function browserEnvironmentMarker(specifier: 'server-only' | 'client-only'): { empty: true } | { error: string } {
+  if (specifier === 'client-only') return { empty: true };
+  return {
+    error:
+      "imports 'server-only', so it must not run in the browser, but browser code imports it: keep the server code out of the page's component",
   };
 }
