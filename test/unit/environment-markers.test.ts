@@ -50,7 +50,7 @@ describe('server-only and client-only', () => {
         'app/widget.jsx': "'use client';\nimport { secret } from './secret';\nexport function Widget() { return <b>{secret()}</b>; }\n",
         'app/page.jsx': "import { Widget } from './widget';\nexport default function Page() { return <Widget />; }\n",
       }),
-      /app\/secret\.js[^]*'server-only' cannot be imported in client build/,
+      /app\/secret\.js.*'server-only' cannot be imported in client build/s,
     );
   });
 
@@ -60,7 +60,7 @@ describe('server-only and client-only', () => {
         'app/layout.jsx': LAYOUT,
         'app/page.jsx': "import 'client-only';\nexport default function Page() { return <p>x</p>; }\n",
       }),
-      /app\/page\.jsx[^]*'client-only' cannot be imported in server build/,
+      /app\/page\.jsx.*'client-only' cannot be imported in server build/s,
     );
   });
 
