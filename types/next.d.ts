@@ -220,3 +220,25 @@ declare module '*.svg' {
   const image: import('next/image').StaticImageData;
   export default image;
 }
+
+declare module 'next/script' {
+  import type { ReactNode, ScriptHTMLAttributes } from 'react';
+  export interface ScriptProps extends Omit<ScriptHTMLAttributes<HTMLScriptElement>, 'onLoad' | 'onError'> {
+    strategy?: 'beforeInteractive' | 'afterInteractive' | 'lazyOnload' | 'worker';
+    id?: string;
+    onLoad?: (event: Event) => void;
+    onReady?: () => void;
+    onError?: (event: Event | string) => void;
+    children?: ReactNode;
+  }
+  export default function Script(props: ScriptProps): ReactNode;
+}
+
+declare module 'next/constants' {
+  export const PHASE_EXPORT: 'phase-export';
+  export const PHASE_PRODUCTION_BUILD: 'phase-production-build';
+  export const PHASE_PRODUCTION_SERVER: 'phase-production-server';
+  export const PHASE_DEVELOPMENT_SERVER: 'phase-development-server';
+  export const PHASE_TEST: 'phase-test';
+  export const PHASE_INFO: 'phase-info';
+}

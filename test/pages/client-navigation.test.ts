@@ -162,3 +162,27 @@ describe('Pages Router in the browser', () => {
     }
   });
 });
+
+describe('next/script', () => {
+  it('beforeInteractive is a blocking script in the HTML; afterInteractive is preloaded, then loaded once after hydration; lazyOnload runs when idle', async () => {
+    const html = (await request(f, '/scripts')).text;
+    const head = /<head>(.*)<\/head>/s.exec(html)?.[1] ?? '';
+    assert.match(html, /<main><script src="\/before\.js"><\/script>/);
+    assert.match(head, /<link rel="preload" href="\/counter\.js" as="script"\/>/);
+    assert.doesNotMatch(html, /<script[^>]*src="\/counter\.js"/, 'not in the HTML: the browser injects it');
+
+    const { page, errors, close } = await open('/scripts');
+    await page.locator('#loaded', { hasText: 'loaded: yes' }).waitFor();
+    await page.waitForFunction(() => (window as { __lazyRan?: number }).__lazyRan === 1);
+    assert.equal(await page.evaluate(() => (window as { __beforeAt?: string }).__beforeAt), 'loading', 'ran while the document was parsed');
+    // Away and back by client navigation: the script is not loaded again, onReady runs again.
+    await page.locator('#scripts-to-about').click();
+    await page.locator('#about').waitFor();
+    await page.goBack();
+    await page.locator('#ready', { hasText: 'ready: 1' }).waitFor();
+    assert.equal(await page.evaluate(() => (window as { __counterRuns?: number }).__counterRuns), 1);
+    assert.equal(await page.evaluate(() => (window as { __lazyRan?: number }).__lazyRan), 1);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+});
