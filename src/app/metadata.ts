@@ -21,6 +21,7 @@
 
 import { createElement, type ReactNode } from 'react';
 import type { Params } from '../render/routes.ts';
+import type { FileMetadata } from './metadata-routes.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: metadata is the site's own object, read field by field.
 type Metadata = Record<string, any>;
@@ -86,6 +87,27 @@ function applyTemplate(template: string | undefined, title: string): string {
 
 const list = <T>(value: T | readonly T[] | undefined | null): T[] =>
   value === undefined || value === null ? [] : Array.isArray(value) ? [...value] : [value as T];
+
+/**
+ * Puts the metadata of `app/`'s static files over the exports' (file metadata wins, as in
+ * Next.js): the icons replace `icons`, the Open Graph and Twitter images replace theirs.
+ */
+export function withFileMetadata(
+  resolved: { metadata: Metadata; viewport: Metadata },
+  files: FileMetadata | undefined,
+): { metadata: Metadata; viewport: Metadata } {
+  if (files === undefined) return resolved;
+  const metadata = { ...resolved.metadata };
+  if (files.icons.length > 0) {
+    metadata.icons = {
+      icon: files.icons.filter((icon) => icon.rel === 'icon').map(({ href, type, sizes }) => ({ url: href, type, sizes })),
+      apple: files.icons.filter((icon) => icon.rel === 'apple-touch-icon').map(({ href, type, sizes }) => ({ url: href, type, sizes })),
+    };
+  }
+  if (files.openGraph.length > 0) metadata.openGraph = { ...metadata.openGraph, images: files.openGraph };
+  if (files.twitter.length > 0) metadata.twitter = { ...metadata.twitter, images: files.twitter };
+  return { metadata, viewport: resolved.viewport };
+}
 
 /**
  * The elements of resolved metadata, in the order Next.js writes them (React hoists them into the
@@ -184,7 +206,7 @@ export function metadataElements({ metadata, viewport }: { metadata: Metadata; v
     }
     for (const video of list<string | { url: string }>(og.videos)) property('og:video', url(typeof video === 'string' ? video : video.url));
     for (const audio of list<string | { url: string }>(og.audio)) property('og:audio', url(typeof audio === 'string' ? audio : audio.url));
-    property('og:type', og.type ?? 'website');
+    property('og:type', og.type);
     property('article:published_time', og.publishedTime);
     property('article:modified_time', og.modifiedTime);
     for (const author of list(og.authors)) property('article:author', author);
@@ -217,7 +239,12 @@ export function metadataElements({ metadata, viewport }: { metadata: Metadata; v
         const extra: Record<string, string> = {};
         for (const field of ['type', 'sizes', 'media'] as const)
           if (item[field as keyof typeof item]) extra[field] = String(item[field as keyof typeof item]);
-        link({ rel: 'rel' in item && item.rel ? item.rel : rel, href: url(item.url), ...extra });
+        // Icons are fetched by the browser from the page: a path stays a path.
+        link({
+          rel: 'rel' in item && item.rel ? item.rel : rel,
+          href: item.url instanceof URL ? item.url.href : String(item.url),
+          ...extra,
+        });
       }
     };
     each('shortcut icon', normalized.shortcut);

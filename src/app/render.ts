@@ -14,7 +14,8 @@ import { HTML_HEADERS, storableHeaders } from '../http/response-head.ts';
 import { createRenderContext, markDynamic, type RenderContext, renderStorage } from '../render/context.ts';
 import type { Params, SegmentWrapper } from '../render/routes.ts';
 import { SegmentErrorBoundary, type SegmentErrorProps } from './error-boundary.ts';
-import { metadataElements, resolveMetadata } from './metadata.ts';
+import { metadataElements, resolveMetadata, withFileMetadata } from './metadata.ts';
+import { type FileMetadata, type MetadataRouteKind, metadataRouteResponse } from './metadata-routes.ts';
 import { isNotFoundError, redirectTarget } from './navigation.ts';
 import type { LayoutModule, PageModule, ResolvedSegmentConfig, RouteModule } from './segment-config.ts';
 
@@ -50,6 +51,8 @@ export interface PageRenderInput {
   config: ResolvedSegmentConfig;
   /** The request's query; reading it makes the page dynamic. */
   searchParams?: URLSearchParams;
+  /** What `app/`'s static metadata files (favicon, icons, Open Graph images) add to the head. */
+  fileMetadata?: FileMetadata;
 }
 
 /** A promise of the query that marks the render dynamic when awaited (Next.js `searchParams`). */
@@ -115,7 +118,8 @@ export function renderAppPage(input: PageRenderInput, render: DocumentRenderer):
       const query = input.config.dynamic === 'force-static' ? undefined : input.searchParams;
       const searchParams = searchParamsPromise(context, query);
       // The Metadata API's <title>, <meta> and <link> elements, hoisted into <head> by React.
-      const head = metadataElements(await resolveMetadata([...input.layouts, input.page], { params, searchParams }));
+      const resolved = await resolveMetadata([...input.layouts, input.page], { params, searchParams });
+      const head = metadataElements(withFileMetadata(resolved, input.fileMetadata));
       const page = createElement(Fragment, null, ...head, createElement(input.page.default, { params, searchParams }));
       document = await render(wrapPage(input, params, page));
     } catch (error) {
@@ -187,6 +191,8 @@ export interface RouteHandlerInput {
   module: RouteModule;
   config: ResolvedSegmentConfig;
   request: Request;
+  /** A metadata route (`sitemap.ts`, ...): its default export answers GET (metadata-routes.ts). */
+  metadataRoute?: { kind: MetadataRouteKind; file: string };
 }
 
 /** HTTP methods a route handler may export. */
@@ -204,7 +210,9 @@ export function allowedMethods(module: RouteModule): string[] {
  * request unless they opt in with `dynamic = 'force-static'` or a `revalidate` (seconds > 0 or
  * `false` set explicitly).
  */
-export function isCacheableRouteHandler(module: RouteModule, config: ResolvedSegmentConfig): boolean {
+export function isCacheableRouteHandler(module: RouteModule, config: ResolvedSegmentConfig, metadataRoute = false): boolean {
+  // A metadata route is static by default, as in Next.js.
+  if (metadataRoute) return config.dynamic !== 'force-dynamic';
   if (typeof module.GET !== 'function' || config.dynamic === 'force-dynamic') return false;
   return config.dynamic === 'force-static' || (module.revalidate !== undefined && config.revalidate !== 0);
 }
@@ -214,6 +222,12 @@ export function isCacheableRouteHandler(module: RouteModule, config: ResolvedSeg
  * @returns the handler's Response, or 405 when the method is not exported.
  */
 export async function runRouteHandler(input: RouteHandlerInput): Promise<Response> {
+  if (input.metadataRoute !== undefined) {
+    if (input.request.method !== 'GET' && input.request.method !== 'HEAD') {
+      return new Response(`Method ${input.request.method} is not allowed here`, { status: 405, headers: { allow: 'GET, HEAD' } });
+    }
+    return metadataRouteResponse(input.metadataRoute.kind, input.module as { default?: unknown }, input.metadataRoute.file);
+  }
   const method = input.request.method === 'HEAD' && typeof input.module.HEAD !== 'function' ? 'GET' : input.request.method;
   const handler = input.module[method];
   if (typeof handler !== 'function') {

@@ -10,12 +10,15 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { isDirectory } from '../render/route-files.ts';
 import { EXTENSIONS, parseSegment, patternOf, type RouteDefinition, type Segment, type SegmentWrapper } from '../render/routes.ts';
+import { GENERATED_IMAGE_FILE, METADATA_ROUTES, type MetadataRouteKind, STATIC_METADATA_FILE } from './metadata-routes.ts';
 
 export interface AppRoutes {
   /** The routes under `app/`, in discovery order (see {@link orderRoutes}). */
   routes: RouteDefinition[];
   /** The root `not-found` file, if any, relative to the site folder. */
   notFound: string | undefined;
+  /** Static metadata files at the root of `app/` (`favicon.ico`, `icon.png`, `robots.txt`, ...), by name. */
+  metadataFiles: string[];
 }
 
 /** Folder conventions of the App Router isr does not implement: refused by name, never served as plain paths. */
@@ -97,5 +100,30 @@ export function discoverAppRoutes(siteDir: string): AppRoutes | undefined {
   };
   walk(appDir, [], [], globalError ? [{ kind: 'global-error', file: relative(globalError) }] : []);
   const notFound = findFile(appDir, 'not-found');
-  return { routes, notFound: notFound ? relative(notFound) : undefined };
+  const metadataFiles: string[] = [];
+  for (const name of readdirSync(appDir).sort()) {
+    if (GENERATED_IMAGE_FILE.test(name)) {
+      throw new Error(`app/${name}: generated image metadata (next/og's ImageResponse) is not supported by isr; use a static image file`);
+    }
+    if (STATIC_METADATA_FILE.test(name) && statSync(path.join(appDir, name)).isFile()) metadataFiles.push(name);
+  }
+  for (const kind of Object.keys(METADATA_ROUTES) as MetadataRouteKind[]) {
+    const file = findFile(appDir, kind);
+    if (file === undefined) continue;
+    const { path: pattern } = METADATA_ROUTES[kind];
+    const name = pattern.slice(1);
+    if (metadataFiles.includes(name) || (kind === 'manifest' && metadataFiles.some((f) => f.startsWith('manifest.')))) {
+      throw new Error(`${relative(file)}: app/ also has a static ${name}; keep one of them`);
+    }
+    routes.push({
+      pattern,
+      segments: [{ type: 'static', value: name }],
+      router: 'app',
+      kind: 'route',
+      file: relative(file),
+      layouts: [],
+      metadataRoute: kind,
+    });
+  }
+  return { routes, notFound: notFound ? relative(notFound) : undefined, metadataFiles };
 }

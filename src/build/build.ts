@@ -35,6 +35,7 @@ import { compileSite } from './compile.ts';
 import { CLIENT_ASSETS_DIR, compileApp } from './compile-app.ts';
 import { compilePagesClient } from './compile-pages-client.ts';
 import { listFiles } from './files.ts';
+import { buildMetadataFiles } from './metadata-files.ts';
 import { StaticImages } from './static-images.ts';
 
 export interface BuildOptions {
@@ -160,6 +161,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       clientAssets: [],
       pagesClient: undefined,
       images: nextConfig.images,
+      metadataFiles: appRoutes?.metadataFiles ?? [],
+      fileMetadata: await buildMetadataFiles(siteDir, appRoutes?.metadataFiles ?? [], workDir),
     };
     const site = new Site(workDir, manifest);
 
@@ -174,7 +177,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       const config = resolveSegmentConfig(modules, [...route.layouts, route.file]);
       const own = modules.at(-1) as PageModule | RouteModule;
       const dynamic = configForcesDynamic(config);
-      const cacheable = route.kind === 'page' ? !dynamic : isCacheableRouteHandler(own as RouteModule, config);
+      const cacheable =
+        route.kind === 'page' ? !dynamic : isCacheableRouteHandler(own as RouteModule, config, route.metadataRoute !== undefined);
       const wrappers = route.wrappers?.map(({ kind, file }) => ({ kind, module: compiled.get(file)! }));
       manifest.routes.push({ ...route, module, layouts, wrappers, config, dynamic, cacheable, staticPaths: [], prerendered: [] });
     }

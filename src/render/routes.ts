@@ -37,6 +37,8 @@ export interface RouteDefinition {
    * nests them in), relative to the site folder.
    */
   wrappers?: SegmentWrapper[];
+  /** An App Router metadata route (`sitemap.ts`, `robots.ts`, `manifest.ts`): what its default export returns. */
+  metadataRoute?: 'sitemap' | 'robots' | 'manifest';
 }
 
 /** A file of a route segment that wraps what is below it (App Router). */

@@ -19,8 +19,8 @@ import type { MemoryAnswer, SimpleRequest, WebHandler } from '../serve/fast-path
 import { handleRevalidateRequest, REVALIDATE_ENDPOINT } from '../serve/revalidate-endpoint.ts';
 import { handleStatusRequest, type IsrStatus, STATUS_ENDPOINT } from '../serve/status-endpoint.ts';
 import { NOT_FOUND_KEY } from '../site/keys.ts';
-import type { ManifestRoute } from '../site/manifest.ts';
-import type { Site } from '../site/site.ts';
+import { type ManifestRoute, METADATA_DIR } from '../site/manifest.ts';
+import { metadataRouteOf, type Site } from '../site/site.ts';
 import { answerError, ClientWentAway, RequestFailure } from './errors.ts';
 import { handleImageRequest, IMAGE_ENDPOINT, type ImageEndpointContext } from './image.ts';
 import { PagesHttp, type RoutedRequest, type ServeTarget } from './pages-http.ts';
@@ -109,6 +109,8 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
   const publicFiles = new PublicFiles(path.join(options.siteDir, 'public'), site.manifest.publicFiles);
   // The browser's files of the build (client components), at /_isr/static/<name>-<hash>.js.
   const clientFiles = new PublicFiles(path.join(site.buildDir, 'client'), site.manifest.clientAssets, IMMUTABLE_FILE);
+  // app/'s static metadata files (favicon.ico, icon.png, robots.txt, ...), at their names.
+  const metadataFiles = new PublicFiles(path.join(site.buildDir, METADATA_DIR), site.manifest.metadataFiles);
   /** Routes found dynamic at run time: rendered per request from then on. */
   const learnedDynamic = new Set<ManifestRoute>();
   const responses = new EntryResponses(engine.expireTime);
@@ -164,6 +166,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     }
     const readOnly = isReadOnly(request);
     if (readOnly && parts[0] === '_isr' && clientFiles.has(parts.slice(1))) return clientFiles.respond(parts.slice(1), request);
+    if (readOnly && metadataFiles.has(parts)) return metadataFiles.respond(parts, request);
     if (readOnly && publicFiles.has(parts)) return publicFiles.respond(parts, request);
 
     const match = site.match(pathname, parts);
@@ -227,7 +230,15 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     }
     try {
       const module = await site.load<RouteModule>(route.module);
-      return await runRouteHandler({ path: pathname, pattern: route.pattern, params, module, config: route.config, request });
+      return await runRouteHandler({
+        path: pathname,
+        pattern: route.pattern,
+        params,
+        module,
+        config: route.config,
+        request,
+        ...metadataRouteOf(route),
+      });
     } catch (error) {
       // Bad input is no server error: the client cut its request short (e.g. mid-body), and
       // nobody is there to read an answer.

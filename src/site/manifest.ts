@@ -5,6 +5,7 @@
 
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { FileMetadata } from '../app/metadata-routes.ts';
 import type { ResolvedSegmentConfig } from '../app/segment-config.ts';
 import type { ImagesConfig } from '../config/next-config.ts';
 import type { Segment, SegmentWrapper } from '../render/routes.ts';
@@ -49,6 +50,8 @@ export interface ManifestRoute {
   fallback?: false | true | 'blocking';
   /** Pages Router pages with `getStaticProps`: the props are also served as JSON (pages/data-route.ts). */
   dataRoute?: boolean;
+  /** An App Router metadata route (`sitemap.ts`, `robots.ts`, `manifest.ts`; app/metadata-routes.ts). */
+  metadataRoute?: 'sitemap' | 'robots' | 'manifest';
 }
 
 /** The browser files one module needs, relative to `<build>/client` (`static/pages/page-3-<hash>.js`). */
@@ -68,6 +71,9 @@ export interface PagesClientManifest {
   /** Each page's files, by route pattern (`/404` for `pages/404`). */
   pages: Record<string, PagesClientFiles>;
 }
+
+/** The folder of `app/`'s static metadata files under the build folder (build/metadata-files.ts). */
+export const METADATA_DIR = 'metadata';
 
 /** The URL path under which `<build>/client` is served: `/_isr/static/…`. */
 export const CLIENT_URL_PREFIX = '/_isr/';
@@ -95,6 +101,10 @@ export interface BuildManifest {
   pagesClient: PagesClientManifest | undefined;
   /** `images` of the site's next.config, defaults filled in: what `/_next/image` serves. */
   images: ImagesConfig;
+  /** Static metadata files at the root of `app/` (`favicon.ico`, `robots.txt`, ...), copied to `<build>/metadata/`, served at `/<name>`. */
+  metadataFiles: string[];
+  /** What those files add to every App Router page's head. */
+  fileMetadata: FileMetadata;
 }
 
 /** The build folder of a site: `<siteDir>/.isr/build`. */

@@ -50,6 +50,13 @@ export interface CachedGeneratorOptions {
  * A built site, ready to serve: its manifest, its routes and its compiled modules (imported on
  * first use and kept).
  */
+/** The `metadataRoute` of a route handler's input, for a metadata route (`sitemap.ts`, ...). */
+export function metadataRouteOf(route: ManifestRoute): {
+  metadataRoute?: { kind: NonNullable<ManifestRoute['metadataRoute']>; file: string };
+} {
+  return route.metadataRoute === undefined ? {} : { metadataRoute: { kind: route.metadataRoute, file: route.file } };
+}
+
 export class Site {
   private readonly modules = new Map<string, Promise<unknown>>();
   private readonly staticRoutes = new Map<string, ManifestRoute>();
@@ -176,7 +183,19 @@ export class Site {
       ),
       this.notFoundComponent(),
     ]);
-    return { path: pathname, pattern: route.pattern, params, page, layouts, wrappers, notFound, config: route.config, searchParams };
+    const fileMetadata = this.manifest.fileMetadata;
+    return {
+      path: pathname,
+      pattern: route.pattern,
+      params,
+      page,
+      layouts,
+      wrappers,
+      notFound,
+      config: route.config,
+      searchParams,
+      fileMetadata,
+    };
   }
 
   /**
@@ -203,6 +222,7 @@ export class Site {
         module: await this.load<RouteModule>(route.module),
         config: route.config,
         request: new Request(new URL(pathname, origin)),
+        ...metadataRouteOf(route),
       }),
     );
   }

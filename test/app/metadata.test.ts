@@ -40,6 +40,7 @@ describe('metadata', () => {
       '<link rel="canonical" href="https://fixture.example/meta/1"/>',
       '<meta property="og:title" content="one"/>',
       '<meta property="og:type" content="article"/>',
+      ...written.filter((element) => element.startsWith('<link rel="icon"')),
     ]);
   });
 
@@ -54,5 +55,56 @@ describe('metadata', () => {
     assert.ok((await head('/meta/1')).includes('<title>one, renamed | Fixture</title>'));
     const again = await request(f, '/meta/1');
     assert.equal(again.headers.get('x-isr-cache'), 'HIT');
+  });
+});
+
+describe('metadata files', () => {
+  it('app/favicon.ico and app/icon.png are served and linked from every page’s head, as Next.js links them', async () => {
+    const links = (await head('/meta/1')).filter((element) => element.startsWith('<link rel="icon"'));
+    assert.equal(links.length, 2);
+    assert.equal(links[0], '<link rel="icon" href="/favicon.ico" type="image/x-icon" sizes="16x16"/>');
+    assert.match(links[1]!, /^<link rel="icon" href="\/icon\.png\?[0-9a-f]{16}" type="image\/png" sizes="32x32"\/>$/);
+    const favicon = await fetch(`${f.url}/favicon.ico`);
+    assert.equal(favicon.status, 200);
+    assert.equal(favicon.headers.get('content-type'), 'image/vnd.microsoft.icon');
+    assert.equal((await favicon.arrayBuffer()).byteLength, 129);
+    assert.equal((await fetch(`${f.url}${/href="([^"]+)"/.exec(links[1]!)![1]}`)).status, 200);
+  });
+
+  it('robots.ts answers /robots.txt as Next.js writes it', async () => {
+    const robots = await request(f, '/robots.txt');
+    assert.equal(robots.status, 200);
+    assert.equal(robots.headers.get('content-type'), 'text/plain');
+    assert.equal(robots.headers.get('x-isr-cache'), 'HIT', 'prerendered');
+    assert.equal(
+      robots.text,
+      'User-Agent: *\nAllow: /\nDisallow: /private/\n\nUser-Agent: Applebot\nUser-Agent: Bingbot\nDisallow: /\nCrawl-delay: 2\n\nSitemap: https://fixture.example/sitemap.xml\n',
+    );
+  });
+
+  it('sitemap.ts answers /sitemap.xml (escaped), cached, and follows a revalidateTag of the data it read', async () => {
+    const sitemap = await request(f, '/sitemap.xml');
+    assert.equal(sitemap.status, 200);
+    assert.equal(sitemap.headers.get('content-type'), 'application/xml');
+    assert.equal(sitemap.headers.get('x-isr-cache'), 'HIT');
+    assert.equal(
+      sitemap.text,
+      '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' +
+        '<url>\n<loc>https://fixture.example/</loc>\n<lastmod>2026-01-02T03:04:05.000Z</lastmod>\n<changefreq>daily</changefreq>\n<priority>1</priority>\n</url>\n' +
+        '<url>\n<loc>https://fixture.example/nav/a?title=page%20A&amp;x=1</loc>\n</url>\n</urlset>\n',
+    );
+    f.api.items.set('nav-a', 'page A, mapped');
+    await fetch(`${f.url}/_isr/revalidate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ tags: ['item-nav-a'] }),
+    });
+    assert.match((await request(f, '/sitemap.xml')).text, /title=page%20A%2C%20mapped&amp;x=1/);
+  });
+
+  it('manifest.ts answers /manifest.webmanifest', async () => {
+    const manifest = await request(f, '/manifest.webmanifest');
+    assert.equal(manifest.headers.get('content-type'), 'application/manifest+json');
+    assert.deepEqual(JSON.parse(manifest.text), { name: 'Client fixture', short_name: 'Fixture', start_url: '/', display: 'standalone' });
   });
 });

@@ -86,6 +86,7 @@ describe('discoverAppRoutes: the file conventions', () => {
         },
       ],
       notFound: 'app/not-found.tsx',
+      metadataFiles: [],
     });
   });
 
@@ -247,5 +248,31 @@ describe('discoverAppRoutes: errors name the folder or file', () => {
       '/cart page app/(shop)/cart/page.tsx',
       '/blog page app/blog/page.tsx',
     ]);
+  });
+});
+
+describe('discoverAppRoutes: metadata files', () => {
+  test('sitemap.ts, robots.ts and manifest.ts become routes at their URLs; static files are listed; generated images are refused', () => {
+    const found = discoverAppRoutes(
+      trees.tree(['app/layout.tsx', 'app/page.tsx', 'app/sitemap.ts', 'app/robots.ts', 'app/favicon.ico', 'app/opengraph-image.png']),
+    )!;
+    assert.deepEqual(
+      found.routes
+        .filter((route) => route.metadataRoute !== undefined)
+        .map((route) => [route.pattern, route.kind, route.metadataRoute, route.file]),
+      [
+        ['/sitemap.xml', 'route', 'sitemap', 'app/sitemap.ts'],
+        ['/robots.txt', 'route', 'robots', 'app/robots.ts'],
+      ],
+    );
+    assert.deepEqual(found.metadataFiles, ['favicon.ico', 'opengraph-image.png']);
+    assert.throws(
+      () => discoverAppRoutes(trees.tree(['app/layout.tsx', 'app/icon.tsx'])),
+      /^Error: app\/icon\.tsx: generated image metadata \(next\/og's ImageResponse\) is not supported by isr/,
+    );
+    assert.throws(
+      () => discoverAppRoutes(trees.tree(['app/layout.tsx', 'app/robots.ts', 'app/robots.txt'])),
+      /app\/robots\.ts: app\/ also has a static robots\.txt; keep one of them/,
+    );
   });
 });
