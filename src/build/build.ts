@@ -161,6 +161,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       clientAssets: [],
       pagesClient: undefined,
       images: nextConfig.images,
+      routing: nextConfig.routing,
       metadataFiles: appRoutes?.metadataFiles ?? [],
       fileMetadata: await buildMetadataFiles(siteDir, appRoutes?.metadataFiles ?? [], workDir),
     };

@@ -3,7 +3,8 @@
  * as `next build` reads it (https://nextjs.org/docs/app/api-reference/config/next-config-js): a
  * config object, or a function of the phase returning one. What isr uses is kept in the build
  * manifest, so `isr start` never loads the file: `images` (next/image and its optimisation
- * endpoint) and `env` (values inlined into the site's code). Settings isr does not implement fail
+ * endpoint), `redirects`, `rewrites` and `headers` (their functions called once, here), and `env`
+ * (values inlined into the site's code). Settings isr does not implement fail
  * the build with a message naming them; settings that only tune Next's own tooling are ignored with
  * a warning, never silently.
  */
@@ -50,8 +51,48 @@ export interface ImagesConfig {
   dangerouslyAllowSVG: boolean;
 }
 
+/** A `has` / `missing` condition of a redirect, rewrite or header rule. */
+export interface RouteCondition {
+  type: 'header' | 'cookie' | 'query' | 'host';
+  key?: string;
+  /** A regular expression the whole value must match (absent: present at all). */
+  value?: string;
+}
+
+interface RuleBase {
+  /** A path pattern in Next.js's syntax (path-to-regexp 6: `/blog/:slug`, `/docs/:path*`). */
+  source: string;
+  has?: RouteCondition[];
+  missing?: RouteCondition[];
+}
+
+/** A `redirects()` entry (https://nextjs.org/docs/app/api-reference/config/next-config-js/redirects). */
+export interface RedirectRule extends RuleBase {
+  destination: string;
+  statusCode: 301 | 302 | 303 | 307 | 308;
+}
+
+/** A `rewrites()` entry (https://nextjs.org/docs/app/api-reference/config/next-config-js/rewrites). */
+export interface RewriteRule extends RuleBase {
+  destination: string;
+}
+
+/** A `headers()` entry (https://nextjs.org/docs/app/api-reference/config/next-config-js/headers). */
+export interface HeaderRule extends RuleBase {
+  headers: { key: string; value: string }[];
+}
+
+/** The routing rules of next.config, evaluated once at build. */
+export interface RoutingRules {
+  redirects: RedirectRule[];
+  rewrites: { beforeFiles: RewriteRule[]; afterFiles: RewriteRule[]; fallback: RewriteRule[] };
+  headers: HeaderRule[];
+}
+
 export interface NextConfigUse {
   images: ImagesConfig;
+  /** `redirects`, `rewrites` and `headers`, their functions called. */
+  routing: RoutingRules;
   /** `env`: names and values inlined into the site's code (`process.env.NAME`). */
   env: Record<string, string>;
   /** The file read, relative to the site (undefined when there is none). */
@@ -72,6 +113,9 @@ export const DEFAULT_IMAGES: ImagesConfig = {
   unoptimized: false,
   dangerouslyAllowSVG: false,
 };
+
+/** No redirects, rewrites or headers. */
+export const NO_ROUTING_RULES: RoutingRules = { redirects: [], rewrites: { beforeFiles: [], afterFiles: [], fallback: [] }, headers: [] };
 
 /** Settings of Next's own tooling (bundler, linter, type checker, dev server): no effect on what isr serves. */
 const TOOLING = new Set([
@@ -110,9 +154,6 @@ const UNSUPPORTED: Readonly<Record<string, string>> = {
   basePath: 'serve the site at the root of its host, or put a proxy in front that strips the prefix',
   assetPrefix: 'serve the assets from the site itself',
   i18n: 'use one path segment per locale ([lang]) instead of i18n routing',
-  redirects: 'send the redirects from getStaticProps ({ redirect }) or a route handler, or from a proxy in front',
-  rewrites: 'rename the routes, or rewrite in a proxy in front',
-  headers: 'set the headers in route handlers, or in a proxy in front',
   trailingSlash: 'remove it (isr serves paths without a trailing slash)',
   pageExtensions: 'name pages and routes page.tsx / route.ts (or .ts, .jsx, .js)',
   cacheHandler: "isr's own stores hold the cache (ISR_REDIS_URL for a shared one)",
@@ -211,6 +252,88 @@ export function resolveImagesConfig(value: unknown, where: string): ImagesConfig
   return images;
 }
 
+function conditions(value: unknown, where: string): RouteCondition[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) throw new ConfigError(`${where} must be an array of { type, key, value }`);
+  return value.map((item: unknown) => {
+    if (!isPlainObject(item) || !['header', 'cookie', 'query', 'host'].includes(item.type as string)) {
+      throw new ConfigError(`${where}: each condition needs a type of header, cookie, query or host`);
+    }
+    if (item.type !== 'host' && typeof item.key !== 'string') throw new ConfigError(`${where}: a ${item.type} condition needs a key`);
+    if (item.value !== undefined && typeof item.value !== 'string') throw new ConfigError(`${where}: a condition's value must be a string`);
+    return { type: item.type as RouteCondition['type'], key: item.key as string | undefined, value: item.value as string | undefined };
+  });
+}
+
+/** Checks the common fields of a routing rule, `at` naming it (`next.config.js: redirects[2]`). */
+function ruleBase(item: unknown, at: string): RuleBase & Record<string, unknown> {
+  if (!isPlainObject(item)) throw new ConfigError(`${at} must be an object`);
+  if (typeof item.source !== 'string' || !item.source.startsWith('/')) throw new ConfigError(`${at}.source must be a path starting with /`);
+  if (item.locale !== undefined && item.locale !== false) throw new ConfigError(`${at}.locale: i18n routing is not supported by isr`);
+  return { ...item, source: item.source, has: conditions(item.has, `${at}.has`), missing: conditions(item.missing, `${at}.missing`) };
+}
+
+/** A rule list as next.config gives it: the (async) function's result, or none. */
+async function listOf(value: unknown): Promise<unknown> {
+  const resolved = typeof value === 'function' ? await (value as () => unknown)() : value;
+  return resolved ?? [];
+}
+
+function destinationOf(item: Record<string, unknown>, at: string): string {
+  if (typeof item.destination !== 'string' || item.destination === '') throw new ConfigError(`${at}.destination must be a path or URL`);
+  return item.destination;
+}
+
+/**
+ * Calls and checks `redirects`, `rewrites` and `headers` of next.config.
+ * @throws ConfigError naming the rule for a wrong shape.
+ */
+async function routingRules(config: Record<string, unknown>, where: string): Promise<RoutingRules> {
+  const rules: RoutingRules = { redirects: [], rewrites: { beforeFiles: [], afterFiles: [], fallback: [] }, headers: [] };
+  const redirects = await listOf(config.redirects);
+  if (!Array.isArray(redirects)) throw new ConfigError(`${where}: redirects() must return an array`);
+  rules.redirects = redirects.map((item, index) => {
+    const at = `${where}: redirects[${index}]`;
+    const base = ruleBase(item, at);
+    const statusCode = base.statusCode ?? (base.permanent === true ? 308 : base.permanent === false ? 307 : undefined);
+    if (![301, 302, 303, 307, 308].includes(statusCode as number))
+      throw new ConfigError(`${at} needs permanent: true or false (or a statusCode)`);
+    return {
+      source: base.source,
+      destination: destinationOf(base, at),
+      statusCode: statusCode as RedirectRule['statusCode'],
+      has: base.has,
+      missing: base.missing,
+    };
+  });
+  const rewrites = await listOf(config.rewrites);
+  const phases = Array.isArray(rewrites) ? { afterFiles: rewrites } : isPlainObject(rewrites) ? rewrites : undefined;
+  if (phases === undefined) throw new ConfigError(`${where}: rewrites() must return an array, or { beforeFiles, afterFiles, fallback }`);
+  for (const phase of ['beforeFiles', 'afterFiles', 'fallback'] as const) {
+    const list = phases[phase] ?? [];
+    if (!Array.isArray(list)) throw new ConfigError(`${where}: rewrites().${phase} must be an array`);
+    rules.rewrites[phase] = list.map((item, index) => {
+      const at = `${where}: rewrites.${phase}[${index}]`;
+      const base = ruleBase(item, at);
+      return { source: base.source, destination: destinationOf(base, at), has: base.has, missing: base.missing };
+    });
+  }
+  const headers = await listOf(config.headers);
+  if (!Array.isArray(headers)) throw new ConfigError(`${where}: headers() must return an array`);
+  rules.headers = headers.map((item, index) => {
+    const at = `${where}: headers[${index}]`;
+    const base = ruleBase(item, at);
+    if (
+      !Array.isArray(base.headers) ||
+      !base.headers.every((h: unknown) => isPlainObject(h) && typeof h.key === 'string' && typeof h.value === 'string')
+    ) {
+      throw new ConfigError(`${at}.headers must be an array of { key, value } strings`);
+    }
+    return { source: base.source, headers: base.headers as HeaderRule['headers'], has: base.has, missing: base.missing };
+  });
+  return rules;
+}
+
 /** Imports a config file; a TypeScript one is compiled to a module beside nothing else first. */
 async function importConfig(file: string): Promise<unknown> {
   if (!/\.m?ts$/.test(file)) return ((await import(pathToFileURL(file).href)) as { default?: unknown }).default;
@@ -233,7 +356,7 @@ async function importConfig(file: string): Promise<unknown> {
  */
 export async function loadNextConfig(siteDir: string, phase = 'phase-production-build'): Promise<NextConfigUse> {
   const found = NEXT_CONFIG_FILES.find((name) => existsSync(path.join(siteDir, name)));
-  if (found === undefined) return { images: { ...DEFAULT_IMAGES }, env: {}, file: undefined, warnings: [] };
+  if (found === undefined) return { images: { ...DEFAULT_IMAGES }, routing: NO_ROUTING_RULES, env: {}, file: undefined, warnings: [] };
   let config = await importConfig(path.join(siteDir, found));
   if (typeof config === 'function') config = await (config as (phase: string, context: object) => unknown)(phase, { defaultConfig: {} });
   if (config === undefined || config === null) config = {};
@@ -244,7 +367,9 @@ export async function loadNextConfig(siteDir: string, phase = 'phase-production-
   for (const [key, value] of Object.entries(config)) {
     if (value === undefined) continue;
     if (key === 'images') images = resolveImagesConfig(value, found);
-    else if (key === 'env') {
+    else if (key === 'redirects' || key === 'rewrites' || key === 'headers') {
+      // Read below, all three together.
+    } else if (key === 'env') {
       if (!isPlainObject(value)) throw new ConfigError(`${found}: env must map names to strings`);
       for (const [name, item] of Object.entries(value)) env[name] = String(item);
     } else if (key === 'trailingSlash' && value === false) {
@@ -258,5 +383,5 @@ export async function loadNextConfig(siteDir: string, phase = 'phase-production-
       warnings.push(`${found}: unknown setting ${key}; isr ignores it`);
     }
   }
-  return { images, env, file: found, warnings };
+  return { images, routing: await routingRules(config, found), env, file: found, warnings };
 }

@@ -15,6 +15,7 @@ import { parsePath } from '../http/paths.ts';
 import { excerpt, type Logger } from '../log.ts';
 import { type ApiRouteModule, runApiRoute } from '../pages/api.ts';
 import { DATA_ROUTE_PREFIX, pagePathOfDataRoute } from '../pages/data-route.ts';
+import { isDynamicRoute } from '../render/routes.ts';
 import type { MemoryAnswer, SimpleRequest, WebHandler } from '../serve/fast-path.ts';
 import { handleRevalidateRequest, REVALIDATE_ENDPOINT } from '../serve/revalidate-endpoint.ts';
 import { handleStatusRequest, type IsrStatus, STATUS_ENDPOINT } from '../serve/status-endpoint.ts';
@@ -23,6 +24,7 @@ import { type ManifestRoute, METADATA_DIR } from '../site/manifest.ts';
 import { metadataRouteOf, type Site } from '../site/site.ts';
 import { answerError, ClientWentAway, RequestFailure } from './errors.ts';
 import { handleImageRequest, IMAGE_ENDPOINT, type ImageEndpointContext } from './image.ts';
+import { NextRoutes } from './next-routes.ts';
 import { PagesHttp, type RoutedRequest, type ServeTarget } from './pages-http.ts';
 import { dynamicResponse, EntryResponses, textResponse } from './respond.ts';
 import { PublicFiles } from './static-files.ts';
@@ -115,6 +117,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
   const learnedDynamic = new Set<ManifestRoute>();
   const responses = new EntryResponses(engine.expireTime);
   const pages = new PagesHttp({ site, engine, logger, responses, serve, learnedDynamic, origin });
+  const nextRoutes = new NextRoutes(site.manifest.routing);
   const images: ImageEndpointContext = {
     images: site.manifest.images,
     engine,
@@ -164,6 +167,50 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     if (url.pathname.length > 1 && url.pathname.endsWith('/')) {
       return new Response(null, { status: 308, headers: { location: `${pathname}${url.search}` } });
     }
+    if (!nextRoutes.any) return resolve(request, url, pathname, parts);
+    // next.config's redirects, rewrites and headers (next-routes.ts).
+    const added = nextRoutes.headersFor(request, url);
+    const redirect = nextRoutes.redirect(request, url);
+    const response = redirect ?? (await rewritten(request, url, pathname, parts));
+    return added.length === 0 ? response : withHeaders(response, added);
+  }
+
+  /**
+   * Answers `request` after next.config's `beforeFiles` rewrites, trying its `afterFiles` rewrites
+   * when no file or page has the path itself, and its `fallback` rewrites when nothing does.
+   */
+  async function rewritten(request: Request, url: URL, pathname: string, parts: string[]): Promise<Response> {
+    let target = { url, pathname, parts };
+    const before = nextRoutes.rewrite('beforeFiles', request, url);
+    if (before !== undefined) {
+      if (before.origin !== url.origin) return proxyTo(before, request);
+      const next = rewrittenTarget(before);
+      if (next === undefined) return textResponse(400, 'Bad rewritten path');
+      target = next;
+    }
+    const ownMatch = site.match(target.pathname, target.parts);
+    const hasFile = [publicFiles, metadataFiles].some((files) => files.has(target.parts));
+    if (!hasFile && (ownMatch === undefined || isDynamicRoute(ownMatch.route))) {
+      const after = nextRoutes.rewrite('afterFiles', request, target.url);
+      if (after !== undefined) {
+        if (after.origin !== url.origin) return proxyTo(after, request);
+        const next = rewrittenTarget(after);
+        if (next !== undefined) target = next;
+      }
+    }
+    if (!hasFile && site.match(target.pathname, target.parts) === undefined) {
+      const fallback = nextRoutes.rewrite('fallback', request, target.url);
+      if (fallback !== undefined) {
+        if (fallback.origin !== url.origin) return proxyTo(fallback, request);
+        const next = rewrittenTarget(fallback);
+        if (next !== undefined) target = next;
+      }
+    }
+    return resolve(request, target.url, target.pathname, target.parts);
+  }
+
+  /** Answers `request` for the site's file or page at `pathname`. */
+  async function resolve(request: Request, url: URL, pathname: string, parts: string[]): Promise<Response> {
     const readOnly = isReadOnly(request);
     if (readOnly && parts[0] === '_isr' && clientFiles.has(parts.slice(1))) return clientFiles.respond(parts.slice(1), request);
     if (readOnly && metadataFiles.has(parts)) return metadataFiles.respond(parts, request);
@@ -368,7 +415,8 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
   }
 
   function fromMemory({ method, target, ifNoneMatch }: SimpleRequest): MemoryAnswer | undefined {
-    if (method !== 'GET' && method !== 'HEAD') return undefined;
+    // With next.config routing rules, every request goes through them (dispatch).
+    if ((method !== 'GET' && method !== 'HEAD') || nextRoutes.any) return undefined;
     const began = logger.debugEnabled ? performance.now() : 0;
     const query = target.indexOf('?');
     const pathname = query === -1 ? target : target.slice(0, query);
@@ -385,4 +433,37 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
 /** Whether `request` only reads (GET or HEAD, RFC 9110 §9.2.1 safe methods that pages answer). */
 function isReadOnly(request: Request): boolean {
   return request.method === 'GET' || request.method === 'HEAD';
+}
+
+/** `response` with `headers` set on it (next.config's `headers`): a later rule's value wins. */
+function withHeaders(response: Response, headers: readonly [string, string][]): Response {
+  const merged = new Headers(response.headers);
+  for (const [name, value] of headers) merged.set(name, value);
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers: merged });
+}
+
+/** The canonical target of a rewrite to a path of the site, or undefined when the path is not a valid one. */
+function rewrittenTarget(url: URL): { url: URL; pathname: string; parts: string[] } | undefined {
+  const parsed = parsePath(url.pathname);
+  return parsed.ok ? { url, pathname: parsed.pathname, parts: parsed.parts } : undefined;
+}
+
+/**
+ * A rewrite to another origin (next.config `rewrites` with an absolute destination): the request
+ * is forwarded there, body streamed, and its answer passed back, never cached.
+ */
+async function proxyTo(target: URL, request: Request): Promise<Response> {
+  const headers = new Headers(request.headers);
+  headers.delete('host');
+  headers.delete('connection');
+  try {
+    const init: RequestInit & { duplex?: 'half' } = { method: request.method, headers, redirect: 'manual' };
+    if (request.method !== 'GET' && request.method !== 'HEAD') Object.assign(init, { body: request.body, duplex: 'half' });
+    const answer = await fetch(target, init);
+    const out = new Headers(answer.headers);
+    for (const name of ['content-encoding', 'content-length', 'transfer-encoding', 'connection']) out.delete(name);
+    return new Response(answer.body, { status: answer.status, headers: out });
+  } catch (error) {
+    return textResponse(502, `the rewrite's destination ${target.origin} did not answer (${(error as Error).message})`);
+  }
 }

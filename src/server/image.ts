@@ -14,7 +14,7 @@
  * upstream's `max-age`, then regenerated in the background like a page.
  */
 
-import sharp from 'sharp';
+import type sharp from 'sharp';
 import type { ImagesConfig, RemotePattern } from '../config/next-config.ts';
 import type { Generated, IsrEngine } from '../engine/engine.ts';
 
@@ -200,6 +200,8 @@ async function optimise(
   images: ImagesConfig,
 ): Promise<{ body: Uint8Array; contentType: string }> {
   const refuse = (message: string) => Object.assign(new Error(message), { refusal: text(400, message) });
+  // Loaded on first use: a server whose site shows no optimised image never maps sharp's native library.
+  const { default: sharp } = await import('sharp');
   let metadata: sharp.Metadata;
   try {
     metadata = await sharp(upstream.body).metadata();

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileMetadata } from '../app/metadata-routes.ts';
 import type { ResolvedSegmentConfig } from '../app/segment-config.ts';
-import type { ImagesConfig } from '../config/next-config.ts';
+import type { ImagesConfig, RoutingRules } from '../config/next-config.ts';
 import type { Segment, SegmentWrapper } from '../render/routes.ts';
 
 export const MANIFEST_VERSION = 4;
@@ -101,6 +101,8 @@ export interface BuildManifest {
   pagesClient: PagesClientManifest | undefined;
   /** `images` of the site's next.config, defaults filled in: what `/_next/image` serves. */
   images: ImagesConfig;
+  /** `redirects`, `rewrites` and `headers` of the site's next.config, as its functions returned them. */
+  routing: RoutingRules;
   /** Static metadata files at the root of `app/` (`favicon.ico`, `robots.txt`, ...), copied to `<build>/metadata/`, served at `/<name>`. */
   metadataFiles: string[];
   /** What those files add to every App Router page's head. */

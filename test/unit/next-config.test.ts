@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/config/errors.ts';
-import { DEFAULT_IMAGES, loadNextConfig } from '../../src/config/next-config.ts';
+import { DEFAULT_IMAGES, loadNextConfig, NO_ROUTING_RULES } from '../../src/config/next-config.ts';
 import { matchesRemotePattern } from '../../src/server/image.ts';
 
 async function withConfig(name: string, text: string, check: (dir: string) => Promise<void>): Promise<void> {
@@ -27,7 +27,7 @@ describe('next.config', () => {
   it('is optional: Next.js 16 image defaults', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'isr-next-config-test-'));
     const config = await loadNextConfig(dir);
-    assert.deepEqual(config, { images: DEFAULT_IMAGES, env: {}, file: undefined, warnings: [] });
+    assert.deepEqual(config, { images: DEFAULT_IMAGES, routing: NO_ROUTING_RULES, env: {}, file: undefined, warnings: [] });
     await rm(dir, { recursive: true });
   });
 
@@ -59,7 +59,18 @@ describe('next.config', () => {
   it('refuses what isr does not implement, naming the file and the setting', async () => {
     for (const [text, message] of [
       ["module.exports = { basePath: '/docs' }", /^next\.config\.js: basePath is not supported by isr; /],
-      ['module.exports = { async redirects() { return []; } }', /^next\.config\.js: redirects is not supported by isr; /],
+      [
+        "module.exports = { async redirects() { return [{ source: '/a', destination: '/b' }]; } }",
+        /^next\.config\.js: redirects\[0\] needs permanent: true or false/,
+      ],
+      [
+        "module.exports = { rewrites: () => [{ source: 'a', destination: '/b' }] }",
+        /^next\.config\.js: rewrites\.afterFiles\[0\]\.source must be a path starting with \//,
+      ],
+      [
+        "module.exports = { headers: async () => [{ source: '/a', headers: [{ key: 'x' }] }] }",
+        /^next\.config\.js: headers\[0\]\.headers must be an array of \{ key, value \} strings/,
+      ],
       ["module.exports = { i18n: { locales: ['en'], defaultLocale: 'en' } }", /^next\.config\.js: i18n is not supported by isr; /],
       ['module.exports = { images: { loader: "custom" } }', /^next\.config\.js: images\.loader is not supported by isr/],
       ['module.exports = { images: { deviceSizes: [0] } }', /^next\.config\.js: images\.deviceSizes must be a non-empty array/],
