@@ -121,6 +121,8 @@ export async function compileApp(
       logLevel: 'silent',
       base: CLIENT_URL_PREFIX,
       publicDir: false,
+      // The site's tsconfig `paths` and `baseUrl`, as Next.js resolves them.
+      resolve: { tsconfigPaths: true },
       // Every environment's assets (the client's scripts and the CSS the server components import,
       // which the RSC plugin links from the page) go to one folder, served as immutable.
       build: { assetsDir: CLIENT_ASSETS_DIR },

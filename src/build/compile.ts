@@ -48,10 +48,20 @@ function isrResolvePlugin(siteDir: string, reactPackages: ReadonlySet<string>, i
       // Pages render on the server: both markers are allowed there.
       build.onResolve({ filter: ENVIRONMENT_MARKER }, (args) => ({ path: args.path, namespace: 'isr-empty' }));
       build.onLoad({ filter: /.*/, namespace: 'isr-empty' }, () => ({ contents: 'export {};\n', loader: 'js' }));
-      build.onResolve({ filter: /^[^./]/ }, (args) => {
+      build.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.pluginData === 'isr-bare') return undefined;
         if (isBuiltin(args.path)) return { external: true };
         const bundled = reactPackages.has(packageOf(args.path)) || args.importer.includes(`${path.sep}node_modules${path.sep}`);
-        return bundled ? undefined : { external: true };
+        if (bundled) return undefined;
+        // A tsconfig `paths` alias of the site's own files is bundled; a package stays external.
+        const resolved = await build.resolve(args.path, {
+          kind: args.kind,
+          resolveDir: args.resolveDir,
+          importer: args.importer,
+          pluginData: 'isr-bare',
+        });
+        const own = resolved.errors.length === 0 && !resolved.external && !resolved.path.includes(`${path.sep}node_modules${path.sep}`);
+        return own ? resolved : { external: true };
       });
     },
   };
