@@ -17,6 +17,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build as esbuild, formatMessages, type Message, type Plugin, type PluginBuild } from 'esbuild';
 import { siteReactPackages } from './react-packages.ts';
+import { loadSass } from './sass.ts';
 import { ENVIRONMENT_MARKER, OWN_ANCHOR, SHIMMED, shimFor } from './shims.ts';
 import { STATIC_IMAGE, StaticImages } from './static-images.ts';
 
@@ -45,6 +46,7 @@ function isrResolvePlugin(siteDir: string, reactPackages: ReadonlySet<string>, i
       });
       resolveSiteAlias(build, siteDir);
       loadStaticImages(build, images);
+      loadSass(build, siteDir);
       // Pages render on the server: both markers are allowed there.
       build.onResolve({ filter: ENVIRONMENT_MARKER }, (args) => ({ path: args.path, namespace: 'isr-empty' }));
       build.onLoad({ filter: /.*/, namespace: 'isr-empty' }, () => ({ contents: 'export {};\n', loader: 'js' }));

@@ -53,3 +53,28 @@ describe("a 'use client' package from node_modules", () => {
     await context.close();
   });
 });
+
+describe('Sass with the site’s own sass package', () => {
+  it('compiles .scss and .module.scss in pages/ (global CSS in _app, a CSS Module in a page) and in app/', async () => {
+    const page = await browser.newPage();
+    const errors = recordPageErrors(page);
+    for (const [route, title] of [
+      ['/sass', 'Sass'],
+      ['/sassy', 'Sassy'],
+    ] as const) {
+      const html = await request(f, route);
+      assert.equal(html.status, 200, route);
+      await page.goto(`${f.url}${route}`);
+      await page.locator('#title', { hasText: title }).waitFor();
+      const styles = await page.evaluate(() => ({
+        radius: getComputedStyle(document.getElementById('card')!).borderRadius,
+        spacing: getComputedStyle(document.getElementById('title')!).letterSpacing,
+      }));
+      assert.deepEqual(styles, { radius: '7px', spacing: '2px' }, route);
+    }
+    await page.goto(`${f.url}/sass`);
+    assert.equal(await page.evaluate(() => getComputedStyle(document.body).borderTopColor), 'rgb(0, 128, 64)', "_app's global .scss");
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+});
