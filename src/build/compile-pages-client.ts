@@ -2,8 +2,8 @@
  * Bundles the Pages Router's browser code with esbuild: the runtime (pages/client.ts) with the
  * build's routes, and one module per page and for `_app`, content-hashed under
  * `<build>/client/static/pages/` (served at `/_isr/static/pages/` as immutable). A page's module
- * keeps only its default export, the component: `getStaticProps` and `getStaticPaths` are dropped,
- * and so are the imports only they used (as Next.js's SSG transform does,
+ * keeps only its default export, the component: `getStaticProps` and `getStaticPaths` are removed
+ * from its source (ssg-transform.ts), and the imports only they used are dropped (as Next.js's SSG transform does,
  * https://nextjs.org/docs/pages/building-your-application/data-fetching/get-static-props#write-server-side-code-directly),
  * so server code (the file system, a database client) never reaches the browser. Node's built-in
  * modules resolve to an empty module there, for the code that is dropped.
@@ -24,6 +24,7 @@ import { CompileError, loadStaticImages, resolveSiteAlias, rethrowCompileError, 
 import { CLIENT_ASSETS_DIR } from './compile-app.ts';
 import { loadSass } from './sass.ts';
 import { browserEnvironmentMarker, ENVIRONMENT_MARKER, OWN_ANCHOR, ownModule, SHIMMED, shimFor } from './shims.ts';
+import { withoutDataFunctions } from './ssg-transform.ts';
 import { StaticImages } from './static-images.ts';
 
 /** The namespace of the generated entry modules. */
@@ -92,6 +93,16 @@ function pagesClientPlugin(siteDir: string, input: PagesClientInput, images: Sta
         if (args.pluginData === 'isr-react') return undefined;
         // This package's React, bundled, so the page and the runtime share one copy.
         return build.resolve(args.path, { kind: args.kind, resolveDir: path.dirname(OWN_ANCHOR), pluginData: 'isr-react' });
+      });
+      // Each page's data functions are removed before bundling (ssg-transform.ts).
+      const pageFiles = new Set(
+        [...input.routes.map((route) => route.file), ...(input.notFound ? [input.notFound] : [])].map((file) => path.join(siteDir, file)),
+      );
+      build.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, async (args) => {
+        if (!pageFiles.has(args.path)) return undefined;
+        const source = withoutDataFunctions(await readFile(args.path, 'utf8'), path.relative(siteDir, args.path));
+        const loader = /\.[cm]?tsx$/.test(args.path) ? 'tsx' : /\.[cm]?ts$/.test(args.path) ? 'ts' : 'jsx';
+        return { contents: source, loader, resolveDir: path.dirname(args.path) };
       });
       resolveSiteAlias(build, siteDir);
       loadStaticImages(build, images);
