@@ -49,6 +49,14 @@ export interface ImagesConfig {
   unoptimized: boolean;
   /** SVG through the endpoint (off by default: an SVG can carry script). */
   dangerouslyAllowSVG: boolean;
+  /** Redirects a remote image's fetch follows, each to an allowed URL again. */
+  maximumRedirects: number;
+  /** Remote images from private, loopback or link-local addresses (off by default). */
+  dangerouslyAllowLocalIP: boolean;
+  /** `Content-Disposition` of the endpoint's answers. */
+  contentDispositionType: 'inline' | 'attachment';
+  /** `Content-Security-Policy` of the endpoint's answers. */
+  contentSecurityPolicy: string;
 }
 
 /** A `has` / `missing` condition of a redirect, rewrite or header rule. */
@@ -112,6 +120,10 @@ export const DEFAULT_IMAGES: ImagesConfig = {
   localPatterns: undefined,
   unoptimized: false,
   dangerouslyAllowSVG: false,
+  maximumRedirects: 3,
+  dangerouslyAllowLocalIP: false,
+  contentDispositionType: 'attachment',
+  contentSecurityPolicy: "script-src 'none'; frame-src 'none'; sandbox;",
 };
 
 /** No redirects, rewrites or headers. */
@@ -222,7 +234,7 @@ export function resolveImagesConfig(value: unknown, where: string): ImagesConfig
                 hostname: pattern.hostname,
                 port: pattern.port,
                 pathname: pattern.pathname,
-                search: pattern.search || undefined,
+                search: pattern.search,
               };
             if (!isPlainObject(pattern) || typeof pattern.hostname !== 'string') {
               throw new ConfigError(`${where}: each images.remotePatterns entry needs a hostname`);
@@ -237,13 +249,28 @@ export function resolveImagesConfig(value: unknown, where: string): ImagesConfig
         break;
       case 'unoptimized':
       case 'dangerouslyAllowSVG':
+      case 'dangerouslyAllowLocalIP':
         images[key] = item === true;
         break;
-      case 'contentSecurityPolicy':
-      case 'contentDispositionType':
-      case 'disableStaticImages':
       case 'maximumRedirects':
-      case 'dangerouslyAllowLocalIP':
+        if (!Number.isInteger(item) || (item as number) < 0)
+          throw new ConfigError(`${where}: images.maximumRedirects must be a whole number`);
+        images.maximumRedirects = item as number;
+        break;
+      case 'contentDispositionType':
+        if (item !== 'inline' && item !== 'attachment')
+          throw new ConfigError(`${where}: images.contentDispositionType is 'inline' or 'attachment'`);
+        images.contentDispositionType = item;
+        break;
+      case 'contentSecurityPolicy':
+        if (typeof item !== 'string') throw new ConfigError(`${where}: images.contentSecurityPolicy must be a string`);
+        images.contentSecurityPolicy = item;
+        break;
+      case 'disableStaticImages':
+        if (item === true)
+          throw new ConfigError(
+            `${where}: images.disableStaticImages is not supported by isr (static image imports give { src, width, height })`,
+          );
         break;
       default:
         throw new ConfigError(`${where}: images.${key} is not supported by isr (it serves images from /_next/image with sharp)`);

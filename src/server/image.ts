@@ -17,6 +17,24 @@
 import type sharp from 'sharp';
 import type { ImagesConfig, RemotePattern } from '../config/next-config.ts';
 import type { Generated, IsrEngine } from '../engine/engine.ts';
+import { fetchRemoteImage } from './image-fetch.ts';
+
+/** A refusal of a query or an upstream: status and message. */
+interface Refusal {
+  status: number;
+  message: string;
+}
+
+/** Refusals of generations in flight, by cache key, for every request waiting on one. */
+const refusals = new Map<string, Refusal>();
+/** How long a refusal is kept for requests that joined its generation, in milliseconds. */
+const REFUSAL_MEMORY_MS = 1_000;
+
+/** `Content-Disposition` with an ASCII `filename` and, for other names, `filename*` (RFC 6266 §4.3). */
+function contentDisposition(type: 'inline' | 'attachment', name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return ascii === name ? `${type}; filename="${name}"` : `${type}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
 
 /** The endpoint's path. */
 export const IMAGE_ENDPOINT = '/_next/image';
@@ -55,7 +73,8 @@ function text(status: number, message: string): Response {
 /** Whether `url` matches a `remotePatterns` entry (wildcards `*` for one label or segment, `**` for any). */
 export function matchesRemotePattern(pattern: RemotePattern, url: URL): boolean {
   if (pattern.protocol !== undefined && `${pattern.protocol}:` !== url.protocol) return false;
-  if (pattern.port !== undefined && pattern.port !== '' && pattern.port !== url.port) return false;
+  // '' is the default port only, as in Next.js.
+  if (pattern.port !== undefined && pattern.port !== url.port) return false;
   const glob = (value: string, separator: string) =>
     new RegExp(
       `^${value
@@ -74,24 +93,12 @@ function negotiatedFormat(images: ImagesConfig, accept: string): string | undefi
   return images.formats.find((format) => accept.includes(format));
 }
 
-async function fetchRemote(url: URL): Promise<ImageSource | Response> {
-  let response: globalThis.Response;
-  try {
-    response = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
-  } catch (error) {
-    return text(502, `"url" parameter is valid but upstream response is invalid (${(error as Error).message})`);
-  }
-  if (!response.ok)
-    return text(response.status === 404 ? 404 : 502, `"url" parameter is valid but upstream response is invalid (${response.status})`);
-  const length = Number(response.headers.get('content-length') ?? 0);
-  if (length > MAX_UPSTREAM_BYTES) return text(413, 'the upstream image is too large');
-  const body = new Uint8Array(await response.arrayBuffer());
-  const maxAge = /(?:^|,)\s*max-age\s*=\s*"?(\d+)/i.exec(response.headers.get('cache-control') ?? '')?.[1];
-  return {
-    body,
-    type: (response.headers.get('content-type') ?? '').split(';', 1)[0]!.trim(),
-    maxAge: maxAge === undefined ? undefined : Number(maxAge),
-  };
+/** Whether a local `source` (`/photo.jpg?v=2`) is allowed: any path without a query when `localPatterns` is unset, as in Next.js 16. */
+export function matchesLocalPatterns(patterns: ImagesConfig['localPatterns'], source: URL): boolean {
+  if (patterns === undefined) return source.search === '';
+  return patterns.some((pattern) =>
+    matchesRemotePattern({ hostname: '**', ...pattern }, new URL(source.pathname + source.search, 'http://local')),
+  );
 }
 
 /**
@@ -121,6 +128,7 @@ export async function handleImageRequest(request: Request, url: URL, context: Im
   if (source.startsWith('/')) {
     if (source.startsWith('//')) return text(400, '"url" parameter cannot be a protocol-relative URL (//)');
     if (source.startsWith(IMAGE_ENDPOINT)) return text(400, '"url" parameter cannot be recursive');
+    if (!matchesLocalPatterns(images.localPatterns, new URL(source, 'http://local'))) return text(400, '"url" parameter is not allowed');
   } else {
     try {
       remote = new URL(source);
@@ -140,10 +148,14 @@ export async function handleImageRequest(request: Request, url: URL, context: Im
   if (remote === undefined && local === undefined) return text(404, `"url" parameter ${source} names no file of the site`);
   const format = negotiatedFormat(images, request.headers.get('accept') ?? '');
   const key = `isr:image:${format ?? 'source'}:${width}:${quality}:${source}`;
-  let refusal: Response | undefined;
   const generate = async (): Promise<Generated> => {
-    const upstream = local ?? (await fetchRemote(remote!));
-    if (upstream instanceof Response) throw Object.assign(new Error(`fetching ${source} failed`), { refusal: upstream });
+    const upstream =
+      local ??
+      (await fetchRemoteImage(remote!, images, (url) => images.remotePatterns.some((pattern) => matchesRemotePattern(pattern, url)), {
+        timeoutMs: FETCH_TIMEOUT_MS,
+        maxBytes: MAX_UPSTREAM_BYTES,
+      }));
+    if ('status' in upstream) throw Object.assign(new Error(`fetching ${source} failed: ${upstream.message}`), { refusal: upstream });
     const { body, contentType } = await optimise(upstream, width, quality, format, images);
     const revalidate = Math.max(images.minimumCacheTTL, upstream.maxAge ?? 0);
     return {
@@ -160,28 +172,36 @@ export async function handleImageRequest(request: Request, url: URL, context: Im
         try {
           return await generate();
         } catch (error) {
-          refusal = (error as { refusal?: Response }).refusal;
+          // Every request waiting on this generation gets the same refusal.
+          const refusal = (error as { refusal?: Refusal }).refusal;
+          if (refusal !== undefined) refusals.set(key, refusal);
           throw error;
         }
       },
       { label: `the image ${source} at ${width}w` },
     );
   } catch (error) {
-    if (refusal !== undefined) return refusal;
+    const refusal = refusals.get(key);
+    if (refusal !== undefined) {
+      setTimeout(() => refusals.delete(key), REFUSAL_MEMORY_MS).unref();
+      return text(refusal.status, refusal.message);
+    }
     return text(500, `the image could not be optimised: ${(error as Error).message}`);
   }
+
   const { value, revalidate, lastModified } = served.entry;
   const ttl = revalidate === false ? images.minimumCacheTTL : Math.max(0, Math.round(revalidate - (engine.now() - lastModified) / 1000));
   const extension = value.headers['content-type']?.split('/')[1]?.replace('jpeg', 'jpg').replace('svg+xml', 'svg') ?? 'bin';
-  const name = (source.split('?', 1)[0]!.split('/').pop() ?? 'image').replace(/\.[^.]*$/, '') || 'image';
+  const name = `${(source.split('?', 1)[0]!.split('/').pop() ?? 'image').replace(/\.[^.]*$/, '') || 'image'}.${extension}`;
   return new Response(request.method === 'HEAD' ? null : (value.body as Uint8Array<ArrayBuffer>), {
     status: 200,
     headers: {
       'content-type': value.headers['content-type'] ?? 'application/octet-stream',
       'cache-control': `public, max-age=${ttl}, must-revalidate`,
       vary: 'Accept',
-      'content-disposition': `inline; filename="${name.replace(/["\\]/g, '')}.${extension}"`,
-      'content-security-policy': "script-src 'none'; frame-src 'none'; sandbox;",
+      'content-disposition': contentDisposition(images.contentDispositionType, name),
+      'content-security-policy': images.contentSecurityPolicy,
+
       'x-isr-cache': served.state,
     },
   });
@@ -199,7 +219,7 @@ async function optimise(
   format: string | undefined,
   images: ImagesConfig,
 ): Promise<{ body: Uint8Array; contentType: string }> {
-  const refuse = (message: string) => Object.assign(new Error(message), { refusal: text(400, message) });
+  const refuse = (message: string) => Object.assign(new Error(message), { refusal: { status: 400, message } });
   // Loaded on first use: a server whose site shows no optimised image never maps sharp's native library.
   const { default: sharp } = await import('sharp');
   let metadata: sharp.Metadata;
@@ -212,7 +232,8 @@ async function optimise(
     if (!images.dangerouslyAllowSVG) throw refuse('"url" parameter is valid but image type image/svg+xml is not allowed');
     return { body: upstream.body, contentType: 'image/svg+xml' };
   }
-  if ((metadata.pages ?? 1) > 1) return { body: upstream.body, contentType: upstream.type || `image/${metadata.format}` };
+  // An animated image is passed through, with the type its bytes have (never the upstream's word for it).
+  if ((metadata.pages ?? 1) > 1) return { body: upstream.body, contentType: `image/${metadata.format}` };
   const target =
     format !== undefined
       ? FORMAT_OF_TYPE[format]

@@ -75,7 +75,7 @@ describe('the image endpoint', () => {
     assert.equal(first.headers.get('x-isr-cache'), 'MISS');
     assert.equal(first.headers.get('cache-control'), 'public, max-age=14400, must-revalidate');
     assert.equal(first.headers.get('vary'), 'Accept');
-    assert.equal(first.headers.get('content-disposition'), 'inline; filename="banner.webp"');
+    assert.equal(first.headers.get('content-disposition'), 'attachment; filename="banner.webp"');
     const meta = await sharp(Buffer.from(await first.arrayBuffer())).metadata();
     assert.deepEqual([meta.format, meta.width, meta.height], ['webp', 256, 160]);
     const second = await fetch(f.url + url, { headers: ACCEPT_WEBP });
