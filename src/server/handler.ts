@@ -162,6 +162,9 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     }
     if (pathname === IMAGE_ENDPOINT) return handleImageRequest(request, url, images);
     if (pathname.startsWith(DATA_ROUTE_PREFIX)) {
+      // A page path that next.config redirects or rewrites is no page's data: 404, so the browser
+      // loads the page whole and gets the rule (client.ts and app/rsc/router.ts do).
+      if (nextRoutes.any && ruledDataRoute(request, url, pathname)) return textResponse(404, 'Not found');
       return pathname.endsWith('.rsc') ? appPayload(pathname, url, request) : pages.dataRoute(pathname, request);
     }
     if (url.pathname.length > 1 && url.pathname.endsWith('/')) {
@@ -173,6 +176,20 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     const redirect = nextRoutes.redirect(request, url);
     const response = redirect ?? (await rewritten(request, url, pathname, parts));
     return added.length === 0 ? response : withHeaders(response, added);
+  }
+
+  /** Whether a data route's page path is one a next.config redirect or rewrite applies to. */
+  function ruledDataRoute(request: Request, url: URL, pathname: string): boolean {
+    const pagePath = pagePathOfDataRoute(site.buildId, pathname, pathname.endsWith('.rsc') ? '.rsc' : '.json');
+    if (pagePath === undefined) return false;
+    const pageUrl = new URL(`${pagePath}${url.search}`, url);
+    if (nextRoutes.redirect(request, pageUrl) !== undefined || nextRoutes.rewrite('beforeFiles', request, pageUrl) !== undefined)
+      return true;
+    const parsed = parsePath(pagePath);
+    const match = parsed.ok ? site.match(parsed.pathname, parsed.parts) : undefined;
+    if ((match === undefined || isDynamicRoute(match.route)) && nextRoutes.rewrite('afterFiles', request, pageUrl) !== undefined)
+      return true;
+    return match === undefined && nextRoutes.rewrite('fallback', request, pageUrl) !== undefined;
   }
 
   /**
@@ -435,6 +452,9 @@ function isReadOnly(request: Request): boolean {
   return request.method === 'GET' || request.method === 'HEAD';
 }
 
+/** How long a rewrite to another origin may take, in milliseconds (as Next.js's proxy). */
+const REWRITE_TIMEOUT_MS = 30_000;
+
 /** `response` with `headers` set on it (next.config's `headers`): a later rule's value wins. */
 function withHeaders(response: Response, headers: readonly [string, string][]): Response {
   const merged = new Headers(response.headers);
@@ -454,14 +474,24 @@ function rewrittenTarget(url: URL): { url: URL; pathname: string; parts: string[
  */
 async function proxyTo(target: URL, request: Request): Promise<Response> {
   const headers = new Headers(request.headers);
-  headers.delete('host');
-  headers.delete('connection');
+  // Hop-by-hop fields (RFC 9110 §7.6.1), and those the Connection field names, stay here.
+  for (const name of (request.headers.get('connection') ?? '').split(',')) if (name.trim() !== '') headers.delete(name.trim());
+  for (const name of ['host', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect'])
+    headers.delete(name);
+  const from = new URL(request.url);
+  headers.set('x-forwarded-host', from.host);
+  headers.set('x-forwarded-proto', from.protocol.slice(0, -1));
   try {
-    const init: RequestInit & { duplex?: 'half' } = { method: request.method, headers, redirect: 'manual' };
+    const init: RequestInit & { duplex?: 'half' } = {
+      method: request.method,
+      headers,
+      redirect: 'manual',
+      signal: AbortSignal.any([request.signal, AbortSignal.timeout(REWRITE_TIMEOUT_MS)]),
+    };
     if (request.method !== 'GET' && request.method !== 'HEAD') Object.assign(init, { body: request.body, duplex: 'half' });
     const answer = await fetch(target, init);
     const out = new Headers(answer.headers);
-    for (const name of ['content-encoding', 'content-length', 'transfer-encoding', 'connection']) out.delete(name);
+    for (const name of ['content-encoding', 'content-length', 'transfer-encoding', 'connection', 'keep-alive']) out.delete(name);
     return new Response(answer.body, { status: answer.status, headers: out });
   } catch (error) {
     return textResponse(502, `the rewrite's destination ${target.origin} did not answer (${(error as Error).message})`);

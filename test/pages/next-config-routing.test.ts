@@ -5,7 +5,10 @@
  */
 
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { rawRequest } from '../helpers/raw-http.ts';
 import { type FixtureServer, pageText, request, startFixtureServer } from '../helpers/server.ts';
 
 let f: FixtureServer;
@@ -61,5 +64,27 @@ describe('next.config routing rules', () => {
     const item = await request(f, '/items/1');
     assert.equal(item.headers.get('x-item'), 'item 1');
     assert.equal((await request(f, '/')).headers.get('x-about'), null);
+  });
+});
+
+describe('next.config routing rules and client navigation', () => {
+  it('the data route of a redirected or rewritten path is a 404 (the browser loads the page whole and gets the rule); others answer', async () => {
+    const buildId = JSON.parse(await readFile(path.join(f.dir, '.isr', 'build', 'manifest.json'), 'utf8')).buildId as string;
+    assert.equal((await request(f, `/_isr/data/${buildId}/legacy/2.json`)).status, 404);
+    assert.equal((await request(f, `/_isr/data/${buildId}/pretty/1.json`)).status, 404);
+    assert.equal((await request(f, `/_isr/data/${buildId}/items/1.json`)).status, 200);
+  });
+
+  it('a proxied rewrite drops the hop-by-hop fields a client sent (fetch would refuse them)', async () => {
+    const proxied = await rawRequest(Number(new URL(f.url).port), {
+      path: '/api-item/1',
+      headers: { connection: 'keep-alive, x-drop-me', 'x-drop-me': '1', 'keep-alive': 'timeout=5' },
+    });
+    assert.equal(proxied.status, 200);
+    assert.deepEqual(JSON.parse(proxied.body.toString()), { id: '1', text: 'one' });
+  });
+
+  it('a malformed cookie does not break a cookie condition', async () => {
+    assert.equal((await request(f, '/beta', { headers: { cookie: 'beta=%E0%A4%A' } })).status, 404);
   });
 });
