@@ -39,50 +39,58 @@ export interface MetadataModule {
 
 interface Title {
   absolute: string | undefined;
-  /** The template this segment gives the segments below it. */
-  template: string | undefined;
+  /** The template this segment gives the segments below it (null: none). */
+  template: string | null;
 }
 
 /**
- * Resolves the metadata and viewport of `modules` (root layout first, the page last).
+ * Resolves the metadata and viewport of `items`: for each route segment from the root its layout
+ * (undefined where the segment has none), then the page. A `title.template` applies to the
+ * segments below the one that sets it, never to the page of its own segment; a segment setting a
+ * plain title ends its parent's template (Next.js's rules, `resolve-metadata`).
  * @throws what a `generateMetadata`/`generateViewport` threw (the generation fails, the last good page stays).
  */
 export async function resolveMetadata(
-  modules: readonly MetadataModule[],
+  items: readonly (MetadataModule | undefined)[],
   props: { params: Promise<Params>; searchParams: Promise<Record<string, string | string[]>> },
 ): Promise<{ metadata: Metadata; viewport: Metadata }> {
   let metadata: Metadata = {};
   let viewport: Metadata = {};
-  let title: Title = { absolute: undefined, template: undefined };
-  for (const module of modules) {
-    const parent = Promise.resolve({ ...metadata, title: title.absolute });
-    const own = (typeof module.generateMetadata === 'function' ? await module.generateMetadata(props, parent) : module.metadata) as
-      | Metadata
-      | undefined;
-    if (own !== undefined && own !== null && typeof own === 'object') {
-      const { title: ownTitle, ...rest } = own;
-      metadata = { ...metadata, ...rest };
-      title = mergeTitle(title, ownTitle);
+  let title: Title = { absolute: undefined, template: null };
+  let stashed: string | null = null;
+  for (const [index, module] of items.entries()) {
+    if (module !== undefined) {
+      const parent = Promise.resolve({ ...metadata, title: title.absolute });
+      const own = (typeof module.generateMetadata === 'function' ? await module.generateMetadata(props, parent) : module.metadata) as
+        | Metadata
+        | undefined;
+      if (own !== undefined && own !== null && typeof own === 'object') {
+        const { title: ownTitle, ...rest } = own;
+        metadata = { ...metadata, ...rest };
+        if (ownTitle !== undefined && ownTitle !== null) title = resolveTitle(ownTitle, stashed);
+      }
+      const ownViewport = (typeof module.generateViewport === 'function' ? await module.generateViewport(props) : module.viewport) as
+        | Metadata
+        | undefined;
+      if (ownViewport !== undefined && ownViewport !== null && typeof ownViewport === 'object') viewport = { ...viewport, ...ownViewport };
     }
-    const ownViewport = (typeof module.generateViewport === 'function' ? await module.generateViewport(props) : module.viewport) as
-      | Metadata
-      | undefined;
-    if (ownViewport !== undefined && ownViewport !== null && typeof ownViewport === 'object') viewport = { ...viewport, ...ownViewport };
+    // The last two items are the page's own segment (its layout, if any, and the page).
+    if (index < items.length - 2) stashed = title.template;
   }
   return { metadata: { ...metadata, title: title.absolute }, viewport };
 }
 
-/** A segment's `title` over its parent's: the parent's template wraps a plain title; `absolute` skips it. */
-function mergeTitle(parent: Title, own: unknown): Title {
-  if (own === undefined || own === null) return { absolute: parent.absolute, template: parent.template };
-  if (typeof own === 'string') return { absolute: applyTemplate(parent.template, own), template: parent.template };
+/** A segment's `title` under the template its parents left. */
+function resolveTitle(own: unknown, template: string | null): Title {
+  if (typeof own === 'string') return { absolute: applyTemplate(template, own), template: null };
   const title = own as { default?: string; template?: string; absolute?: string };
-  const absolute = title.absolute ?? (title.default !== undefined ? applyTemplate(parent.template, title.default) : parent.absolute);
-  return { absolute, template: title.template ?? parent.template };
+  let absolute = title.default !== undefined ? applyTemplate(template, title.default) : undefined;
+  if (title.absolute) absolute = title.absolute;
+  return { absolute: absolute ?? '', template: title.template ?? null };
 }
 
-function applyTemplate(template: string | undefined, title: string): string {
-  return template === undefined ? title : template.replace('%s', title);
+function applyTemplate(template: string | null, title: string): string {
+  return template === null ? title : template.replace('%s', title);
 }
 
 const list = <T>(value: T | readonly T[] | undefined | null): T[] =>
@@ -295,9 +303,10 @@ function robotsContent(robots: unknown): string | undefined {
     if (item === true) parts.push(flag);
     else if (typeof item === 'string') parts.push(`${flag}:${item}`);
   }
+  // Next.js's Robots type names these with hyphens ('max-image-preview').
   for (const field of ['max-video-preview', 'max-image-preview', 'max-snippet']) {
-    const camel = field.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
-    if (value[camel] !== undefined) parts.push(`${field}:${value[camel]}`);
+    const item = value[field];
+    if (item !== undefined && item !== false) parts.push(`${field}:${item}`);
   }
   return parts.length > 0 ? parts.join(', ') : undefined;
 }

@@ -14,7 +14,7 @@ import { HTML_HEADERS, storableHeaders } from '../http/response-head.ts';
 import { createRenderContext, markDynamic, type RenderContext, renderStorage } from '../render/context.ts';
 import type { Params, SegmentWrapper } from '../render/routes.ts';
 import { SegmentErrorBoundary, type SegmentErrorProps } from './error-boundary.ts';
-import { metadataElements, resolveMetadata, withFileMetadata } from './metadata.ts';
+import { type MetadataModule, metadataElements, resolveMetadata, withFileMetadata } from './metadata.ts';
 import { type FileMetadata, type MetadataRouteKind, metadataRouteResponse } from './metadata-routes.ts';
 import { isNotFoundError, redirectTarget } from './navigation.ts';
 import type { LayoutModule, PageModule, ResolvedSegmentConfig, RouteModule } from './segment-config.ts';
@@ -53,6 +53,11 @@ export interface PageRenderInput {
   searchParams?: URLSearchParams;
   /** What `app/`'s static metadata files (favicon, icons, Open Graph images) add to the head. */
   fileMetadata?: FileMetadata;
+  /**
+   * The Metadata API's items: per route segment from the root, its layout (undefined where it has
+   * none), then the page (metadata.ts); by default the layouts and the page.
+   */
+  metadataItems?: readonly (MetadataModule | undefined)[];
 }
 
 /** A promise of the query that marks the render dynamic when awaited (Next.js `searchParams`). */
@@ -118,7 +123,7 @@ export function renderAppPage(input: PageRenderInput, render: DocumentRenderer):
       const query = input.config.dynamic === 'force-static' ? undefined : input.searchParams;
       const searchParams = searchParamsPromise(context, query);
       // The Metadata API's <title>, <meta> and <link> elements, hoisted into <head> by React.
-      const resolved = await resolveMetadata([...input.layouts, input.page], { params, searchParams });
+      const resolved = await resolveMetadata(input.metadataItems ?? [...input.layouts, input.page], { params, searchParams });
       const head = metadataElements(withFileMetadata(resolved, input.fileMetadata));
       const page = createElement(Fragment, null, ...head, createElement(input.page.default, { params, searchParams }));
       document = await render(wrapPage(input, params, page));

@@ -10,8 +10,7 @@
  */
 
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { transform } from 'esbuild';
@@ -361,18 +360,26 @@ async function routingRules(config: Record<string, unknown>, where: string): Pro
   return rules;
 }
 
-/** Imports a config file; a TypeScript one is compiled to a module beside nothing else first. */
+/**
+ * Imports a config file; a TypeScript one is compiled first to a module beside it (so its relative
+ * imports and packages resolve as from the original), removed afterwards.
+ */
 async function importConfig(file: string): Promise<unknown> {
   if (!/\.m?ts$/.test(file)) return ((await import(pathToFileURL(file).href)) as { default?: unknown }).default;
   const { readFile } = await import('node:fs/promises');
-  const { code } = await transform(await readFile(file, 'utf8'), { loader: 'ts', format: 'esm', platform: 'node', target: 'node20' });
-  const dir = await mkdtemp(path.join(tmpdir(), 'isr-next-config-'));
+  const { code } = await transform(await readFile(file, 'utf8'), {
+    loader: 'ts',
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    sourcefile: file,
+  });
+  const compiled = path.join(path.dirname(file), `.next.config.isr-${process.pid}-${Date.now()}.mjs`);
   try {
-    const compiled = path.join(dir, 'next.config.mjs');
     await writeFile(compiled, code);
     return ((await import(pathToFileURL(compiled).href)) as { default?: unknown }).default;
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await rm(compiled, { force: true });
   }
 }
 

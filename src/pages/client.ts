@@ -234,7 +234,8 @@ export async function startPagesClient(config: PagesClientConfig): Promise<void>
     try {
       const loaded = await (prefetchedPage(url) ?? loadPage(url, true));
       if (number !== latest) return false;
-      if (loaded.redirect !== undefined) return navigate(loaded.redirect, undefined, options, 'replace');
+      // A redirect keeps the navigation's own history method (a push stays a push).
+      if (loaded.redirect !== undefined) return navigate(loaded.redirect, undefined, options, mode === 'pop' ? 'replace' : mode);
       events.emit('beforeHistoryChange', shown, { shallow: options.shallow === true });
       if (mode !== 'pop') history[mode === 'push' ? 'pushState' : 'replaceState']({ __isr: true, as: shown, options }, '', url.href);
       render(loaded.Component, loaded.pageProps, routerFor(loaded.route.pattern, url, loaded.params, false));
@@ -270,15 +271,19 @@ export async function startPagesClient(config: PagesClientConfig): Promise<void>
   });
 
   if (data.isFallback) {
-    // The generated page's props: the data route waits for the generation.
+    // The generated page's props: the data route waits for the generation. A navigation started
+    // meanwhile wins: the late props are not rendered over it.
+    const number = ++latest;
     try {
       const loaded = await loadPage(here, true);
+      if (number !== latest) return;
       if (loaded.redirect !== undefined) {
         location.replace(loaded.redirect);
         return;
       }
       render(loaded.Component, loaded.pageProps, routerFor(loaded.route.pattern, here, loaded.params, false));
     } catch (error) {
+      if (number !== latest) return;
       // A path the route does not have (404) or a failure: the server's answer is the truth.
       if (!(error instanceof LoadWholePage)) console.error(`isr: could not load ${here.pathname}`, error);
       else location.reload();

@@ -184,7 +184,6 @@ export default function Image(props: ImageProps): ReactNode {
   if (!fill && (width === undefined || height === undefined || Number.isNaN(width) || Number.isNaN(height)) && !src.startsWith('data:')) {
     throw new Error(`Image with src "${src}" is missing required "width" and "height" properties (or use "fill")`);
   }
-  const eager = priority || preloadProp || loading === 'eager';
   let unoptimized = unoptimizedProp || config.unoptimized || src.startsWith('data:') || src.startsWith('blob:');
   if (!config.dangerouslyAllowSVG && src.split('?', 1)[0]!.endsWith('.svg') && loader === undefined) unoptimized = true;
   const blurDataURL = blurProp ?? staticData?.blurDataURL;
@@ -218,8 +217,11 @@ export default function Image(props: ImageProps): ReactNode {
     url = load({ src, quality: q, width: widths[widths.length - 1]! });
     sizesAttribute = !sizes && kind === 'w' ? '100vw' : sizes;
   }
-  const lazy = !priority && !preloadProp && (loading === undefined || loading === 'lazy');
-  if (eager && !unoptimized) preload(url, { as: 'image', imageSrcSet: srcSet, imageSizes: sizes, fetchPriority: 'high' });
+  const lazy =
+    !priority && !preloadProp && !src.startsWith('data:') && !src.startsWith('blob:') && (loading === undefined || loading === 'lazy');
+  // Only priority/preload images are preloaded (loading="eager" alone is not).
+  if ((priority || preloadProp) && !unoptimized)
+    preload(url, { as: 'image', imageSrcSet: srcSet, imageSizes: sizesAttribute, fetchPriority: 'high' });
   return createElement('img', {
     ...rest,
     ...(priority || preloadProp ? { fetchPriority: 'high' } : {}),

@@ -184,6 +184,11 @@ export class Site {
       this.notFoundComponent(),
     ]);
     const fileMetadata = this.manifest.fileMetadata;
+    // The Metadata API's items: per folder from app/ to the page's, its layout (or none), then the page.
+    const source = (key: string) => (key.startsWith(APP_MODULE_PREFIX) ? key.slice(APP_MODULE_PREFIX.length) : key);
+    const layoutFolders = route.layouts.map((key) => path.posix.dirname(source(key)));
+    const folders = path.posix.dirname(route.file).split('/');
+    const metadataItems = [...folders.map((_, index) => layouts[layoutFolders.indexOf(folders.slice(0, index + 1).join('/'))]), page];
     return {
       path: pathname,
       pattern: route.pattern,
@@ -195,6 +200,7 @@ export class Site {
       config: route.config,
       searchParams,
       fileMetadata,
+      metadataItems,
     };
   }
 

@@ -8,6 +8,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { metadataElements, resolveMetadata } from '../../src/app/metadata.ts';
 import { type FixtureServer, request, startFixtureServer, TOKEN } from '../helpers/server.ts';
 
 let f: FixtureServer;
@@ -82,7 +83,7 @@ describe('metadata files', () => {
     );
   });
 
-  it('sitemap.ts answers /sitemap.xml (escaped), cached, and follows a revalidateTag of the data it read', async () => {
+  it('sitemap.ts answers /sitemap.xml as Next.js writes it (values as given), cached, and follows a revalidateTag of the data it read', async () => {
     const sitemap = await request(f, '/sitemap.xml');
     assert.equal(sitemap.status, 200);
     assert.equal(sitemap.headers.get('content-type'), 'application/xml');
@@ -91,7 +92,7 @@ describe('metadata files', () => {
       sitemap.text,
       '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' +
         '<url>\n<loc>https://fixture.example/</loc>\n<lastmod>2026-01-02T03:04:05.000Z</lastmod>\n<changefreq>daily</changefreq>\n<priority>1</priority>\n</url>\n' +
-        '<url>\n<loc>https://fixture.example/nav/a?title=page%20A&amp;x=1</loc>\n</url>\n</urlset>\n',
+        '<url>\n<loc>https://fixture.example/nav/a?title=page%20A&x=1</loc>\n</url>\n</urlset>\n',
     );
     f.api.items.set('nav-a', 'page A, mapped');
     await fetch(`${f.url}/_isr/revalidate`, {
@@ -99,12 +100,39 @@ describe('metadata files', () => {
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
       body: JSON.stringify({ tags: ['item-nav-a'] }),
     });
-    assert.match((await request(f, '/sitemap.xml')).text, /title=page%20A%2C%20mapped&amp;x=1/);
+    assert.match((await request(f, '/sitemap.xml')).text, /title=page%20A%2C%20mapped&x=1/);
   });
 
   it('manifest.ts answers /manifest.webmanifest', async () => {
     const manifest = await request(f, '/manifest.webmanifest');
     assert.equal(manifest.headers.get('content-type'), 'application/manifest+json');
     assert.deepEqual(JSON.parse(manifest.text), { name: 'Client fixture', short_name: 'Fixture', start_url: '/', display: 'standalone' });
+  });
+});
+
+describe('metadata resolution rules', () => {
+  const props = { params: Promise.resolve({}), searchParams: Promise.resolve({}) };
+  const title = async (items: Parameters<typeof resolveMetadata>[0]) => (await resolveMetadata(items, props)).metadata.title;
+  const root = { metadata: { title: { template: '%s | Acme', default: 'Acme' } } };
+
+  it('a title template applies below its segment, never to the page of its own segment', async () => {
+    assert.equal(await title([root, { metadata: { title: 'Home' } }]), 'Home');
+    assert.equal(await title([root, undefined, { metadata: { title: 'About' } }]), 'About | Acme');
+    assert.equal(await title([root, undefined, { metadata: {} }]), 'Acme');
+    assert.equal(await title([root, undefined, { metadata: { title: { absolute: 'Alone' } } }]), 'Alone');
+  });
+
+  it('a plain title in a middle segment ends the template above it', async () => {
+    assert.equal(await title([root, { metadata: { title: 'A' } }, undefined, { metadata: { title: 'B' } }]), 'B');
+  });
+
+  it('robots with Next.js’s hyphenated keys', () => {
+    const elements = metadataElements({
+      metadata: { robots: { index: true, follow: true, googleBot: { index: true, 'max-image-preview': 'large', 'max-snippet': -1 } } },
+      viewport: {},
+    });
+    const html = elements.map((element) => JSON.stringify((element as { props: unknown }).props)).join('\n');
+    assert.match(html, /"name":"robots","content":"index, follow"/);
+    assert.match(html, /"name":"googlebot","content":"index, max-image-preview:large, max-snippet:-1"/);
   });
 });
