@@ -120,7 +120,8 @@ function blurBackground(
   const h = blurHeight ? blurHeight * 40 : height;
   const viewBox = w && h ? `viewBox='0 0 ${w} ${h}'` : '';
   const aspect = viewBox ? 'none' : 'xMidYMid slice';
-  const svg = `<svg xmlns='http://www.w3.org/2000/svg' ${viewBox}><filter id='b' color-interpolation-filters='sRGB'><feGaussianBlur stdDeviation='20'/><feColorMatrix values='1 0 0 0 0 0 1 0 0 0 0 0 1 0 0 0 0 0 100 -1' result='s'/><feFlood x='0' y='0' width='100%' height='100%'/><feComposite operator='out' in='s'/><feComposite in2='SourceGraphic'/><feGaussianBlur stdDeviation='20'/></filter><image width='100%' height='100%' x='0' y='0' preserveAspectRatio='${aspect}' style='filter: url(%23b);' href='${url}'/></svg>`;
+  // Percent-encoded as Next.js writes it (`<` `>` `%`), the image's own URL as given.
+  const svg = `%3Csvg xmlns='http://www.w3.org/2000/svg' ${viewBox}%3E%3Cfilter id='b' color-interpolation-filters='sRGB'%3E%3CfeGaussianBlur stdDeviation='20'/%3E%3CfeColorMatrix values='1 0 0 0 0 0 1 0 0 0 0 0 1 0 0 0 0 0 100 -1' result='s'/%3E%3CfeFlood x='0' y='0' width='100%25' height='100%25'/%3E%3CfeComposite operator='out' in='s'/%3E%3CfeComposite in2='SourceGraphic'/%3E%3CfeGaussianBlur stdDeviation='20'/%3E%3C/filter%3E%3Cimage width='100%25' height='100%25' x='0' y='0' preserveAspectRatio='${aspect}' style='filter: url(%23b);' href='${url}'/%3E%3C/svg%3E`;
   return `url("data:image/svg+xml;charset=utf-8,${svg}")`;
 }
 
