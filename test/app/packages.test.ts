@@ -24,7 +24,11 @@ let browser: Browser;
 before(async () => {
   const modules = path.join(SITE, 'node_modules');
   if (!existsSync(modules) || newestMtime(path.join(SITE, 'package-lock.json')) > newestMtime(modules)) {
-    execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: SITE, stdio: 'pipe', timeout: 120_000 });
+    execFileSync('npm', ['ci', '--include=dev', '--no-audit', '--no-fund', '--ignore-scripts'], {
+      cwd: SITE,
+      stdio: 'pipe',
+      timeout: 120_000,
+    });
   }
   f = await startFixtureServer({}, { name: 'package-site', items: {} });
   browser = await launchChromium();

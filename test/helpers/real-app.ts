@@ -41,7 +41,11 @@ export function realAppDir(name: string): string {
 export async function installApp(dir: string): Promise<void> {
   const marker = path.join(dir, 'node_modules', '.package-lock.json');
   if (existsSync(marker) && statSync(marker).mtimeMs >= newestMtime(path.join(dir, 'package-lock.json'))) return;
-  await run('npm', ['ci', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: dir, timeout: 300_000, maxBuffer: 32 << 20 });
+  await run('npm', ['ci', '--include=dev', '--no-audit', '--no-fund', '--ignore-scripts'], {
+    cwd: dir,
+    timeout: 300_000,
+    maxBuffer: 32 << 20,
+  });
 }
 
 /** Spawns `command` in its own process group and resolves once `url` answers (any status). */

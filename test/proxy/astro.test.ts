@@ -36,7 +36,7 @@ async function prepareExample(): Promise<void> {
   // npm writes node_modules/.package-lock.json last: without it, an install is missing or was cut short.
   const installed = ['.package-lock.json', 'astro/package.json', '@astrojs/node/package.json'];
   if (!installed.every((file) => existsSync(path.join(EXAMPLE, 'node_modules', file)))) {
-    await run('npm', ['install', '--no-audit', '--no-fund'], { cwd: EXAMPLE, env, timeout: 300_000, maxBuffer: 16 << 20 });
+    await run('npm', ['install', '--include=dev', '--no-audit', '--no-fund'], { cwd: EXAMPLE, env, timeout: 300_000, maxBuffer: 16 << 20 });
   }
   const entry = path.join(EXAMPLE, 'dist', 'server', 'entry.mjs');
   const sources = ['src', 'content', 'public', 'astro.config.mjs', 'package-lock.json'].map((name) => path.join(EXAMPLE, name));

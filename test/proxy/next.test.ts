@@ -45,7 +45,11 @@ async function prepareExample(): Promise<void> {
   // npm writes node_modules/.package-lock.json last: without it, an install is missing or was cut short.
   const installed = ['.package-lock.json', 'next/package.json', 'react-dom/package.json'];
   if (!installed.every((file) => existsSync(path.join(EXAMPLE, 'node_modules', file)))) {
-    await run('npm', ['install', '--no-save', '--no-audit', '--no-fund'], { cwd: EXAMPLE, timeout: 300_000, maxBuffer: 16 << 20 });
+    await run('npm', ['install', '--include=dev', '--no-save', '--no-audit', '--no-fund'], {
+      cwd: EXAMPLE,
+      timeout: 300_000,
+      maxBuffer: 16 << 20,
+    });
   }
   const buildId = path.join(EXAMPLE, '.next', 'BUILD_ID');
   const sources = ['app', 'lib', 'content', 'next.config.mjs', 'tsconfig.json', 'package-lock.json'].map((name) =>
