@@ -9,7 +9,9 @@ import path from 'node:path';
 export interface FileTrees {
   /** A new temp folder holding `paths` (`/`-separated, relative); returns its absolute path. */
   tree(paths: readonly string[]): string;
-  /** Removes every folder made by `tree`. */
+  /** A new temp folder holding `files` (`/`-separated relative path → contents); returns its absolute path. */
+  site(files: Readonly<Record<string, string>>): string;
+  /** Removes every folder made by `tree` and `site`. */
   cleanup(): void;
 }
 
@@ -27,6 +29,16 @@ export function fileTrees(prefix: string): FileTrees {
           mkdirSync(path.dirname(full), { recursive: true });
           writeFileSync(full, 'export default function Component() { return null; }\n');
         }
+      }
+      return root;
+    },
+    site(files) {
+      const root = mkdtempSync(path.join(tmpdir(), `${prefix}-`));
+      roots.push(root);
+      for (const [relative, text] of Object.entries(files)) {
+        const full = path.join(root, ...relative.split('/'));
+        mkdirSync(path.dirname(full), { recursive: true });
+        writeFileSync(full, text);
       }
       return root;
     },

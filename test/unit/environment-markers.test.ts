@@ -7,23 +7,18 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { build } from '../../src/build/build.ts';
 import { createMemoryLogger } from '../../src/log.ts';
+import { fileTrees } from '../helpers/file-tree.ts';
 
-const sites: string[] = [];
-after(() => Promise.all(sites.map((dir) => rm(dir, { recursive: true, force: true }))));
+const trees = fileTrees('isr-markers');
+after(() => trees.cleanup());
 
 async function buildSite(files: Record<string, string>) {
-  const dir = await mkdtemp(path.join(tmpdir(), 'isr-markers-'));
-  sites.push(dir);
-  for (const [file, source] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
-    await writeFile(path.join(dir, file), source);
-  }
+  const dir = trees.site(files);
   return { dir, result: await build({ siteDir: dir, logger: createMemoryLogger() }) };
 }
 

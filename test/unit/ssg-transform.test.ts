@@ -4,16 +4,16 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { build } from '../../src/build/build.ts';
 import { withoutDataFunctions } from '../../src/build/ssg-transform.ts';
 import { createMemoryLogger } from '../../src/log.ts';
+import { fileTrees } from '../helpers/file-tree.ts';
 
-const dirs: string[] = [];
-after(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+const trees = fileTrees('isr-ssg');
+after(() => trees.cleanup());
 
 const squash = (text: string) => text.replace(/\s+/g, ' ').trim();
 
@@ -48,17 +48,11 @@ describe('withoutDataFunctions', () => {
 
 describe('the Pages Router browser bundle', () => {
   it('holds no trace of a wrapped getStaticProps nor of the module only it imports', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'isr-ssg-'));
-    dirs.push(dir);
-    const files: Record<string, string> = {
+    const dir = trees.site({
       'lib/db.js': "export const SECRET = 'db-secret-9f2';\nconsole.log('connecting');\nexport const pool = { q: () => SECRET };\n",
       'pages/index.jsx':
         "import { pool } from '../lib/db';\nconst wrap = (f) => f;\nexport const getStaticProps = wrap(async () => ({ props: { x: pool.q().length } }));\nexport default function Page({ x }) { return <p>{x}</p>; }\n",
-    };
-    for (const [file, text] of Object.entries(files)) {
-      await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
-      await writeFile(path.join(dir, file), text);
-    }
+    });
     await build({ siteDir: dir, logger: createMemoryLogger() });
     const folder = path.join(dir, '.isr', 'build', 'client', 'static', 'pages');
     for (const file of (await readdir(folder, { recursive: true })).filter((name) => name.endsWith('.js'))) {

@@ -4,36 +4,28 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { build } from '../../src/build/build.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { prerenderDirOf } from '../../src/site/manifest.ts';
 import { FileSystemStore } from '../../src/store/filesystem.ts';
+import { fileTrees } from '../helpers/file-tree.ts';
 
-const sites: string[] = [];
-after(() => Promise.all(sites.map((dir) => rm(dir, { recursive: true, force: true }))));
+const trees = fileTrees('isr-tsconfig-paths');
+after(() => trees.cleanup());
 
 const TSCONFIG = JSON.stringify({ compilerOptions: { jsx: 'react-jsx', baseUrl: '.', paths: { '~lib/*': ['./shared/lib/*'] } } });
 
 describe('tsconfig paths', () => {
   it('resolve in app/ and pages/', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'isr-tsconfig-paths-'));
-    sites.push(dir);
-    const files: Record<string, string> = {
+    const dir = trees.site({
       'tsconfig.json': TSCONFIG,
       'shared/lib/words.ts': "export const word = 'aliased-word';\n",
       'app/layout.tsx':
         'export default function L({ children }: { children: React.ReactNode }) { return <html><body>{children}</body></html>; }\n',
       'app/page.tsx': 'import { word } from \'~lib/words\';\nexport default function P() { return <p id="w">{word}</p>; }\n',
       'pages/legacy.tsx': 'import { word } from \'~lib/words\';\nexport default function L() { return <p id="w">{word} legacy</p>; }\n',
-    };
-    for (const [file, text] of Object.entries(files)) {
-      await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
-      await writeFile(path.join(dir, file), text);
-    }
+    });
     const result = await build({ siteDir: dir, logger: createMemoryLogger() });
     const store = new FileSystemStore({ dir: prerenderDirOf(result.buildDir), readOnly: true });
     const html = async (key: string) => new TextDecoder().decode((await store.get(key))?.value.body);
