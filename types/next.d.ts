@@ -69,6 +69,63 @@ declare module 'next' {
   export type InferGetStaticPropsType<T extends (...args: never[]) => unknown> = Extract<Awaited<ReturnType<T>>, { props: unknown }>['props'];
   export type NextPage<P = Record<string, unknown>> = ComponentType<P>;
 
+  /** A title: a string, or a layout's template (`%s` replaced by a child's title) with its default. */
+  export type TemplateString = string | { default: string; template?: string } | { absolute: string; template?: string };
+  type Author = { name?: string; url?: string | URL };
+  type OgImage = string | URL | { url: string | URL; width?: number | string; height?: number | string; alt?: string; type?: string };
+  /** The App Router's `metadata` export and `generateMetadata` result (https://nextjs.org/docs/app/api-reference/functions/generate-metadata). */
+  export interface Metadata {
+    metadataBase?: URL | null;
+    title?: TemplateString | null;
+    description?: string | null;
+    applicationName?: string | null;
+    authors?: Author | Author[] | null;
+    generator?: string | null;
+    keywords?: string | string[] | null;
+    referrer?: string | null;
+    creator?: string | null;
+    publisher?: string | null;
+    robots?: string | Record<string, unknown> | null;
+    alternates?: { canonical?: string | URL | null; languages?: Record<string, string | URL>; media?: Record<string, string>; types?: Record<string, string> } | null;
+    icons?: string | URL | Record<string, unknown> | Array<string | URL | Record<string, unknown>> | null;
+    manifest?: string | URL | null;
+    openGraph?: {
+      type?: string;
+      title?: TemplateString;
+      description?: string;
+      url?: string | URL;
+      siteName?: string;
+      locale?: string;
+      images?: OgImage | OgImage[];
+      publishedTime?: string;
+      modifiedTime?: string;
+      authors?: string | URL | Array<string | URL>;
+      section?: string;
+      tags?: string | string[];
+      [key: string]: unknown;
+    } | null;
+    twitter?: { card?: string; site?: string; creator?: string; title?: TemplateString; description?: string; images?: OgImage | OgImage[]; [key: string]: unknown } | null;
+    verification?: Record<string, string | string[] | Record<string, string | string[]>> | null;
+    category?: string | null;
+    classification?: string | null;
+    other?: Record<string, string | number | Array<string | number>>;
+  }
+  /** The resolved metadata of the parent segments, the second argument of `generateMetadata`. */
+  export type ResolvingMetadata = Promise<Metadata>;
+  /** The `viewport` export and `generateViewport` result (https://nextjs.org/docs/app/api-reference/functions/generate-viewport). */
+  export interface Viewport {
+    width?: string | number;
+    height?: string | number;
+    initialScale?: number;
+    minimumScale?: number;
+    maximumScale?: number;
+    userScalable?: boolean;
+    viewportFit?: 'auto' | 'cover' | 'contain';
+    interactiveWidget?: 'resizes-visual' | 'resizes-content' | 'overlays-content';
+    themeColor?: string | { color: string; media?: string } | Array<{ color: string; media?: string }> | null;
+    colorScheme?: string | null;
+  }
+
   export interface NextApiRequest extends IncomingMessage {
     /** The query string's parameters merged with the route's params. */
     query: Partial<Record<string, string | string[]>>;
@@ -190,6 +247,23 @@ declare module 'next/image' {
     objectPosition?: CSSProperties['objectPosition'];
   }
   export default function Image(props: ImageProps): ReactNode;
+}
+
+// Style imports (global CSS and Sass: side effects only; CSS Modules: the class names).
+declare module '*.css' {}
+declare module '*.scss' {}
+declare module '*.sass' {}
+declare module '*.module.css' {
+  const classes: { readonly [name: string]: string };
+  export default classes;
+}
+declare module '*.module.scss' {
+  const classes: { readonly [name: string]: string };
+  export default classes;
+}
+declare module '*.module.sass' {
+  const classes: { readonly [name: string]: string };
+  export default classes;
 }
 
 declare module '*.png' {

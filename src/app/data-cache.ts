@@ -109,8 +109,53 @@ export function installFetch(): void {
     const context = currentRenderContext();
     const runtime = getRuntime();
     if (context === undefined || runtime === undefined) return original(input, init);
-    return cachedFetch({ original, runtime, context }, input, init);
+    return cachedFetch({ original: memoizedFetch(original, context), runtime, context }, input, init);
   } as typeof fetch;
+}
+
+/** Per render: the origin fetches of its GET and HEAD requests in flight or done, by {@link memoKey}. */
+const memos = new WeakMap<RenderContext, Map<string, Promise<Response>>>();
+
+/**
+ * The request key of Next.js's request memoization: method, URL, headers and the `RequestInit`
+ * fields that change what is fetched (`cache`, `credentials`, `mode`, `redirect`, `referrer`,
+ * `referrerPolicy`, `integrity`); not `next`, which only says how the result is cached.
+ */
+function memoKey(input: string | URL | Request, init: RequestInit | undefined): string {
+  const { url, method } = fetchTarget(input, init);
+  const request = input instanceof Request ? input : undefined;
+  const headers = [...new Headers(init?.headers ?? request?.headers)].sort();
+  const fields = (['cache', 'credentials', 'mode', 'redirect', 'referrer', 'referrerPolicy', 'integrity'] as const).map(
+    (name) => init?.[name] ?? request?.[name],
+  );
+  return JSON.stringify([method, url, headers, fields]);
+}
+
+/**
+ * Request memoization: within one render (layouts, page, `generateMetadata`), GET and HEAD
+ * fetches of the same request reach the origin once, each caller reading its own clone of the
+ * response. A fetch with an abort `signal` or `keepalive` is not memoized, as in Next.js. The data
+ * cache (tags, revalidate) still applies to each call.
+ * @see https://nextjs.org/docs/app/guides/caching#request-memoization
+ */
+function memoizedFetch(original: typeof fetch, context: RenderContext): typeof fetch {
+  return ((input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const { method } = fetchTarget(input, init);
+    const request = input instanceof Request ? input : undefined;
+    if ((method !== 'GET' && method !== 'HEAD') || init?.signal != null || init?.keepalive === true || request?.keepalive === true)
+      return original(input, init);
+    let memo = memos.get(context);
+    if (memo === undefined) memos.set(context, (memo = new Map()));
+    const key = memoKey(input, init);
+    let pending = memo.get(key);
+    if (pending === undefined) {
+      pending = original(input, init);
+      memo.set(key, pending);
+      // A failed fetch is not memoized: the next caller tries again.
+      pending.catch(() => memo.delete(key));
+    }
+    return pending.then((response) => response.clone());
+  }) as typeof fetch;
 }
 
 /** Where a cached `fetch` runs: the fetch it wraps, the process's engine and the render reading it. */

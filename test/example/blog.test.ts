@@ -45,7 +45,7 @@ before(async () => {
   parent = await mkdtemp(path.join(tmpdir(), 'isr-blog-'));
   site = path.join(parent, 'blog');
   // The site code only: the content lives with the content API, which reads it in place.
-  for (const folder of ['app', 'pages', 'lib']) {
+  for (const folder of ['app', 'pages', 'lib', 'styles']) {
     await cp(path.join(root, 'examples', 'blog', folder), path.join(site, folder), { recursive: true });
   }
   const port = await freePort();
@@ -134,10 +134,9 @@ describe('the Pages Router section (pages/archive), as built', () => {
     assert.equal(page.status, 200);
     assert.equal(page.headers.get('x-isr-cache'), 'HIT');
     assert.equal(page.headers.get('cache-control'), 's-maxage=3600, stale-while-revalidate=31532400');
-    assert.match(
-      page.text,
-      /<head>.*<style data-precedence="default" data-href="blog">.*<title>Archive · Node\.js blog \(isr example\)<\/title><\/head>/s,
-    );
+    const head = page.text.slice(0, page.text.indexOf('</head>'));
+    assert.match(head, /<link rel="stylesheet" href="\/_isr\/static\/[^"]+\.css"\/>/, 'the stylesheet of _app');
+    assert.match(head, /<title>Archive · Node\.js blog<\/title>/);
     assert.ok(page.text.includes('<header><a href="/">Node.js blog <span>· isr example</span></a></header>'), 'the header of _app');
     assert.ok(page.text.includes(`<p class="meta">${total}<!-- --> posts, newest first, through the Pages Router</p>`));
     const first = page.text.indexOf(`<a href="/archive/${newest!.id}">`);
@@ -153,7 +152,7 @@ describe('the Pages Router section (pages/archive), as built', () => {
     assert.equal(page.headers.get('x-isr-cache'), 'HIT');
     assert.equal(page.headers.get('cache-control'), 's-maxage=60, stale-while-revalidate=31535940');
     assert.ok(page.text.includes(`<h1>${escaped(title)}</h1>`), 'the post title is in the page');
-    assert.ok(page.text.includes(`<title>${escaped(title)} · Node.js blog (isr example)</title>`), 'and in <title>');
+    assert.ok(page.text.includes(`<title>${escaped(title)} · Node.js blog</title>`), 'and in <title>');
     assert.ok(page.text.includes('<a href="/archive">← The archive</a>'));
     assert.match(page.text, /<script type="module" src="\/_isr\/static\/pages\/runtime-[\w-]+\.js"><\/script>/, 'hydrated in the browser');
     assert.equal(api.stats.byPath.get(`/posts/${id}`) ?? 0, calls, 'served without asking the content API');
@@ -229,6 +228,27 @@ describe('the example blog, built and served by the CLI', () => {
     assert.equal(response.headers.get('cache-control'), 's-maxage=60, stale-while-revalidate=31535940');
     assert.ok(html.includes(`<h1>${escaped(title)}</h1>`), 'the post title is in the page');
     assert.equal(api.stats.byPath.get(`/posts/${id}`) ?? 0, calls, 'served without asking the content API');
+  });
+
+  test('each post has its own <title> and Open Graph tags (generateMetadata), and its styles from a CSS file', async () => {
+    const calls = api.stats.byPath.get('/posts/v8.0.0') ?? 0;
+    const html = await (await fetch(`${url}/blog/v8.0.0`)).text();
+    const head = html.slice(0, html.indexOf('</head>'));
+    assert.match(head, /<title>Node\.js 8\.0\.0 \(Current\) · Node\.js blog<\/title>/);
+    assert.match(head, /<meta property="og:title" content="Node\.js 8\.0\.0 \(Current\)"\/>/);
+    assert.match(head, /<meta property="og:type" content="article"\/>/);
+    assert.ok(!html.includes('<style'), 'no inline stylesheet');
+    const href = /<link rel="stylesheet"[^>]* href="(\/_isr\/static\/[^"]+\.css)"/.exec(head)?.[1];
+    assert.ok(href !== undefined, 'the page links its stylesheet');
+    const css = await fetch(url + href);
+    assert.equal(css.status, 200);
+    assert.match(css.headers.get('content-type') ?? '', /^text\/css/);
+    assert.match(await css.text(), /header a span\s*\{\s*color:\s*var\(--accent\)/);
+    // generateMetadata and the page fetch the post once per render (request memoization); a
+    // prerendered post was served from the cache without fetching it at all.
+    assert.ok((api.stats.byPath.get('/posts/v8.0.0') ?? 0) - calls <= 1);
+    const other = await (await fetch(`${url}/blog/v14-to-v16`)).text();
+    assert.doesNotMatch(other, /<title>Node\.js 8\.0\.0/, 'another post, another title');
   });
 
   test('a real post body from the vendored corpus is rendered from Markdown', async () => {

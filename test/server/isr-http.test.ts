@@ -95,6 +95,21 @@ describe('rule 3: unknown paths render on first request', () => {
     assert.equal(second.headers.get('x-isr-cache'), 'HIT');
   });
 
+  test('request memoization: generateMetadata and the page fetch the same URL, the API is called once per render', async () => {
+    f.api.items.set('memo', 'memoized');
+    const first = await get('/items/memo');
+    assert.equal(first.headers.get('x-isr-cache'), 'MISS');
+    assert.match(first.text, /<title>Item memo: memoized<\/title>/);
+    assert.equal(pageText(first.text), 'memoized');
+    assert.equal(f.api.callsFor('memo'), 1);
+    // A new render is a new memo: the regeneration calls the API again, once.
+    f.api.items.set('memo', 'memoized v2');
+    assert.equal((await revalidate({ tags: ['item-memo'] })).status, 200);
+    const second = await get('/items/memo');
+    assert.match(second.text, /<title>Item memo: memoized v2<\/title>/);
+    assert.equal(f.api.callsFor('memo'), 2);
+  });
+
   test('a MISS stampede renders once', async () => {
     f.api.items.set('4', 'four');
     f.api.delays.set('4', 150);

@@ -1,15 +1,17 @@
+import type { Metadata } from 'next';
 import type { ReactNode } from 'react';
-import { css } from '../lib/style.ts';
+import '../styles/blog.css';
+
+// Every page's <title> is "<its own title> · Node.js blog" (a page without a title gets the default).
+export const metadata: Metadata = {
+  title: { template: '%s · Node.js blog', default: 'Node.js blog (isr example)' },
+  description: 'The Node.js blog, served with Incremental Static Regeneration by isr.',
+  openGraph: { siteName: 'Node.js blog (isr example)', type: 'website' },
+};
 
 export default function RootLayout({ children }: { children: ReactNode }) {
   return (
     <html lang="en">
-      <head>
-        <meta charSet="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>Node.js blog (isr example)</title>
-        <style dangerouslySetInnerHTML={{ __html: css }} />
-      </head>
       <body>
         <header>
           <a href="/blog">

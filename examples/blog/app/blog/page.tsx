@@ -1,8 +1,11 @@
+import type { Metadata } from 'next';
 import { PostList } from '../../lib/post-views.tsx';
 import { contentApi, type PostSummary } from '../../lib/posts.ts';
 
 // Regenerate the list at most once an hour; edits revalidate it at once (tag 'posts', path '/blog').
 export const revalidate = 3600;
+
+export const metadata: Metadata = { title: 'Blog' };
 
 export default async function Page() {
   const res = await fetch(`${contentApi()}/posts`, { next: { tags: ['posts'] } });

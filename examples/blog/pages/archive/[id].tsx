@@ -45,7 +45,7 @@ export default function ArchivedPost({ post }: Props) {
     return (
       <main aria-busy="true">
         <Head>
-          <title>Loading… · Node.js blog (isr example)</title>
+          <title>Loading… · Node.js blog</title>
         </Head>
         <article>
           <h1>Loading…</h1>
@@ -61,7 +61,7 @@ export default function ArchivedPost({ post }: Props) {
   return (
     <main>
       <Head>
-        <title>{`${post.title} · Node.js blog (isr example)`}</title>
+        <title>{`${post.title} · Node.js blog`}</title>
       </Head>
       <PostArticle post={post} />
       <p>

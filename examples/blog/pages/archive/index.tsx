@@ -20,7 +20,7 @@ export default function Archive({ posts }: Props) {
   return (
     <main>
       <Head>
-        <title>Archive · Node.js blog (isr example)</title>
+        <title>Archive · Node.js blog</title>
       </Head>
       <h1>Archive</h1>
       <p className="meta">{posts.length} posts, newest first, through the Pages Router</p>

@@ -5,4 +5,4 @@ export async function generateStaticParams() {
   return [];
 }
 
-export { default } from '../../blog/[id]/page';
+export { default, generateMetadata } from '../../blog/[id]/page';

@@ -1,3 +1,4 @@
+import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
 import { PostArticle } from '../../../lib/post-views.tsx';
 import { contentApi, type Post } from '../../../lib/posts.ts';
@@ -23,14 +24,34 @@ export async function generateStaticParams() {
   return posts.map((post) => ({ id: post.id }));
 }
 
-export default async function Page({ params }: { params: Promise<{ id: string }> }) {
-  const { id } = await params;
+/** One post from the content API, or `undefined` for an unknown id (tagged for on-demand revalidation). */
+async function getPost(id: string): Promise<Post | undefined> {
+  // The page and generateMetadata both call this: one render fetches the post once (request memoization).
   const res = await fetch(`${contentApi()}/posts/${encodeURIComponent(id)}`, {
     next: { tags: ['posts', `post-${id}`] },
   });
-  if (res.status === 404) notFound();
+  if (res.status === 404) return undefined;
   if (!res.ok) throw new Error(`Failed to fetch post ${id}, received status ${res.status}`);
-  const post: Post = await res.json();
+  return res.json();
+}
+
+// Each post's own <title> and Open Graph tags, regenerated with the page.
+export async function generateMetadata({ params }: { params: Promise<{ id: string }> }): Promise<Metadata> {
+  const { id } = await params;
+  const post = await getPost(id);
+  if (post === undefined) return {};
+  return {
+    title: post.title,
+    description: `${post.title}, by ${post.author} (${post.category})`,
+    authors: [{ name: post.author }],
+    openGraph: { title: post.title, type: 'article', publishedTime: post.date, authors: [post.author], section: post.category },
+  };
+}
+
+export default async function Page({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  const post = await getPost(id);
+  if (post === undefined) notFound();
 
   return (
     <main>
