@@ -11,6 +11,8 @@
  *   page (file metadata wins over a `metadata` export's, as in Next.js).
  */
 
+import { SiteError } from '../config/errors.ts';
+
 /** What the static metadata images at the root of `app/` add to every page's head (build/metadata-files.ts). */
 export interface FileMetadata {
   icons: { rel: 'icon' | 'apple-touch-icon'; href: string; type: string; sizes?: string }[];
@@ -157,17 +159,17 @@ export function robotsTxt(robots: { rules?: RobotsRule | RobotsRule[]; sitemap?:
  *   something that is not the data the convention expects.
  */
 export async function metadataRouteResponse(kind: MetadataRouteKind, module: { default?: unknown }, file: string): Promise<Response> {
-  if (typeof module.default !== 'function') throw new TypeError(`${file}: a ${kind} file must export a function as its default export`);
+  if (typeof module.default !== 'function') throw new SiteError(`${file}: a ${kind} file must export a function as its default export`);
   const data = (await (module.default as () => unknown)()) as unknown;
   let body: string;
   if (kind === 'sitemap') {
-    if (!Array.isArray(data)) throw new TypeError(`${file}: the sitemap function must return an array of { url, lastModified, ... }`);
+    if (!Array.isArray(data)) throw new SiteError(`${file}: the sitemap function must return an array of { url, lastModified, ... }`);
     body = sitemapXml(data as SitemapEntry[]);
   } else if (kind === 'robots') {
-    if (typeof data !== 'object' || data === null) throw new TypeError(`${file}: the robots function must return { rules, sitemap, host }`);
+    if (typeof data !== 'object' || data === null) throw new SiteError(`${file}: the robots function must return { rules, sitemap, host }`);
     body = robotsTxt(data as Parameters<typeof robotsTxt>[0]);
   } else {
-    if (typeof data !== 'object' || data === null) throw new TypeError(`${file}: the manifest function must return the manifest's object`);
+    if (typeof data !== 'object' || data === null) throw new SiteError(`${file}: the manifest function must return the manifest's object`);
     body = JSON.stringify(data);
   }
   return new Response(body, { headers: { 'content-type': METADATA_ROUTES[kind].type } });

@@ -8,6 +8,7 @@
 
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { SiteError } from '../config/errors.ts';
 import { isDirectory } from '../render/route-files.ts';
 import { EXTENSIONS, parseSegment, patternOf, type RouteDefinition, type Segment, type SegmentWrapper } from '../render/routes.ts';
 import { GENERATED_IMAGE_FILE, METADATA_ROUTES, type MetadataRouteKind, STATIC_METADATA_FILE } from './metadata-routes.ts';
@@ -41,7 +42,7 @@ function findFile(dir: string, base: string): string | undefined {
 
 /**
  * Walks `<siteDir>/app` and returns its routes, or undefined when the site has no `app/` folder.
- * @throws Error naming the folder for: `page` and `route` in one folder, an invalid segment name,
+ * @throws SiteError naming the folder for: `page` and `route` in one folder, an invalid segment name,
  *   a catch-all that is not last, or a page without a root layout.
  */
 export function discoverAppRoutes(siteDir: string): AppRoutes | undefined {
@@ -61,12 +62,12 @@ export function discoverAppRoutes(siteDir: string): AppRoutes | undefined {
     }
     const page = findFile(dir, 'page');
     const handler = findFile(dir, 'route');
-    if (page && handler) throw new Error(`${relative(dir)}: a folder cannot have both page and route files`);
+    if (page && handler) throw new SiteError(`${relative(dir)}: a folder cannot have both page and route files`);
     if (segments.slice(0, -1).some((s) => s.type === 'catchAll' || s.type === 'optionalCatchAll')) {
-      throw new Error(`${relative(dir)}: a catch-all segment must be the last segment`);
+      throw new SiteError(`${relative(dir)}: a catch-all segment must be the last segment`);
     }
     if (page) {
-      if (currentLayouts.length === 0) throw new Error(`${relative(page)}: no root layout (app/layout.tsx) wraps this page`);
+      if (currentLayouts.length === 0) throw new SiteError(`${relative(page)}: no root layout (app/layout.tsx) wraps this page`);
       routes.push({
         pattern: patternOf(segments),
         segments,
@@ -81,19 +82,21 @@ export function discoverAppRoutes(siteDir: string): AppRoutes | undefined {
       routes.push({ pattern: patternOf(segments), segments, router: 'app', kind: 'route', file: relative(handler), layouts: [] });
     }
     const template = findFile(dir, 'template');
-    if (template) throw new Error(`${relative(template)}: template files are not supported by isr; use a layout (layout.tsx) instead`);
+    if (template) throw new SiteError(`${relative(template)}: template files are not supported by isr; use a layout (layout.tsx) instead`);
     for (const name of readdirSync(dir).sort()) {
       if (name.startsWith('_') || name.startsWith('.') || name === 'node_modules') continue;
       const child = path.join(dir, name);
       if (!statSync(child).isDirectory()) continue;
       const unsupported = UNSUPPORTED_FOLDERS.find(({ pattern }) => pattern.test(name));
       if (unsupported)
-        throw new Error(`${relative(child)}: ${unsupported.feature} are not supported by isr (the folder would be served as a plain path)`);
+        throw new SiteError(
+          `${relative(child)}: ${unsupported.feature} are not supported by isr (the folder would be served as a plain path)`,
+        );
       let segment: Segment | null;
       try {
         segment = parseSegment(name);
       } catch (error) {
-        throw new Error(`${relative(child)}: ${(error as Error).message}`);
+        throw new SiteError(`${relative(child)}: ${(error as Error).message}`);
       }
       walk(child, segment ? [...segments, segment] : segments, currentLayouts, currentWrappers);
     }
@@ -103,7 +106,9 @@ export function discoverAppRoutes(siteDir: string): AppRoutes | undefined {
   const metadataFiles: string[] = [];
   for (const name of readdirSync(appDir).sort()) {
     if (GENERATED_IMAGE_FILE.test(name)) {
-      throw new Error(`app/${name}: generated image metadata (next/og's ImageResponse) is not supported by isr; use a static image file`);
+      throw new SiteError(
+        `app/${name}: generated image metadata (next/og's ImageResponse) is not supported by isr; use a static image file`,
+      );
     }
     if (STATIC_METADATA_FILE.test(name) && statSync(path.join(appDir, name)).isFile()) metadataFiles.push(name);
   }
@@ -113,7 +118,7 @@ export function discoverAppRoutes(siteDir: string): AppRoutes | undefined {
     const { path: pattern } = METADATA_ROUTES[kind];
     const name = pattern.slice(1);
     if (metadataFiles.includes(name) || (kind === 'manifest' && metadataFiles.some((f) => f.startsWith('manifest.')))) {
-      throw new Error(`${relative(file)}: app/ also has a static ${name}; keep one of them`);
+      throw new SiteError(`${relative(file)}: app/ also has a static ${name}; keep one of them`);
     }
     routes.push({
       pattern,

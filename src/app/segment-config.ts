@@ -7,6 +7,7 @@
  */
 
 import type { ComponentType } from 'react';
+import { SiteError } from '../config/errors.ts';
 import type { Params } from '../render/routes.ts';
 import type { Seconds } from '../units.ts';
 import type { MetadataModule } from './metadata.ts';
@@ -55,7 +56,7 @@ const DYNAMIC_VALUES = ['auto', 'force-static', 'force-dynamic', 'error'] as con
  * `revalidate` is the lowest given anywhere (Next.js: "the lowest time will be used"); `dynamic`
  * and `dynamicParams` come from the innermost module that sets them.
  * @param files the module files, same order, for error messages.
- * @throws TypeError naming the file for a config value of the wrong type.
+ * @throws SiteError naming the file for a config value of the wrong type.
  */
 export function resolveSegmentConfig(modules: readonly SegmentConfig[], files: readonly string[]): ResolvedSegmentConfig {
   let revalidate: Seconds | false = false;
@@ -66,7 +67,7 @@ export function resolveSegmentConfig(modules: readonly SegmentConfig[], files: r
     if (module.revalidate !== undefined) {
       const value = module.revalidate as unknown;
       if (value !== false && !(typeof value === 'number' && value >= 0 && Number.isFinite(value))) {
-        throw new TypeError(
+        throw new SiteError(
           `${file}: export const revalidate must be a non-negative number of seconds or false, got ${JSON.stringify(value)}`,
         );
       }
@@ -75,7 +76,7 @@ export function resolveSegmentConfig(modules: readonly SegmentConfig[], files: r
     }
     if (module.dynamic !== undefined) {
       if (!DYNAMIC_VALUES.includes(module.dynamic)) {
-        throw new TypeError(
+        throw new SiteError(
           `${file}: export const dynamic must be one of ${DYNAMIC_VALUES.join(', ')}, got ${JSON.stringify(module.dynamic)}`,
         );
       }
@@ -83,7 +84,7 @@ export function resolveSegmentConfig(modules: readonly SegmentConfig[], files: r
     }
     if (module.dynamicParams !== undefined) {
       if (typeof module.dynamicParams !== 'boolean') {
-        throw new TypeError(`${file}: export const dynamicParams must be true or false, got ${JSON.stringify(module.dynamicParams)}`);
+        throw new SiteError(`${file}: export const dynamicParams must be true or false, got ${JSON.stringify(module.dynamicParams)}`);
       }
       dynamicParams = module.dynamicParams;
     }

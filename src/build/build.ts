@@ -19,6 +19,7 @@ import { isCacheableRouteHandler } from '../app/render.ts';
 import { discoverAppRoutes } from '../app/routes.ts';
 import { configForcesDynamic, type PageModule, type RouteModule, resolveSegmentConfig, type SegmentConfig } from '../app/segment-config.ts';
 import { loadConfig } from '../config/config.ts';
+import { SiteError } from '../config/errors.ts';
 import { loadNextConfig, type NextConfigUse } from '../config/next-config.ts';
 import { IsrEngine } from '../engine/engine.ts';
 import { createConsoleLogger, type Logger } from '../log.ts';
@@ -108,7 +109,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const appRoutes = discoverAppRoutes(siteDir);
   const pagesRoutes = discoverPagesRoutes(siteDir);
   if (appRoutes === undefined && pagesRoutes === undefined) {
-    throw new Error(`no app/ or pages/ folder in ${siteDir}: a site needs app/layout.tsx and a page, or a page in pages/`);
+    throw new SiteError(`no app/ or pages/ folder in ${siteDir}: a site needs app/layout.tsx and a page, or a page in pages/`);
   }
   const routes = orderRoutes([...(appRoutes?.routes ?? []), ...(pagesRoutes?.routes ?? [])]);
   const notFound = appRoutes?.notFound;
@@ -222,9 +223,10 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
           const generate = site.cachedGenerator({ route, params, pathname, reason: 'build', origin: config.siteUrl ?? 'http://localhost' });
           let served;
           try {
-            served = await engine.regenerate(pathname, generate, { label: `${pathname} (route ${route.pattern})` });
+            // Not logged by the engine: the build fails with this error, reported once by the caller.
+            served = await engine.regenerate(pathname, generate, { label: `${pathname} (route ${route.pattern})`, logFailures: false });
           } catch (error) {
-            throw new Error(
+            throw new SiteError(
               `prerendering ${pathname} (${route.file}) failed: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`,
               { cause: error },
             );
@@ -263,7 +265,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
 /**
  * The manifest entry of a Pages Router route (its paths are filled in later). Pages are cacheable
  * and never dynamic; API routes run per request.
- * @throws Error naming the file for what isr does not support (`getServerSideProps`,
+ * @throws SiteError naming the file for what isr does not support (`getServerSideProps`,
  *   `getInitialProps`) and for the combinations Next.js refuses (`getStaticPaths` without
  *   `getStaticProps`, a dynamic route with `getStaticProps` but no `getStaticPaths`).
  */
@@ -274,7 +276,7 @@ async function pagesRouteEntry(route: RouteDefinition, module: string, own: Page
     return { ...base, config: { revalidate: false, dynamic: 'force-dynamic', dynamicParams: true }, dynamic: true, cacheable: false };
   }
   if (own.getServerSideProps !== undefined || own.getInitialProps !== undefined) {
-    throw new Error(
+    throw new SiteError(
       `${route.file}: ${own.getServerSideProps !== undefined ? 'getServerSideProps' : 'getInitialProps'} is not supported by isr ` +
         "(pages are static); use getStaticProps with revalidate, or an App Router page with dynamic = 'force-dynamic'",
     );
@@ -282,10 +284,10 @@ async function pagesRouteEntry(route: RouteDefinition, module: string, own: Page
   const hasProps = typeof own.getStaticProps === 'function';
   const hasPaths = typeof own.getStaticPaths === 'function';
   const dynamicRoute = isDynamicRoute(route);
-  if (hasPaths && !hasProps) throw new Error(`${route.file}: getStaticPaths needs getStaticProps in the same page`);
-  if (hasPaths && !dynamicRoute) throw new Error(`${route.file}: getStaticPaths is only for dynamic routes ([id], [...slug])`);
+  if (hasPaths && !hasProps) throw new SiteError(`${route.file}: getStaticPaths needs getStaticProps in the same page`);
+  if (hasPaths && !dynamicRoute) throw new SiteError(`${route.file}: getStaticPaths is only for dynamic routes ([id], [...slug])`);
   if (hasProps && dynamicRoute && !hasPaths) {
-    throw new Error(
+    throw new SiteError(
       `${route.file}: a dynamic page with getStaticProps needs getStaticPaths (return { paths: [], fallback: 'blocking' } to render every path on demand)`,
     );
   }
@@ -305,10 +307,10 @@ function paramsOfPath(route: ManifestRoute, listed: string): Params {
   try {
     decoded = parts.map(decodeURIComponent);
   } catch {
-    throw new TypeError(`${route.file}: getStaticPaths listed "${listed}", which is not a valid URL path`);
+    throw new SiteError(`${route.file}: getStaticPaths listed "${listed}", which is not a valid URL path`);
   }
   const params = matchSegments(route, decoded);
-  if (params === undefined) throw new TypeError(`${route.file}: getStaticPaths listed "${listed}", which does not match ${route.pattern}`);
+  if (params === undefined) throw new SiteError(`${route.file}: getStaticPaths listed "${listed}", which does not match ${route.pattern}`);
   return params;
 }
 
@@ -324,7 +326,7 @@ async function listedParams(site: Site, route: ManifestRoute): Promise<Params[]>
     try {
       result = await page.getStaticPaths();
     } catch (error) {
-      throw new Error(`${route.file}: getStaticPaths() failed: ${(error as Error).message}`, { cause: error });
+      throw new SiteError(`${route.file}: getStaticPaths() failed: ${(error as Error).message}`, { cause: error });
     }
     const { paths, fallback } = checkStaticPathsResult(result, route.file);
     route.fallback = fallback;
@@ -337,9 +339,9 @@ async function listedParams(site: Site, route: ManifestRoute): Promise<Params[]>
   try {
     list = await module.generateStaticParams({ params: {} });
   } catch (error) {
-    throw new Error(`${route.file}: generateStaticParams() failed: ${(error as Error).message}`, { cause: error });
+    throw new SiteError(`${route.file}: generateStaticParams() failed: ${(error as Error).message}`, { cause: error });
   }
-  if (!Array.isArray(list)) throw new TypeError(`${route.file}: generateStaticParams() must return an array of params objects`);
+  if (!Array.isArray(list)) throw new SiteError(`${route.file}: generateStaticParams() must return an array of params objects`);
   return list as Params[];
 }
 

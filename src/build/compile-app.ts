@@ -21,10 +21,30 @@ import rsc from '@vitejs/plugin-rsc';
 import { createBuilder, type Plugin } from 'vite';
 import type { Segment } from '../render/routes.ts';
 import { APP_MODULE_PREFIX, CLIENT_URL_PREFIX } from '../site/manifest.ts';
-import { CompileError, type SiteCompileOptions } from './compile.ts';
+import { CompileError, packageOf, type SiteCompileOptions } from './compile.ts';
 import { siteReactPackages } from './react-packages.ts';
 import { ENVIRONMENT_MARKER, OWN_ANCHOR, ownModule, SHIMMED, shimFor } from './shims.ts';
 import { STATIC_IMAGE, StaticImages } from './static-images.ts';
+
+/**
+ * What a failed Vite build reports, for a user: an unresolved import as `next build` words it
+ * ("Module not found"), file relative to the site; otherwise the bundler's diagnostics without its
+ * own stack frames.
+ */
+function viteFailure(message: string, siteDir: string): string {
+  const unresolved = /failed to resolve import "([^"]+)" from "([^"]+)"/.exec(message);
+  if (unresolved !== null) {
+    const [, specifier = '', importer = ''] = unresolved;
+    const file = path.relative(siteDir, importer);
+    const bare = !specifier.startsWith('.') && !specifier.startsWith('/');
+    const advice = bare ? `install it (npm install ${packageOf(specifier)})` : 'check the path';
+    return `${file}: Module not found: can't resolve "${specifier}": ${advice}`;
+  }
+  return message
+    .split('\n')
+    .filter((line) => !/^\s+at /.test(line))
+    .join('\n');
+}
 
 /** The virtual module listing the site's `app/` modules (app/rsc/virtual.d.ts). */
 const APP_MODULES = 'virtual:isr/app-modules';
@@ -130,8 +150,10 @@ export async function compileApp(
       // always rendered by the production build, as the browser's copy is.
       define: { 'process.env.NODE_ENV': JSON.stringify('production'), ...build.define },
       environments: {
-        rsc: { resolve: { noExternal }, build: { outDir: path.join(buildDir, 'rsc'), rollupOptions: { output } } },
-        ssr: { resolve: { noExternal }, build: { outDir: path.join(buildDir, 'ssr'), rollupOptions: { output } } },
+        // Server source maps: an error the site's code throws in a prerender is reported at its
+        // own file and line (build/errors.ts), as `next build` does.
+        rsc: { resolve: { noExternal }, build: { outDir: path.join(buildDir, 'rsc'), sourcemap: true, rollupOptions: { output } } },
+        ssr: { resolve: { noExternal }, build: { outDir: path.join(buildDir, 'ssr'), sourcemap: true, rollupOptions: { output } } },
         client: { build: { outDir: path.join(buildDir, 'client') } },
       },
       plugins: [
@@ -148,7 +170,7 @@ export async function compileApp(
     });
     await builder.buildApp();
   } catch (error) {
-    throw new CompileError(`the site's app/ does not compile:\n${(error as Error).message}`);
+    throw new CompileError(`the site's app/ does not compile:\n${viteFailure((error as Error).message, siteDir)}`);
   } finally {
     // Vite (and the PostCSS config loader) set NODE_ENV for the build; React modules this process
     // loads later (react-dom/static for the Pages Router) must pick the same build as those loaded before.

@@ -24,7 +24,7 @@ import { STATIC_IMAGE, StaticImages } from './static-images.ts';
 const require = createRequire(OWN_ANCHOR);
 
 /** The package a bare specifier names: `@scope/name/sub` → `@scope/name`. */
-function packageOf(specifier: string): string {
+export function packageOf(specifier: string): string {
   const parts = specifier.split('/');
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
 }
@@ -62,7 +62,12 @@ function isrResolvePlugin(siteDir: string, reactPackages: ReadonlySet<string>, i
           importer: args.importer,
           pluginData: 'isr-bare',
         });
-        const own = resolved.errors.length === 0 && !resolved.external && !resolved.path.includes(`${path.sep}node_modules${path.sep}`);
+        // A package the site does not have fails the build here, at the import (as `next build`'s
+        // "Module not found"), not when the server first loads the page.
+        if (resolved.errors.length > 0) {
+          return { errors: [{ text: `Module not found: can't resolve "${args.path}": install it (npm install ${packageOf(args.path)})` }] };
+        }
+        const own = !resolved.external && !resolved.path.includes(`${path.sep}node_modules${path.sep}`);
         return own ? resolved : { external: true };
       });
     },

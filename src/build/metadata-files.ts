@@ -13,6 +13,7 @@ import path from 'node:path';
 import { lookup } from 'mime-types';
 import sharp from 'sharp';
 import type { FileMetadata } from '../app/metadata-routes.ts';
+import { SiteError } from '../config/errors.ts';
 import { METADATA_DIR } from '../site/manifest.ts';
 
 /** Width and height of an ICO file's first image (a 0 byte means 256). */
@@ -44,7 +45,7 @@ export async function buildMetadataFiles(siteDir: string, names: readonly string
         size = { width: meta.width ?? 0, height: meta.height ?? 0 };
       }
     } catch (error) {
-      throw new Error(`app/${name}: cannot read the image's size (${(error as Error).message})`);
+      throw new SiteError(`app/${name}: cannot read the image's size (${(error as Error).message})`);
     }
     // Next.js adds a content hash to every image but the favicon, so a new image is fetched anew.
     const href = base === 'favicon' ? `/${name}` : `/${name}?${createHash('sha256').update(body).digest('hex').slice(0, 16)}`;

@@ -10,6 +10,7 @@
  */
 
 import { parseAst } from 'vite';
+import { SiteError } from '../config/errors.ts';
 
 /** The exports that run on the server only. */
 const DATA_FUNCTIONS = new Set(['getStaticProps', 'getStaticPaths', 'getServerSideProps']);
@@ -50,7 +51,7 @@ export function withoutDataFunctions(source: string, file: string): string {
   try {
     body = parseAst(source, { lang: languageOf(file) }).body as unknown as Node[];
   } catch (error) {
-    throw new Error(`${file}: ${(error as Error).message}`);
+    throw new SiteError(`${file}: ${(error as Error).message}`);
   }
   const edits: Edit[] = [];
   const removedLocals = new Set<string>();

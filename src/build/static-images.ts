@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
+import { SiteError } from '../config/errors.ts';
 import { CLIENT_URL_PREFIX } from '../site/manifest.ts';
 
 /** The file names imported as images. */
@@ -51,7 +52,7 @@ export class StaticImages {
     try {
       metadata = await sharp(body).metadata();
     } catch (error) {
-      throw new Error(`${file}: cannot read the image's size (${(error as Error).message})`);
+      throw new SiteError(`${file}: cannot read the image's size (${(error as Error).message})`);
     }
     const width = metadata.autoOrient?.width ?? metadata.width ?? 0;
     const height = metadata.autoOrient?.height ?? metadata.height ?? 0;

@@ -113,7 +113,16 @@ async function main(argv: string[]): Promise<number> {
     logger.info(`building ${dir} ...`);
     // Loaded for this command only: the compilers (Vite, Rolldown, esbuild) stay out of a server's memory.
     const { build } = await import('../build/build.ts');
-    const result = await build({ siteDir: dir, logger });
+    // An error the site's code throws while prerendering is reported at its own file and line.
+    process.setSourceMapsEnabled(true);
+    let result: Awaited<ReturnType<typeof build>>;
+    try {
+      result = await build({ siteDir: dir, logger });
+    } catch (error) {
+      const { buildFailureMessage } = await import('../build/errors.ts');
+      console.error(`isr: build failed: ${buildFailureMessage(error, dir)}`);
+      return 1;
+    }
     const routes = result.manifest.routes.map((route) => {
       const fallback =
         route.fallback === undefined ? '' : `, fallback: ${typeof route.fallback === 'string' ? `'${route.fallback}'` : route.fallback}`;

@@ -8,6 +8,7 @@
 
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { SiteError } from '../config/errors.ts';
 import { isDirectory } from '../render/route-files.ts';
 import { EXTENSIONS, parseSegment, patternOf, type RouteDefinition, type Segment } from '../render/routes.ts';
 
@@ -27,7 +28,7 @@ function segmentOf(name: string): Segment {
 
 /**
  * Walks `<siteDir>/pages` and returns its routes, or undefined when the site has no `pages/` folder.
- * @throws Error naming the file for: an invalid segment name, a catch-all that is not last, two files
+ * @throws SiteError naming the file for: an invalid segment name, a catch-all that is not last, two files
  *   for one URL (`blog.tsx` beside `blog/index.tsx`), or `pages/_document` (not supported: isr
  *   renders the document shell itself; use `_app` and `next/head`).
  */
@@ -50,7 +51,7 @@ export function discoverPagesRoutes(siteDir: string): PagesRoutes | undefined {
         try {
           segment = segmentOf(name);
         } catch (error) {
-          throw new Error(`${relative(full)}: ${(error as Error).message}`);
+          throw new SiteError(`${relative(full)}: ${(error as Error).message}`);
         }
         walk(full, [...segments, segment], api || (segments.length === 0 && name === 'api'));
         continue;
@@ -63,7 +64,7 @@ export function discoverPagesRoutes(siteDir: string): PagesRoutes | undefined {
         continue;
       }
       if (segments.length === 0 && base === '_document') {
-        throw new Error(
+        throw new SiteError(
           `${relative(full)}: pages/_document is not supported (isr renders the document itself); use pages/_app and next/head`,
         );
       }
@@ -76,15 +77,15 @@ export function discoverPagesRoutes(siteDir: string): PagesRoutes | undefined {
       try {
         routeSegments = base === 'index' ? segments : [...segments, segmentOf(base)];
       } catch (error) {
-        throw new Error(`${relative(full)}: ${(error as Error).message}`);
+        throw new SiteError(`${relative(full)}: ${(error as Error).message}`);
       }
       if (routeSegments.slice(0, -1).some((s) => s.type === 'catchAll' || s.type === 'optionalCatchAll')) {
-        throw new Error(`${relative(full)}: a catch-all segment must be the last segment`);
+        throw new SiteError(`${relative(full)}: a catch-all segment must be the last segment`);
       }
       const isApi = api || (segments.length === 0 && base === 'api');
       const pattern = patternOf(routeSegments);
       const other = byPattern.get(pattern);
-      if (other !== undefined) throw new Error(`${relative(full)} and ${other} are both the page ${pattern}: remove one`);
+      if (other !== undefined) throw new SiteError(`${relative(full)} and ${other} are both the page ${pattern}: remove one`);
       byPattern.set(pattern, relative(full));
       routes.push({ pattern, segments: routeSegments, router: 'pages', kind: isApi ? 'api' : 'page', file: relative(full), layouts: [] });
     }

@@ -7,6 +7,8 @@
  * @see https://nextjs.org/docs/app/api-reference/file-conventions/dynamic-routes
  */
 
+import { SiteError } from '../config/errors.ts';
+
 export type Segment =
   | { type: 'static'; value: string }
   | { type: 'dynamic'; name: string }
@@ -59,7 +61,7 @@ export function parseSegment(name: string): Segment | null {
   if (match) return { type: 'catchAll', name: match[1]! };
   match = /^\[([A-Za-z_$][\w$]*)\]$/.exec(name);
   if (match) return { type: 'dynamic', name: match[1]! };
-  if (/[[\]]/.test(name)) throw new Error(`invalid dynamic segment folder name "${name}"`);
+  if (/[[\]]/.test(name)) throw new SiteError(`invalid dynamic segment folder name "${name}"`);
   return { type: 'static', value: name };
 }
 
@@ -117,7 +119,7 @@ export function orderRoutes(routes: readonly RouteDefinition[]): RouteDefinition
     const shape = route.segments.map((s) => (s.type === 'static' ? `s:${s.value}` : s.type)).join('/');
     const other = shapes.get(shape);
     if (other) {
-      throw new Error(`${route.file} and ${other.file} match the same URLs (${route.pattern} vs ${other.pattern}): rename one`);
+      throw new SiteError(`${route.file} and ${other.file} match the same URLs (${route.pattern} vs ${other.pattern}): rename one`);
     }
     shapes.set(shape, route);
   }
@@ -156,7 +158,7 @@ export function matchSegments(route: { segments: readonly Segment[] }, parts: re
 /**
  * Builds the URL path of a route for `params` (from `generateStaticParams`), percent-encoding
  * each segment.
- * @throws TypeError naming the route and param when one is missing or has the wrong shape.
+ * @throws SiteError naming the route and param when one is missing or has the wrong shape.
  */
 export function pathForParams(route: { pattern: string; segments: readonly Segment[] }, params: Params): string {
   const parts: string[] = [];
@@ -168,18 +170,18 @@ export function pathForParams(route: { pattern: string; segments: readonly Segme
     const value = params[segment.name];
     if (segment.type === 'dynamic') {
       if (typeof value !== 'string' || value.length === 0) {
-        throw new TypeError(`${route.pattern}: param "${segment.name}" must be a non-empty string, got ${JSON.stringify(value)}`);
+        throw new SiteError(`${route.pattern}: param "${segment.name}" must be a non-empty string, got ${JSON.stringify(value)}`);
       }
       parts.push(encodeURIComponent(value));
       continue;
     }
     if (value === undefined && segment.type === 'optionalCatchAll') continue;
     if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.length === 0)) {
-      throw new TypeError(`${route.pattern}: param "${segment.name}" must be an array of non-empty strings, got ${JSON.stringify(value)}`);
+      throw new SiteError(`${route.pattern}: param "${segment.name}" must be an array of non-empty strings, got ${JSON.stringify(value)}`);
     }
     // A required catch-all matches one segment or more: `[]` would name a path the route does not match.
     if (value.length === 0 && segment.type === 'catchAll') {
-      throw new TypeError(`${route.pattern}: param "${segment.name}" of a catch-all must hold at least one segment, got []`);
+      throw new SiteError(`${route.pattern}: param "${segment.name}" of a catch-all must hold at least one segment, got []`);
     }
     parts.push(...value.map(encodeURIComponent));
   }

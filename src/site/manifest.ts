@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileMetadata } from '../app/metadata-routes.ts';
 import type { ResolvedSegmentConfig } from '../app/segment-config.ts';
+import { SiteError } from '../config/errors.ts';
 import type { ImagesConfig, RoutingRules } from '../config/next-config.ts';
 import type { Segment, SegmentWrapper } from '../render/routes.ts';
 
@@ -121,7 +122,7 @@ export function prerenderDirOf(buildDir: string): string {
 
 /**
  * Reads and checks a build manifest.
- * @throws Error telling the user to run `isr build` when it is missing, or naming the problem
+ * @throws SiteError telling the user to run `isr build` when it is missing, or naming the problem
  *   when it is from another version or malformed.
  */
 export async function readManifest(buildDir: string): Promise<BuildManifest> {
@@ -130,16 +131,16 @@ export async function readManifest(buildDir: string): Promise<BuildManifest> {
   try {
     text = await readFile(file, 'utf8');
   } catch {
-    throw new Error(`no build found at ${file}: run \`isr build\` first`);
+    throw new SiteError(`no build found at ${file}: run \`isr build\` first`);
   }
   let manifest: BuildManifest;
   try {
     manifest = JSON.parse(text) as BuildManifest;
   } catch (error) {
-    throw new Error(`${file} is not valid JSON (${(error as Error).message}): run \`isr build\` again`);
+    throw new SiteError(`${file} is not valid JSON (${(error as Error).message}): run \`isr build\` again`);
   }
   if (manifest.version !== MANIFEST_VERSION || typeof manifest.buildId !== 'string' || !Array.isArray(manifest.routes)) {
-    throw new Error(`${file} was written by another version of isr: run \`isr build\` again`);
+    throw new SiteError(`${file} was written by another version of isr: run \`isr build\` again`);
   }
   return manifest;
 }

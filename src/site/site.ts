@@ -12,6 +12,7 @@ import type { ReactFormState } from 'react-dom/client';
 import { generateRouteResponse, type PageRenderInput, renderAppNotFound } from '../app/render.ts';
 import type * as AppRuntime from '../app/rsc/entry.rsc.ts';
 import type { LayoutModule, PageModule, RouteModule } from '../app/segment-config.ts';
+import { SiteError } from '../config/errors.ts';
 import type { Generate } from '../engine/engine.ts';
 import { checkedResponseHead, HTML_HEADERS } from '../http/response-head.ts';
 import { type PagesDocumentInput, renderPagesFallback, renderPagesNotFoundBody, renderPagesPage } from '../pages/render.ts';
@@ -273,7 +274,7 @@ export class Site {
    */
   private pagesDocument(pattern: string): PagesDocumentInput {
     const client = this.manifest.pagesClient;
-    if (client === undefined) throw new Error('this build has no browser files for pages/: run isr build again');
+    if (client === undefined) throw new SiteError('this build has no browser files for pages/: run isr build again');
     const own = [client.app, client.pages[pattern]];
     const url = (file: string) => `${CLIENT_URL_PREFIX}${file}`;
     return {

@@ -268,7 +268,7 @@ describe('discoverAppRoutes: metadata files', () => {
     assert.deepEqual(found.metadataFiles, ['favicon.ico', 'opengraph-image.png']);
     assert.throws(
       () => discoverAppRoutes(trees.tree(['app/layout.tsx', 'app/icon.tsx'])),
-      /^Error: app\/icon\.tsx: generated image metadata \(next\/og's ImageResponse\) is not supported by isr/,
+      /^SiteError: app\/icon\.tsx: generated image metadata \(next\/og's ImageResponse\) is not supported by isr/,
     );
     assert.throws(
       () => discoverAppRoutes(trees.tree(['app/layout.tsx', 'app/robots.ts', 'app/robots.txt'])),

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { SiteError } from '../../src/config/errors.ts';
 import {
   isDynamicRoute,
   matchSegments,
@@ -168,7 +169,7 @@ describe('pathForParams: the path of a route for generateStaticParams params', (
     assert.deepEqual(matchSegments(r, path.split('/').filter(Boolean).map(decodeURIComponent)), params);
   });
 
-  test('a missing, empty or non-string [id] is a TypeError naming the route and param', () => {
+  test('a missing, empty or non-string [id] is a SiteError naming the route and param', () => {
     for (const [value, shown] of [
       [undefined, 'undefined'],
       ['', '""'],
@@ -177,33 +178,33 @@ describe('pathForParams: the path of a route for generateStaticParams params', (
       assert.throws(
         () => pathForParams(route('/blog/[id]'), { id: value as string | string[] | undefined }),
         (error: unknown) =>
-          error instanceof TypeError && error.message === `/blog/[id]: param "id" must be a non-empty string, got ${shown}`,
+          error instanceof SiteError && error.message === `/blog/[id]: param "id" must be a non-empty string, got ${shown}`,
       );
     }
     assert.throws(() => pathForParams(route('/blog/[id]'), { id: 1 as unknown as string }), {
-      name: 'TypeError',
+      name: 'SiteError',
       message: '/blog/[id]: param "id" must be a non-empty string, got 1',
     });
   });
 
-  test('a catch-all that is not an array of non-empty strings is a TypeError naming the route and param', () => {
+  test('a catch-all that is not an array of non-empty strings is a SiteError naming the route and param', () => {
     assert.throws(() => pathForParams(route('/docs/[...slug]'), {}), {
-      name: 'TypeError',
+      name: 'SiteError',
       message: '/docs/[...slug]: param "slug" must be an array of non-empty strings, got undefined',
     });
     assert.throws(() => pathForParams(route('/docs/[...slug]'), { slug: 'a/b' }), {
-      name: 'TypeError',
+      name: 'SiteError',
       message: '/docs/[...slug]: param "slug" must be an array of non-empty strings, got "a/b"',
     });
     assert.throws(() => pathForParams(route('/shop/[[...slug]]'), { slug: ['a', ''] }), {
-      name: 'TypeError',
+      name: 'SiteError',
       message: '/shop/[[...slug]]: param "slug" must be an array of non-empty strings, got ["a",""]',
     });
   });
 
   test('a required catch-all given an empty array is a TypeError (it would name /docs, a path the route does not match)', () => {
     assert.throws(() => pathForParams(route('/docs/[...slug]'), { slug: [] }), {
-      name: 'TypeError',
+      name: 'SiteError',
       message: '/docs/[...slug]: param "slug" of a catch-all must hold at least one segment, got []',
     });
     // The optional catch-all takes [] as its root path.

@@ -1,7 +1,7 @@
 /**
  * Route segment config (`resolveSegmentConfig`, `configForcesDynamic`): how `revalidate`,
  * `dynamic` and `dynamicParams` exported by layouts and the page merge into one route's config,
- * and the TypeErrors for values of the wrong type.
+ * and the SiteErrors (naming the file) for values of the wrong type.
  * @see https://nextjs.org/docs/app/api-reference/file-conventions/route-segment-config
  */
 import assert from 'node:assert/strict';
@@ -55,7 +55,7 @@ describe('resolveSegmentConfig: merging layouts and page', () => {
   });
 });
 
-describe('resolveSegmentConfig: invalid values are TypeErrors naming the file', () => {
+describe('resolveSegmentConfig: invalid values are SiteErrors naming the file', () => {
   const invalid = (config: Record<string, unknown>, index = 2) => {
     const modules: SegmentConfig[] = [{}, {}, {}];
     modules[index] = config as SegmentConfig;
@@ -64,15 +64,15 @@ describe('resolveSegmentConfig: invalid values are TypeErrors naming the file', 
 
   test('revalidate: a negative, non-finite or non-number value', () => {
     assert.throws(invalid({ revalidate: -1 }), {
-      name: 'TypeError',
+      name: 'SiteError',
       message: 'app/blog/[id]/page.tsx: export const revalidate must be a non-negative number of seconds or false, got -1',
     });
     assert.throws(invalid({ revalidate: '60' }, 0), {
-      name: 'TypeError',
+      name: 'SiteError',
       message: 'app/layout.tsx: export const revalidate must be a non-negative number of seconds or false, got "60"',
     });
     assert.throws(invalid({ revalidate: true }, 1), {
-      name: 'TypeError',
+      name: 'SiteError',
       message: 'app/blog/layout.tsx: export const revalidate must be a non-negative number of seconds or false, got true',
     });
     // JSON.stringify shows NaN and Infinity as null.
@@ -84,14 +84,14 @@ describe('resolveSegmentConfig: invalid values are TypeErrors naming the file', 
 
   test('dynamic: a value outside auto, force-static, force-dynamic, error', () => {
     assert.throws(invalid({ dynamic: 'static' }), {
-      name: 'TypeError',
+      name: 'SiteError',
       message: 'app/blog/[id]/page.tsx: export const dynamic must be one of auto, force-static, force-dynamic, error, got "static"',
     });
   });
 
   test('dynamicParams: anything but true or false', () => {
     assert.throws(invalid({ dynamicParams: 'false' }, 1), {
-      name: 'TypeError',
+      name: 'SiteError',
       message: 'app/blog/layout.tsx: export const dynamicParams must be true or false, got "false"',
     });
   });
