@@ -93,6 +93,45 @@ function applyTemplate(template: string | null, title: string): string {
   return template === null ? title : template.replace('%s', title);
 }
 
+/** The `formatDetection` keys, in the order Next.js writes `format-detection`. */
+const FORMAT_DETECTION = ['telephone', 'date', 'address', 'email', 'url'] as const;
+
+/** `appLinks` platforms and their fields (metadata name → `al:` tag name), in Next.js's order. */
+const APPLE_LINK: readonly (readonly [string, string])[] = [
+  ['url', 'url'],
+  ['appStoreId', 'app_store_id'],
+  ['appName', 'app_name'],
+];
+const WINDOWS_LINK: readonly (readonly [string, string])[] = [
+  ['url', 'url'],
+  ['appId', 'app_id'],
+  ['appName', 'app_name'],
+];
+const APP_LINKS: readonly (readonly [string, readonly (readonly [string, string])[]])[] = [
+  ['ios', APPLE_LINK],
+  ['iphone', APPLE_LINK],
+  ['ipad', APPLE_LINK],
+  [
+    'android',
+    [
+      ['package', 'package'],
+      ['url', 'url'],
+      ['class', 'class'],
+      ['appName', 'app_name'],
+    ],
+  ],
+  ['windowsPhone', WINDOWS_LINK],
+  ['windows', WINDOWS_LINK],
+  ['windowsUniversal', WINDOWS_LINK],
+  [
+    'web',
+    [
+      ['url', 'url'],
+      ['shouldFallback', 'should_fallback'],
+    ],
+  ],
+];
+
 const list = <T>(value: T | readonly T[] | undefined | null): T[] =>
   value === undefined || value === null ? [] : Array.isArray(value) ? [...value] : [value as T];
 
@@ -166,7 +205,14 @@ export function metadataElements({ metadata, viewport }: { metadata: Metadata; v
   named('publisher', metadata.publisher);
   named('robots', robotsContent(metadata.robots));
   if (metadata.robots && typeof metadata.robots === 'object') named('googlebot', robotsContent(metadata.robots.googleBot));
+  named('abstract', metadata.abstract);
+  for (const href of list(metadata.archives)) link({ rel: 'archives', href: url(href) });
+  for (const href of list(metadata.assets)) link({ rel: 'assets', href: url(href) });
+  for (const href of list(metadata.bookmarks)) link({ rel: 'bookmarks', href: url(href) });
+  if (metadata.pagination?.previous) link({ rel: 'prev', href: url(metadata.pagination.previous) });
+  if (metadata.pagination?.next) link({ rel: 'next', href: url(metadata.pagination.next) });
   named('category', metadata.category);
+  named('classification', metadata.classification);
   for (const [name, value] of Object.entries((metadata.other ?? {}) as Record<string, unknown>))
     for (const item of list(value)) named(name, item);
 
@@ -187,12 +233,38 @@ export function metadataElements({ metadata, viewport }: { metadata: Metadata; v
   for (const [type, href] of Object.entries((alternates.types ?? {}) as Record<string, unknown>))
     link({ rel: 'alternate', type, href: url(href) });
 
+  if (metadata.itunes?.appId) {
+    const { appId, appArgument } = metadata.itunes;
+    named('apple-itunes-app', `app-id=${appId}${appArgument ? `, app-argument=${appArgument}` : ''}`);
+  }
+  if (metadata.facebook) {
+    property('fb:app_id', metadata.facebook.appId);
+    for (const admin of list(metadata.facebook.admins)) property('fb:admins', admin);
+  }
+  if (metadata.pinterest?.richPin !== undefined) property('pinterest-rich-pin', String(metadata.pinterest.richPin));
+  if (metadata.formatDetection) {
+    const off = FORMAT_DETECTION.filter((name) => metadata.formatDetection?.[name] === false);
+    if (off.length > 0) named('format-detection', off.map((name) => `${name}=no`).join(', '));
+  }
+
   const verification = metadata.verification ?? {};
   for (const value of list(verification.google)) named('google-site-verification', value);
-  for (const value of list(verification.yandex)) named('yandex-verification', value);
   for (const value of list(verification.yahoo)) named('y_key', value);
+  for (const value of list(verification.yandex)) named('yandex-verification', value);
+  for (const value of list(verification.me)) named('me', value);
   for (const [name, value] of Object.entries((verification.other ?? {}) as Record<string, unknown>))
     for (const item of list(value)) named(name, item);
+
+  const appleWebApp = metadata.appleWebApp === true ? { capable: true } : metadata.appleWebApp;
+  if (appleWebApp) {
+    if (appleWebApp.capable !== false) named('mobile-web-app-capable', 'yes');
+    named('apple-mobile-web-app-title', appleWebApp.title);
+    for (const image of list<string | { url: string; media?: string }>(appleWebApp.startupImage)) {
+      const item = typeof image === 'string' ? { url: image } : image;
+      link({ href: item.url, ...(item.media ? { media: item.media } : {}), rel: 'apple-touch-startup-image' });
+    }
+    named('apple-mobile-web-app-status-bar-style', appleWebApp.statusBarStyle);
+  }
 
   const og = metadata.openGraph;
   if (og) {
@@ -234,6 +306,13 @@ export function metadataElements({ metadata, viewport }: { metadata: Metadata; v
       const item = typeof image === 'string' || image instanceof URL ? { url: image } : image;
       named('twitter:image', url(item.url));
       if ('alt' in item) named('twitter:image:alt', item.alt);
+    }
+  }
+  const appLinks = (metadata.appLinks ?? {}) as Record<string, unknown>;
+  for (const [platform, fields] of APP_LINKS) {
+    for (const item of list<Record<string, unknown>>(appLinks[platform] as never)) {
+      const name = platform.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+      for (const [field, tag] of fields) if (item[field] !== undefined) property(`al:${name}:${tag}`, item[field]);
     }
   }
   const icons = metadata.icons;

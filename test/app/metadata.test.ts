@@ -8,6 +8,8 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createElement, Fragment } from 'react';
+import { renderToStaticMarkup } from 'react-dom/server';
 import { metadataElements, resolveMetadata } from '../../src/app/metadata.ts';
 import { type FixtureServer, request, startFixtureServer, TOKEN } from '../helpers/server.ts';
 
@@ -134,5 +136,64 @@ describe('metadata resolution rules', () => {
     const html = elements.map((element) => JSON.stringify((element as { props: unknown }).props)).join('\n');
     assert.match(html, /"name":"robots","content":"index, follow"/);
     assert.match(html, /"name":"googlebot","content":"index, max-image-preview:large, max-snippet:-1"/);
+  });
+
+  it('the less common keys, in Next.js’s order and words: abstract, archives, pagination, classification, itunes, facebook, pinterest, formatDetection, verification, appleWebApp, appLinks', () => {
+    const elements = metadataElements({
+      metadata: {
+        abstract: 'An abstract',
+        archives: ['https://a.example/2025'],
+        assets: 'https://a.example/assets',
+        bookmarks: ['https://a.example/b'],
+        pagination: { previous: '/page/1', next: '/page/3' },
+        category: 'tech',
+        classification: 'blog',
+        itunes: { appId: '123', appArgument: 'app://x' },
+        facebook: { appId: '99' },
+        pinterest: { richPin: false },
+        formatDetection: { email: false, telephone: false, address: true },
+        verification: { yandex: 'y1', google: 'g1', me: ['m1', 'm2'], yahoo: 'h1' },
+        appleWebApp: {
+          title: 'Acme',
+          statusBarStyle: 'black-translucent',
+          startupImage: ['/s.png', { url: '/l.png', media: '(orientation: landscape)' }],
+        },
+        appLinks: {
+          ios: { url: 'https://a.example/ios', appStoreId: 'app_store_id' },
+          web: { url: 'https://a.example', shouldFallback: true },
+        },
+      },
+      viewport: {},
+    });
+    const html = renderToStaticMarkup(createElement(Fragment, null, ...elements));
+    const tags = html.match(/<[^>]+>/g)?.slice(2) ?? [];
+    assert.deepEqual(tags, [
+      '<meta name="abstract" content="An abstract"/>',
+      '<link rel="archives" href="https://a.example/2025"/>',
+      '<link rel="assets" href="https://a.example/assets"/>',
+      '<link rel="bookmarks" href="https://a.example/b"/>',
+      '<link rel="prev" href="/page/1"/>',
+      '<link rel="next" href="/page/3"/>',
+      '<meta name="category" content="tech"/>',
+      '<meta name="classification" content="blog"/>',
+      '<meta name="apple-itunes-app" content="app-id=123, app-argument=app://x"/>',
+      '<meta property="fb:app_id" content="99"/>',
+      '<meta property="pinterest-rich-pin" content="false"/>',
+      '<meta name="format-detection" content="telephone=no, email=no"/>',
+      '<meta name="google-site-verification" content="g1"/>',
+      '<meta name="y_key" content="h1"/>',
+      '<meta name="yandex-verification" content="y1"/>',
+      '<meta name="me" content="m1"/>',
+      '<meta name="me" content="m2"/>',
+      '<meta name="mobile-web-app-capable" content="yes"/>',
+      '<meta name="apple-mobile-web-app-title" content="Acme"/>',
+      '<link href="/s.png" rel="apple-touch-startup-image"/>',
+      '<link href="/l.png" media="(orientation: landscape)" rel="apple-touch-startup-image"/>',
+      '<meta name="apple-mobile-web-app-status-bar-style" content="black-translucent"/>',
+      '<meta property="al:ios:url" content="https://a.example/ios"/>',
+      '<meta property="al:ios:app_store_id" content="app_store_id"/>',
+      '<meta property="al:web:url" content="https://a.example"/>',
+      '<meta property="al:web:should_fallback" content="true"/>',
+    ]);
   });
 });
