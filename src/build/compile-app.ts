@@ -23,7 +23,7 @@ import type { Segment } from '../render/routes.ts';
 import { APP_MODULE_PREFIX, CLIENT_URL_PREFIX } from '../site/manifest.ts';
 import { CompileError, packageOf, type SiteCompileOptions } from './compile.ts';
 import { siteReactPackages } from './react-packages.ts';
-import { ENVIRONMENT_MARKER, OWN_ANCHOR, ownModule, SHIMMED, shimFor } from './shims.ts';
+import { ENVIRONMENT_MARKER, OWN_ANCHOR, OWN_EXTERNAL, ownExternal, ownModule, SHIMMED, shimFor } from './shims.ts';
 import { STATIC_IMAGE, StaticImages } from './static-images.ts';
 
 /**
@@ -45,6 +45,9 @@ function viteFailure(message: string, siteDir: string): string {
     .filter((line) => !/^\s+at /.test(line))
     .join('\n');
 }
+
+/** `next/og`'s module, whose `@vercel/og` is this package's (shims.ts `OWN_EXTERNAL`). */
+const OG_SHIM = ownModule('render/og');
 
 /** The virtual module listing the site's `app/` modules (app/rsc/virtual.d.ts). */
 const APP_MODULES = 'virtual:isr/app-modules';
@@ -91,6 +94,7 @@ function isrAppPlugin(
         if ('error' in shim) this.error(`${importer ? `${path.relative(siteDir, importer)}: ` : ''}${shim.error}`);
         return shim.file;
       }
+      if (OWN_EXTERNAL.test(source) && importer === OG_SHIM) return { id: ownExternal(source), external: true };
       if (/^react(-dom)?(\/.*)?$/.test(source)) {
         // This package's React, under the environment's conditions (react-server in the runtime).
         return this.resolve(source, OWN_ANCHOR, { ...options, skipSelf: true });

@@ -18,7 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { build as esbuild, formatMessages, type Message, type Plugin, type PluginBuild } from 'esbuild';
 import { siteReactPackages } from './react-packages.ts';
 import { loadSass } from './sass.ts';
-import { ENVIRONMENT_MARKER, OWN_ANCHOR, SHIMMED, shimFor } from './shims.ts';
+import { ENVIRONMENT_MARKER, OWN_ANCHOR, OWN_EXTERNAL, ownExternal, ownModule, SHIMMED, shimFor } from './shims.ts';
 import { STATIC_IMAGE, StaticImages } from './static-images.ts';
 
 const require = createRequire(OWN_ANCHOR);
@@ -44,6 +44,10 @@ function isrResolvePlugin(siteDir: string, reactPackages: ReadonlySet<string>, i
           return { errors: [{ text: `cannot resolve "${args.path}" from isr's own dependencies` }] };
         }
       });
+      // next/og's @vercel/og is this package's, loaded where it is installed (shims.ts).
+      build.onResolve({ filter: OWN_EXTERNAL }, (args) =>
+        args.importer === ownModule('render/og') ? { path: ownExternal(args.path), external: true } : undefined,
+      );
       resolveSiteAlias(build, siteDir);
       loadStaticImages(build, images);
       loadSass(build, siteDir);

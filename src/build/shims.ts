@@ -29,6 +29,7 @@ const SHARED: Readonly<Record<string, string>> = {
   'next/image': ownModule('render/image'),
   'next/constants': ownModule('render/next-constants'),
   'next/script': ownModule('render/script'),
+  'next/og': ownModule('render/og'),
 };
 
 /** Per router: the App Router's link navigates client-side and its `next/navigation` has the hooks. */
@@ -36,6 +37,18 @@ const SHIMS: Readonly<Record<'app' | 'pages', Readonly<Record<string, string>>>>
   app: { ...SHARED, 'next/navigation': ownModule('app/shims/navigation'), 'next/link': ownModule('app/shims/link') },
   pages: { ...SHARED, 'next/navigation': ownModule('app/navigation'), 'next/link': ownModule('pages/shims/link') },
 };
+
+/**
+ * Packages of this one that a site's server code reaches through a shim (`next/og` →
+ * `@vercel/og`) and that must stay external, loaded from this package's own `node_modules` as they
+ * are installed: `@vercel/og` reads its WebAssembly and font files next to its own module.
+ */
+export const OWN_EXTERNAL = /^@vercel\/og$/;
+
+/** The file URL of this package's dependency `specifier` (one {@link OWN_EXTERNAL} matches), for an external import. */
+export function ownExternal(specifier: string): string {
+  return import.meta.resolve(specifier);
+}
 
 /** Matches the imports {@link shimFor} decides: `next`, `isr` and their subpaths. */
 export const SHIMMED = /^(next|isr)(\/.*)?$/;
@@ -50,7 +63,7 @@ export function shimFor(specifier: string, router: 'app' | 'pages'): { file: str
   const file = SHIMS[router][specifier.replace(/\.js$/, '')];
   if (file !== undefined) return { file };
   return {
-    error: `"${specifier}" is not provided by isr (supported: next, next/cache, next/navigation, next/router, next/head, next/link, next/image, next/script, next/constants, isr/cache)`,
+    error: `"${specifier}" is not provided by isr (supported: next, next/cache, next/navigation, next/router, next/head, next/link, next/image, next/script, next/og, next/constants, isr/cache)`,
   };
 }
 
