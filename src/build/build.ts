@@ -136,6 +136,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         ? await compileApp(siteDir, [...appSources], workDir, {
             buildId,
             ...shared,
+            cache: { cacheComponents: nextConfig.cacheComponents, useCache: nextConfig.useCache, cacheLife: nextConfig.cacheLife },
             pageRoutes: routes.filter((route) => route.router === 'app' && route.kind === 'page'),
           })
         : undefined;
