@@ -73,9 +73,8 @@ export function cacheDirectivePlugin(siteDir: string, enabled: boolean): Plugin 
             `${RUNTIME}(${value}, ${JSON.stringify(meta.directiveMatch[0])}, ${JSON.stringify(`${file}#${name}`)})`,
         });
       } catch (error) {
-        this.error(
-          `${file}: ${(error as Error).message.replace(/^"(.*)" doesn't allow non async function$/, '"$1" functions must be async')}`,
-        );
+        const message = (error as Error).message;
+        this.error(`${file}: ${message.includes('non async function') ? '"use cache" functions must be async functions' : message}`);
       }
       if (topLevel === undefined && hoisted.names.length === 0) return undefined;
       if (!enabled) {

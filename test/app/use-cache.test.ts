@@ -11,7 +11,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type FixtureServer, request, startFixtureServer } from '../helpers/server.ts';
+import { type FixtureServer, request, startFixtureServer, TOKEN } from '../helpers/server.ts';
 
 let f: FixtureServer;
 const get = (path: string, init?: RequestInit) => request(f, path, init);
@@ -134,4 +134,121 @@ describe('cacheLife windows on the injected clock', () => {
       assert.equal(expired.headers.get('x-isr-cache'), 'MISS', 'past expire: the request waits for new content');
     });
   }
+});
+
+/** `POST /api/revalidate?mode=...`: the fixture's webhook calling revalidateTag('posts', ...). */
+async function webhook(mode: string) {
+  const answer = await get(`/api/revalidate?tag=posts&mode=${mode}`, { method: 'POST' });
+  assert.equal(answer.status, 200, answer.text);
+}
+
+describe('cacheTag and revalidateTag: mark stale against expire now', () => {
+  it("revalidateTag(tag, 'max'): the next request is STALE (old content at once), the one after fresh", async () => {
+    await get('/tags');
+    await flush();
+    assert.equal(text((await get('/tags')).text), 'posts v1');
+    f.api.items.set('posts', 'posts v2');
+    await webhook('max');
+    const stale = await get('/tags');
+    assert.equal(stale.headers.get('x-isr-cache'), 'STALE');
+    assert.equal(text(stale.text), 'posts v1');
+    await flush();
+    const fresh = await get('/tags');
+    assert.equal(fresh.headers.get('x-isr-cache'), 'HIT');
+    assert.equal(text(fresh.text), 'posts v2');
+  });
+
+  it('a named profile (hours) marks stale too', async () => {
+    f.api.items.set('posts', 'posts v3');
+    await webhook('hours');
+    assert.equal((await get('/tags')).headers.get('x-isr-cache'), 'STALE');
+    await flush();
+    assert.equal(text((await get('/tags')).text), 'posts v3');
+  });
+
+  it('revalidateTag(tag, { expire: 0 }): the next request waits for new content (MISS)', async () => {
+    f.api.items.set('posts', 'posts v4');
+    await webhook('expire');
+    const next = await get('/tags');
+    assert.equal(next.headers.get('x-isr-cache'), 'MISS');
+    assert.equal(text(next.text), 'posts v4');
+  });
+
+  it('revalidateTag(tag) still expires at once, with Next.js’s deprecation warning (once)', async () => {
+    f.api.items.set('posts', 'posts v5');
+    await webhook('legacy');
+    await webhook('legacy');
+    const next = await get('/tags');
+    assert.equal(next.headers.get('x-isr-cache'), 'MISS');
+    assert.equal(text(next.text), 'posts v5');
+    const warnings = f.logger.lines.filter((line) => line.includes('"revalidateTag" without the second argument is now deprecated'));
+    assert.equal(warnings.length, 1, f.logger.lines.join('\n'));
+  });
+
+  it('the revalidation endpoint has both modes: {"soft": true} marks stale, without it expires now', async () => {
+    const revalidate = (body: unknown) =>
+      get('/_isr/revalidate', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    f.api.items.set('posts', 'posts v6');
+    assert.equal((await revalidate({ tags: ['posts'], soft: true })).status, 200);
+    const stale = await get('/tags');
+    assert.equal(stale.headers.get('x-isr-cache'), 'STALE');
+    assert.equal(text(stale.text), 'posts v5');
+    await flush();
+    assert.equal(text((await get('/tags')).text), 'posts v6');
+    f.api.items.set('posts', 'posts v7');
+    assert.equal((await revalidate({ tags: ['post-posts'] })).status, 200);
+    const miss = await get('/tags');
+    assert.equal(miss.headers.get('x-isr-cache'), 'MISS');
+    assert.equal(text(miss.text), 'posts v7');
+  });
+});
+
+describe('updateTag and refresh in Server Actions', () => {
+  /** The hidden field naming a form's action in the page's HTML. */
+  const actionFields = (html: string) => [...html.matchAll(/name="(\$ACTION_ID_[^"]+)"/g)].map((match) => match[1]!);
+
+  it('updateTag: the page the action answers with shows the new data (read-your-own-writes), and so does the next GET', async () => {
+    const page = await get('/notes');
+    const before = text(page.text);
+    f.api.items.set('posts', 'posts v8');
+    assert.equal(text((await get('/notes')).text), before, 'cached until the action');
+    const form = new FormData();
+    form.append(actionFields(page.text)[0]!, '');
+    const answer = await get('/notes', { method: 'POST', body: form, headers: { origin: f.url }, redirect: 'manual' });
+    assert.equal(answer.status, 200);
+    assert.equal(text(answer.text), 'posts v8');
+    assert.equal(text((await get('/notes')).text), 'posts v8');
+    assert.equal(text((await get('/tags')).text), 'posts v8', 'every page reading the tag');
+  });
+
+  it('refresh() runs inside an action and leaves the cache as it is', async () => {
+    const page = await get('/notes');
+    f.api.items.set('posts', 'posts v9');
+    const form = new FormData();
+    form.append(actionFields(page.text)[1]!, '');
+    const answer = await get('/notes', { method: 'POST', body: form, headers: { origin: f.url }, redirect: 'manual' });
+    assert.equal(answer.status, 200);
+    assert.equal(text(answer.text), 'posts v8');
+  });
+
+  it('updateTag outside a Server Action (a route handler) throws Next.js’s error', async () => {
+    const answer = await get('/api/update', { method: 'POST' });
+    assert.equal(answer.status, 500);
+    assert.match(answer.text, /updateTag can only be called from within a Server Action/);
+  });
+});
+
+describe("'use cache: private'", () => {
+  it('is shared by the calls of one request, never stored: each request renders it again', async () => {
+    const first = await get('/private');
+    assert.equal(first.headers.get('cache-control'), NO_STORE);
+    assert.match(first.text, /<p id="same">true<\/p>/);
+    const second = await get('/private');
+    const nonce = (html: string) => /<p id="nonce">(.*?)<\/p>/.exec(html)?.[1];
+    assert.notEqual(nonce(first.text), nonce(second.text));
+  });
 });
