@@ -204,6 +204,20 @@ describe('cacheTag and revalidateTag: mark stale against expire now', () => {
     const miss = await get('/tags');
     assert.equal(miss.headers.get('x-isr-cache'), 'MISS');
     assert.equal(text(miss.text), 'posts v7');
+    // The same two modes in Next.js 16's terms.
+    f.api.items.set('posts', 'posts v7b');
+    assert.equal((await revalidate({ tags: ['posts'], profile: 'max' })).status, 200);
+    assert.equal((await get('/tags')).headers.get('x-isr-cache'), 'STALE');
+    await flush();
+    assert.equal(text((await get('/tags')).text), 'posts v7b');
+    f.api.items.set('posts', 'posts v7c');
+    assert.equal((await revalidate({ tags: ['posts'], profile: { expire: 0 } })).status, 200);
+    const expired = await get('/tags');
+    assert.equal(expired.headers.get('x-isr-cache'), 'MISS');
+    assert.equal(text(expired.text), 'posts v7c');
+    const bad = await revalidate({ tags: ['posts'], profile: 7 });
+    assert.equal(bad.status, 400);
+    assert.match((JSON.parse(bad.text) as { error: string }).error, /"profile" must be a profile name/);
   });
 });
 
