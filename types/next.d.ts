@@ -8,8 +8,35 @@
  * implementations; `next` itself provides only types.
  */
 declare module 'next/cache' {
-  export function revalidatePath(path: string, type?: 'page' | 'layout'): void;
-  export function revalidateTag(tag: string): void;
+  /** A cache profile, seconds each (`Infinity` for never); omitted values come from `default` (Next.js 16 `CacheLife`). */
+  export type CacheLife = {
+    /** How long the client may use the content without asking the server. */
+    stale?: number;
+    /** After it, the next request gets the cached content and a regeneration starts. */
+    revalidate?: number;
+    /** After it, the next request waits for new content. */
+    expire?: number;
+  };
+  /** The built-in profile names (a site's next.config may add its own). */
+  export type CacheLifeProfile = 'default' | 'seconds' | 'minutes' | 'hours' | 'days' | 'weeks' | 'max';
+  export function revalidatePath(path: string, type?: 'page' | 'layout'): undefined;
+  /**
+   * `'max'` or another profile: mark stale (the next visit gets the cached content while it
+   * regenerates); `{ expire: 0 }`: expire now.
+   */
+  export function revalidateTag(tag: string, profile: CacheLifeProfile | (string & {}) | CacheLife): undefined;
+  /** @deprecated Next.js 16: pass a second argument (`'max'`), or use `updateTag` in a Server Action. */
+  export function revalidateTag(tag: string): undefined;
+  /** Expires `tag` now, from a Server Action (read-your-own-writes). */
+  export function updateTag(tag: string): undefined;
+  /** Refreshes the page a Server Action answers with. */
+  export function refresh(): void;
+  /** The lifetime of the `'use cache'` function calling it. */
+  export function cacheLife(profile: CacheLifeProfile | (string & {}) | CacheLife): void;
+  /** Tags the entry of the `'use cache'` function calling it. */
+  export function cacheTag(...tags: string[]): void;
+  export const unstable_cacheLife: typeof cacheLife;
+  export const unstable_cacheTag: typeof cacheTag;
   export function unstable_cache<Args extends unknown[], Result>(
     fn: (...args: Args) => Promise<Result>,
     keyParts?: string[],
@@ -39,6 +66,15 @@ declare module 'next/navigation' {
 
 declare module 'next' {
   import type { ComponentType } from 'react';
+
+  /** next.config (the settings isr reads are listed in its README; others are refused or ignored with a message). */
+  export interface NextConfig {
+    /** Next.js 16 Cache Components: `'use cache'`, `cacheLife`, `cacheTag`. */
+    cacheComponents?: boolean;
+    /** Cache profiles by name, seconds each (`Infinity` for never). */
+    cacheLife?: Record<string, { stale?: number; revalidate?: number; expire?: number }>;
+    [setting: string]: unknown;
+  }
   import type { IncomingMessage, ServerResponse } from 'node:http';
 
   type ParsedUrlQuery = Record<string, string | string[] | undefined>;

@@ -18,6 +18,7 @@ import { type MetadataModule, metadataElements, resolveMetadata, withFileMetadat
 import { type FileMetadata, type MetadataRouteKind, metadataRouteResponse } from './metadata-routes.ts';
 import { isNotFoundError, redirectTarget } from './navigation.ts';
 import type { LayoutModule, PageModule, ResolvedSegmentConfig, RouteModule } from './segment-config.ts';
+import { PAGE_PROPS } from './segment-props.ts';
 
 /** A page's two representations, made by one render: its HTML and, under RSC, its RSC payload. */
 export interface RenderedDocument {
@@ -125,7 +126,7 @@ export function renderAppPage(input: PageRenderInput, render: DocumentRenderer):
       // The Metadata API's <title>, <meta> and <link> elements, hoisted into <head> by React.
       const resolved = await resolveMetadata(input.metadataItems ?? [...input.layouts, input.page], { params, searchParams });
       const head = metadataElements(withFileMetadata(resolved, input.fileMetadata));
-      const page = createElement(Fragment, null, ...head, createElement(input.page.default, { params, searchParams }));
+      const page = createElement(Fragment, null, ...head, createElement(input.page.default, { params, searchParams, [PAGE_PROPS]: true }));
       document = await render(wrapPage(input, params, page));
     } catch (error) {
       const redirect = redirectTarget(error);
@@ -144,6 +145,8 @@ export function renderAppPage(input: PageRenderInput, render: DocumentRenderer):
       value: { kind: 'page' as const, status, headers, body: document.html, ...(document.payload ? { data: document.payload } : {}) },
       tags: [...context.implicitTags, ...context.tags],
       revalidate: context.revalidate,
+      // The lowest `expire` of the `'use cache'` entries it read (the server's `expireTime` otherwise).
+      ...(context.expire !== undefined ? { expire: context.expire } : {}),
       dynamic: context.dynamicReason !== undefined,
     };
   });

@@ -96,3 +96,38 @@ export function resolveSegmentConfig(modules: readonly SegmentConfig[], files: r
 export function configForcesDynamic(config: ResolvedSegmentConfig): boolean {
   return config.dynamic === 'force-dynamic' || config.revalidate === 0;
 }
+
+/**
+ * The route segment config Cache Components replaces (`revalidate`, `dynamic`, `dynamicParams`,
+ * `fetchCache`, `runtime`, `experimental_ppr`: the "Migrating to Cache Components" guide,
+ * https://nextjs.org/docs/app/guides/migrating-to-cache-components).
+ */
+const REPLACED_BY_CACHE_COMPONENTS = ['revalidate', 'dynamic', 'dynamicParams', 'fetchCache', 'runtime', 'experimental_ppr'] as const;
+
+/**
+ * With `cacheComponents: true`, refuses a route whose modules export segment config it replaces,
+ * with Next.js's message (`Route segment config "<name>" is not compatible with
+ * \`nextConfig.cacheComponents\``).
+ * @param modules a route's layouts and page or route module; `files` their files, same order.
+ * @throws Error naming the file and the export.
+ */
+export function refuseReplacedSegmentConfig(modules: readonly object[], files: readonly string[]): void {
+  modules.forEach((module, index) => {
+    const name = REPLACED_BY_CACHE_COMPONENTS.find(
+      (key) => Object.hasOwn(module, key) && (module as Record<string, unknown>)[key] !== undefined,
+    );
+    if (name === undefined) return;
+    throw new Error(
+      `${files[index] ?? 'module'}: Route segment config "${name}" is not compatible with \`nextConfig.cacheComponents\`. Please remove it ` +
+        '(with Cache Components, `use cache` with `cacheLife` sets lifetimes, and params not returned by generateStaticParams render on request: ' +
+        'https://nextjs.org/docs/app/guides/migrating-to-cache-components).',
+    );
+  });
+}
+
+/**
+ * Next.js's message when, with `cacheComponents: true`, `generateStaticParams` returns no params
+ * (`next/dist/shared/lib/errors/empty-generate-static-params-error.js`).
+ */
+export const EMPTY_STATIC_PARAMS_WITH_CACHE_COMPONENTS =
+  'When using Cache Components, all `generateStaticParams` functions must return at least one result. This is to ensure that we can perform build-time validation that there is no other dynamic accesses that would cause a runtime error.\n\nLearn more: https://nextjs.org/docs/messages/empty-generate-static-params';

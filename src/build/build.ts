@@ -17,7 +17,15 @@ import path from 'node:path';
 import { installFetch } from '../app/data-cache.ts';
 import { isCacheableRouteHandler } from '../app/render.ts';
 import { discoverAppRoutes } from '../app/routes.ts';
-import { configForcesDynamic, type PageModule, type RouteModule, resolveSegmentConfig, type SegmentConfig } from '../app/segment-config.ts';
+import {
+  configForcesDynamic,
+  EMPTY_STATIC_PARAMS_WITH_CACHE_COMPONENTS,
+  type PageModule,
+  type RouteModule,
+  refuseReplacedSegmentConfig,
+  resolveSegmentConfig,
+  type SegmentConfig,
+} from '../app/segment-config.ts';
 import { loadConfig } from '../config/config.ts';
 import { SiteError } from '../config/errors.ts';
 import { loadNextConfig, type NextConfigUse } from '../config/next-config.ts';
@@ -137,6 +145,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         ? await compileApp(siteDir, [...appSources], workDir, {
             buildId,
             ...shared,
+            cache: { cacheComponents: nextConfig.cacheComponents, useCache: nextConfig.useCache, cacheLife: nextConfig.cacheLife },
             pageRoutes: routes.filter((route) => route.router === 'app' && route.kind === 'page'),
           })
         : undefined;
@@ -176,6 +185,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       }
       const layouts = route.layouts.map((layout) => compiled.get(layout)!);
       const modules = [...(await Promise.all(layouts.map((l) => site.load<SegmentConfig>(l)))), await site.load<SegmentConfig>(module)];
+      if (nextConfig.cacheComponents) refuseReplacedSegmentConfig(modules, [...route.layouts, route.file]);
       const config = resolveSegmentConfig(modules, [...route.layouts, route.file]);
       const own = modules.at(-1) as PageModule | RouteModule;
       const dynamic = configForcesDynamic(config);
@@ -212,6 +222,11 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       let count = 0;
       for (const route of manifest.routes) {
         const paths = await staticPaths(site, route);
+        if (nextConfig.cacheComponents && route.router === 'app' && paths.length === 0 && isDynamicRoute(route)) {
+          const own = await site.load<PageModule>(route.module);
+          if (typeof own.generateStaticParams === 'function')
+            throw new Error(`${route.file}: ${EMPTY_STATIC_PARAMS_WITH_CACHE_COMPONENTS}`);
+        }
         route.staticPaths = paths.map((item) => item.pathname).sort();
         if (!route.cacheable) continue;
         if (route.fallback === true) {

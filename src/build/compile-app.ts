@@ -19,12 +19,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import rsc from '@vitejs/plugin-rsc';
 import { createBuilder, type Plugin } from 'vite';
+import type { CacheLifeProfiles } from '../config/cache-life.ts';
 import type { Segment } from '../render/routes.ts';
 import { APP_MODULE_PREFIX, CLIENT_URL_PREFIX } from '../site/manifest.ts';
 import { CompileError, packageOf, type SiteCompileOptions } from './compile.ts';
 import { siteReactPackages } from './react-packages.ts';
 import { ENVIRONMENT_MARKER, OWN_ANCHOR, OWN_EXTERNAL, ownExternal, ownModule, SHIMMED, shimFor } from './shims.ts';
 import { STATIC_IMAGE, StaticImages } from './static-images.ts';
+import { cacheDirectivePlugin } from './use-cache-transform.ts';
 
 /**
  * What a failed Vite build reports, for a user: an unresolved import as `next build` words it
@@ -55,11 +57,23 @@ const APP_MODULES = 'virtual:isr/app-modules';
 const BUILD_ID = 'virtual:isr/build-id';
 /** The virtual module listing the page routes' segments in match order, for `useParams` (app/navigation-client.ts). */
 const PAGE_ROUTES = 'virtual:isr/page-routes';
+/** The virtual module holding the site's cache profiles and whether Cache Components is on (app/rsc/entry.rsc.ts). */
+const CACHE_CONFIG = 'virtual:isr/cache-config';
 /** What `server-only` and `client-only` become where they may be imported. */
 const EMPTY_MODULE = '\0isr:empty';
 
 /** The folder of the browser's files under `client/` (served at `/_isr/static/`). */
 export const CLIENT_ASSETS_DIR = 'static';
+
+/** What next.config says of caching (config/next-config.ts). */
+export interface AppCacheOptions {
+  /** `cacheComponents: true`. */
+  cacheComponents: boolean;
+  /** Whether the `'use cache'` directive is on (`cacheComponents` or `experimental.useCache`). */
+  useCache: boolean;
+  /** The cache profiles (built-in and next.config's `cacheLife`). */
+  cacheLife: CacheLifeProfiles;
+}
 
 export interface CompiledApp {
   /** For each `app/` source file (relative to the site), its manifest key: `rsc:app/page.tsx`. */
@@ -78,6 +92,7 @@ function isrAppPlugin(
   buildId: string,
   pageRoutes: readonly { segments: readonly Segment[] }[],
   images: StaticImages,
+  cache: AppCacheOptions,
 ): Plugin {
   return {
     name: 'isr-app',
@@ -85,7 +100,7 @@ function isrAppPlugin(
     // still get isr's next/* and isr's React.
     enforce: 'pre',
     async resolveId(source, importer, options) {
-      if (source === APP_MODULES || source === BUILD_ID || source === PAGE_ROUTES) return `\0${source}`;
+      if (source === APP_MODULES || source === BUILD_ID || source === PAGE_ROUTES || source === CACHE_CONFIG) return `\0${source}`;
       // Provided even when the site has not installed them, as Next.js does. (The RSC plugin
       // refuses each in the wrong environment first, naming the module that imports it.)
       if (ENVIRONMENT_MARKER.test(source)) return EMPTY_MODULE;
@@ -110,6 +125,9 @@ function isrAppPlugin(
       if (id === EMPTY_MODULE) return 'export {};\n';
       if (STATIC_IMAGE.test(id) && path.isAbsolute(id)) return images.module(id);
       if (id === `\0${BUILD_ID}`) return `export default ${JSON.stringify(buildId)};\n`;
+      if (id === `\0${CACHE_CONFIG}`) {
+        return `export default ${JSON.stringify({ cacheComponents: cache.cacheComponents, profiles: cache.cacheLife })};\n`;
+      }
       if (id === `\0${PAGE_ROUTES}`) return `export default ${JSON.stringify(pageRoutes.map(({ segments }) => ({ segments })))};\n`;
       if (id !== `\0${APP_MODULES}`) return undefined;
       const entries = files.map((file) => `  ${JSON.stringify(file)}: () => import(${JSON.stringify(path.join(siteDir, file))}),`);
@@ -128,7 +146,7 @@ export async function compileApp(
   siteDir: string,
   files: readonly string[],
   buildDir: string,
-  build: { buildId: string; pageRoutes: readonly { segments: readonly Segment[] }[] } & SiteCompileOptions,
+  build: { buildId: string; pageRoutes: readonly { segments: readonly Segment[] }[]; cache: AppCacheOptions } & SiteCompileOptions,
 ): Promise<CompiledApp> {
   const images = build.images ?? new StaticImages();
   const output = { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' };
@@ -169,7 +187,8 @@ export async function compileApp(
           },
           serverHandler: false,
         }),
-        isrAppPlugin(siteDir, files, build.buildId, build.pageRoutes, images),
+        isrAppPlugin(siteDir, files, build.buildId, build.pageRoutes, images, build.cache),
+        cacheDirectivePlugin(siteDir, build.cache.useCache),
       ],
     });
     await builder.buildApp();

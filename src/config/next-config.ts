@@ -14,6 +14,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { transform } from 'esbuild';
+import { BUILT_IN_PROFILES, type CacheLifeProfiles, resolveCacheLifeProfiles } from './cache-life.ts';
 import { ConfigError } from './errors.ts';
 
 /** The file names Next.js reads, in its order. */
@@ -106,6 +107,16 @@ export interface NextConfigUse {
   file: string | undefined;
   /** What the config sets that isr ignores (Next's own tooling), one line each. */
   warnings: string[];
+  /**
+   * Cache Components (`cacheComponents: true`): the `'use cache'` directive, `cacheLife` and
+   * `cacheTag`, and the segment config they replace refused
+   * (https://nextjs.org/docs/app/api-reference/config/next-config-js/cacheComponents).
+   */
+  cacheComponents: boolean;
+  /** Whether the `'use cache'` directive is on: `cacheComponents`, or Next 15's `experimental.useCache` (which Next 16 still honours). */
+  useCache: boolean;
+  /** The cache profiles: the built-in ones and next.config's `cacheLife` (config/cache-life.ts). */
+  cacheLife: CacheLifeProfiles;
 }
 
 /** The defaults of Next.js 16 (https://nextjs.org/docs/app/api-reference/components/image#configuration-options). */
@@ -170,8 +181,6 @@ const UNSUPPORTED: Readonly<Record<string, string>> = {
   cacheHandler: "isr's own stores hold the cache (ISR_REDIS_URL for a shared one)",
   cacheHandlers: "isr's own stores hold the cache (ISR_REDIS_URL for a shared one)",
   cacheMaxMemorySize: 'use ISR_MEMORY_CACHE_SIZE',
-  cacheComponents: 'not supported yet',
-  cacheLife: 'not supported yet',
   skipTrailingSlashRedirect: 'remove it',
   skipMiddlewareUrlNormalize: 'remove it',
 };
@@ -390,7 +399,18 @@ async function importConfig(file: string): Promise<unknown> {
  */
 export async function loadNextConfig(siteDir: string, phase = 'phase-production-build'): Promise<NextConfigUse> {
   const found = NEXT_CONFIG_FILES.find((name) => existsSync(path.join(siteDir, name)));
-  if (found === undefined) return { images: { ...DEFAULT_IMAGES }, routing: NO_ROUTING_RULES, env: {}, file: undefined, warnings: [] };
+  if (found === undefined) {
+    return {
+      images: { ...DEFAULT_IMAGES },
+      routing: NO_ROUTING_RULES,
+      env: {},
+      file: undefined,
+      warnings: [],
+      cacheComponents: false,
+      useCache: false,
+      cacheLife: BUILT_IN_PROFILES as CacheLifeProfiles,
+    };
+  }
   let config = await importConfig(path.join(siteDir, found));
   if (typeof config === 'function') config = await (config as (phase: string, context: object) => unknown)(phase, { defaultConfig: {} });
   if (config === undefined || config === null) config = {};
@@ -398,10 +418,22 @@ export async function loadNextConfig(siteDir: string, phase = 'phase-production-
   const warnings: string[] = [];
   let images = { ...DEFAULT_IMAGES };
   const env: Record<string, string> = {};
+  let cacheComponents = false;
+  let useCache = false;
+  let cacheLife = BUILT_IN_PROFILES as CacheLifeProfiles;
   for (const [key, value] of Object.entries(config)) {
     if (value === undefined) continue;
     if (key === 'images') images = resolveImagesConfig(value, found);
-    else if (key === 'redirects' || key === 'rewrites' || key === 'headers') {
+    else if (key === 'cacheComponents') {
+      if (typeof value !== 'boolean') throw new ConfigError(`${found}: cacheComponents must be true or false`);
+      cacheComponents = value;
+    } else if (key === 'cacheLife') {
+      try {
+        cacheLife = resolveCacheLifeProfiles(value, found);
+      } catch (error) {
+        throw new ConfigError((error as Error).message);
+      }
+    } else if (key === 'redirects' || key === 'rewrites' || key === 'headers') {
       // Read below, all three together.
     } else if (key === 'env') {
       if (!isPlainObject(value)) throw new ConfigError(`${found}: env must map names to strings`);
@@ -411,11 +443,22 @@ export async function loadNextConfig(siteDir: string, phase = 'phase-production-
     } else if (Object.hasOwn(UNSUPPORTED, key)) {
       throw new ConfigError(`${found}: ${key} is not supported by isr; ${UNSUPPORTED[key]}`);
     } else if (TOOLING.has(key)) {
+      // Next 15's flag for the 'use cache' directive, which Next 16 still honours.
+      if (key === 'experimental' && isPlainObject(value) && value.useCache === true) useCache = true;
       const keys = key === 'experimental' && isPlainObject(value) ? Object.keys(value).map((name) => `experimental.${name}`) : [key];
       for (const name of keys) warnings.push(`${found}: ${name} tunes Next's own tooling; isr ignores it`);
     } else {
       warnings.push(`${found}: unknown setting ${key}; isr ignores it`);
     }
   }
-  return { images, routing: await routingRules(config, found), env, file: found, warnings };
+  return {
+    images,
+    routing: await routingRules(config, found),
+    env,
+    file: found,
+    warnings,
+    cacheComponents,
+    useCache: useCache || cacheComponents,
+    cacheLife,
+  };
 }

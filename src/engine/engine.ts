@@ -163,8 +163,10 @@ export interface EngineOptions {
   /**
    * Judge each entry by its own `expire` (fixed when it was generated, {@link Generated.expire})
    * rather than by the engine's current `expireTime`. `isr proxy` sets it: every origin response
-   * names its own `stale-while-revalidate` window. Default false (`isr start`: an operator's new
-   * `expireTime` applies to entries generated under the old one).
+   * names its own `stale-while-revalidate` window. Default false (`isr start`: the lower of the
+   * engine's current `expireTime` and the entry's own `expire`, so an operator's shorter
+   * `expireTime` applies to entries generated under a longer one, and a `cacheLife` expire shorter
+   * than `expireTime` holds; a longer `expireTime` applies from an entry's next generation).
    */
   expirePerEntry?: boolean;
 }
@@ -383,7 +385,9 @@ export class IsrEngine {
 
   /** Where `entry` stands at `now` (ms) against this engine's invalidations (engine/freshness.ts). */
   private freshnessOf(entry: CacheEntry, now: Milliseconds, extraTags: readonly string[] | undefined): Freshness {
-    return freshness(entry, { now, tagTimes: this.tagTimes, extraTags, expire: this.judgedExpire, soft: this.softPurges });
+    // An entry's own expire bounds the server's (a `cacheLife` expire shorter than `expireTime`).
+    const expire = this.judgedExpire === undefined ? undefined : Math.min(this.judgedExpire, entry.expire);
+    return freshness(entry, { now, tagTimes: this.tagTimes, extraTags, expire, soft: this.softPurges });
   }
 
   /**

@@ -12,6 +12,9 @@ import type { Logger } from '../log.ts';
 import type { Seconds } from '../units.ts';
 import { RUNTIME_KEY, STORAGE_KEY } from './registry.ts';
 
+/** Where the Server Action storage is registered on `globalThis`. */
+const ACTION_KEY: unique symbol = Symbol.for('isr.serverAction');
+
 /** What a page or route handler render collects while it runs. */
 export interface RenderContext {
   /** The concrete URL path being generated, e.g. `/blog/1`. */
@@ -28,6 +31,31 @@ export interface RenderContext {
   dynamicReason: string | undefined;
   /** `force-static` ignores dynamic signals; `force-dynamic` is decided before rendering. */
   dynamicMode: 'auto' | 'force-static' | 'force-dynamic' | 'error';
+  /**
+   * Lowest `expire` seen so far, in seconds (a `'use cache'` function's `cacheLife`), or undefined
+   * for none (the server's `expireTime` then applies).
+   */
+  expire: Seconds | undefined;
+  /** Lowest `stale` seen so far, in seconds (a `'use cache'` function's `cacheLife`), or undefined for none. */
+  stale: Seconds | undefined;
+  /** Set when this context is the run of a `'use cache'` function (app/rsc/use-cache.ts), not a page's. */
+  cache?: CacheScope;
+  /** The results of `'use cache: private'` calls in this request, by cache key (never stored). */
+  privateResults?: Map<string, Promise<unknown>>;
+}
+
+/**
+ * The run of one `'use cache'` function: what `cacheLife` set explicitly (the `cacheLife`
+ * reference, "Nested caching behavior": an explicit value wins over the inner caches'), the kind
+ * of cache, and the function's name for messages.
+ */
+export interface CacheScope {
+  /** `'use cache'` and `'use cache: remote'` are `public` (stored); `'use cache: private'` is `private` (per request). */
+  kind: 'public' | 'private';
+  /** The values `cacheLife()` set in this run, seconds each. */
+  explicit: { stale?: Seconds; revalidate?: Seconds; expire?: Seconds };
+  /** The function, for messages: `lib/data.ts#getPosts`. */
+  label: string;
 }
 
 /**
@@ -48,6 +76,8 @@ export function createRenderContext(
     dynamicReason:
       config.dynamic === 'force-dynamic' ? "dynamic = 'force-dynamic'" : config.revalidate === 0 ? 'revalidate = 0' : undefined,
     dynamicMode: config.dynamic,
+    expire: undefined,
+    stale: undefined,
   };
 }
 
@@ -57,7 +87,11 @@ export interface IsrRuntime {
   logger: Logger;
 }
 
-type Registry = { [RUNTIME_KEY]?: IsrRuntime; [STORAGE_KEY]?: AsyncLocalStorage<RenderContext> };
+type Registry = {
+  [RUNTIME_KEY]?: IsrRuntime;
+  [STORAGE_KEY]?: AsyncLocalStorage<RenderContext>;
+  [ACTION_KEY]?: AsyncLocalStorage<ServerActionScope>;
+};
 const registry = globalThis as unknown as Registry;
 
 /** The render-context storage (one per process). */
@@ -68,6 +102,26 @@ export function renderStorage(): AsyncLocalStorage<RenderContext> {
 /** The render context of the current page generation, if any. */
 export function currentRenderContext(): RenderContext | undefined {
   return registry[STORAGE_KEY]?.getStore();
+}
+
+/** What a running Server Action records: whether it asked the browser to refresh (`refresh()`). */
+export interface ServerActionScope {
+  refreshed: boolean;
+}
+
+/**
+ * Runs `action` (a Server Action's call) as a Server Action: `updateTag` and `refresh` of
+ * `next/cache` are allowed inside it only (the `updateTag` and `refresh` references).
+ */
+export function runAsServerAction<T>(scope: ServerActionScope, action: () => T): T {
+  registry[ACTION_KEY] ??= new AsyncLocalStorage<ServerActionScope>();
+  return registry[ACTION_KEY].run(scope, action);
+}
+
+/** The Server Action running now, if any (and no render or cached function inside it). */
+export function currentServerAction(): ServerActionScope | undefined {
+  if (currentRenderContext() !== undefined) return undefined;
+  return registry[ACTION_KEY]?.getStore();
 }
 
 /** Registers the process's runtime (the last registration wins). */
@@ -98,4 +152,21 @@ export function markDynamic(context: RenderContext | undefined, reason: string):
 export function lowerRevalidate(context: RenderContext | undefined, seconds: number | false): void {
   if (context === undefined || seconds === false) return;
   if (context.revalidate === false || seconds < context.revalidate) context.revalidate = seconds;
+}
+
+/**
+ * What a `'use cache'` entry read during a render passes to the render reading it (a page, or
+ * an outer cached function): its tags, and its `revalidate`, `expire` and `stale` (seconds, each
+ * lowering the reader's own when lower). Next.js's `propagateCacheLifeAndTagsToRevalidateStore`
+ * (`next/dist/server/use-cache/use-cache-wrapper.js`).
+ */
+export function propagateCacheLife(
+  context: RenderContext | undefined,
+  entry: { tags: Iterable<string>; revalidate: Seconds | false; expire: Seconds | undefined; stale: Seconds | undefined },
+): void {
+  if (context === undefined) return;
+  for (const tag of entry.tags) context.tags.add(tag);
+  lowerRevalidate(context, entry.revalidate);
+  if (entry.expire !== undefined && (context.expire === undefined || entry.expire < context.expire)) context.expire = entry.expire;
+  if (entry.stale !== undefined && (context.stale === undefined || entry.stale < context.stale)) context.stale = entry.stale;
 }

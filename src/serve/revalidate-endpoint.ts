@@ -8,7 +8,9 @@
  *
  * `"soft": true` is a soft purge (Fastly's; Next.js 16's `revalidateTag(tag, 'max')`): what it
  * names is marked stale, so the next request is answered at once from the old version while one
- * regeneration runs, instead of waiting for the new one.
+ * regeneration runs, instead of waiting for the new one. `"profile"` says the same in Next.js 16's
+ * terms (the second argument of `revalidateTag`, https://nextjs.org/docs/app/api-reference/functions/revalidateTag):
+ * `"max"` (or any profile name) marks stale, `{"expire": 0}` expires now.
  *
  * 401 without a valid token (compared in constant time), 405 for other methods, 413 for a body
  * over {@link MAX_BODY_BYTES}, 400 for a body cut short and (with a message naming the field) for a
@@ -57,8 +59,13 @@ function parseRequest(value: unknown, checkTag: (tag: unknown) => string): { pat
   }
   const body = value as Record<string, unknown>;
   for (const key of Object.keys(body)) {
-    if (key !== 'paths' && key !== 'tags' && key !== 'soft') return `unknown field "${key}" (expected "paths", "tags", "soft")`;
+    if (key !== 'paths' && key !== 'tags' && key !== 'soft' && key !== 'profile') {
+      return `unknown field "${key}" (expected "paths", "tags", "soft", "profile")`;
+    }
   }
+  const profile = profileMode(body.profile);
+  if (typeof profile === 'string') return profile;
+  if (profile !== undefined && body.soft !== undefined) return 'give "soft" or "profile", not both';
   const rawPaths = body.paths ?? [];
   const rawTags = body.tags ?? [];
   if (!Array.isArray(rawPaths)) return '"paths" must be an array';
@@ -88,7 +95,24 @@ function parseRequest(value: unknown, checkTag: (tag: unknown) => string): { pat
       return `tags[${index}]: ${(error as Error).message} (max ${MAX_TAG_LENGTH} characters)`;
     }
   }
-  return { paths, tags, soft: body.soft === true };
+  return { paths, tags, soft: body.soft === true || profile?.soft === true };
+}
+
+/**
+ * Next.js 16's second argument of `revalidateTag`, as the body's `"profile"`: a profile name
+ * (`"max"`, `"hours"`, ...) or `{"expire": N}` with N > 0 marks stale (soft); `{"expire": 0}`
+ * expires now. A name is not resolved here: every name marks stale.
+ * @returns the mode, undefined when absent, or a message for a malformed value.
+ */
+function profileMode(value: unknown): { soft: boolean } | string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && value.length > 0 && value.length <= 256) return { soft: true };
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const expire = (value as { expire?: unknown }).expire;
+    if (expire === undefined) return { soft: true };
+    if (typeof expire === 'number' && expire >= 0) return { soft: expire !== 0 };
+  }
+  return '"profile" must be a profile name ("max") or {"expire": seconds} ({"expire": 0} expires now)';
 }
 
 /**

@@ -58,8 +58,8 @@ export class EntryResponses {
 
   /**
    * @param expireTime seconds after generation during which a stale entry may still be served
-   *   (`stale-while-revalidate` = expireTime − revalidate): the server's current setting, which
-   *   applies to entries generated under another.
+   *   (`stale-while-revalidate` = expire − revalidate, expire the lower of this and the entry's
+   *   own: a `cacheLife` expire, or the expireTime it was generated under).
    */
   constructor(private readonly expireTime: Seconds) {}
 
@@ -74,7 +74,7 @@ export class EntryResponses {
 
   private cacheControlOf(entry: CacheEntry): string {
     // 404s stay out of downstream caches: a page created later must not be hidden behind one.
-    return entry.value.status === 404 ? NO_STORE : cacheControl(entry.revalidate, this.expireTime);
+    return entry.value.status === 404 ? NO_STORE : cacheControl(entry.revalidate, Math.min(this.expireTime, entry.expire));
   }
 
   private pageHead(entry: CacheEntry): Head {

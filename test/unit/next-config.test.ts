@@ -9,6 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { BUILT_IN_PROFILES, INFINITE_CACHE, resolveCacheLifeProfiles } from '../../src/config/cache-life.ts';
 import { ConfigError } from '../../src/config/errors.ts';
 import { DEFAULT_IMAGES, loadNextConfig, NO_ROUTING_RULES } from '../../src/config/next-config.ts';
 import { matchesRemotePattern } from '../../src/server/image.ts';
@@ -27,7 +28,16 @@ describe('next.config', () => {
   it('is optional: Next.js 16 image defaults', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'isr-next-config-test-'));
     const config = await loadNextConfig(dir);
-    assert.deepEqual(config, { images: DEFAULT_IMAGES, routing: NO_ROUTING_RULES, env: {}, file: undefined, warnings: [] });
+    assert.deepEqual(config, {
+      images: DEFAULT_IMAGES,
+      routing: NO_ROUTING_RULES,
+      env: {},
+      file: undefined,
+      warnings: [],
+      cacheComponents: false,
+      useCache: false,
+      cacheLife: BUILT_IN_PROFILES,
+    });
     await rm(dir, { recursive: true });
   });
 
@@ -102,5 +112,40 @@ describe('next.config', () => {
     assert.ok(!matchesRemotePattern({ hostname: '*.example.com' }, url));
     assert.ok(!matchesRemotePattern({ hostname: 'cdn.images.example.com', protocol: 'http' }, url));
     assert.ok(!matchesRemotePattern({ hostname: 'cdn.images.example.com', pathname: '/photos/*' }, url));
+  });
+});
+
+describe('next.config cacheComponents and cacheLife (Next.js 16)', () => {
+  it('reads cacheComponents and the site’s profiles over the built-in ones', async () => {
+    await withConfig(
+      'next.config.js',
+      'module.exports = { cacheComponents: true, cacheLife: { editorial: { stale: 600, revalidate: 3600, expire: 86400 }, forever: { revalidate: Infinity } } };',
+      async (dir) => {
+        const config = await loadNextConfig(dir);
+        assert.equal(config.cacheComponents, true);
+        assert.equal(config.useCache, true);
+        assert.deepEqual(config.cacheLife.editorial, { stale: 600, revalidate: 3600, expire: 86400 });
+        assert.deepEqual(
+          config.cacheLife.forever,
+          { revalidate: INFINITE_CACHE },
+          'Infinity kept as Next.js keeps it; omitted values stay omitted',
+        );
+        assert.deepEqual(config.cacheLife.hours, BUILT_IN_PROFILES.hours);
+      },
+    );
+  });
+
+  it('a redefined default fills its omitted values from the built-in default', () => {
+    const profiles = resolveCacheLifeProfiles({ default: { revalidate: 3600 } });
+    assert.deepEqual(profiles.default, { stale: 300, revalidate: 3600, expire: INFINITE_CACHE });
+  });
+
+  it('refuses false, a non-number and revalidate above expire, naming the profile', () => {
+    assert.throws(() => resolveCacheLifeProfiles({ a: { expire: false } }), /cacheLife\.a: pass Infinity instead of false/);
+    assert.throws(() => resolveCacheLifeProfiles({ a: { stale: '5' } }), /cacheLife\.a: the stale option must be a number of seconds/);
+    assert.throws(
+      () => resolveCacheLifeProfiles({ a: { revalidate: 10, expire: 5 } }),
+      /the expire option must be greater than the revalidate option/,
+    );
   });
 });

@@ -11,6 +11,7 @@
  */
 
 import appModules from 'virtual:isr/app-modules';
+import cacheConfig from 'virtual:isr/cache-config';
 import {
   createTemporaryReferenceSet,
   decodeAction,
@@ -22,10 +23,15 @@ import {
 import type { ComponentType, ReactNode } from 'react';
 import type { ReactFormState } from 'react-dom/client';
 import type { Generated } from '../../engine/engine.ts';
+import { runAsServerAction } from '../../render/context.ts';
+import { setCacheConfig } from '../cache-scope.ts';
 import { redirectTarget } from '../navigation.ts';
 import { type PageRenderInput, type RenderedDocument, renderAppNotFound, renderAppPage } from '../render.ts';
 import type { LayoutModule } from '../segment-config.ts';
 import type { RscPayload } from './payload.ts';
+
+// next.config's cache profiles and Cache Components, for `cacheLife()`, `revalidateTag(tag, profile)` and `'use cache'`.
+setCacheConfig(cacheConfig);
 
 /**
  * The module of the site's `app/` file `key` (its path relative to the site), as bundled.
@@ -125,7 +131,10 @@ export async function runAction(request: Request, page: PageRenderInput): Promis
       const temporaryReferences = createTemporaryReferenceSet();
       const args = (await decodeReply(body, { temporaryReferences })) as unknown[];
       const action = await known(() => loadServerAction(id), `no Server Action ${JSON.stringify(id.slice(0, 80))} in this build`);
-      const returnValue = await (action as (...values: unknown[]) => Promise<unknown>).apply(null, args);
+      // Run as a Server Action: `updateTag` and `refresh` are allowed inside it only.
+      const returnValue = await runAsServerAction({ refreshed: false }, () =>
+        (action as (...values: unknown[]) => Promise<unknown>).apply(null, args),
+      );
       const generated = await renderAppPage(page, async (tree) => ({
         html: new Uint8Array(0),
         payload: await renderFlight({ root: tree, returnValue }, temporaryReferences),
@@ -138,7 +147,7 @@ export async function runAction(request: Request, page: PageRenderInput): Promis
     const formData = await request.formData();
     const action = await known(() => decodeAction(formData), 'the form names no Server Action of this build');
     if (typeof action !== 'function') throw new UnknownActionError('the form names no Server Action');
-    const result = await action();
+    const result = await runAsServerAction({ refreshed: false }, () => (action as () => Promise<unknown>)());
     const formState = (await decodeFormState(result, formData)) as ReactFormState | undefined;
     return { kind: 'form', formState: formState ?? undefined };
   } catch (error) {

@@ -15,3 +15,9 @@ declare module 'virtual:isr/page-routes' {
   const routes: readonly { segments: readonly import('../../render/routes.ts').Segment[] }[];
   export default routes;
 }
+
+/** The site's cache profiles and whether `cacheComponents` is on (next.config; build/compile-app.ts). */
+declare module 'virtual:isr/cache-config' {
+  const config: { cacheComponents: boolean; profiles: import('../../config/cache-life.ts').CacheLifeProfiles };
+  export default config;
+}
