@@ -117,7 +117,7 @@ export function refuseReplacedSegmentConfig(modules: readonly object[], files: r
       (key) => Object.hasOwn(module, key) && (module as Record<string, unknown>)[key] !== undefined,
     );
     if (name === undefined) return;
-    throw new Error(
+    throw new SiteError(
       `${files[index] ?? 'module'}: Route segment config "${name}" is not compatible with \`nextConfig.cacheComponents\`. Please remove it ` +
         '(with Cache Components, `use cache` with `cacheLife` sets lifetimes, and params not returned by generateStaticParams render on request: ' +
         'https://nextjs.org/docs/app/guides/migrating-to-cache-components).',

@@ -225,7 +225,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         if (nextConfig.cacheComponents && route.router === 'app' && paths.length === 0 && isDynamicRoute(route)) {
           const own = await site.load<PageModule>(route.module);
           if (typeof own.generateStaticParams === 'function')
-            throw new Error(`${route.file}: ${EMPTY_STATIC_PARAMS_WITH_CACHE_COMPONENTS}`);
+            throw new SiteError(`${route.file}: ${EMPTY_STATIC_PARAMS_WITH_CACHE_COMPONENTS}`);
         }
         route.staticPaths = paths.map((item) => item.pathname).sort();
         if (!route.cacheable) continue;
