@@ -165,6 +165,9 @@ export async function compileApp(
       publicDir: false,
       // The site's tsconfig `paths` and `baseUrl`, as Next.js resolves them.
       resolve: { tsconfigPaths: true },
+      // JSX is always compiled, with React's automatic runtime, whatever the tsconfig's `jsx` says
+      // (Next.js's own tsconfig has "preserve", which would leave JSX for the RSC plugin to parse).
+      oxc: { jsx: { runtime: 'automatic' } },
       // Every environment's assets (the client's scripts and the CSS the server components import,
       // which the RSC plugin links from the page) go to one folder, served as immutable.
       build: { assetsDir: CLIENT_ASSETS_DIR },
