@@ -352,3 +352,29 @@ declare module 'next/constants' {
   export const PHASE_TEST: 'phase-test';
   export const PHASE_INFO: 'phase-info';
 }
+
+declare module 'next/font/local' {
+  /** The object a font loader call returns; its stylesheet sets `className` and `variable`. */
+  export interface NextFont {
+    className: string;
+    style: { fontFamily: string; fontWeight?: number; fontStyle?: string };
+    variable?: string;
+  }
+  export interface LocalFont {
+    path: string;
+    weight?: string;
+    style?: string;
+  }
+  /** Called as `const name = localFont({ … })` at the top of a module, with literal options. */
+  export default function localFont(options: {
+    src: string | LocalFont[];
+    display?: 'auto' | 'block' | 'swap' | 'fallback' | 'optional';
+    weight?: string;
+    style?: string;
+    adjustFontFallback?: 'Arial' | 'Times New Roman' | false;
+    fallback?: string[];
+    preload?: boolean;
+    variable?: string;
+    declarations?: { prop: string; value: string }[];
+  }): NextFont;
+}

@@ -44,6 +44,7 @@ import { compileSite } from './compile.ts';
 import { CLIENT_ASSETS_DIR, compileApp } from './compile-app.ts';
 import { compilePagesClient } from './compile-pages-client.ts';
 import { listFiles } from './files.ts';
+import { Fonts } from './fonts.ts';
 import { buildMetadataFiles } from './metadata-files.ts';
 import { StaticImages } from './static-images.ts';
 
@@ -112,7 +113,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const config = await loadConfig(siteDir);
   const nextConfig = await loadNextConfig(siteDir);
   for (const warning of nextConfig.warnings) logger.warn(warning);
-  const shared = { define: siteDefines(nextConfig), images: new StaticImages() };
+  const shared = { define: siteDefines(nextConfig), images: new StaticImages(), fonts: new Fonts(siteDir) };
   const concurrency = options.concurrency ?? config.buildConcurrency;
   const appRoutes = discoverAppRoutes(siteDir);
   const pagesRoutes = discoverPagesRoutes(siteDir);
@@ -210,6 +211,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       );
     }
     await shared.images.writeTo(path.join(workDir, 'client'));
+    await shared.fonts.writeTo(path.join(workDir, 'client'));
     manifest.clientAssets = (await listFiles(path.join(workDir, 'client', CLIENT_ASSETS_DIR)))
       .map((file) => `${CLIENT_ASSETS_DIR}/${file}`)
       .sort();

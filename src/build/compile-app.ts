@@ -23,6 +23,8 @@ import type { CacheLifeProfiles } from '../config/cache-life.ts';
 import type { Segment } from '../render/routes.ts';
 import { APP_MODULE_PREFIX, CLIENT_URL_PREFIX } from '../site/manifest.ts';
 import { CompileError, packageOf, type SiteCompileOptions } from './compile.ts';
+import { FontCallError } from './font-calls.ts';
+import { FONT_MODULE, FONT_STYLESHEET, Fonts } from './fonts.ts';
 import { siteReactPackages } from './react-packages.ts';
 import { ENVIRONMENT_MARKER, OWN_ANCHOR, OWN_EXTERNAL, ownExternal, ownModule, SHIMMED, shimFor } from './shims.ts';
 import { STATIC_IMAGE, StaticImages } from './static-images.ts';
@@ -42,10 +44,7 @@ function viteFailure(message: string, siteDir: string): string {
     const advice = bare ? `install it (npm install ${packageOf(specifier)})` : 'check the path';
     return `${file}: Module not found: can't resolve "${specifier}": ${advice}`;
   }
-  return message
-    .split('\n')
-    .filter((line) => !/^\s+at /.test(line))
-    .join('\n');
+  return withoutStack(message);
 }
 
 /** `next/og`'s module, whose `@vercel/og` is this package's (shims.ts `OWN_EXTERNAL`). */
@@ -59,6 +58,12 @@ const BUILD_ID = 'virtual:isr/build-id';
 const PAGE_ROUTES = 'virtual:isr/page-routes';
 /** The virtual module holding the site's cache profiles and whether Cache Components is on (app/rsc/entry.rsc.ts). */
 const CACHE_CONFIG = 'virtual:isr/cache-config';
+/**
+ * An empty stylesheet every route module imports, so the RSC plugin links the CSS of the module's
+ * whole graph (its components', its fonts') from its components: the plugin does that only for
+ * modules that import a stylesheet themselves.
+ */
+const ROUTE_STYLESHEET = 'virtual:isr/route.css';
 /** What `server-only` and `client-only` become where they may be imported. */
 const EMPTY_MODULE = '\0isr:empty';
 
@@ -93,14 +98,19 @@ function isrAppPlugin(
   pageRoutes: readonly { segments: readonly Segment[] }[],
   images: StaticImages,
   cache: AppCacheOptions,
+  fonts: Fonts,
 ): Plugin {
+  const routeModules = new Set(files.map((file) => path.join(siteDir, file)));
   return {
     name: 'isr-app',
     // Before every other resolver (the RSC plugin's included): a site with Next.js installed must
     // still get isr's next/* and isr's React.
     enforce: 'pre',
     async resolveId(source, importer, options) {
-      if (source === APP_MODULES || source === BUILD_ID || source === PAGE_ROUTES || source === CACHE_CONFIG) return `\0${source}`;
+      if (source === APP_MODULES || source === BUILD_ID || source === PAGE_ROUTES || source === CACHE_CONFIG || source === ROUTE_STYLESHEET)
+        return `\0${source}`;
+      // A next/font/local call's module and stylesheet (fonts.ts); the stylesheet's id ends in .css.
+      if (source.startsWith(FONT_MODULE) || source.startsWith(FONT_STYLESHEET)) return `\0${source}`;
       // Provided even when the site has not installed them, as Next.js does. (The RSC plugin
       // refuses each in the wrong environment first, naming the module that imports it.)
       if (ENVIRONMENT_MARKER.test(source)) return EMPTY_MODULE;
@@ -123,6 +133,9 @@ function isrAppPlugin(
     },
     load(id) {
       if (id === EMPTY_MODULE) return 'export {};\n';
+      if (id === `\0${ROUTE_STYLESHEET}`) return '';
+      if (id.startsWith(`\0${FONT_MODULE}`)) return fonts.module(id.slice(FONT_MODULE.length + 1));
+      if (id.startsWith(`\0${FONT_STYLESHEET}`)) return fonts.stylesheet(id.slice(FONT_STYLESHEET.length + 1, -'.css'.length));
       if (STATIC_IMAGE.test(id) && path.isAbsolute(id)) return images.module(id);
       if (id === `\0${BUILD_ID}`) return `export default ${JSON.stringify(buildId)};\n`;
       if (id === `\0${CACHE_CONFIG}`) {
@@ -133,7 +146,33 @@ function isrAppPlugin(
       const entries = files.map((file) => `  ${JSON.stringify(file)}: () => import(${JSON.stringify(path.join(siteDir, file))}),`);
       return `export default {\n${entries.join('\n')}\n};\n`;
     },
+    transform(code, id) {
+      if (id.startsWith('\0') || !/\.[cm]?[jt]sx?$/.test(id)) return undefined;
+      try {
+        const rewritten = fonts.rewrite(code, id);
+        if (this.environment.name === 'rsc' && routeModules.has(id)) {
+          // At the end: a leading directive ('use client') must stay first; imports are hoisted.
+          return { code: `${rewritten ?? code}\nimport ${JSON.stringify(ROUTE_STYLESHEET)};\n`, map: null };
+        }
+        return rewritten === undefined ? undefined : { code: rewritten, map: null };
+      } catch (error) {
+        if (error instanceof FontCallError) this.error(error.message);
+        throw error;
+      }
+    },
   };
+}
+
+/**
+ * A bundler's message without the stack traces Rolldown puts in it (the problem is the site's, not
+ * isr's: its file and message are what a person needs) or the name of its error class.
+ */
+function withoutStack(message: string): string {
+  return message
+    .split('\n')
+    .filter((line) => !/^\s+at \S/.test(line))
+    .map((line) => line.replace(/^RolldownError: /, ''))
+    .join('\n');
 }
 
 /**
@@ -149,6 +188,7 @@ export async function compileApp(
   build: { buildId: string; pageRoutes: readonly { segments: readonly Segment[] }[]; cache: AppCacheOptions } & SiteCompileOptions,
 ): Promise<CompiledApp> {
   const images = build.images ?? new StaticImages();
+  const fonts = build.fonts ?? new Fonts(siteDir);
   const output = { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' };
   const nodeEnv = process.env.NODE_ENV;
   try {
@@ -165,6 +205,9 @@ export async function compileApp(
       publicDir: false,
       // The site's tsconfig `paths` and `baseUrl`, as Next.js resolves them.
       resolve: { tsconfigPaths: true },
+      // JSX is always compiled, with React's automatic runtime, whatever the tsconfig's `jsx` says
+      // (Next.js's own tsconfig has "preserve", which would leave JSX for the RSC plugin to parse).
+      oxc: { jsx: { runtime: 'automatic' } },
       // Every environment's assets (the client's scripts and the CSS the server components import,
       // which the RSC plugin links from the page) go to one folder, served as immutable.
       build: { assetsDir: CLIENT_ASSETS_DIR },
@@ -187,7 +230,7 @@ export async function compileApp(
           },
           serverHandler: false,
         }),
-        isrAppPlugin(siteDir, files, build.buildId, build.pageRoutes, images, build.cache),
+        isrAppPlugin(siteDir, files, build.buildId, build.pageRoutes, images, build.cache, fonts),
         cacheDirectivePlugin(siteDir, build.cache.useCache),
       ],
     });

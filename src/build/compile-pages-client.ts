@@ -22,6 +22,8 @@ import type { Segment } from '../render/routes.ts';
 import type { PagesClientFiles, PagesClientManifest } from '../site/manifest.ts';
 import { CompileError, loadStaticImages, resolveSiteAlias, rethrowCompileError, type SiteCompileOptions } from './compile.ts';
 import { CLIENT_ASSETS_DIR } from './compile-app.ts';
+import { FontCallError } from './font-calls.ts';
+import { esbuildLoader, Fonts, loadFonts } from './fonts.ts';
 import { loadSass } from './sass.ts';
 import { browserEnvironmentMarker, ENVIRONMENT_MARKER, OWN_ANCHOR, ownModule, SHIMMED, shimFor } from './shims.ts';
 import { withoutDataFunctions } from './ssg-transform.ts';
@@ -68,7 +70,7 @@ function runtimeSource(input: PagesClientInput): string {
   ].join('\n');
 }
 
-function pagesClientPlugin(siteDir: string, input: PagesClientInput, images: StaticImages): Plugin {
+function pagesClientPlugin(siteDir: string, input: PagesClientInput, images: StaticImages, fonts: Fonts): Plugin {
   const sources = new Map<string, Promise<string>>();
   const sourceOf = (file: string) => {
     let text = sources.get(file);
@@ -101,12 +103,21 @@ function pagesClientPlugin(siteDir: string, input: PagesClientInput, images: Sta
       build.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, async (args) => {
         if (!pageFiles.has(args.path)) return undefined;
         const source = withoutDataFunctions(await readFile(args.path, 'utf8'), path.relative(siteDir, args.path));
-        const loader = /\.[cm]?tsx$/.test(args.path) ? 'tsx' : /\.[cm]?ts$/.test(args.path) ? 'ts' : 'jsx';
-        return { contents: source, loader, resolveDir: path.dirname(args.path) };
+        try {
+          return {
+            contents: fonts.rewrite(source, args.path) ?? source,
+            loader: esbuildLoader(args.path),
+            resolveDir: path.dirname(args.path),
+          };
+        } catch (error) {
+          if (error instanceof FontCallError) return { errors: [{ text: error.message }] };
+          throw error;
+        }
       });
       resolveSiteAlias(build, siteDir);
       loadStaticImages(build, images);
       loadSass(build, siteDir);
+      loadFonts(build, fonts);
       // In the browser, `server-only` throws when a module that imports it is loaded (Next.js's
       // behaviour); one that only getStaticProps used is dropped before that.
       build.onResolve({ filter: ENVIRONMENT_MARKER }, (args) => ({ path: args.path, namespace: NODE_ONLY, pluginData: args.importer }));
@@ -167,7 +178,7 @@ export async function compilePagesClient(
   clientDir: string,
   options: SiteCompileOptions = {},
 ): Promise<PagesClientManifest> {
-  const { define = {}, images = new StaticImages() } = options;
+  const { define = {}, images = new StaticImages(), fonts = new Fonts(siteDir) } = options;
   const outputsDir = `${CLIENT_ASSETS_DIR}/pages`;
   const entryPoints = [
     { in: RUNTIME_ENTRY, out: 'runtime' },
@@ -203,7 +214,7 @@ export async function compilePagesClient(
       define: { 'process.env.NODE_ENV': '"production"', ...publicEnv, ...define },
       metafile: true,
       logLevel: 'silent',
-      plugins: [pagesClientPlugin(siteDir, input, images)],
+      plugins: [pagesClientPlugin(siteDir, input, images, fonts)],
     });
     if (result.errors.length > 0) throw new CompileError(result.errors.map((error) => error.text).join('\n'));
     metafile = result.metafile;

@@ -16,6 +16,7 @@ import { createRequire, isBuiltin } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build as esbuild, formatMessages, type Message, type Plugin, type PluginBuild } from 'esbuild';
+import { Fonts, loadFonts } from './fonts.ts';
 import { siteReactPackages } from './react-packages.ts';
 import { loadSass } from './sass.ts';
 import { ENVIRONMENT_MARKER, OWN_ANCHOR, OWN_EXTERNAL, ownExternal, ownModule, SHIMMED, shimFor } from './shims.ts';
@@ -29,7 +30,11 @@ export function packageOf(specifier: string): string {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
 }
 
-function isrResolvePlugin(siteDir: string, reactPackages: ReadonlySet<string>, images: StaticImages): Plugin {
+function isrResolvePlugin(
+  siteDir: string,
+  reactPackages: ReadonlySet<string>,
+  shared: Required<Omit<SiteCompileOptions, 'define'>>,
+): Plugin {
   return {
     name: 'isr-resolve',
     setup(build) {
@@ -49,8 +54,9 @@ function isrResolvePlugin(siteDir: string, reactPackages: ReadonlySet<string>, i
         args.importer === ownModule('render/og') ? { path: ownExternal(args.path), external: true } : undefined,
       );
       resolveSiteAlias(build, siteDir);
-      loadStaticImages(build, images);
+      loadStaticImages(build, shared.images);
       loadSass(build, siteDir);
+      loadFonts(build, shared.fonts);
       // Pages render on the server: both markers are allowed there.
       build.onResolve({ filter: ENVIRONMENT_MARKER }, (args) => ({ path: args.path, namespace: 'isr-empty' }));
       build.onLoad({ filter: /.*/, namespace: 'isr-empty' }, () => ({ contents: 'export {};\n', loader: 'js' }));
@@ -99,6 +105,8 @@ export interface SiteCompileOptions {
   define?: Readonly<Record<string, string>>;
   /** The build's statically imported images. */
   images?: StaticImages;
+  /** The build's `next/font/local` calls. */
+  fonts?: Fonts;
 }
 
 /** Loads statically imported images (`import photo from './photo.jpg'`) as their data (static-images.ts). */
@@ -144,7 +152,7 @@ export async function compileSite(
   outDir: string,
   options: SiteCompileOptions = {},
 ): Promise<Map<string, string>> {
-  const { define = {}, images = new StaticImages() } = options;
+  const { define = {}, images = new StaticImages(), fonts = new Fonts(siteDir) } = options;
   const outputs = new Map<string, string>();
   const entryPoints = files.map((file) => {
     const out = file.replace(/\.[^./]+$/, '');
@@ -169,7 +177,7 @@ export async function compileSite(
       sourcemap: 'linked',
       chunkNames: 'chunks/[name]-[hash]',
       logLevel: 'silent',
-      plugins: [isrResolvePlugin(siteDir, new Set(await siteReactPackages(siteDir)), images)],
+      plugins: [isrResolvePlugin(siteDir, new Set(await siteReactPackages(siteDir)), { images, fonts })],
       // A bundled CommonJS package's require() of a Node built-in needs a real require in ESM.
       banner: {
         js: "// compiled by isr build\nimport { createRequire as __isrCreateRequire } from 'node:module';\nconst require = __isrCreateRequire(import.meta.url);",

@@ -62,6 +62,12 @@ export function shimFor(specifier: string, router: 'app' | 'pages'): { file: str
   // and compiled packages import them with the extension).
   const file = SHIMS[router][specifier.replace(/\.js$/, '')];
   if (file !== undefined) return { file };
+  if (specifier.startsWith('next/font')) {
+    // A loader call isr compiled is gone before resolution (fonts.ts): this is any other use.
+    return {
+      error: `"${specifier}" is compiled only as next/font/local's \`const name = localFont({ … })\` at the top of a module (next/font/google is not supported)`,
+    };
+  }
   return {
     error: `"${specifier}" is not provided by isr (supported: next, next/cache, next/navigation, next/router, next/head, next/link, next/image, next/script, next/og, next/constants, isr/cache)`,
   };

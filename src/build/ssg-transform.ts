@@ -34,7 +34,7 @@ function nameOf(node: unknown): string | undefined {
 }
 
 /** The parser's language for a file name (`.js` files may hold JSX, as Next.js allows). */
-function languageOf(file: string): 'ts' | 'tsx' | 'jsx' | 'js' {
+export function languageOf(file: string): 'ts' | 'tsx' | 'jsx' | 'js' {
   if (file.endsWith('.tsx')) return 'tsx';
   if (file.endsWith('.ts') || file.endsWith('.mts')) return 'ts';
   if (file.endsWith('.mjs')) return 'js';

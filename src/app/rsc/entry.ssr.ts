@@ -10,6 +10,7 @@
  */
 
 import { createFromReadableStream } from '@vitejs/plugin-rsc/ssr';
+import { createElement, type ReactNode, use } from 'react';
 import type { ReactFormState } from 'react-dom/client';
 import { renderToReadableStream } from 'react-dom/server';
 import { prerender } from 'react-dom/static';
@@ -32,16 +33,36 @@ function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
   });
 }
 
+/** The root of the payload `decode()` gives (the same promise on every call). */
+function PayloadRoot({ decode }: { decode: () => Promise<RscPayload> }): ReactNode {
+  return use(decode()).root;
+}
+
 /**
- * The complete HTML of `payload.root` with `react-dom`'s renderer that takes a form state
+ * The root of the payload `flight`, decoded during the HTML render, as Next.js does: the Flight
+ * client then runs in the render's context, so the resource hints the Server Components sent (a
+ * font's `preload()`, next/font's) become `<link rel="preload">` in the document's head.
+ * (Decoded before the render, they would reach no document.)
+ */
+function payloadRoot(flight: Uint8Array): ReactNode {
+  let payload: Promise<RscPayload> | undefined;
+  const decode = () => {
+    payload ??= createFromReadableStream<RscPayload>(streamOf(flight));
+    return payload;
+  };
+  return createElement(PayloadRoot, { decode });
+}
+
+/**
+ * The complete HTML of `root` with `react-dom`'s renderer that takes a form state
  * (`renderToReadableStream`, waited on until all is ready) when there is one, else `prerender`.
  */
 async function documentOf(
-  payload: RscPayload,
+  root: ReactNode,
   options: { formState?: ReactFormState; bootstrapScriptContent?: string; onError(error: unknown): void },
 ) {
-  if (options.formState === undefined) return (await prerender(payload.root, options)).prelude;
-  const stream = await renderToReadableStream(payload.root, options);
+  if (options.formState === undefined) return (await prerender(root, options)).prelude;
+  const stream = await renderToReadableStream(root, options);
   await stream.allReady;
   return stream;
 }
@@ -53,10 +74,9 @@ async function documentOf(
  * @throws the first error of the HTML render.
  */
 export async function renderHtml(flight: Uint8Array, formState?: ReactFormState): Promise<Uint8Array<ArrayBuffer>> {
-  const payload = await createFromReadableStream<RscPayload>(streamOf(flight));
   const hydrates = NEEDS_HYDRATION.test(new TextDecoder().decode(flight));
   const errors: unknown[] = [];
-  const prelude = await documentOf(payload, {
+  const prelude = await documentOf(payloadRoot(flight), {
     ...(formState === undefined ? {} : { formState }),
     onError(error) {
       errors.push(error);
