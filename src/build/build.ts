@@ -6,6 +6,7 @@
  *   manifest.json   routes, their config, prerendered paths, build ID
  *   server/         the Pages Router's compiled modules
  *   rsc/, ssr/      the App Router's server runtime and HTML renderer (compile-app.ts)
+ *   middleware/     the site's proxy.ts or middleware.ts, compiled (middleware.ts)
  *   client/         the browser's files (served at /_isr/static/)
  *   prerender/      the prerendered pages and data-cache entries (a filesystem cache store)
  */
@@ -36,6 +37,7 @@ import { CLIENT_ASSETS_DIR, compileApp } from './compile-app.ts';
 import { compilePagesClient } from './compile-pages-client.ts';
 import { listFiles } from './files.ts';
 import { buildMetadataFiles } from './metadata-files.ts';
+import { buildMiddleware } from './middleware.ts';
 import { StaticImages } from './static-images.ts';
 
 export interface BuildOptions {
@@ -164,8 +166,10 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       routing: nextConfig.routing,
       metadataFiles: appRoutes?.metadataFiles ?? [],
       fileMetadata: await buildMetadataFiles(siteDir, appRoutes?.metadataFiles ?? [], workDir),
+      middleware: undefined,
     };
     const site = new Site(workDir, manifest);
+    manifest.middleware = await buildMiddleware(siteDir, workDir, shared, logger, (module) => site.load(module));
 
     for (const route of routes) {
       const module = compiled.get(route.file)!;

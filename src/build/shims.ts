@@ -29,6 +29,7 @@ const SHARED: Readonly<Record<string, string>> = {
   'next/image': ownModule('render/image'),
   'next/constants': ownModule('render/next-constants'),
   'next/script': ownModule('render/script'),
+  'next/server': ownModule('render/next-server'),
 };
 
 /** Per router: the App Router's link navigates client-side and its `next/navigation` has the hooks. */
@@ -50,7 +51,7 @@ export function shimFor(specifier: string, router: 'app' | 'pages'): { file: str
   const file = SHIMS[router][specifier.replace(/\.js$/, '')];
   if (file !== undefined) return { file };
   return {
-    error: `"${specifier}" is not provided by isr (supported: next, next/cache, next/navigation, next/router, next/head, next/link, next/image, next/script, next/constants, isr/cache)`,
+    error: `"${specifier}" is not provided by isr (supported: next, next/cache, next/navigation, next/router, next/head, next/link, next/image, next/script, next/constants, next/server, isr/cache)`,
   };
 }
 
