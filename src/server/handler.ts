@@ -175,15 +175,16 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     if (url.pathname.length > 1 && url.pathname.endsWith('/')) {
       return new Response(null, { status: 308, headers: { location: `${pathname}${url.search}` } });
     }
-    // isr's own files (/_isr/static/…) are no paths of the site: no rule or middleware applies.
-    const ruled = parts[0] !== '_isr' && (nextRoutes.any || middleware !== undefined);
-    if (!ruled) return resolve(request, url, pathname, parts);
+    // isr's own files (/_isr/static/…) are no paths of the site's middleware (next.config's rules
+    // still apply, as Next.js applies them to /_next/static/).
+    const runsMiddleware = middleware !== undefined && parts[0] !== '_isr';
+    if (!nextRoutes.any && !runsMiddleware) return resolve(request, url, pathname, parts);
     // next.config's headers and redirects, the middleware, then next.config's rewrites (next-routes.ts),
     // in Next.js's order (https://nextjs.org/docs/app/api-reference/file-conventions/proxy#execution-order).
     const added = nextRoutes.headersFor(request, url);
     const redirect = nextRoutes.redirect(request, url);
     if (redirect !== undefined) return withHeaders(redirect, added);
-    if (middleware === undefined || !middleware.matches(request, url)) {
+    if (!runsMiddleware || !middleware.matches(request, url)) {
       return withHeaders(await rewritten(request, url, pathname, parts), added);
     }
     const outcome = await middleware.run(request, url);
