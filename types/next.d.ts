@@ -4,7 +4,7 @@
  * Regeneration (ISR)", https://nextjs.org/docs/app/guides/incremental-static-regeneration),
  * without installing Next.js. Reference it from a site's tsconfig
  * (`"include": ["app", "node_modules/isr/types"]`). The isr build does not read this file: it maps
- * `next/cache`, `next/navigation`, `next/router`, `next/head` and `next/link` to its own
+ * `next/cache`, `next/navigation`, `next/router`, `next/head`, `next/link`, `next/server` and the rest to its own
  * implementations; `next` itself provides only types.
  */
 declare module 'next/cache' {
@@ -377,4 +377,69 @@ declare module 'next/font/local' {
     variable?: string;
     declarations?: { prop: string; value: string }[];
   }): NextFont;
+}
+
+declare module 'next/server' {
+  export interface RequestCookie {
+    name: string;
+    value: string;
+  }
+  export interface ResponseCookie extends RequestCookie {
+    expires?: Date | number;
+    maxAge?: number;
+    domain?: string;
+    path?: string;
+    secure?: boolean;
+    httpOnly?: boolean;
+    sameSite?: 'strict' | 'lax' | 'none' | boolean;
+    partitioned?: boolean;
+    priority?: 'low' | 'medium' | 'high';
+  }
+  export class RequestCookies {
+    readonly size: number;
+    get(name: string | RequestCookie): RequestCookie | undefined;
+    getAll(name?: string | RequestCookie): RequestCookie[];
+    has(name: string): boolean;
+    set(name: string, value: string): this;
+    set(cookie: RequestCookie): this;
+    delete(names: string | string[]): boolean | boolean[];
+    clear(): this;
+    [Symbol.iterator](): IterableIterator<[string, RequestCookie]>;
+  }
+  export class ResponseCookies {
+    get(name: string | ResponseCookie): ResponseCookie | undefined;
+    getAll(name?: string | ResponseCookie): ResponseCookie[];
+    has(name: string): boolean;
+    set(name: string, value: string, options?: Partial<ResponseCookie>): this;
+    set(cookie: ResponseCookie): this;
+    delete(name: string): this;
+    delete(options: Omit<ResponseCookie, 'value' | 'expires'>): this;
+  }
+  export class NextURL extends URL {
+    readonly basePath: string;
+    buildId: string | undefined;
+    clone(): NextURL;
+  }
+  export class NextRequest extends Request {
+    constructor(input: RequestInfo | URL, init?: RequestInit);
+    readonly cookies: RequestCookies;
+    readonly nextUrl: NextURL;
+  }
+  export interface MiddlewareResponseInit extends ResponseInit {
+    request?: { headers?: Headers };
+  }
+  export class NextResponse<Body = unknown> extends Response {
+    constructor(body?: BodyInit | null, init?: MiddlewareResponseInit);
+    readonly cookies: ResponseCookies;
+    static json<T>(body: T, init?: ResponseInit): NextResponse<T>;
+    static redirect(url: string | URL, init?: number | ResponseInit): NextResponse;
+    static rewrite(destination: string | URL, init?: MiddlewareResponseInit): NextResponse;
+    static next(init?: MiddlewareResponseInit): NextResponse;
+  }
+  export class NextFetchEvent {
+    readonly sourcePage: string;
+    waitUntil(promise: Promise<unknown>): void;
+  }
+  export type NextMiddleware = (request: NextRequest, event: NextFetchEvent) => Response | undefined | null | Promise<Response | undefined | null>;
+  export type NextProxy = NextMiddleware;
 }

@@ -6,6 +6,7 @@
  *   manifest.json   routes, their config, prerendered paths, build ID
  *   server/         the Pages Router's compiled modules
  *   rsc/, ssr/      the App Router's server runtime and HTML renderer (compile-app.ts)
+ *   middleware/     the site's proxy.ts or middleware.ts, compiled (middleware.ts)
  *   client/         the browser's files (served at /_isr/static/)
  *   prerender/      the prerendered pages and data-cache entries (a filesystem cache store)
  */
@@ -46,6 +47,7 @@ import { compilePagesClient } from './compile-pages-client.ts';
 import { listFiles } from './files.ts';
 import { Fonts } from './fonts.ts';
 import { buildMetadataFiles } from './metadata-files.ts';
+import { buildMiddleware } from './middleware.ts';
 import { StaticImages } from './static-images.ts';
 
 export interface BuildOptions {
@@ -175,8 +177,10 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       routing: nextConfig.routing,
       metadataFiles: appRoutes?.metadataFiles ?? [],
       fileMetadata: await buildMetadataFiles(siteDir, appRoutes?.metadataFiles ?? [], workDir),
+      middleware: undefined,
     };
     const site = new Site(workDir, manifest);
+    manifest.middleware = await buildMiddleware(siteDir, workDir, shared, logger, (module) => site.load(module));
 
     for (const route of routes) {
       const module = compiled.get(route.file)!;

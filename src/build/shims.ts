@@ -30,6 +30,7 @@ const SHARED: Readonly<Record<string, string>> = {
   'next/constants': ownModule('render/next-constants'),
   'next/script': ownModule('render/script'),
   'next/og': ownModule('render/og'),
+  'next/server': ownModule('render/next-server'),
 };
 
 /** Per router: the App Router's link navigates client-side and its `next/navigation` has the hooks. */
@@ -69,7 +70,7 @@ export function shimFor(specifier: string, router: 'app' | 'pages'): { file: str
     };
   }
   return {
-    error: `"${specifier}" is not provided by isr (supported: next, next/cache, next/navigation, next/router, next/head, next/link, next/image, next/script, next/og, next/constants, isr/cache)`,
+    error: `"${specifier}" is not provided by isr (supported: next, next/cache, next/navigation, next/router, next/head, next/link, next/image, next/script, next/og, next/constants, next/server, isr/cache)`,
   };
 }
 

@@ -287,7 +287,11 @@ export function resolveImagesConfig(value: unknown, where: string): ImagesConfig
   return images;
 }
 
-function conditions(value: unknown, where: string): RouteCondition[] | undefined {
+/**
+ * Checks a `has` or `missing` list of a routing rule or a middleware matcher, `where` naming it.
+ * @throws ConfigError for a wrong shape.
+ */
+export function conditions(value: unknown, where: string): RouteCondition[] | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value)) throw new ConfigError(`${where} must be an array of { type, key, value }`);
   return value.map((item: unknown) => {

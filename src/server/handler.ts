@@ -24,6 +24,7 @@ import { type ManifestRoute, METADATA_DIR } from '../site/manifest.ts';
 import { metadataRouteOf, type Site } from '../site/site.ts';
 import { answerError, ClientWentAway, RequestFailure } from './errors.ts';
 import { handleImageRequest, IMAGE_ENDPOINT, type ImageEndpointContext } from './image.ts';
+import { type MiddlewareOutcome, SiteMiddleware } from './middleware.ts';
 import { NextRoutes } from './next-routes.ts';
 import { PagesHttp, type RoutedRequest, type ServeTarget } from './pages-http.ts';
 import { dynamicResponse, EntryResponses, textResponse } from './respond.ts';
@@ -118,6 +119,10 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
   const responses = new EntryResponses(engine.expireTime);
   const pages = new PagesHttp({ site, engine, logger, responses, serve, learnedDynamic, origin });
   const nextRoutes = new NextRoutes(site.manifest.routing);
+  const middleware =
+    site.manifest.middleware === undefined
+      ? undefined
+      : new SiteMiddleware(site.manifest.middleware, (module) => site.load<Record<string, unknown>>(module), logger);
   const images: ImageEndpointContext = {
     images: site.manifest.images,
     engine,
@@ -165,17 +170,62 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
       // A page path that next.config redirects or rewrites is no page's data: 404, so the browser
       // loads the page whole and gets the rule (client.ts and app/rsc/router.ts do).
       if (nextRoutes.any && ruledDataRoute(request, url, pathname)) return textResponse(404, 'Not found');
-      return pathname.endsWith('.rsc') ? appPayload(pathname, url, request) : pages.dataRoute(pathname, request);
+      return dataRoute(request, url, pathname);
     }
     if (url.pathname.length > 1 && url.pathname.endsWith('/')) {
       return new Response(null, { status: 308, headers: { location: `${pathname}${url.search}` } });
     }
-    if (!nextRoutes.any) return resolve(request, url, pathname, parts);
-    // next.config's redirects, rewrites and headers (next-routes.ts).
+    // isr's own files (/_isr/static/…) are no paths of the site's middleware (next.config's rules
+    // still apply, as Next.js applies them to /_next/static/).
+    const runsMiddleware = middleware !== undefined && parts[0] !== '_isr';
+    if (!nextRoutes.any && !runsMiddleware) return resolve(request, url, pathname, parts);
+    // next.config's headers and redirects, the middleware, then next.config's rewrites (next-routes.ts),
+    // in Next.js's order (https://nextjs.org/docs/app/api-reference/file-conventions/proxy#execution-order).
     const added = nextRoutes.headersFor(request, url);
     const redirect = nextRoutes.redirect(request, url);
-    const response = redirect ?? (await rewritten(request, url, pathname, parts));
-    return added.length === 0 ? response : withHeaders(response, added);
+    if (redirect !== undefined) return withHeaders(redirect, added);
+    if (!runsMiddleware || !middleware.matches(request, url)) {
+      return withHeaders(await rewritten(request, url, pathname, parts), added);
+    }
+    const outcome = await middleware.run(request, url);
+    // A header the middleware set wins over next.config's of the same name, as under next start.
+    const configHeaders = added.filter(([name]) => outcome.kind !== 'continue' || !outcome.headers.has(name));
+    if (outcome.kind === 'respond') return withHeaders(outcome.response, configHeaders);
+    return withHeaders(withMiddlewareHeaders(await afterMiddleware(outcome, url, pathname, parts), outcome.headers), configHeaders);
+  }
+
+  /**
+   * Answers the request the middleware let go on: at the URL it rewrote to (a path of the site,
+   * served from that path's own cache entry; another origin, proxied), else at `url`.
+   */
+  async function afterMiddleware(outcome: Extract<MiddlewareOutcome, { kind: 'continue' }>, url: URL, pathname: string, parts: string[]) {
+    const { request, rewrite } = outcome;
+    if (rewrite === undefined) return rewritten(request, url, pathname, parts);
+    if (rewrite.origin !== url.origin) return proxyTo(rewrite, request);
+    const target = rewrittenTarget(rewrite);
+    if (target === undefined) return textResponse(400, 'Bad rewritten path');
+    return rewritten(request, target.url, target.pathname, target.parts);
+  }
+
+  /**
+   * A data route (`/_isr/data/<buildId>/<path>.json` or `.rsc`): the middleware runs for its page's
+   * path, as Next.js runs it for `/_next/data/` (with `x-nextjs-data: 1`). When it lets the request
+   * go on, the data is served with its headers; when it rewrites, redirects or answers itself, 404,
+   * so the browser loads the page whole and gets that answer there.
+   */
+  async function dataRoute(request: Request, url: URL, pathname: string): Promise<Response> {
+    const extension = pathname.endsWith('.rsc') ? '.rsc' : '.json';
+    const pagePath = middleware === undefined ? undefined : pagePathOfDataRoute(site.buildId, pathname, extension);
+    if (middleware === undefined || pagePath === undefined) return dataOf(request, url, pathname);
+    const pageUrl = new URL(`${pagePath}${url.search}`, url);
+    if (!middleware.matches(request, pageUrl)) return dataOf(request, url, pathname);
+    const outcome = await middleware.run(request, pageUrl, { 'x-nextjs-data': '1' });
+    if (outcome.kind === 'respond' || outcome.rewrite !== undefined) return textResponse(404, 'Not found: load the page itself');
+    return withMiddlewareHeaders(await dataOf(outcome.request, url, pathname), outcome.headers);
+  }
+
+  function dataOf(request: Request, url: URL, pathname: string): Promise<Response> {
+    return pathname.endsWith('.rsc') ? appPayload(pathname, url, request) : pages.dataRoute(pathname, request);
   }
 
   /** Whether a data route's page path is one a next.config redirect or rewrite applies to. */
@@ -439,6 +489,8 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     const pathname = query === -1 ? target : target.slice(0, query);
     // A `.` or `..` segment passes the pattern, but no key holds one (parsePath refuses them), so the peek misses.
     if (!CANONICAL_PATH.test(pathname) || publicFiles.hasPath(pathname)) return undefined;
+    // A path the middleware may answer for is never served before it ran.
+    if (middleware?.covers(pathname)) return undefined;
     const entry = engine.peekFresh(pathname);
     if (entry === undefined) return undefined;
     const answer = responses.fromMemory(entry, method, ifNoneMatch);
@@ -457,8 +509,23 @@ const REWRITE_TIMEOUT_MS = 30_000;
 
 /** `response` with `headers` set on it (next.config's `headers`): a later rule's value wins. */
 function withHeaders(response: Response, headers: readonly [string, string][]): Response {
+  if (headers.length === 0) return response;
   const merged = new Headers(response.headers);
   for (const [name, value] of headers) merged.set(name, value);
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers: merged });
+}
+
+/**
+ * `response` with the middleware's response `headers` added (a new Response: a cache entry is
+ * never changed): each field the response does not have itself (the page's own `Cache-Control`,
+ * `ETag` and `Content-Type` stay, as under next start, where the render writes after the
+ * middleware), and every `Set-Cookie`.
+ */
+function withMiddlewareHeaders(response: Response, headers: Headers): Response {
+  if ([...headers.keys()].length === 0) return response;
+  const merged = new Headers(response.headers);
+  for (const [name, value] of headers) if (name !== 'set-cookie' && !response.headers.has(name)) merged.set(name, value);
+  for (const cookie of headers.getSetCookie()) merged.append('set-cookie', cookie);
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers: merged });
 }
 

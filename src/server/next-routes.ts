@@ -39,8 +39,11 @@ function cookieValue(header: string | null, name: string): string | undefined {
   return undefined;
 }
 
-/** Whether `condition` holds for the request; a value is a regular expression the whole value must match. */
-function holds(condition: RouteCondition, request: Request, url: URL): boolean {
+/**
+ * Whether `condition` (of a rule's or a middleware matcher's `has` / `missing`) holds for the
+ * request; a value is a regular expression the whole value must match.
+ */
+export function holds(condition: RouteCondition, request: Request, url: URL): boolean {
   let value: string | undefined | null;
   switch (condition.type) {
     case 'header':

@@ -10,8 +10,9 @@ import type { ResolvedSegmentConfig } from '../app/segment-config.ts';
 import { SiteError } from '../config/errors.ts';
 import type { ImagesConfig, RoutingRules } from '../config/next-config.ts';
 import type { Segment, SegmentWrapper } from '../render/routes.ts';
+import type { ManifestMiddleware } from './middleware.ts';
 
-export const MANIFEST_VERSION = 4;
+export const MANIFEST_VERSION = 5;
 
 /** The prefix of a manifest module key naming a module of the App Router's server runtime: `rsc:app/page.tsx`. */
 export const APP_MODULE_PREFIX = 'rsc:';
@@ -108,6 +109,8 @@ export interface BuildManifest {
   metadataFiles: string[];
   /** What those files add to every App Router page's head. */
   fileMetadata: FileMetadata;
+  /** The site's `proxy.ts` or `middleware.ts`, compiled, with its matchers (site/middleware.ts). */
+  middleware: ManifestMiddleware | undefined;
 }
 
 /** The build folder of a site: `<siteDir>/.isr/build`. */
