@@ -353,6 +353,11 @@ declare module 'next/constants' {
   export const PHASE_INFO: 'phase-info';
 }
 
+declare module 'next/og' {
+  /** Renders JSX (Satori's subset of HTML and CSS) to a PNG response: `@vercel/og`'s, as Next.js's. */
+  export { ImageResponse } from '@vercel/og';
+}
+
 declare module 'next/font/local' {
   /** The object a font loader call returns; its stylesheet sets `className` and `variable`. */
   export interface NextFont {

@@ -5,19 +5,146 @@
  *   `manifest.ts` → `/manifest.webmanifest`. Each default-exports a function returning the data;
  *   isr serialises it as Next.js does and serves it as a cached route handler (static unless it
  *   opts into `revalidate` or dynamic APIs), so it is prerendered, revalidated and purged by path.
- * - static, at the root of `app/`: `favicon.ico`, `icon.*`, `apple-icon.*`, `opengraph-image.*`,
- *   `twitter-image.*`, `robots.txt`, `sitemap.xml`, `manifest.json`/`manifest.webmanifest`,
- *   served at their names; the images also become `<link rel="icon">` / `og:image` tags on every
- *   page (file metadata wins over a `metadata` export's, as in Next.js).
+ * - static, at the root of `app/`: `favicon.ico`, `robots.txt`, `sitemap.xml`,
+ *   `manifest.json`/`manifest.webmanifest`, served at their names.
+ * - image metadata in any folder of `app/` (https://nextjs.org/docs/app/api-reference/file-conventions/metadata/opengraph-image):
+ *   `icon`, `apple-icon`, `opengraph-image` and `twitter-image`, either an image file (`.png`,
+ *   `.jpg`, `.gif`, `.svg`, `.ico`), served at the folder's path (a dynamic segment written `-`,
+ *   as Next.js does), or code (`.tsx`, `.ts`, `.jsx`, `.js`) whose default export returns the image
+ *   (`next/og`'s `ImageResponse`), a cached route at the folder's path, called with its `params`.
+ *   Each becomes `<link rel="icon">` / `og:image` / `twitter:image` tags on the pages of its folder
+ *   and below: the deepest folder with images of a kind gives that kind, and file metadata wins
+ *   over a `metadata` export's, as in Next.js.
  */
 
 import { SiteError } from '../config/errors.ts';
+import { type Params, pathForParams, type Segment } from '../render/routes.ts';
 
-/** What the static metadata images at the root of `app/` add to every page's head (build/metadata-files.ts). */
+/** What the image metadata files add to a page's head (build/metadata-files.ts, {@link pageFileMetadata}). */
 export interface FileMetadata {
   icons: { rel: 'icon' | 'apple-touch-icon'; href: string; type: string; sizes?: string }[];
-  openGraph: { url: string; type: string; width?: number; height?: number }[];
-  twitter: { url: string; type: string; width?: number; height?: number }[];
+  openGraph: { url: string; type: string; width?: number; height?: number; alt?: string }[];
+  twitter: { url: string; type: string; width?: number; height?: number; alt?: string }[];
+}
+
+/** The kinds of image metadata file; `favicon` is `favicon.ico` at the root, listed with the icons. */
+export type MetadataImageKind = 'favicon' | 'icon' | 'apple-icon' | 'opengraph-image' | 'twitter-image';
+
+/** An image metadata file of `app/` (a static image or the code generating one), as discovered. */
+export interface DiscoveredMetadataImage {
+  kind: MetadataImageKind;
+  /** The file, relative to the site (`app/blog/opengraph-image.png`). */
+  file: string;
+  /** Its folder, relative to the site (`app/blog`): it applies to the pages of this folder and below. */
+  folder: string;
+  /** Where a static image is served (`blog/opengraph-image.png`, no leading slash); the route of a generated one. */
+  urlPath: string;
+  generated: boolean;
+}
+
+/**
+ * One image a folder's metadata files give, in the build manifest: a static image described at
+ * build time, or a generated one described when a page is rendered (its module's `size`,
+ * `contentType` and `alt`, its URL from the page's params).
+ */
+export type MetadataImage =
+  | { kind: MetadataImageKind; image: { href: string; type: string; width?: number; height?: number; sizes?: string } }
+  | { kind: MetadataImageKind; generated: { pattern: string; segments: Segment[]; module: string; hash: string } };
+
+/** An image metadata file: the kind, its optional number (`icon1.png`) and its extension. */
+export const METADATA_IMAGE_FILE = /^(icon|apple-icon|opengraph-image|twitter-image)(\d*)\.(ico|jpe?g|png|gif|svg|tsx|ts|jsx|js)$/;
+
+/** Extensions of the image metadata files that generate their image with code. */
+export const GENERATED_IMAGE = /\.(tsx|ts|jsx|js)$/;
+
+/** What a generated image module exports (besides its default function). */
+interface ImageModule {
+  size?: { width?: number; height?: number };
+  contentType?: string;
+  alt?: string;
+}
+
+/**
+ * The image metadata of a page whose folders, from `app` down to its own, have `folders` images:
+ * for each kind (icons with the favicon, Apple icons, Open Graph and Twitter images) the images
+ * of the deepest folder that has that kind. A generated image's URL is its route filled with the
+ * page's `params` and the module's content hash as query; its type, size and alt come from the
+ * module (`load`), as Next.js's metadata image loader writes them.
+ * @see https://nextjs.org/docs/app/api-reference/file-conventions/metadata/opengraph-image#generate-images-using-code-js-ts-tsx
+ */
+export async function pageFileMetadata(
+  folders: readonly (readonly MetadataImage[] | undefined)[],
+  params: Params,
+  load: (module: string) => Promise<ImageModule>,
+): Promise<FileMetadata | undefined> {
+  const groups = [['favicon', 'icon'], ['apple-icon'], ['opengraph-image'], ['twitter-image']] as const;
+  const out: FileMetadata = { icons: [], openGraph: [], twitter: [] };
+  let any = false;
+  for (const group of groups) {
+    const deepest = folders.findLast((images) => images?.some((image) => (group as readonly string[]).includes(image.kind)));
+    for (const item of deepest?.filter((image) => (group as readonly string[]).includes(image.kind)) ?? []) {
+      any = true;
+      let url: string;
+      let type: string;
+      let size: { width?: number; height?: number; sizes?: string } = {};
+      let alt: string | undefined;
+      if ('image' in item) {
+        ({ href: url, type } = item.image);
+        size = item.image;
+      } else {
+        const module = await load(item.generated.module);
+        url = `${pathForParams(item.generated, params)}?${item.generated.hash}`;
+        type = module.contentType ?? 'image/png';
+        if (module.size?.width !== undefined && module.size.height !== undefined) {
+          size = { width: module.size.width, height: module.size.height, sizes: `${module.size.width}x${module.size.height}` };
+        }
+        alt = module.alt;
+      }
+      if (item.kind === 'opengraph-image' || item.kind === 'twitter-image') {
+        out[item.kind === 'opengraph-image' ? 'openGraph' : 'twitter'].push({
+          url,
+          type,
+          ...(size.width !== undefined ? { width: size.width, height: size.height } : {}),
+          ...(alt !== undefined ? { alt } : {}),
+        });
+      } else {
+        out.icons.push({
+          rel: item.kind === 'apple-icon' ? 'apple-touch-icon' : 'icon',
+          href: url,
+          type,
+          ...(size.sizes ? { sizes: size.sizes } : {}),
+        });
+      }
+    }
+  }
+  return any ? out : undefined;
+}
+
+/**
+ * The response of a generated image route (`opengraph-image.tsx`, ...): the module's default
+ * export called with the route's `params` (a promise, as in Next.js 15+).
+ * @throws SiteError naming the file when there is no default function, it returns something other
+ *   than a `Response`, or the module uses `generateImageMetadata` (not supported by isr).
+ */
+export async function imageRouteResponse(
+  module: { default?: unknown; generateImageMetadata?: unknown },
+  file: string,
+  params: Params,
+): Promise<Response> {
+  if (typeof module.generateImageMetadata === 'function') {
+    throw new SiteError(`${file}: generateImageMetadata (several images from one file) is not supported by isr; use one file per image`);
+  }
+  if (typeof module.default !== 'function')
+    throw new SiteError(`${file}: an image metadata file must export a function as its default export`);
+  const response = (await (module.default as (props: { params: Promise<Params> }) => unknown)({
+    params: Promise.resolve(params),
+  })) as unknown;
+  if (!(response instanceof Response)) {
+    throw new SiteError(
+      `${file}: the default export must return a Response, such as next/og's ImageResponse (got ${Object.prototype.toString.call(response)} ${(response as object)?.constructor?.name})`,
+    );
+  }
+  return response;
 }
 
 /** Generated metadata routes, by file base name: their URL path and media type. */
@@ -29,12 +156,8 @@ export const METADATA_ROUTES = {
 
 export type MetadataRouteKind = keyof typeof METADATA_ROUTES;
 
-/** Static metadata files at the root of `app/`, served at their names. */
-export const STATIC_METADATA_FILE =
-  /^(favicon\.ico|(icon|apple-icon|opengraph-image|twitter-image)\.(ico|jpe?g|png|gif|svg)|robots\.txt|sitemap\.xml|manifest\.(json|webmanifest))$/;
-
-/** Image metadata generated by code (`icon.tsx` with `next/og`): not supported, refused by name. */
-export const GENERATED_IMAGE_FILE = /^(icon|apple-icon|opengraph-image|twitter-image)\d*\.(tsx|ts|jsx|js)$/;
+/** Static metadata files at the root of `app/` (besides the images), served at their names. */
+export const STATIC_METADATA_FILE = /^(favicon\.ico|robots\.txt|sitemap\.xml|manifest\.(json|webmanifest))$/;
 
 /** Values go into the XML as the site gives them, as Next.js writes them (a site escapes its own `&`). */
 const xmlValue = (text: string | number) => String(text);

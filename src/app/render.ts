@@ -15,7 +15,7 @@ import { createRenderContext, markDynamic, type RenderContext, renderStorage } f
 import type { Params, SegmentWrapper } from '../render/routes.ts';
 import { SegmentErrorBoundary, type SegmentErrorProps } from './error-boundary.ts';
 import { type MetadataModule, metadataElements, resolveMetadata, withFileMetadata } from './metadata.ts';
-import { type FileMetadata, type MetadataRouteKind, metadataRouteResponse } from './metadata-routes.ts';
+import { type FileMetadata, imageRouteResponse, type MetadataRouteKind, metadataRouteResponse } from './metadata-routes.ts';
 import { isNotFoundError, redirectTarget } from './navigation.ts';
 import type { LayoutModule, PageModule, ResolvedSegmentConfig, RouteModule } from './segment-config.ts';
 import { PAGE_PROPS } from './segment-props.ts';
@@ -199,8 +199,8 @@ export interface RouteHandlerInput {
   module: RouteModule;
   config: ResolvedSegmentConfig;
   request: Request;
-  /** A metadata route (`sitemap.ts`, ...): its default export answers GET (metadata-routes.ts). */
-  metadataRoute?: { kind: MetadataRouteKind; file: string };
+  /** A metadata route (`sitemap.ts`, `opengraph-image.tsx`, ...): its default export answers GET (metadata-routes.ts). */
+  metadataRoute?: { kind: MetadataRouteKind | 'image'; file: string };
 }
 
 /** HTTP methods a route handler may export. */
@@ -234,7 +234,9 @@ export async function runRouteHandler(input: RouteHandlerInput): Promise<Respons
     if (input.request.method !== 'GET' && input.request.method !== 'HEAD') {
       return new Response(`Method ${input.request.method} is not allowed here`, { status: 405, headers: { allow: 'GET, HEAD' } });
     }
-    return metadataRouteResponse(input.metadataRoute.kind, input.module as { default?: unknown }, input.metadataRoute.file);
+    const { kind, file } = input.metadataRoute;
+    if (kind === 'image') return imageRouteResponse(input.module as { default?: unknown }, file, input.params);
+    return metadataRouteResponse(kind, input.module as { default?: unknown }, file);
   }
   const method = input.request.method === 'HEAD' && typeof input.module.HEAD !== 'function' ? 'GET' : input.request.method;
   const handler = input.module[method];

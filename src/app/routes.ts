@@ -11,15 +11,34 @@ import path from 'node:path';
 import { SiteError } from '../config/errors.ts';
 import { isDirectory } from '../render/route-files.ts';
 import { EXTENSIONS, parseSegment, patternOf, type RouteDefinition, type Segment, type SegmentWrapper } from '../render/routes.ts';
-import { GENERATED_IMAGE_FILE, METADATA_ROUTES, type MetadataRouteKind, STATIC_METADATA_FILE } from './metadata-routes.ts';
+import {
+  type DiscoveredMetadataImage,
+  GENERATED_IMAGE,
+  METADATA_IMAGE_FILE,
+  METADATA_ROUTES,
+  type MetadataImageKind,
+  type MetadataRouteKind,
+  STATIC_METADATA_FILE,
+} from './metadata-routes.ts';
 
 export interface AppRoutes {
   /** The routes under `app/`, in discovery order (see {@link orderRoutes}). */
   routes: RouteDefinition[];
   /** The root `not-found` file, if any, relative to the site folder. */
   notFound: string | undefined;
-  /** Static metadata files at the root of `app/` (`favicon.ico`, `icon.png`, `robots.txt`, ...), by name. */
+  /** Static metadata files at the root of `app/` (`favicon.ico`, `robots.txt`, ...), by name. */
   metadataFiles: string[];
+  /** The image metadata files of every folder (`icon.png`, `blog/opengraph-image.tsx`, ...). */
+  metadataImages: DiscoveredMetadataImage[];
+}
+
+/**
+ * Where a static image metadata file of a folder with `segments` is served (no leading slash):
+ * the folder's path, a dynamic segment written `-` (Next.js's `fillStaticMetadataSegment`: the
+ * image is the same for every value).
+ */
+function staticImagePath(segments: readonly Segment[], name: string): string {
+  return [...segments.map((segment) => (segment.type === 'static' ? segment.value : '-')), name].join('/');
 }
 
 /** Folder conventions of the App Router isr does not implement: refused by name, never served as plain paths. */
@@ -51,6 +70,7 @@ export function discoverAppRoutes(siteDir: string): AppRoutes | undefined {
   const relative = (file: string) => path.relative(siteDir, file).split(path.sep).join('/');
   const routes: RouteDefinition[] = [];
 
+  const metadataImages: DiscoveredMetadataImage[] = [];
   const globalError = findFile(appDir, 'global-error');
   const walk = (dir: string, segments: Segment[], layouts: string[], wrappers: SegmentWrapper[]) => {
     const layout = findFile(dir, 'layout');
@@ -81,6 +101,33 @@ export function discoverAppRoutes(siteDir: string): AppRoutes | undefined {
     if (handler) {
       routes.push({ pattern: patternOf(segments), segments, router: 'app', kind: 'route', file: relative(handler), layouts: [] });
     }
+    for (const name of readdirSync(dir).sort()) {
+      const image = METADATA_IMAGE_FILE.exec(name);
+      if (image === null || !statSync(path.join(dir, name)).isFile()) continue;
+      const generated = GENERATED_IMAGE.test(name);
+      const base = name.slice(0, name.lastIndexOf('.'));
+      const file = relative(path.join(dir, name));
+      const kind = image[1] as MetadataImageKind;
+      if (generated) {
+        const imageSegments: Segment[] = [...segments, { type: 'static', value: base }];
+        routes.push({
+          pattern: patternOf(imageSegments),
+          segments: imageSegments,
+          router: 'app',
+          kind: 'route',
+          file,
+          layouts: [],
+          metadataRoute: 'image',
+        });
+      }
+      metadataImages.push({
+        kind,
+        file,
+        folder: relative(dir),
+        urlPath: generated ? patternOf([...segments, { type: 'static', value: base }]) : staticImagePath(segments, name),
+        generated,
+      });
+    }
     const template = findFile(dir, 'template');
     if (template) throw new SiteError(`${relative(template)}: template files are not supported by isr; use a layout (layout.tsx) instead`);
     for (const name of readdirSync(dir).sort()) {
@@ -105,11 +152,6 @@ export function discoverAppRoutes(siteDir: string): AppRoutes | undefined {
   const notFound = findFile(appDir, 'not-found');
   const metadataFiles: string[] = [];
   for (const name of readdirSync(appDir).sort()) {
-    if (GENERATED_IMAGE_FILE.test(name)) {
-      throw new SiteError(
-        `app/${name}: generated image metadata (next/og's ImageResponse) is not supported by isr; use a static image file`,
-      );
-    }
     if (STATIC_METADATA_FILE.test(name) && statSync(path.join(appDir, name)).isFile()) metadataFiles.push(name);
   }
   for (const kind of Object.keys(METADATA_ROUTES) as MetadataRouteKind[]) {
@@ -130,5 +172,8 @@ export function discoverAppRoutes(siteDir: string): AppRoutes | undefined {
       metadataRoute: kind,
     });
   }
-  return { routes, notFound: notFound ? relative(notFound) : undefined, metadataFiles };
+  if (metadataFiles.includes('favicon.ico')) {
+    metadataImages.unshift({ kind: 'favicon', file: 'app/favicon.ico', folder: 'app', urlPath: 'favicon.ico', generated: false });
+  }
+  return { routes, notFound: notFound ? relative(notFound) : undefined, metadataFiles, metadataImages };
 }

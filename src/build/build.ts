@@ -17,7 +17,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { installFetch } from '../app/data-cache.ts';
 import { isCacheableRouteHandler } from '../app/render.ts';
-import { discoverAppRoutes } from '../app/routes.ts';
+import { type AppRoutes, discoverAppRoutes } from '../app/routes.ts';
 import {
   configForcesDynamic,
   EMPTY_STATIC_PARAMS_WITH_CACHE_COMPONENTS,
@@ -103,6 +103,23 @@ function siteDefines(nextConfig: NextConfigUse): Record<string, string> {
   return define;
 }
 
+/** The manifest's metadata files and images (build/metadata-files.ts), generated images by their compiled routes. */
+async function metadataOf(
+  siteDir: string,
+  appRoutes: AppRoutes | undefined,
+  routes: readonly RouteDefinition[],
+  compiled: ReadonlyMap<string, string>,
+  workDir: string,
+): Promise<Pick<BuildManifest, 'metadataFiles' | 'metadataImages'>> {
+  const imageRoutes = new Map(
+    routes
+      .filter((route) => route.metadataRoute === 'image')
+      .map((route) => [route.file, { pattern: route.pattern, segments: route.segments, module: compiled.get(route.file)! }]),
+  );
+  const built = await buildMetadataFiles(siteDir, appRoutes?.metadataFiles ?? [], appRoutes?.metadataImages ?? [], imageRoutes, workDir);
+  return { metadataFiles: built.files, metadataImages: built.images };
+}
+
 /**
  * Builds the site in `options.siteDir`.
  * @throws CompileError when the site does not compile; Error naming the route and path when
@@ -175,8 +192,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       pagesClient: undefined,
       images: nextConfig.images,
       routing: nextConfig.routing,
-      metadataFiles: appRoutes?.metadataFiles ?? [],
-      fileMetadata: await buildMetadataFiles(siteDir, appRoutes?.metadataFiles ?? [], workDir),
+      ...(await metadataOf(siteDir, appRoutes, routes, compiled, workDir)),
       middleware: undefined,
     };
     const site = new Site(workDir, manifest);

@@ -64,6 +64,8 @@ const CACHE_CONFIG = 'virtual:isr/cache-config';
  * modules that import a stylesheet themselves.
  */
 const ROUTE_STYLESHEET = 'virtual:isr/route.css';
+/** The App Router's component files: pages, layouts and the boundaries. */
+const COMPONENT_FILE = /^(page|layout|template|error|global-error|loading|not-found|default)\.[cm]?[jt]sx?$/;
 /** What `server-only` and `client-only` become where they may be imported. */
 const EMPTY_MODULE = '\0isr:empty';
 
@@ -100,7 +102,11 @@ function isrAppPlugin(
   cache: AppCacheOptions,
   fonts: Fonts,
 ): Plugin {
-  const routeModules = new Set(files.map((file) => path.join(siteDir, file)));
+  // The modules that render components (not route handlers or metadata routes, whose default
+  // export the RSC plugin would otherwise wrap as a component to add the stylesheet links).
+  const routeModules = new Set(
+    files.filter((file) => COMPONENT_FILE.test(path.posix.basename(file))).map((file) => path.join(siteDir, file)),
+  );
   return {
     name: 'isr-app',
     // Before every other resolver (the RSC plugin's included): a site with Next.js installed must

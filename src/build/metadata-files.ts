@@ -1,9 +1,10 @@
 /**
- * The static metadata files at the root of `app/` (app/metadata-routes.ts): copied into the build
- * (`<build>/metadata/`, served at their names) and, for the images, turned into the metadata every
- * page's head carries — `favicon.ico`, `icon.*` and `apple-icon.*` as `<link rel="icon">` /
- * `<link rel="apple-touch-icon">` with their type and pixel size, `opengraph-image.*` and
- * `twitter-image.*` as `og:image` / `twitter:image` — as Next.js does
+ * The metadata files of `app/` (app/metadata-routes.ts) in the build: the static files at the
+ * root (`favicon.ico`, `robots.txt`, ...) and the static metadata images of every folder are
+ * copied into `<build>/metadata/` (served at their paths); each folder's images, static or
+ * generated, are described for the pages below it — `favicon.ico`, `icon.*` and `apple-icon.*` as
+ * `<link rel="icon">` / `<link rel="apple-touch-icon">` with their type and pixel size,
+ * `opengraph-image.*` and `twitter-image.*` as `og:image` / `twitter:image` — as Next.js does
  * (https://nextjs.org/docs/app/api-reference/file-conventions/metadata/app-icons).
  */
 
@@ -12,8 +13,9 @@ import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { lookup } from 'mime-types';
 import sharp from 'sharp';
-import type { FileMetadata } from '../app/metadata-routes.ts';
+import type { DiscoveredMetadataImage, MetadataImage } from '../app/metadata-routes.ts';
 import { SiteError } from '../config/errors.ts';
+import type { Segment } from '../render/routes.ts';
 import { METADATA_DIR } from '../site/manifest.ts';
 
 /** Width and height of an ICO file's first image (a 0 byte means 256). */
@@ -22,41 +24,70 @@ function icoSize(body: Buffer): { width: number; height: number } | undefined {
   return { width: body[6] || 256, height: body[7] || 256 };
 }
 
+/** The first 16 hex digits of the SHA-256 of `body`: the query that makes a new image a new URL, as Next.js's content hash. */
+function contentHash(body: Buffer): string {
+  return createHash('sha256').update(body).digest('hex').slice(0, 16);
+}
+
+/** A generated image's route, as the build manifest lists it (for its URL and its module). */
+export interface ImageRoute {
+  pattern: string;
+  segments: Segment[];
+  module: string;
+}
+
 /**
- * Copies `names` from `<siteDir>/app` into `<buildDir>/metadata` and describes the images.
- * @throws Error naming the file when an image's size cannot be read.
+ * Copies the root's static metadata files (`names`, from `<siteDir>/app`) and the static images
+ * of `images` into `<buildDir>/metadata`, and describes every image by folder.
+ * @param routes the generated images' routes, by file (relative to the site).
+ * @returns the files served from `<buildDir>/metadata` (paths without a leading slash) and the
+ *   images of each folder (`app`, `app/blog`, ...), in the order Next.js lists them (the favicon first).
+ * @throws SiteError naming the file when an image's size cannot be read.
  */
-export async function buildMetadataFiles(siteDir: string, names: readonly string[], buildDir: string): Promise<FileMetadata> {
-  const out: FileMetadata = { icons: [], openGraph: [], twitter: [] };
-  if (names.length === 0) return out;
+export async function buildMetadataFiles(
+  siteDir: string,
+  names: readonly string[],
+  images: readonly DiscoveredMetadataImage[],
+  routes: ReadonlyMap<string, ImageRoute>,
+  buildDir: string,
+): Promise<{ files: string[]; images: Record<string, MetadataImage[]> }> {
+  const files = [...names];
+  const byFolder: Record<string, MetadataImage[]> = {};
+  if (names.length === 0 && images.length === 0) return { files, images: byFolder };
   await mkdir(path.join(buildDir, METADATA_DIR), { recursive: true });
-  for (const name of names) {
-    const file = path.join(siteDir, 'app', name);
-    await copyFile(file, path.join(buildDir, METADATA_DIR, name));
-    const base = name.slice(0, name.lastIndexOf('.'));
-    if (!['favicon', 'icon', 'apple-icon', 'opengraph-image', 'twitter-image'].includes(base)) continue;
-    const body = await readFile(file);
-    const type = name.endsWith('.ico') ? 'image/x-icon' : lookup(name) || 'application/octet-stream';
+  for (const name of names) await copyFile(path.join(siteDir, 'app', name), path.join(buildDir, METADATA_DIR, name));
+  for (const image of images) {
+    const body = await readFile(path.join(siteDir, image.file));
+    const folder = (byFolder[image.folder] ??= []);
+    if (image.generated) {
+      const route = routes.get(image.file);
+      if (route === undefined) throw new Error(`isr build: no route for the generated image ${image.file}`);
+      folder.push({
+        kind: image.kind,
+        generated: { pattern: route.pattern, segments: route.segments, module: route.module, hash: contentHash(body) },
+      });
+      continue;
+    }
+    if (image.kind !== 'favicon') {
+      await mkdir(path.dirname(path.join(buildDir, METADATA_DIR, image.urlPath)), { recursive: true });
+      await copyFile(path.join(siteDir, image.file), path.join(buildDir, METADATA_DIR, image.urlPath));
+      files.push(image.urlPath);
+    }
+    const type = image.file.endsWith('.ico') ? 'image/x-icon' : lookup(image.file) || 'application/octet-stream';
     let size: { width: number; height: number } | undefined;
     try {
-      if (name.endsWith('.ico')) size = icoSize(body);
-      else if (!name.endsWith('.svg')) {
+      if (image.file.endsWith('.ico')) size = icoSize(body);
+      else if (!image.file.endsWith('.svg')) {
         const meta = await sharp(body).metadata();
         size = { width: meta.width ?? 0, height: meta.height ?? 0 };
       }
     } catch (error) {
-      throw new SiteError(`app/${name}: cannot read the image's size (${(error as Error).message})`);
+      throw new SiteError(`${image.file}: cannot read the image's size (${(error as Error).message})`);
     }
     // Next.js adds a content hash to every image but the favicon, so a new image is fetched anew.
-    const href = base === 'favicon' ? `/${name}` : `/${name}?${createHash('sha256').update(body).digest('hex').slice(0, 16)}`;
-    const sizes = name.endsWith('.svg') ? 'any' : size ? `${size.width}x${size.height}` : undefined;
-    if (base === 'favicon' || base === 'icon' || base === 'apple-icon') {
-      out.icons.push({ rel: base === 'apple-icon' ? 'apple-touch-icon' : 'icon', href, type, ...(sizes ? { sizes } : {}) });
-    } else {
-      out[base === 'opengraph-image' ? 'openGraph' : 'twitter'].push({ url: href, type, ...(size ?? {}) });
-    }
+    const href = image.kind === 'favicon' ? `/${image.urlPath}` : `/${image.urlPath}?${contentHash(body)}`;
+    const sizes = image.file.endsWith('.svg') ? 'any' : size ? `${size.width}x${size.height}` : undefined;
+    folder.push({ kind: image.kind, image: { href, type, ...(size ?? {}), ...(sizes ? { sizes } : {}) } });
   }
-  // The favicon first, as Next.js writes it.
-  out.icons.sort((a, b) => Number(b.href.startsWith('/favicon.')) - Number(a.href.startsWith('/favicon.')));
-  return out;
+  return { files, images: byFolder };
 }

@@ -40,7 +40,7 @@ export interface RouteDefinition {
    */
   wrappers?: SegmentWrapper[];
   /** An App Router metadata route (`sitemap.ts`, `robots.ts`, `manifest.ts`): what its default export returns. */
-  metadataRoute?: 'sitemap' | 'robots' | 'manifest';
+  metadataRoute?: 'sitemap' | 'robots' | 'manifest' | 'image';
 }
 
 /** A file of a route segment that wraps what is below it (App Router). */

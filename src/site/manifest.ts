@@ -5,14 +5,14 @@
 
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { FileMetadata } from '../app/metadata-routes.ts';
+import type { MetadataImage } from '../app/metadata-routes.ts';
 import type { ResolvedSegmentConfig } from '../app/segment-config.ts';
 import { SiteError } from '../config/errors.ts';
 import type { ImagesConfig, RoutingRules } from '../config/next-config.ts';
 import type { Segment, SegmentWrapper } from '../render/routes.ts';
 import type { ManifestMiddleware } from './middleware.ts';
 
-export const MANIFEST_VERSION = 5;
+export const MANIFEST_VERSION = 6;
 
 /** The prefix of a manifest module key naming a module of the App Router's server runtime: `rsc:app/page.tsx`. */
 export const APP_MODULE_PREFIX = 'rsc:';
@@ -53,7 +53,7 @@ export interface ManifestRoute {
   /** Pages Router pages with `getStaticProps`: the props are also served as JSON (pages/data-route.ts). */
   dataRoute?: boolean;
   /** An App Router metadata route (`sitemap.ts`, `robots.ts`, `manifest.ts`; app/metadata-routes.ts). */
-  metadataRoute?: 'sitemap' | 'robots' | 'manifest';
+  metadataRoute?: 'sitemap' | 'robots' | 'manifest' | 'image';
 }
 
 /** The browser files one module needs, relative to `<build>/client` (`static/pages/page-3-<hash>.js`). */
@@ -105,10 +105,13 @@ export interface BuildManifest {
   images: ImagesConfig;
   /** `redirects`, `rewrites` and `headers` of the site's next.config, as its functions returned them. */
   routing: RoutingRules;
-  /** Static metadata files at the root of `app/` (`favicon.ico`, `robots.txt`, ...), copied to `<build>/metadata/`, served at `/<name>`. */
+  /**
+   * Static metadata files (`favicon.ico`, `robots.txt` at the root of `app/`, the static images of
+   * every folder), copied to `<build>/metadata/`, served at `/<path>`.
+   */
   metadataFiles: string[];
-  /** What those files add to every App Router page's head. */
-  fileMetadata: FileMetadata;
+  /** The image metadata of each folder of `app/` (`app`, `app/blog`, ...), for the heads of the pages below it. */
+  metadataImages: Record<string, MetadataImage[]>;
   /** The site's `proxy.ts` or `middleware.ts`, compiled, with its matchers (site/middleware.ts). */
   middleware: ManifestMiddleware | undefined;
 }

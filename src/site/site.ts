@@ -9,6 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ComponentType } from 'react';
 import type { ReactFormState } from 'react-dom/client';
+import { pageFileMetadata } from '../app/metadata-routes.ts';
 import { generateRouteResponse, type PageRenderInput, renderAppNotFound } from '../app/render.ts';
 import type * as AppRuntime from '../app/rsc/entry.rsc.ts';
 import type { LayoutModule, PageModule, RouteModule } from '../app/segment-config.ts';
@@ -184,12 +185,18 @@ export class Site {
       ),
       this.notFoundComponent(),
     ]);
-    const fileMetadata = this.manifest.fileMetadata;
     // The Metadata API's items: per folder from app/ to the page's, its layout (or none), then the page.
     const source = (key: string) => (key.startsWith(APP_MODULE_PREFIX) ? key.slice(APP_MODULE_PREFIX.length) : key);
     const layoutFolders = route.layouts.map((key) => path.posix.dirname(source(key)));
     const folders = path.posix.dirname(route.file).split('/');
-    const metadataItems = [...folders.map((_, index) => layouts[layoutFolders.indexOf(folders.slice(0, index + 1).join('/'))]), page];
+    const folderPaths = folders.map((_, index) => folders.slice(0, index + 1).join('/'));
+    const metadataItems = [...folderPaths.map((folder) => layouts[layoutFolders.indexOf(folder)]), page];
+    const images = this.manifest.metadataImages;
+    const fileMetadata = await pageFileMetadata(
+      folderPaths.map((folder) => images[folder]),
+      params,
+      (module) => this.load(module),
+    );
     return {
       path: pathname,
       pattern: route.pattern,

@@ -74,6 +74,47 @@ describe('metadata files', () => {
     assert.equal((await fetch(`${f.url}${/href="([^"]+)"/.exec(links[1]!)![1]}`)).status, 200);
   });
 
+  it('image metadata below the root: a folder’s icon replaces the root’s icons, a generated og:image per post (next/og), a static twitter:image under a dynamic segment', async () => {
+    const page = await request(f, '/og/first');
+    assert.equal(page.status, 200);
+    const inHead = /<head>(.*)<\/head>/s.exec(page.text)?.[1] ?? '';
+    const tags = inHead.match(/<meta property="og:image[^>]*>|<meta name="twitter:(?:card|image)[^>]*>|<link rel="icon"[^>]*>/g) ?? [];
+    const hash = '[0-9a-f]{16}';
+    const expected = [
+      `<meta property="og:image" content="/og/first/opengraph-image\\?${hash}"/>`,
+      '<meta property="og:image:type" content="image/png"/>',
+      '<meta property="og:image:width" content="600"/>',
+      '<meta property="og:image:height" content="315"/>',
+      '<meta property="og:image:alt" content="A post of the fixture"/>',
+      '<meta name="twitter:card" content="summary_large_image"/>',
+      `<meta name="twitter:image" content="/og/-/twitter-image\\.png\\?${hash}"/>`,
+      `<link rel="icon" href="/og/icon\\.png\\?${hash}" type="image/png" sizes="48x48"/>`,
+    ];
+    assert.equal(tags.length, expected.length, tags.join('\n'));
+    for (const [index, tag] of tags.entries()) assert.match(tag, new RegExp(`^${expected[index]}$`));
+
+    // The generated image: the module's size, a PNG, cached; each post its own image.
+    const png = async (url: string) => {
+      const response = await fetch(f.url + url);
+      assert.equal(response.status, 200, url);
+      assert.equal(response.headers.get('content-type'), 'image/png');
+      const body = Buffer.from(await response.arrayBuffer());
+      assert.equal(body.subarray(1, 4).toString(), 'PNG');
+      return { body, cache: response.headers.get('x-isr-cache'), width: body.readUInt32BE(16), height: body.readUInt32BE(20) };
+    };
+    const ogUrl = /og:image" content="([^"]+)"/.exec(inHead)![1]!;
+    const first = await png(ogUrl);
+    assert.deepEqual([first.width, first.height], [600, 315]);
+    assert.equal((await png(ogUrl)).cache, 'HIT');
+    const other = await png('/og/second/opengraph-image');
+    assert.notDeepEqual(other.body, first.body, 'the image is drawn from the post’s params');
+    const twitter = await png(/twitter:image" content="([^"]+)"/.exec(inHead)![1]!);
+    assert.deepEqual([twitter.width, twitter.height], [120, 60]);
+
+    // Pages outside app/og keep the root's favicon and icon.
+    assert.equal((await head('/meta/1')).filter((element) => element.startsWith('<link rel="icon"')).length, 2);
+  });
+
   it('robots.ts answers /robots.txt as Next.js writes it', async () => {
     const robots = await request(f, '/robots.txt');
     assert.equal(robots.status, 200);

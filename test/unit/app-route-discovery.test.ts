@@ -87,6 +87,7 @@ describe('discoverAppRoutes: the file conventions', () => {
       ],
       notFound: 'app/not-found.tsx',
       metadataFiles: [],
+      metadataImages: [],
     });
   });
 
@@ -252,23 +253,39 @@ describe('discoverAppRoutes: errors name the folder or file', () => {
 });
 
 describe('discoverAppRoutes: metadata files', () => {
-  test('sitemap.ts, robots.ts and manifest.ts become routes at their URLs; static files are listed; generated images are refused', () => {
+  test('sitemap.ts, robots.ts and manifest.ts become routes at their URLs; static files are listed; image metadata in every folder, generated ones as routes', () => {
     const found = discoverAppRoutes(
-      trees.tree(['app/layout.tsx', 'app/page.tsx', 'app/sitemap.ts', 'app/robots.ts', 'app/favicon.ico', 'app/opengraph-image.png']),
+      trees.tree([
+        'app/layout.tsx',
+        'app/page.tsx',
+        'app/sitemap.ts',
+        'app/robots.ts',
+        'app/favicon.ico',
+        'app/opengraph-image.png',
+        'app/(site)/blog/[slug]/page.tsx',
+        'app/(site)/blog/[slug]/opengraph-image.tsx',
+        'app/(site)/blog/[slug]/icon1.png',
+      ]),
     )!;
     assert.deepEqual(
       found.routes
         .filter((route) => route.metadataRoute !== undefined)
         .map((route) => [route.pattern, route.kind, route.metadataRoute, route.file]),
       [
+        ['/blog/[slug]/opengraph-image', 'route', 'image', 'app/(site)/blog/[slug]/opengraph-image.tsx'],
         ['/sitemap.xml', 'route', 'sitemap', 'app/sitemap.ts'],
         ['/robots.txt', 'route', 'robots', 'app/robots.ts'],
       ],
     );
-    assert.deepEqual(found.metadataFiles, ['favicon.ico', 'opengraph-image.png']);
-    assert.throws(
-      () => discoverAppRoutes(trees.tree(['app/layout.tsx', 'app/icon.tsx'])),
-      /^SiteError: app\/icon\.tsx: generated image metadata \(next\/og's ImageResponse\) is not supported by isr/,
+    assert.deepEqual(found.metadataFiles, ['favicon.ico']);
+    assert.deepEqual(
+      found.metadataImages.map(({ kind, folder, urlPath, generated }) => [kind, folder, urlPath, generated]),
+      [
+        ['favicon', 'app', 'favicon.ico', false],
+        ['opengraph-image', 'app', 'opengraph-image.png', false],
+        ['icon', 'app/(site)/blog/[slug]', 'blog/-/icon1.png', false],
+        ['opengraph-image', 'app/(site)/blog/[slug]', '/blog/[slug]/opengraph-image', true],
+      ],
     );
     assert.throws(
       () => discoverAppRoutes(trees.tree(['app/layout.tsx', 'app/robots.ts', 'app/robots.txt'])),
