@@ -228,6 +228,9 @@ export async function compileApp(
         client: { build: { outDir: path.join(buildDir, 'client') } },
       },
       plugins: [
+        // Before the RSC plugin's transforms: its CSS-export wrapper puts code above a file-level
+        // 'use cache', which must still be the module's first statement when this plugin reads it.
+        cacheDirectivePlugin(siteDir, build.cache.useCache),
         rsc({
           entries: {
             rsc: ownModule('app/rsc/entry.rsc'),
@@ -237,7 +240,6 @@ export async function compileApp(
           serverHandler: false,
         }),
         isrAppPlugin(siteDir, files, build.buildId, build.pageRoutes, images, build.cache, fonts),
-        cacheDirectivePlugin(siteDir, build.cache.useCache),
       ],
     });
     await builder.buildApp();
