@@ -22,6 +22,7 @@ import type { Segment } from '../render/routes.ts';
 import type { PagesClientFiles, PagesClientManifest } from '../site/manifest.ts';
 import { CompileError, loadStaticImages, resolveSiteAlias, rethrowCompileError, type SiteCompileOptions } from './compile.ts';
 import { CLIENT_ASSETS_DIR } from './compile-app.ts';
+import { loadPostcss, sitePostcss } from './postcss.ts';
 import { loadSass } from './sass.ts';
 import { browserEnvironmentMarker, ENVIRONMENT_MARKER, OWN_ANCHOR, ownModule, SHIMMED, shimFor } from './shims.ts';
 import { withoutDataFunctions } from './ssg-transform.ts';
@@ -106,7 +107,9 @@ function pagesClientPlugin(siteDir: string, input: PagesClientInput, images: Sta
       });
       resolveSiteAlias(build, siteDir);
       loadStaticImages(build, images);
-      loadSass(build, siteDir);
+      const postcss = sitePostcss(siteDir);
+      loadSass(build, siteDir, postcss);
+      loadPostcss(build, siteDir, postcss);
       // In the browser, `server-only` throws when a module that imports it is loaded (Next.js's
       // behaviour); one that only getStaticProps used is dropped before that.
       build.onResolve({ filter: ENVIRONMENT_MARKER }, (args) => ({ path: args.path, namespace: NODE_ONLY, pluginData: args.importer }));
