@@ -144,12 +144,14 @@ describe('redirect-with-fallback (vercel/examples, App Router): isr start and ne
     assert.equal(withIsr.headers.get('cache-control'), withNext.headers.get('cache-control'));
   });
 
-  it('a path the route handler does not know fails with 500, as under next start', async () => {
+  it('a path the route handler does not know fails with a plain-text 500, as under next start', async () => {
     for (const path of ['/unknown', '/some/deep/path']) {
       const withIsr = await fetch(servers.isr.url + path, { redirect: 'manual' });
       const withNext = await fetch(servers.next.url + path, { redirect: 'manual' });
       assert.equal(withIsr.status, 500, path);
       assert.equal(withIsr.status, withNext.status, path);
+      assert.equal(withIsr.headers.get('content-type')?.split(';')[0], withNext.headers.get('content-type'), path);
+      assert.equal((await withIsr.text()).trim(), await withNext.text(), path);
     }
   });
 
