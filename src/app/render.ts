@@ -213,16 +213,28 @@ export function allowedMethods(module: RouteModule): string[] {
   return methods;
 }
 
+/** Methods whose presence keeps a route handler from being prerendered (Next.js' `hasNonStaticMethods`). */
+const NON_STATIC_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
 /**
- * Whether GET responses of this route handler are cached: Next.js 15 renders route handlers per
- * request unless they opt in with `dynamic = 'force-static'` or a `revalidate` (seconds > 0 or
- * `false` set explicitly).
+ * Whether GET responses of this route handler are cached. Next.js 15 and later render route
+ * handlers per request unless they opt in to static generation (its `isStaticGenEnabled`): with
+ * `dynamic = 'force-static'` or `'error'`, a `revalidate` (seconds > 0, or `false` set
+ * explicitly), or a `generateStaticParams` export; and a module that also exports POST, PUT,
+ * PATCH, DELETE or OPTIONS is never prerendered.
+ * @see https://nextjs.org/docs/app/api-reference/file-conventions/route#caching
  */
 export function isCacheableRouteHandler(module: RouteModule, config: ResolvedSegmentConfig, metadataRoute = false): boolean {
   // A metadata route is static by default, as in Next.js.
   if (metadataRoute) return config.dynamic !== 'force-dynamic';
   if (typeof module.GET !== 'function' || config.dynamic === 'force-dynamic') return false;
-  return config.dynamic === 'force-static' || (module.revalidate !== undefined && config.revalidate !== 0);
+  if (NON_STATIC_METHODS.some((method) => typeof module[method] === 'function')) return false;
+  return (
+    config.dynamic === 'force-static' ||
+    config.dynamic === 'error' ||
+    (module.revalidate !== undefined && config.revalidate !== 0) ||
+    typeof module.generateStaticParams === 'function'
+  );
 }
 
 /**

@@ -24,7 +24,7 @@ import { CompileError, loadStaticImages, resolveSiteAlias, rethrowCompileError, 
 import { CLIENT_ASSETS_DIR } from './compile-app.ts';
 import { FontCallError } from './font-calls.ts';
 import { esbuildLoader, Fonts, loadFonts } from './fonts.ts';
-import { loadPostCss } from './postcss.ts';
+import { loadPostcss, sitePostcss } from './postcss.ts';
 import { loadSass } from './sass.ts';
 import { browserEnvironmentMarker, ENVIRONMENT_MARKER, OWN_ANCHOR, ownModule, SHIMMED, shimFor } from './shims.ts';
 import { withoutDataFunctions } from './ssg-transform.ts';
@@ -117,9 +117,10 @@ function pagesClientPlugin(siteDir: string, input: PagesClientInput, images: Sta
       });
       resolveSiteAlias(build, siteDir);
       loadStaticImages(build, images);
-      loadSass(build, siteDir);
+      const postcss = sitePostcss(siteDir);
+      loadSass(build, siteDir, postcss);
       loadFonts(build, fonts);
-      loadPostCss(build, siteDir);
+      loadPostcss(build, siteDir, postcss);
       // In the browser, `server-only` throws when a module that imports it is loaded (Next.js's
       // behaviour); one that only getStaticProps used is dropped before that.
       build.onResolve({ filter: ENVIRONMENT_MARKER }, (args) => ({ path: args.path, namespace: NODE_ONLY, pluginData: args.importer }));

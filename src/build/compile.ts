@@ -63,7 +63,12 @@ function isrResolvePlugin(
       build.onResolve({ filter: /^[^./]/ }, async (args) => {
         if (args.pluginData === 'isr-bare') return undefined;
         if (isBuiltin(args.path)) return { external: true };
-        const bundled = reactPackages.has(packageOf(args.path)) || args.importer.includes(`${path.sep}node_modules${path.sep}`);
+        // A package's stylesheet (`import 'pkg/styles.css'` in _app, as Next.js allows) is bundled:
+        // Node cannot import CSS.
+        const bundled =
+          reactPackages.has(packageOf(args.path)) ||
+          args.importer.includes(`${path.sep}node_modules${path.sep}`) ||
+          /\.(css|s[ac]ss)$/.test(args.path);
         if (bundled) return undefined;
         // A tsconfig `paths` alias of the site's own files is bundled; a package stays external.
         const resolved = await build.resolve(args.path, {

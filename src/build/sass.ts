@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { PluginBuild } from 'esbuild';
+import type { PostcssRunner } from './postcss.ts';
 
 interface SassCompiler {
   compileAsync(
@@ -33,9 +34,10 @@ async function siteSass(siteDir: string): Promise<SassCompiler | undefined> {
 
 /**
  * Compiles `.scss` / `.sass` imports with the site's `sass`; a `.module.scss` is a CSS Module.
- * A site importing Sass without `sass` installed fails the build with a message saying so.
+ * The CSS then goes through the site's PostCSS when `postcss` is given, as Next.js runs it after
+ * Sass. A site importing Sass without `sass` installed fails the build with a message saying so.
  */
-export function loadSass(build: PluginBuild, siteDir: string): void {
+export function loadSass(build: PluginBuild, siteDir: string, postcss?: PostcssRunner): void {
   let compiler: Promise<SassCompiler | undefined> | undefined;
   build.onLoad({ filter: /\.s[ac]ss$/ }, async (args) => {
     compiler ??= siteSass(siteDir);
@@ -45,10 +47,15 @@ export function loadSass(build: PluginBuild, siteDir: string): void {
     }
     try {
       const result = await sass.compileAsync(args.path, { loadPaths: [siteDir, path.join(siteDir, 'node_modules')] });
+      // Named as CSS for PostCSS, so that Vite's loader does not compile it as Sass again.
+      const processed = postcss === undefined ? undefined : await postcss(result.css, args.path.replace(/\.s[ac]ss$/, '.css'));
       return {
-        contents: result.css,
+        contents: processed?.css ?? result.css,
         loader: /\.module\.s[ac]ss$/.test(args.path) ? 'local-css' : 'css',
-        watchFiles: result.loadedUrls.filter((url) => url.protocol === 'file:').map((url) => url.pathname),
+        watchFiles: [
+          ...result.loadedUrls.filter((url) => url.protocol === 'file:').map((url) => url.pathname),
+          ...(processed?.files ?? []),
+        ],
       };
     } catch (error) {
       return { errors: [{ text: `${path.relative(siteDir, args.path)}: ${(error as Error).message}` }] };

@@ -4,7 +4,9 @@
  * Next.js renders (https://nextjs.org/docs/app/api-reference/components/image) — lazy loading,
  * `decoding="async"`, a `srcset` of widths from the site's `images` config served by isr's
  * optimisation endpoint (`/_next/image?url=…&w=…&q=…`, server/image.ts), `fill`, `sizes`,
- * `priority`/`preload` (eager, high fetch priority, preloaded), `placeholder="blur"`, `loader`,
+ * `priority`/`preload` (eager and preloaded; `fetchPriority` only when given, as in Next.js 16),
+ * `placeholder="blur"`, `onLoad` and the legacy `onLoadingComplete` (also for an image that loaded
+ * before hydration), `loader`,
  * `unoptimized`, statically imported images (`{ src, width, height, blurDataURL }`) and the legacy
  * `layout`/`objectFit`/`objectPosition` props.
  *
@@ -12,7 +14,16 @@
  * as Next.js does with its own image options.
  */
 
-import { type CSSProperties, createElement, type ImgHTMLAttributes, type ReactNode, type SyntheticEvent, useState } from 'react';
+import {
+  type CSSProperties,
+  createElement,
+  type ImgHTMLAttributes,
+  type ReactNode,
+  type SyntheticEvent,
+  useEffect,
+  useRef,
+  useState,
+} from 'react';
 import { preload } from 'react-dom';
 
 /** A statically imported image (`import photo from './photo.jpg'`), as the build produces it. */
@@ -52,6 +63,8 @@ export interface ImageProps extends Omit<ImgHTMLAttributes<HTMLImageElement>, 's
   objectPosition?: CSSProperties['objectPosition'];
   lazyBoundary?: string;
   lazyRoot?: string;
+  /** Legacy (Next.js 12, deprecated): called with the `<img>` once it has loaded and decoded. */
+  onLoadingComplete?: (image: HTMLImageElement) => void;
 }
 
 interface ImageOptions {
@@ -154,11 +167,15 @@ export default function Image(props: ImageProps): ReactNode {
     style: styleProp,
     className,
     onLoad,
+    onLoadingComplete,
     onError,
     ...rest
   } = props;
   const config = options();
   const [loaded, setLoaded] = useState(false);
+  const element = useRef<HTMLImageElement>(null);
+  const handlers = useRef({ onLoad, onLoadingComplete });
+  handlers.current = { onLoad, onLoadingComplete };
   let fill = fillProp;
   let sizes = sizesProp;
   let style: CSSProperties = { ...styleProp };
@@ -221,11 +238,16 @@ export default function Image(props: ImageProps): ReactNode {
   const lazy =
     !priority && !preloadProp && !src.startsWith('data:') && !src.startsWith('blob:') && (loading === undefined || loading === 'lazy');
   // Only priority/preload images are preloaded (loading="eager" alone is not).
-  if ((priority || preloadProp) && !unoptimized)
-    preload(url, { as: 'image', imageSrcSet: srcSet, imageSizes: sizesAttribute, fetchPriority: 'high' });
+  if ((priority || preloadProp) && !unoptimized) {
+    preload(url, { as: 'image', imageSrcSet: srcSet, imageSizes: sizesAttribute, fetchPriority: rest.fetchPriority });
+  }
+  // An image the browser loaded before hydration fired its load event before React listened.
+  useEffect(() => {
+    if (element.current?.complete) loadedImage(element.current, handlers.current, setLoaded);
+  }, []);
   return createElement('img', {
     ...rest,
-    ...(priority || preloadProp ? { fetchPriority: 'high' } : {}),
+    ref: element,
     loading: lazy ? 'lazy' : loading,
     width: fill ? undefined : width,
     height: fill ? undefined : height,
@@ -236,12 +258,61 @@ export default function Image(props: ImageProps): ReactNode {
     sizes: sizesAttribute,
     srcSet,
     src: overrideSrc ?? url,
-    onLoad: (event: SyntheticEvent<HTMLImageElement, Event>) => {
-      setLoaded(true);
-      onLoad?.(event);
-    },
+    onLoad: (event: SyntheticEvent<HTMLImageElement, Event>) => loadedImage(event.currentTarget, handlers.current, setLoaded),
     onError,
   });
+}
+
+/** The image's `src` each element last reported as loaded, so that a load is reported once. */
+const reported = new WeakMap<HTMLImageElement, string>();
+
+/**
+ * After `image` loaded and decoded (as Next.js waits for `decode()`): ends the blur placeholder,
+ * then calls `onLoad` (with an event shaped as React's whose target is the element: React's own
+ * is spent by then) and `onLoadingComplete` (with the element), once per `src`.
+ */
+function loadedImage(
+  image: HTMLImageElement,
+  handlers: Pick<ImageProps, 'onLoad' | 'onLoadingComplete'>,
+  setLoaded: (loaded: boolean) => void,
+): void {
+  if (reported.get(image) === image.src) return;
+  reported.set(image, image.src);
+  const decoded = 'decode' in image ? image.decode().catch(() => undefined) : Promise.resolve();
+  void decoded.then(() => {
+    if (!image.isConnected) return;
+    setLoaded(true);
+    handlers.onLoad?.(syntheticLoad(image));
+    handlers.onLoadingComplete?.(image);
+  });
+}
+
+/** A load event shaped as React's, for `onLoad` after `decode()` (and for an image that loaded before hydration). */
+function syntheticLoad(image: HTMLImageElement): SyntheticEvent<HTMLImageElement, Event> {
+  const native = new Event('load');
+  let prevented = false;
+  let stopped = false;
+  return {
+    nativeEvent: native,
+    currentTarget: image,
+    target: image,
+    bubbles: false,
+    cancelable: false,
+    defaultPrevented: false,
+    eventPhase: 2,
+    isTrusted: false,
+    timeStamp: native.timeStamp,
+    type: 'load',
+    isDefaultPrevented: () => prevented,
+    isPropagationStopped: () => stopped,
+    persist: () => {},
+    preventDefault: () => {
+      prevented = true;
+    },
+    stopPropagation: () => {
+      stopped = true;
+    },
+  };
 }
 
 /** `getImageProps()`: the props `<Image>` would give its `<img>`, for `<picture>` art direction. Not supported: it throws. */

@@ -23,17 +23,23 @@ const ERROR_PAGE = new TextEncoder().encode(
  * its cause, engine/engine.ts).
  */
 export class RequestFailure extends Error {
+  /**
+   * @param plain answer `Internal Server Error` as plain text instead of the 500 page: what
+   *   Next.js answers for a route handler that throws (its app-route module), where a page gets
+   *   the error page.
+   */
   constructor(
     readonly logLine: string | undefined,
     cause: unknown,
+    readonly plain = false,
   ) {
     super(logLine ?? errorMessage(cause), { cause });
     this.name = 'RequestFailure';
   }
 
   /** For `promise.catch`: rethrows any error as a failure the engine has already logged. */
-  static loggedByEngine(cause: unknown): never {
-    throw new RequestFailure(undefined, cause);
+  static loggedByEngine(cause: unknown, plain = false): never {
+    throw new RequestFailure(undefined, cause, plain);
   }
 }
 
@@ -56,7 +62,8 @@ export class ClientWentAway extends Error {
 /**
  * The funnel: the answer for an error thrown while handling `request`.
  * - {@link ClientWentAway}: 400 `The request ended before it was complete`, `Connection: close`.
- * - {@link RequestFailure}: the plain 500 page (`text/html`, `no-store`), after logging `logLine`.
+ * - {@link RequestFailure}: the plain 500 page (`text/html`, `no-store`), or for a route handler
+ *   `Internal Server Error` as `text/plain`, after logging `logLine`.
  * @throws `error` itself for anything else (a bug, a public file that cannot be read): the adapter
  *   logs it as unhandled and answers its own 500 (serve/node.ts `answerServerError`), as it does
  *   for a handler that rejects.
@@ -68,6 +75,7 @@ export function answerError(error: unknown, logger: Logger): Response {
   }
   if (error instanceof RequestFailure) {
     if (error.logLine !== undefined) logger.error(error.logLine, error.cause);
+    if (error.plain) return textResponse(500, 'Internal Server Error');
     return new Response(ERROR_PAGE, { status: 500, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': NO_STORE } });
   }
   throw error;

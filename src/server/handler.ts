@@ -311,7 +311,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
         // is rendered per request from then on, never served from an older tier.
         onDynamic: route === undefined ? undefined : () => learnedDynamic.add(route),
       })
-      .catch(RequestFailure.loggedByEngine);
+      .catch((error: unknown) => RequestFailure.loggedByEngine(error, target.plainFailure));
     if (logger.debugEnabled) logger.debug(`${served.state} ${label} ${(performance.now() - began).toFixed(2)} ms`);
     return target.respond === undefined ? responses.page(served, request) : target.respond(served);
   }
@@ -340,7 +340,13 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
   async function routeHandler(routed: Routed): Promise<Response> {
     const { request, route, params, pathname, label } = routed;
     if (route.cacheable && isReadOnly(request) && !learnedDynamic.has(route)) {
-      return serve(request, { key: pathname, generate: site.routeHandlerGenerator(route, params, pathname, origin()), label, route });
+      return serve(request, {
+        key: pathname,
+        generate: site.routeHandlerGenerator(route, params, pathname, origin()),
+        label,
+        route,
+        plainFailure: true,
+      });
     }
     try {
       const module = await site.load<RouteModule>(route.module);
@@ -357,7 +363,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
       // Bad input is no server error: the client cut its request short (e.g. mid-body), and
       // nobody is there to read an answer.
       if (request.signal.aborted) throw new ClientWentAway(`route handler ${label}`, error);
-      throw new RequestFailure(`route handler ${label} failed`, error);
+      throw new RequestFailure(`route handler ${label} failed`, error, true);
     }
   }
 

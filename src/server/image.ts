@@ -30,6 +30,34 @@ const refusals = new Map<string, Refusal>();
 /** How long a refusal is kept for requests that joined its generation, in milliseconds. */
 const REFUSAL_MEMORY_MS = 1_000;
 
+/** Where the build serves statically imported images (build/static-images.ts). */
+const STATIC_MEDIA = '/_isr/static/media/';
+/** What Next.js sends an optimised static import with: cached for ten years, never revalidated. */
+const IMMUTABLE_IMAGE = 'public, max-age=315360000, immutable';
+/** The file extension Next.js names a download of each type with (the `mime` table of its `send`). */
+const EXTENSIONS: Readonly<Record<string, string>> = {
+  'image/jpeg': 'jpeg',
+  'image/png': 'png',
+  'image/webp': 'webp',
+  'image/avif': 'avif',
+  'image/gif': 'gif',
+  'image/svg+xml': 'svg',
+  'image/x-icon': 'ico',
+  'image/bmp': 'bmp',
+  'image/tiff': 'tiff',
+};
+
+/**
+ * The file name a saved image gets, as Next.js names it: the last segment of the source's path up
+ * to its first dot (so a static import's content hash is left out: `logo.0e27426a.jpg` served as
+ * WebP is `logo.webp`), then the extension of the type sent.
+ */
+function downloadName(source: string, contentType: string | undefined): string {
+  const file = source.split('?', 1)[0]!.split('/').pop();
+  if (!file || contentType === undefined) return 'image.bin';
+  return `${file.split('.', 1)[0]}.${EXTENSIONS[contentType] ?? contentType.split('/')[1]?.replace(/\+.*/, '') ?? 'bin'}`;
+}
+
 /** `Content-Disposition` with an ASCII `filename` and, for other names, `filename*` (RFC 6266 §4.3). */
 function contentDisposition(type: 'inline' | 'attachment', name: string): string {
   const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
@@ -191,15 +219,15 @@ export async function handleImageRequest(request: Request, url: URL, context: Im
 
   const { value, revalidate, lastModified } = served.entry;
   const ttl = revalidate === false ? images.minimumCacheTTL : Math.max(0, Math.round(revalidate - (engine.now() - lastModified) / 1000));
-  const extension = value.headers['content-type']?.split('/')[1]?.replace('jpeg', 'jpg').replace('svg+xml', 'svg') ?? 'bin';
-  const name = `${(source.split('?', 1)[0]!.split('/').pop() ?? 'image').replace(/\.[^.]*$/, '') || 'image'}.${extension}`;
   return new Response(request.method === 'HEAD' ? null : (value.body as Uint8Array<ArrayBuffer>), {
     status: 200,
     headers: {
       'content-type': value.headers['content-type'] ?? 'application/octet-stream',
-      'cache-control': `public, max-age=${ttl}, must-revalidate`,
+      // A statically imported image's URL names its content (a hash): it never changes, as Next.js
+      // says of its own /_next/static/media/.
+      'cache-control': source.startsWith(STATIC_MEDIA) ? IMMUTABLE_IMAGE : `public, max-age=${ttl}, must-revalidate`,
       vary: 'Accept',
-      'content-disposition': contentDisposition(images.contentDispositionType, name),
+      'content-disposition': contentDisposition(images.contentDispositionType, downloadName(source, value.headers['content-type'])),
       'content-security-policy': images.contentSecurityPolicy,
 
       'x-isr-cache': served.state,

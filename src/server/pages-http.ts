@@ -46,6 +46,8 @@ export interface ServeTarget {
   route?: ManifestRoute;
   /** The answer from what was served; default: the page (`EntryResponses.page`). */
   respond?: (served: Served) => Response;
+  /** A failure answers the plain-text 500 (a route handler's, as in Next.js), not the 500 page. */
+  plainFailure?: boolean;
 }
 
 /** What {@link PagesHttp} works with: the handler's parts. */

@@ -10,6 +10,16 @@ import { PUBLIC_FILE } from '../http/cache-control.ts';
 import { entityTag, etagMatches } from '../http/etag.ts';
 
 /**
+ * The media type a file is sent with, from its extension: the IANA registry's (mime-types), except
+ * `.ico`, sent as `image/x-icon` as Next.js sends it (from `public/` through the `mime` table of
+ * its `send`, and for `app/favicon.ico`), not as the registered `image/vnd.microsoft.icon`.
+ */
+function mediaType(name: string): string {
+  if (name.toLowerCase().endsWith('.ico')) return 'image/x-icon';
+  return lookup(name) || 'application/octet-stream';
+}
+
+/**
  * Files under the site's `public/` folder, served at the same path (Next.js `public`), or the
  * build's browser files under `client/`, served at `/_isr/`. Only files listed in the build
  * manifest are served, by exact name, so no request can reach outside it. Contents are read on
@@ -55,7 +65,7 @@ export class PublicFiles {
         const body = new Uint8Array(
           buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength),
         ) as Uint8Array<ArrayBuffer>;
-        return { body, etag: entityTag(body), type: lookup(name) || 'application/octet-stream' };
+        return { body, etag: entityTag(body), type: mediaType(name) };
       });
       file.catch(() => this.loaded.delete(name));
       this.loaded.set(name, file);

@@ -69,7 +69,7 @@ describe('metadata files', () => {
     assert.match(links[1]!, /^<link rel="icon" href="\/icon\.png\?[0-9a-f]{16}" type="image\/png" sizes="32x32"\/>$/);
     const favicon = await fetch(`${f.url}/favicon.ico`);
     assert.equal(favicon.status, 200);
-    assert.equal(favicon.headers.get('content-type'), 'image/vnd.microsoft.icon');
+    assert.equal(favicon.headers.get('content-type'), 'image/x-icon', 'as Next.js sends it');
     assert.equal((await favicon.arrayBuffer()).byteLength, 129);
     assert.equal((await fetch(`${f.url}${/href="([^"]+)"/.exec(links[1]!)![1]}`)).status, 200);
   });

@@ -48,13 +48,13 @@ describe('next/image', () => {
     assert.equal(file.headers.get('content-type'), 'image/png');
   });
 
-  it('priority loads eagerly with high priority and is preloaded; fill uses sizes', () => {
+  it('priority loads eagerly and is preloaded, with no fetchPriority unless given (Next.js 16); fill uses sizes', () => {
     const image = img('public');
     assert.equal(image.loading, undefined);
-    assert.equal(image.fetchPriority, 'high');
+    assert.equal(image.fetchPriority, undefined);
     assert.match(
       html,
-      /<link rel="preload" as="image" fetchPriority="high" imageSrcSet="\/_next\/image\?url=%2Fbanner\.jpg&amp;w=384&amp;q=75 1x, \/_next\/image\?url=%2Fbanner\.jpg&amp;w=640&amp;q=75 2x"\/>/,
+      /<link rel="preload" as="image" imageSrcSet="\/_next\/image\?url=%2Fbanner\.jpg&amp;w=384&amp;q=75 1x, \/_next\/image\?url=%2Fbanner\.jpg&amp;w=640&amp;q=75 2x"\/>/,
     );
     const filled = img('filled');
     assert.equal(filled['data-nimg'], 'fill');
@@ -80,6 +80,16 @@ describe('the image endpoint', () => {
     assert.deepEqual([meta.format, meta.width, meta.height], ['webp', 256, 160]);
     const second = await fetch(f.url + url, { headers: ACCEPT_WEBP });
     assert.equal(second.headers.get('x-isr-cache'), 'HIT');
+  });
+
+  it('a static import is sent immutable and named without its hash, as Next.js sends /_next/static/media/', async () => {
+    const src = /url=([^&]+)/.exec(img('imported').src!)![1]!;
+    const response = await fetch(`${f.url}/_next/image?url=${src}&w=256&q=75`, { headers: ACCEPT_WEBP });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('cache-control'), 'public, max-age=315360000, immutable');
+    assert.equal(response.headers.get('content-disposition'), 'attachment; filename="gradient.webp"');
+    const jpeg = await fetch(`${f.url}/_next/image?url=%2Fbanner.jpg&w=256&q=75`, { headers: { accept: 'image/*' } });
+    assert.equal(jpeg.headers.get('content-disposition'), 'attachment; filename="banner.jpeg"', 'the extension Next.js gives image/jpeg');
   });
 
   it('keeps the source format for a client that takes no WebP, and never enlarges', async () => {

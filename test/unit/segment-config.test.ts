@@ -1,12 +1,13 @@
 /**
- * Route segment config (`resolveSegmentConfig`, `configForcesDynamic`): how `revalidate`,
+ * Route segment config (`resolveSegmentConfig`, `configForcesDynamic`, `isCacheableRouteHandler`): how `revalidate`,
  * `dynamic` and `dynamicParams` exported by layouts and the page merge into one route's config,
  * and the SiteErrors (naming the file) for values of the wrong type.
  * @see https://nextjs.org/docs/app/api-reference/file-conventions/route-segment-config
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { configForcesDynamic, resolveSegmentConfig, type SegmentConfig } from '../../src/app/segment-config.ts';
+import { isCacheableRouteHandler } from '../../src/app/render.ts';
+import { configForcesDynamic, type RouteModule, resolveSegmentConfig, type SegmentConfig } from '../../src/app/segment-config.ts';
 
 const FILES = ['app/layout.tsx', 'app/blog/layout.tsx', 'app/blog/[id]/page.tsx'];
 
@@ -119,5 +120,40 @@ describe('configForcesDynamic', () => {
 
   test('a layout’s revalidate 0 makes every page below it dynamic', () => {
     assert.equal(configForcesDynamic(resolve({ revalidate: 0 }, {}, { revalidate: 3600 })), true);
+  });
+});
+
+describe('isCacheableRouteHandler: which GET route handlers are prerendered and cached (Next.js’ isStaticGenEnabled)', () => {
+  const handler = () => new Response('ok');
+  const GET = handler;
+  const POST = handler;
+  const config = (module: RouteModule) => resolveSegmentConfig([module], ['app/feed/route.ts']);
+  const cacheable = (module: RouteModule) => isCacheableRouteHandler(module, config(module));
+
+  test('per request by default, without an opt-in', () => {
+    assert.equal(cacheable({ GET }), false);
+    assert.equal(cacheable({ GET, dynamic: 'auto' }), false);
+  });
+
+  test("opted in by dynamic 'force-static' or 'error', a revalidate, or generateStaticParams", () => {
+    assert.equal(cacheable({ GET, dynamic: 'force-static' }), true);
+    assert.equal(cacheable({ GET, dynamic: 'error' }), true);
+    assert.equal(cacheable({ GET, revalidate: 60 }), true);
+    assert.equal(cacheable({ GET, revalidate: false }), true);
+    assert.equal(cacheable({ GET, generateStaticParams: () => [{ slug: ['a'] }] }), true);
+  });
+
+  test('never with revalidate 0, force-dynamic, no GET, or another method exported beside GET', () => {
+    assert.equal(cacheable({ GET, revalidate: 0 }), false);
+    assert.equal(cacheable({ GET, dynamic: 'force-dynamic', generateStaticParams: () => [] }), false);
+    assert.equal(cacheable({ POST, dynamic: 'force-static' }), false);
+    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) {
+      assert.equal(cacheable({ GET, [method]: POST, dynamic: 'force-static' }), false, method);
+    }
+  });
+
+  test('a metadata route (sitemap.ts, robots.ts) is static unless force-dynamic', () => {
+    assert.equal(isCacheableRouteHandler({}, config({}), true), true);
+    assert.equal(isCacheableRouteHandler({ dynamic: 'force-dynamic' }, config({ dynamic: 'force-dynamic' }), true), false);
   });
 });

@@ -45,6 +45,8 @@ async function load(url: URL): Promise<ReactNode | undefined> {
   // on fetches) asks it every time, conditionally.
   const response = await fetch(payloadUrl(url), { credentials: 'same-origin', cache: 'no-cache' });
   if (decode === undefined || response.body === null || !(response.headers.get('content-type') ?? '').startsWith(RSC_TYPE)) {
+    // Not read, so released: a body left unread holds its request open in the browser.
+    await response.body?.cancel();
     return undefined;
   }
   return decode(response.body);
