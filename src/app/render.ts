@@ -12,6 +12,7 @@ import { type ComponentType, createElement, Fragment, type ReactNode, Suspense }
 import type { Generated } from '../engine/engine.ts';
 import { HTML_HEADERS, storableHeaders } from '../http/response-head.ts';
 import { createRenderContext, markDynamic, type RenderContext, renderStorage } from '../render/context.ts';
+import { NextRequest } from '../render/next-server.ts';
 import type { Params, SegmentWrapper } from '../render/routes.ts';
 import { SegmentErrorBoundary, type SegmentErrorProps } from './error-boundary.ts';
 import { type MetadataModule, metadataElements, resolveMetadata, withFileMetadata } from './metadata.ts';
@@ -258,7 +259,8 @@ export async function runRouteHandler(input: RouteHandlerInput): Promise<Respons
       headers: { allow: allowedMethods(input.module).join(', '), 'content-type': 'text/plain; charset=utf-8' },
     });
   }
-  const response = await (handler as (r: Request, c: { params: Promise<Params> }) => unknown)(input.request, {
+  // A NextRequest, as Next.js hands route handlers (`request.nextUrl`, `request.cookies`).
+  const response = await (handler as (r: Request, c: { params: Promise<Params> }) => unknown)(new NextRequest(input.request), {
     params: Promise.resolve(input.params),
   });
   if (!(response instanceof Response)) {

@@ -12,6 +12,7 @@
 
 import { NO_STORE } from '../http/cache-control.ts';
 import { errorMessage, excerpt, type Logger, warnRepeated } from '../log.ts';
+import { NextRequest } from '../render/next-server.ts';
 import { ApiRequest, DEFAULT_BODY_LIMIT, parseBody, parseSizeLimit } from './api-request.ts';
 import { ApiResponse, type RevalidateOptions } from './api-response.ts';
 
@@ -33,7 +34,31 @@ export type ApiHandler = (req: ApiRequest, res: ApiResponse) => unknown;
  */
 export interface ApiRouteModule {
   default?: unknown;
-  config?: { api?: { bodyParser?: false | { sizeLimit?: string | number }; externalResolver?: boolean } };
+  config?: {
+    api?: { bodyParser?: false | { sizeLimit?: string | number }; externalResolver?: boolean };
+    /** `'edge'` (or `'experimental-edge'`): the handler takes a `NextRequest` and returns a `Response`. */
+    runtime?: string;
+  };
+}
+
+/** The `runtime` values of an Edge API route (https://nextjs.org/docs/pages/building-your-application/routing/api-routes#edge-api-routes). */
+const EDGE_RUNTIMES = ['edge', 'experimental-edge'];
+
+/**
+ * Runs an Edge API route: the handler is called with a `NextRequest` (and no `res`) and answers
+ * with a Web `Response`, as in Next.js; isr runs it on Node.js. A handler that throws or answers
+ * something other than a `Response` gets the plain 500, logged with the route.
+ */
+async function runEdgeApiRoute(input: ApiRouteInput, handler: (request: NextRequest) => unknown): Promise<Response> {
+  const { request, pathname, pattern, logger } = input;
+  try {
+    const response = await handler(new NextRequest(request));
+    if (response instanceof Response) return response;
+    logger.error(`API route ${pathname}: an Edge API route (config.runtime = 'edge') must return a Response, got ${typeof response}`);
+  } catch (error) {
+    logger.error(`API route ${pathname} failed (${pattern})`, error);
+  }
+  return internalServerError();
 }
 
 /** What {@link runApiRoute} needs to run one request through an API route. */
@@ -98,6 +123,7 @@ export async function runApiRoute(input: ApiRouteInput): Promise<Response> {
     logger.error(`API route ${pattern} has no default export function (the handler); answering 500`);
     return internalServerError();
   }
+  if (EDGE_RUNTIMES.includes(module.config?.runtime ?? '')) return runEdgeApiRoute(input, handler as (request: NextRequest) => unknown);
   const api = module.config?.api ?? {};
   const bodyParser = api.bodyParser ?? {};
   let req: ApiRequest;

@@ -270,6 +270,17 @@ describe('Pages Router: API routes', () => {
     );
   });
 
+  it('an Edge API route (config.runtime = edge) gets a NextRequest and answers with its Web Response; one that throws is a plain 500', async () => {
+    const response = await request(f, '/api/edge?q=search', { method: 'POST', headers: { cookie: 'flavour=mint' }, body: 'raw text' });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('x-edge'), 'yes');
+    assert.deepEqual(JSON.parse(response.text), { method: 'POST', q: 'search', flavour: 'mint', body: 'raw text' });
+    const failed = await request(f, '/api/edge?throw=1');
+    assert.equal(failed.status, 500);
+    assert.equal(failed.text, 'Internal Server Error');
+    assert.ok(f.logger.lines.some((line) => line.includes('API route /api/edge failed') && line.includes('edge route failed on purpose')));
+  });
+
   it('answers 400 for malformed JSON without running the handler', async () => {
     const response = await request(f, '/api/echo/alpha', {
       method: 'POST',

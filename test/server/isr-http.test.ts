@@ -173,6 +173,16 @@ describe('rule 4: failures keep the last good page', () => {
     assert.equal(pageText(retry.text), 'five');
   });
 
+  test('a route handler gets a NextRequest, as in Next.js: nextUrl and cookies', async () => {
+    const response = await get('/api/echo?q=find', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: 'flavour=lemon' },
+      body: JSON.stringify({ a: 1 }),
+    });
+    assert.equal(response.status, 200);
+    assert.deepEqual(JSON.parse(response.text), { echo: { a: 1 }, q: 'find', flavour: 'lemon' });
+  });
+
   test('a route handler that throws answers a plain-text 500 (as Next.js does), and the route and cause are logged once', async () => {
     const before = f.logger.lines.length;
     // `await request.json()` throws on a body that is not JSON; the client did not go away.
