@@ -14,7 +14,7 @@ import { IMMUTABLE_FILE, NO_STORE } from '../http/cache-control.ts';
 import { parsePath } from '../http/paths.ts';
 import { excerpt, type Logger } from '../log.ts';
 import { type ApiRouteModule, runApiRoute } from '../pages/api.ts';
-import { DATA_ROUTE_PREFIX, pagePathOfDataRoute } from '../pages/data-route.ts';
+import { DATA_ROUTE_PREFIX, dataRoutePrefix, pagePathOfDataRoute } from '../pages/data-route.ts';
 import { isDynamicRoute } from '../render/routes.ts';
 import type { MemoryAnswer, SimpleRequest, WebHandler } from '../serve/fast-path.ts';
 import { handleRevalidateRequest, REVALIDATE_ENDPOINT } from '../serve/revalidate-endpoint.ts';
@@ -143,6 +143,9 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     },
   };
 
+  /** The statuses of a redirect a payload route repeats (RFC 9110 §15.4). */
+  const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
   return Object.assign((request: Request) => dispatch(request).catch((error: unknown) => answerError(error, logger)), { fromMemory });
 
   /**
@@ -169,8 +172,8 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     if (pathname.startsWith(DATA_ROUTE_PREFIX)) {
       // A page path that next.config redirects or rewrites is no page's data: 404, so the browser
       // loads the page whole and gets the rule (client.ts and app/rsc/router.ts do).
-      if (nextRoutes.any && ruledDataRoute(request, url, pathname)) return textResponse(404, 'Not found');
-      return dataRoute(request, url, pathname);
+      if (nextRoutes.any && ruledDataRoute(request, url, pathname)) return followedOrNotFound(request, url, pathname);
+      return followedOrNotFound(request, url, pathname, await dataRoute(request, url, pathname));
     }
     if (url.pathname.length > 1 && url.pathname.endsWith('/')) {
       return new Response(null, { status: 308, headers: { location: `${pathname}${url.search}` } });
@@ -226,6 +229,31 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
 
   function dataOf(request: Request, url: URL, pathname: string): Promise<Response> {
     return pathname.endsWith('.rsc') ? appPayload(pathname, url, request) : pages.dataRoute(pathname, request);
+  }
+
+  /**
+   * What the browser's RSC fetch gets when a payload route has no payload (`answer`, a 404; or none
+   * yet, for a path next.config rules): when the page itself answers a redirect to a path of the
+   * site (next.config's `redirects`, the middleware, a route handler, `redirect()` in the page),
+   * the same redirect to the target's payload route, which `fetch` follows, so the navigation
+   * lands on the target without a page load (app/rsc/router.ts), as Next.js's RSC requests
+   * follow redirects; otherwise the 404, and the browser loads the page whole. Pages Router data
+   * routes keep their 404 (the page load then follows the redirect).
+   */
+  async function followedOrNotFound(request: Request, url: URL, pathname: string, answer?: Response): Promise<Response> {
+    if (answer !== undefined && answer.status !== 404) return answer;
+    const notFound = () => answer ?? textResponse(404, 'Not found: load the page itself');
+    const pagePath = pagePathOfDataRoute(site.buildId, pathname, '.rsc');
+    if (pagePath === undefined || !isReadOnly(request)) return notFound();
+    const page = await dispatch(new Request(new URL(`${pagePath}${url.search}`, url), { method: 'GET', headers: request.headers }));
+    await page.body?.cancel();
+    const location = page.headers.get('location');
+    if (!REDIRECT_STATUSES.has(page.status) || location === null) return notFound();
+    const target = new URL(location, new URL(pagePath, url));
+    if (target.origin !== url.origin || target.pathname.startsWith('/_isr/')) return notFound();
+    await answer?.body?.cancel();
+    const payload = `${dataRoutePrefix(site.buildId)}${target.pathname === '/' ? '/index' : target.pathname.replace(/\/$/, '')}.rsc${target.search}`;
+    return new Response(null, { status: page.status, headers: { location: payload, 'cache-control': NO_STORE } });
   }
 
   /** Whether a data route's page path is one a next.config redirect or rewrite applies to. */

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { DESKTOP_CHROME, launchChromium, recordPageErrors } from '../helpers/browser.ts';
 import { type FixtureServer, request, startFixtureServer, TOKEN } from '../helpers/server.ts';
 
@@ -119,6 +119,7 @@ describe('client components in headless Chromium', () => {
     const page = await context.newPage();
     await page.goto(`${f.url}/items/1`);
     await page.locator('#counter', { hasText: 'one 3' }).waitFor({ timeout: 15_000 });
+    await hydrated(page, '#counter');
     await page.click('#counter');
     assert.equal(await page.locator('#counter').textContent(), 'one 4');
 
@@ -127,12 +128,28 @@ describe('client components in headless Chromium', () => {
     assert.equal(purge.status, 200, purge.text);
     await page.goto(`${f.url}/items/1`);
     await page.locator('#counter', { hasText: 'uno! 4' }).waitFor({ timeout: 15_000 });
+    await hydrated(page, '#counter');
     await page.click('#counter');
     assert.equal(await page.locator('#counter').textContent(), 'uno! 5');
     assert.equal(await page.locator('#text').textContent(), 'uno!');
     await page.close();
   });
 });
+
+/**
+ * Waits until React has hydrated the element at `selector` (React marks a hydrated DOM node with
+ * its fiber): a click before that is the server HTML's, and nothing handles it.
+ */
+async function hydrated(page: Page, selector: string): Promise<void> {
+  await page.waitForFunction(
+    (target) => {
+      const element = document.querySelector(target);
+      return element !== null && Object.keys(element).some((key) => key.startsWith('__reactFiber'));
+    },
+    selector,
+    { timeout: 15_000 },
+  );
+}
 
 /** The build ID of the fixture's build (its data routes carry it). */
 function buildId(): string {
@@ -165,6 +182,16 @@ describe('the RSC payload of a page (what client navigation fetches)', () => {
     assert.match((await request(f, '/nav/a')).text, /page A v2/, 'the HTML of the same entry agrees');
     f.api.items.set('nav-a', 'page A');
     await purgeTag('nav-a');
+  });
+
+  it('of a page that redirects is the same redirect to the target’s payload, which a fetch follows', async () => {
+    const hop = await request(f, `/_isr/data/${buildId()}/moved.rsc`);
+    assert.equal(hop.status, 307);
+    assert.equal(hop.headers.get('location'), `/_isr/data/${buildId()}/nav/b.rsc?from=moved`);
+    const followed = await fetch(`${f.url}/_isr/data/${buildId()}/moved.rsc`);
+    assert.equal(followed.status, 200);
+    assert.match(followed.headers.get('content-type') ?? '', /^text\/x-component/);
+    assert.match(await followed.text(), /page B/);
   });
 
   it('is a 404 for another build, a path that is no App Router page, and a non-GET', async () => {

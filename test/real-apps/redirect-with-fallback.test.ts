@@ -9,9 +9,11 @@
  */
 
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { DESKTOP_CHROME } from '../helpers/browser.ts';
-import { serveBothWays } from '../helpers/real-app.ts';
+import { realAppDir, serveBothWays } from '../helpers/real-app.ts';
 
 const servers = serveBothWays('redirect-with-fallback');
 
@@ -35,17 +37,11 @@ async function headOf(base: string, path: string) {
 async function visit(base: string) {
   const context = await servers.browser.newContext({ userAgent: DESKTOP_CHROME, viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
-  // What goes wrong in the page, as recordPageErrors (helpers/browser.ts) collects it, but for one
-  // known difference: isr answers the prefetch of a redirecting link's RSC payload with a 404 (the
-  // click then loads the page whole, which follows the redirect) where Next.js follows the redirect
-  // in the fetch, and the browser logs that 404 (see the todo below).
+  // What goes wrong in the page, as recordPageErrors (helpers/browser.ts) collects it.
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(String(error)));
   page.on('console', (message) => {
-    if (message.type() !== 'error') return;
-    if (/\/_isr\/data\/[^/]+\/(simple|complex)-redirect-source\.rsc$/.test(message.location().url) && message.text().includes('404'))
-      return;
-    errors.push(message.text());
+    if (message.type() === 'error') errors.push(message.text());
   });
   const response = await page.goto(`${base}/`);
   await page.waitForLoadState('networkidle');
@@ -61,8 +57,10 @@ async function visit(base: string) {
     }),
     listStyle: await page.locator('main ul').evaluate((element) => getComputedStyle(element).listStyleType),
   };
-  const followed: Record<string, { path: string; heading: string | null; snippet: string | null }> = {};
+  const followed: Record<string, { path: string; heading: string | null; snippet: string | null; sameDocument: boolean }> = {};
   for (const name of ['/simple-redirect-source', '/complex-redirect-source']) {
+    // A mark on the document: still there after the click when the navigation was client-side.
+    await page.evaluate(() => Object.assign(window, { __beforeClick: true }));
     await page.getByRole('link', { name, exact: true }).click();
     await page.waitForURL((url) => url.pathname !== '/');
     await page
@@ -73,6 +71,7 @@ async function visit(base: string) {
       path: new URL(page.url()).pathname,
       heading: await page.locator('h1').textContent(),
       snippet: await page.locator('pre').first().textContent(),
+      sameDocument: await page.evaluate(() => (window as unknown as { __beforeClick?: boolean }).__beforeClick === true),
     };
     await page.getByRole('link', { name: 'back', exact: true }).click();
     await page.locator('h1', { hasText: 'Redirects' }).waitFor();
@@ -96,18 +95,26 @@ describe('redirect-with-fallback (vercel/examples, App Router): isr start and ne
     assert.match(withIsr.followed['/simple-redirect-source']!.snippet ?? '', /"source": "\/simple-redirect-source"/);
     assert.equal(withIsr.followed['/complex-redirect-source']!.path, '/complex-redirect-destination');
     assert.equal(withIsr.followed['/complex-redirect-source']!.heading, 'complex-redirect');
+    assert.ok(withIsr.followed['/simple-redirect-source']!.sameDocument, 'the redirect was followed client-side, without a page load');
     assert.deepEqual(withIsr.errors, []);
     assert.deepEqual(withIsr, withNext);
   });
 
-  it('the RSC payload of a redirecting link follows the redirect, as next start’s does', {
-    todo: 'isr answers /_isr/data/<build>/<path>.rsc of a path that next.config or a route handler redirects with 404 (src/server/handler.ts ruledDataRoute, appPayload), so a click loads the page whole; Next.js answers the RSC request with the redirect and its client renders the destination without a document load',
-  }, async () => {
-    const html = await (await fetch(`${servers.isr.url}/`)).text();
-    const build = /\/_isr\/data\/([^/]+)\//.exec(html)?.[1];
-    const payload = await fetch(`${servers.isr.url}/_isr/data/${build}/simple-redirect-source.rsc`);
-    assert.equal(payload.status, 200);
-    assert.match(await payload.text(), /simple-redirect/);
+  it('the RSC payload of a redirecting path redirects to its target’s payload, so the browser’s fetch lands there', async () => {
+    const manifest = path.join(realAppDir('redirect-with-fallback'), '.isr', 'build', 'manifest.json');
+    const build = (JSON.parse(await readFile(manifest, 'utf8')) as { buildId: string }).buildId;
+    for (const [source, target] of [
+      ['simple-redirect-source', 'simple-redirect-destination'],
+      ['complex-redirect-source', 'complex-redirect-destination'],
+    ]) {
+      const hop = await fetch(`${servers.isr.url}/_isr/data/${build}/${source}.rsc`, { redirect: 'manual' });
+      assert.ok([307, 308].includes(hop.status), `${source}: ${hop.status}`);
+      assert.equal(hop.headers.get('location'), `/_isr/data/${build}/${target}.rsc`);
+      const payload = await fetch(`${servers.isr.url}/_isr/data/${build}/${source}.rsc`);
+      assert.equal(payload.status, 200);
+      assert.match(payload.headers.get('content-type') ?? '', /^text\/x-component/);
+      assert.match(await payload.text(), /redirect/);
+    }
   });
 
   it('answers each redirect with the status and Location next start answers', async () => {

@@ -3,8 +3,9 @@
  * the next page's RSC payload from its data route (`/_isr/data/<buildId>/<path>.rsc`, served from
  * the ISR cache with the same rules as the page's HTML) and renders it in place of the current
  * tree, so layouts and client state that stay keep their DOM; the history entry follows.
- * Anything the payload cannot do (another origin, another build, a redirect, a network error) is
- * a full page load instead. Payloads fetched ahead by viewport prefetch are used for
+ * A redirect of the page is followed from payload to payload, the history entry taking the target's
+ * URL; anything the payload cannot do (another origin, another build, a redirect elsewhere, a
+ * network error) is a full page load instead. Payloads fetched ahead by viewport prefetch are used for
  * {@link PREFETCH_TTL_MS}.
  *
  * During server rendering (SSR) nothing here runs: client components import it, and only their
@@ -31,7 +32,7 @@ type Decode = (stream: ReadableStream<Uint8Array>) => Promise<ReactNode>;
 let render: Render | undefined;
 let decode: Decode | undefined;
 const listeners = new Set<() => void>();
-const prefetched = new Map<string, { at: number; root: Promise<ReactNode | undefined> }>();
+const prefetched = new Map<string, { at: number; root: Promise<Loaded | undefined> }>();
 
 /** The data route of `url`'s page: `/_isr/data/<buildId>/<path>.rsc<query>` (`/` is `/index`). */
 function payloadUrl(url: URL): string {
@@ -39,17 +40,43 @@ function payloadUrl(url: URL): string {
   return `/_isr/data/${buildId}${path}.rsc${url.search}`;
 }
 
-/** The page at `url` as a React tree, or undefined when it must be loaded whole. */
-async function load(url: URL): Promise<ReactNode | undefined> {
+/** A page loaded for a navigation: its React tree and its URL (another than asked for after a redirect). */
+interface Loaded {
+  root: ReactNode;
+  url: URL;
+}
+
+/** The page URL of a payload route URL (the inverse of {@link payloadUrl}), or undefined for another URL. */
+function pageUrlOf(payload: URL): URL | undefined {
+  const prefix = `/_isr/data/${buildId}/`;
+  if (payload.origin !== location.origin || !payload.pathname.startsWith(prefix) || !payload.pathname.endsWith('.rsc')) return undefined;
+  const path = payload.pathname.slice(prefix.length - 1, -'.rsc'.length);
+  return new URL(`${path === '/index' ? '/' : path}${payload.search}`, location.origin);
+}
+
+/**
+ * The page at `url`, or undefined when it must be loaded whole. A redirect (next.config's, the
+ * middleware's, a route handler's or `redirect()`) is followed by `fetch` from payload route to
+ * payload route (server/handler.ts), so the page is the target's, at the target's URL.
+ */
+async function load(url: URL): Promise<Loaded | undefined> {
   // The server's cache decides freshness: the browser's own (which honours stale-while-revalidate
   // on fetches) asks it every time, conditionally.
   const response = await fetch(payloadUrl(url), { credentials: 'same-origin', cache: 'no-cache' });
-  if (decode === undefined || response.body === null || !(response.headers.get('content-type') ?? '').startsWith(RSC_TYPE)) {
+  const landed = response.redirected ? pageUrlOf(new URL(response.url)) : url;
+  if (
+    decode === undefined ||
+    landed === undefined ||
+    response.body === null ||
+    !(response.headers.get('content-type') ?? '').startsWith(RSC_TYPE)
+  ) {
     // Not read, so released: a body left unread holds its request open in the browser.
     await response.body?.cancel();
     return undefined;
   }
-  return decode(response.body);
+  // A redirect's target keeps the fragment asked for, as a browser's own redirect does.
+  if (landed !== url) landed.hash = url.hash;
+  return { root: await decode(response.body), url: landed };
 }
 
 /**
@@ -78,20 +105,22 @@ async function go(url: URL, history_: 'push' | 'replace' | 'none', scroll: boole
   const key = payloadUrl(url);
   const ahead = fresh ? undefined : prefetched.get(key);
   prefetched.delete(key);
-  let root: ReactNode | undefined;
+  let loaded: Loaded | undefined;
   try {
-    root = await (ahead !== undefined && performance.now() - ahead.at < PREFETCH_TTL_MS ? ahead.root : load(url));
+    loaded = await (ahead !== undefined && performance.now() - ahead.at < PREFETCH_TTL_MS ? ahead.root : load(url));
   } catch {
-    root = undefined;
+    loaded = undefined;
   }
-  if (root === undefined) {
+  if (loaded === undefined) {
     if (history_ === 'none') location.reload();
     else location.assign(url.href);
     return;
   }
-  if (history_ === 'push') history.pushState(null, '', url.href);
-  else if (history_ === 'replace') history.replaceState(null, '', url.href);
-  renderRoot(root);
+  // After a redirect the entry is the target's, as when the browser follows one ('none' too: a
+  // back button onto a path that now redirects shows where it leads).
+  if (history_ === 'push') history.pushState(null, '', loaded.url.href);
+  else if (history_ === 'replace' || loaded.url.href !== url.href) history.replaceState(null, '', loaded.url.href);
+  renderRoot(loaded.root);
   for (const listener of listeners) listener();
   if (scroll) scrollTo(0, 0);
 }
