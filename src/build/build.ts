@@ -91,13 +91,15 @@ async function runPool<T>(items: readonly T[], concurrency: number, task: (item:
 /**
  * What the bundlers replace in the site's code (server and browser alike): `process.env.<name>`
  * for each `env` of next.config (Next.js inlines them,
- * https://nextjs.org/docs/app/api-reference/config/next-config-js/env) and the options
- * `next/image` needs (render/image.ts).
+ * https://nextjs.org/docs/app/api-reference/config/next-config-js/env), the options `next/image`
+ * needs (render/image.ts) and `trailingSlash` (render/link.ts).
  */
 function siteDefines(nextConfig: NextConfigUse): Record<string, string> {
   const { deviceSizes, imageSizes, qualities, unoptimized, dangerouslyAllowSVG } = nextConfig.images;
   const define: Record<string, string> = {
     'process.env.__ISR_IMAGES': JSON.stringify(JSON.stringify({ deviceSizes, imageSizes, qualities, unoptimized, dangerouslyAllowSVG })),
+    // next.config's trailingSlash, for next/link's hrefs (render/link.ts), under Next.js's own name.
+    'process.env.__NEXT_TRAILING_SLASH': JSON.stringify(nextConfig.routing.trailingSlash),
   };
   for (const [name, value] of Object.entries(nextConfig.env)) define[`process.env.${name}`] = JSON.stringify(value);
   return define;

@@ -95,6 +95,12 @@ export interface RoutingRules {
   redirects: RedirectRule[];
   rewrites: { beforeFiles: RewriteRule[]; afterFiles: RewriteRule[]; fallback: RewriteRule[] };
   headers: HeaderRule[];
+  /**
+   * `trailingSlash`: page paths end in `/` (`/about/`; a path whose last segment has an extension,
+   * `/file.txt`, does not), and the other spelling redirects to it with a 308
+   * (https://nextjs.org/docs/app/api-reference/config/next-config-js/trailingSlash).
+   */
+  trailingSlash: boolean;
 }
 
 export interface NextConfigUse {
@@ -137,7 +143,12 @@ export const DEFAULT_IMAGES: ImagesConfig = {
 };
 
 /** No redirects, rewrites or headers. */
-export const NO_ROUTING_RULES: RoutingRules = { redirects: [], rewrites: { beforeFiles: [], afterFiles: [], fallback: [] }, headers: [] };
+export const NO_ROUTING_RULES: RoutingRules = {
+  redirects: [],
+  rewrites: { beforeFiles: [], afterFiles: [], fallback: [] },
+  headers: [],
+  trailingSlash: false,
+};
 
 /** Settings of Next's own tooling (bundler, linter, type checker, dev server): no effect on what isr serves. */
 const TOOLING = new Set([
@@ -176,7 +187,6 @@ const UNSUPPORTED: Readonly<Record<string, string>> = {
   basePath: 'serve the site at the root of its host, or put a proxy in front that strips the prefix',
   assetPrefix: 'serve the assets from the site itself',
   i18n: 'use one path segment per locale ([lang]) instead of i18n routing',
-  trailingSlash: 'remove it (isr serves paths without a trailing slash)',
   pageExtensions: 'name pages and routes page.tsx / route.ts (or .ts, .jsx, .js)',
   cacheHandler: "isr's own stores hold the cache (ISR_REDIS_URL for a shared one)",
   cacheHandlers: "isr's own stores hold the cache (ISR_REDIS_URL for a shared one)",
@@ -328,7 +338,12 @@ function destinationOf(item: Record<string, unknown>, at: string): string {
  * @throws ConfigError naming the rule for a wrong shape.
  */
 async function routingRules(config: Record<string, unknown>, where: string): Promise<RoutingRules> {
-  const rules: RoutingRules = { redirects: [], rewrites: { beforeFiles: [], afterFiles: [], fallback: [] }, headers: [] };
+  const rules: RoutingRules = {
+    redirects: [],
+    rewrites: { beforeFiles: [], afterFiles: [], fallback: [] },
+    headers: [],
+    trailingSlash: config.trailingSlash === true,
+  };
   const redirects = await listOf(config.redirects);
   if (!Array.isArray(redirects)) throw new ConfigError(`${where}: redirects() must return an array`);
   rules.redirects = redirects.map((item, index) => {
@@ -442,8 +457,9 @@ export async function loadNextConfig(siteDir: string, phase = 'phase-production-
     } else if (key === 'env') {
       if (!isPlainObject(value)) throw new ConfigError(`${found}: env must map names to strings`);
       for (const [name, item] of Object.entries(value)) env[name] = String(item);
-    } else if (key === 'trailingSlash' && value === false) {
-      // Next's default.
+    } else if (key === 'trailingSlash') {
+      if (typeof value !== 'boolean') throw new ConfigError(`${found}: trailingSlash must be true or false`);
+      // Read by routingRules.
     } else if (Object.hasOwn(UNSUPPORTED, key)) {
       throw new ConfigError(`${found}: ${key} is not supported by isr; ${UNSUPPORTED[key]}`);
     } else if (TOOLING.has(key)) {

@@ -65,3 +65,19 @@ export function normalizePath(path: string): string {
     .map(canonicalSegment);
   return `/${segments.join('/')}`;
 }
+
+/**
+ * A site path written as next.config's `trailingSlash` wants it, as Next.js's links write it
+ * (`normalizePathTrailingSlash`): with `trailingSlash`, `/about` → `/about/` but `/file.txt/` →
+ * `/file.txt`; without, `/about/` → `/about`. Other hrefs (another origin, a relative path, `#x`)
+ * stay as they are. Links (render/link.ts) and the server's redirect (server/handler.ts) apply it.
+ */
+export function trailingSlashOf(href: string, trailingSlash: boolean): string {
+  if (!href.startsWith('/') || href.startsWith('//')) return href;
+  const end = href.search(/[?#]/);
+  const pathname = end === -1 ? href : href.slice(0, end);
+  const rest = end === -1 ? '' : href.slice(end);
+  const bare = pathname.length > 1 ? pathname.replace(/\/+$/, '') || '/' : pathname;
+  if (!trailingSlash || bare === '/' || /\.[^/]+$/.test(bare)) return `${bare}${rest}`;
+  return `${bare}/${rest}`;
+}

@@ -4,20 +4,27 @@
  */
 
 import { type AnchorHTMLAttributes, type ReactNode, type RefObject, useEffect } from 'react';
+import { trailingSlashOf } from '../http/paths.ts';
+
+/** next.config's `trailingSlash`, as the build inlined it (build.ts `siteDefines`: `true`/`false`; unset outside a build's bundles). */
+function trailingSlashConfigured(): boolean {
+  const value: unknown = process.env.__NEXT_TRAILING_SLASH;
+  return value === true || value === 'true';
+}
 
 /** An `href` as `next/link` accepts it: a string or a URL object (`{ pathname, query, hash }`). */
 export type LinkHref = string | { pathname?: string; query?: Record<string, string | number | boolean | readonly string[]>; hash?: string };
 
 /** The URL string of an `href`. */
 export function formatHref(href: LinkHref): string {
-  if (typeof href === 'string') return href;
+  if (typeof href === 'string') return trailingSlashOf(href, trailingSlashConfigured());
   const search = new URLSearchParams();
   for (const [name, value] of Object.entries(href.query ?? {})) {
     for (const item of Array.isArray(value) ? value : [value]) search.append(name, String(item));
   }
   const query = search.toString();
   const hash = href.hash ? (href.hash.startsWith('#') ? href.hash : `#${href.hash}`) : '';
-  return `${href.pathname ?? ''}${query ? `?${query}` : ''}${hash}`;
+  return trailingSlashOf(`${href.pathname ?? ''}${query ? `?${query}` : ''}${hash}`, trailingSlashConfigured());
 }
 
 export interface LinkProps extends Omit<AnchorHTMLAttributes<HTMLAnchorElement>, 'href'> {

@@ -11,7 +11,7 @@ import type { IsrConfig } from '../config/config.ts';
 import type { Generate, Generated, IsrEngine } from '../engine/engine.ts';
 import { BodyError, readBody } from '../http/body.ts';
 import { IMMUTABLE_FILE, NO_STORE } from '../http/cache-control.ts';
-import { parsePath } from '../http/paths.ts';
+import { parsePath, trailingSlashOf } from '../http/paths.ts';
 import { excerpt, type Logger } from '../log.ts';
 import { type ApiRouteModule, runApiRoute } from '../pages/api.ts';
 import { DATA_ROUTE_PREFIX, dataRoutePrefix, pagePathOfDataRoute } from '../pages/data-route.ts';
@@ -119,6 +119,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
   const responses = new EntryResponses(engine.expireTime);
   const pages = new PagesHttp({ site, engine, logger, responses, serve, learnedDynamic, origin });
   const nextRoutes = new NextRoutes(site.manifest.routing);
+  const trailingSlash = site.manifest.routing.trailingSlash === true;
   const middleware =
     site.manifest.middleware === undefined
       ? undefined
@@ -175,9 +176,9 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
       if (nextRoutes.any && ruledDataRoute(request, url, pathname)) return followedOrNotFound(request, url, pathname);
       return followedOrNotFound(request, url, pathname, await dataRoute(request, url, pathname));
     }
-    if (url.pathname.length > 1 && url.pathname.endsWith('/')) {
-      return new Response(null, { status: 308, headers: { location: `${pathname}${url.search}` } });
-    }
+    // One spelling per page (next.config's trailingSlash), the other redirected to it, as next start does.
+    const spelled = trailingSlashOf(url.pathname, trailingSlash);
+    if (spelled !== url.pathname) return new Response(null, { status: 308, headers: { location: `${spelled}${url.search}` } });
     // isr's own files (/_isr/static/…) are no paths of the site's middleware (next.config's rules
     // still apply, as Next.js applies them to /_next/static/).
     const runsMiddleware = middleware !== undefined && parts[0] !== '_isr';
@@ -520,7 +521,12 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     if ((method !== 'GET' && method !== 'HEAD') || nextRoutes.any) return undefined;
     const began = logger.debugEnabled ? performance.now() : 0;
     const query = target.indexOf('?');
-    const pathname = query === -1 ? target : target.slice(0, query);
+    let pathname = query === -1 ? target : target.slice(0, query);
+    if (trailingSlash && pathname !== '/') {
+      // Only the page's own spelling (`/about/`) is answered here; `/about` gets its redirect from dispatch.
+      if (!pathname.endsWith('/')) return undefined;
+      pathname = pathname.slice(0, -1);
+    }
     // A `.` or `..` segment passes the pattern, but no key holds one (parsePath refuses them), so the peek misses.
     if (!CANONICAL_PATH.test(pathname) || publicFiles.hasPath(pathname)) return undefined;
     // A path the middleware may answer for is never served before it ran.

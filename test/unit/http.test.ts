@@ -12,7 +12,7 @@ import { cacheControl, NO_STORE, NOT_STORED, ONE_YEAR_SECONDS, PUBLIC_FILE } fro
 import { entityTag, etagMatches, representationEtag, requestIsFresh } from '../../src/http/etag.ts';
 import { fieldValueProblem, isToken, responseHeadProblem } from '../../src/http/fields.ts';
 import { absoluteFormTarget, isValidHost } from '../../src/http/host.ts';
-import { MAX_PATH_LENGTH, normalizePath, parsePath } from '../../src/http/paths.ts';
+import { MAX_PATH_LENGTH, normalizePath, parsePath, trailingSlashOf } from '../../src/http/paths.ts';
 
 describe('paths: one cache key per page', () => {
   test('parsePath re-encodes each segment as encodeURIComponent does, whatever the request encoded', () => {
@@ -161,5 +161,28 @@ describe('request bodies with a limit', () => {
 
   test('an unknown charset: 415', async () => {
     await assert.rejects(readBody(post('abc'), 10, 'no-such-charset'), { name: 'BodyError', status: 415 });
+  });
+});
+
+describe('trailingSlashOf: next.config trailingSlash, as Next.js writes paths', () => {
+  test('adds the slash to a page path, never to a file’s; removes it without trailingSlash; leaves other hrefs', () => {
+    const cases: [string, boolean, string][] = [
+      ['/about', true, '/about/'],
+      ['/about/', true, '/about/'],
+      ['/about?x=1#top', true, '/about/?x=1#top'],
+      ['/', true, '/'],
+      ['/feed.xml', true, '/feed.xml'],
+      ['/feed.xml/', true, '/feed.xml'],
+      ['/about/', false, '/about'],
+      ['/about//', false, '/about'],
+      ['/about', false, '/about'],
+      ['/', false, '/'],
+      ['https://other.example/a', true, 'https://other.example/a'],
+      ['//cdn.example/a', true, '//cdn.example/a'],
+      ['#top', true, '#top'],
+      ['relative', true, 'relative'],
+    ];
+    for (const [href, trailingSlash, expected] of cases)
+      assert.equal(trailingSlashOf(href, trailingSlash), expected, `${href} ${trailingSlash}`);
   });
 });

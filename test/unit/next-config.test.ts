@@ -69,6 +69,7 @@ describe('next.config', () => {
   it('refuses what isr does not implement, naming the file and the setting', async () => {
     for (const [text, message] of [
       ["module.exports = { basePath: '/docs' }", /^next\.config\.js: basePath is not supported by isr; /],
+      ["module.exports = { trailingSlash: 'yes' }", /^next\.config\.js: trailingSlash must be true or false$/],
       [
         "module.exports = { async redirects() { return [{ source: '/a', destination: '/b' }]; } }",
         /^next\.config\.js: redirects\[0\] needs permanent: true or false/,
