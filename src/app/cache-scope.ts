@@ -43,6 +43,29 @@ export function cacheLifeProfiles(): CacheLifeProfiles {
   return (globalThis as ConfigRegistry)[CONFIG_KEY]?.profiles ?? (BUILT_IN_PROFILES as CacheLifeProfiles);
 }
 
+/** Whether next.config turns Cache Components on (`cacheComponents: true`), as registered by the App Router's runtime. */
+export function cacheComponentsEnabled(): boolean {
+  return (globalThis as ConfigRegistry)[CONFIG_KEY]?.cacheComponents === true;
+}
+
+/**
+ * Says, once per route and minute, that Next.js would prerender this page as a static shell with
+ * a dynamic part (Partial Prerendering) when that part is inside `<Suspense>`, and fail
+ * `next build` when it is not; isr builds no shell and finds no `<Suspense>` boundary: it renders
+ * the whole page per request in both cases.
+ * @param reason what made part of the page dynamic: `'use cache' in lib/data.ts#get with expire: 60`.
+ * @param fix how to keep the page static, appended to the message.
+ */
+export function partialPrerenderingNotice(context: RenderContext, reason: string, fix = ''): void {
+  const runtime = getRuntime();
+  if (runtime === undefined) return;
+  warnRepeated(
+    runtime.logger,
+    `ppr:${context.pattern}`,
+    `route ${context.pattern}: ${reason} makes part of the page dynamic. Next.js (cacheComponents) serves such a page as a prerendered shell whose dynamic part streams per request when that part is inside <Suspense> (Partial Prerendering), and fails \`next build\` ("Next.js encountered uncached or runtime data during prerendering") when it is not; isr builds no shell and renders the whole page per request either way (the cached functions it reads stay cached)${fix}`,
+  );
+}
+
 /** The `default` profile: what a `'use cache'` function without `cacheLife()` lives by. */
 export function defaultProfile(): CacheLifeProfile {
   return cacheLifeProfiles().default;

@@ -8,19 +8,24 @@
  *   becomes the lowest of its own and its cached fetches'.
  * - `next.revalidate: 0` or `cache: 'no-store'` makes the page dynamic.
  * - `next.tags` tag the entry and the page, for `revalidateTag`.
- * - A fetch without any of these is not stored: it runs on every generation of the page.
+ * - A fetch without any of these is not stored: it runs on every generation of the page. With
+ *   `cacheComponents: true`, such a fetch in a page or route handler (not inside a `'use cache'`
+ *   function or `unstable_cache`) is uncached data, as Next.js 16 treats it: the page becomes
+ *   dynamic (the "fetch" reference, "Cache Components" section of its `cache` option).
  * - An entry whose window has passed is fetched again *inside* the regeneration that reads it, so
  *   a regenerated page carries current data. A failed fetch fails the regeneration, and the last
  *   good page stays (the engine's rule 4) — the old data is not reused for a new page. Only
  *   successful (2xx) responses are stored; others reach the page without touching the stored one.
  */
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { validateTag } from '../engine/tags.ts';
 import { storableHeaders } from '../http/response-head.ts';
 import { excerpt, warnRepeated } from '../log.ts';
 import { currentRenderContext, getRuntime, type IsrRuntime, lowerRevalidate, markDynamic, type RenderContext } from '../render/context.ts';
 import type { Seconds } from '../units.ts';
+import { cacheComponentsEnabled, partialPrerenderingNotice } from './cache-scope.ts';
 
 /** Next.js's extension of `RequestInit`. */
 export interface NextFetchOptions {
@@ -32,7 +37,27 @@ export interface NextFetchOptions {
 type FetchInit = RequestInit & { next?: NextFetchOptions };
 
 const ORIGINAL_FETCH = Symbol.for('isr.originalFetch');
-type PatchedGlobal = typeof globalThis & { [ORIGINAL_FETCH]?: typeof fetch };
+/** Where the storage marking a run of an `unstable_cache` function is registered (the site's bundle has its own copy of this module). */
+const UNSTABLE_CACHE_SCOPE = Symbol.for('isr.unstableCacheScope');
+type PatchedGlobal = typeof globalThis & { [ORIGINAL_FETCH]?: typeof fetch; [UNSTABLE_CACHE_SCOPE]?: AsyncLocalStorage<true> };
+
+/** Set while an `unstable_cache` function runs: a fetch inside it is cached with its result, never uncached data. */
+function unstableCacheScope(): AsyncLocalStorage<true> {
+  return ((globalThis as PatchedGlobal)[UNSTABLE_CACHE_SCOPE] ??= new AsyncLocalStorage<true>());
+}
+
+/**
+ * Whether `fetch(input, init)` is uncached data for Next.js 16 with Cache Components: no `cache`
+ * option (or `'default'`) and no `next.revalidate`, read by a page or route handler itself rather
+ * than inside a `'use cache'` function or `unstable_cache` (Next.js's `patch-fetch`: such a fetch
+ * is a dynamic hole of the prerender).
+ */
+function isUncachedData(context: RenderContext, input: string | URL | Request, init: FetchInit | undefined): boolean {
+  if (init?.next?.revalidate !== undefined || context.cache !== undefined || context.dynamicMode === 'force-static') return false;
+  const cache = init?.cache ?? (input instanceof Request ? input.cache : undefined);
+  if (cache !== undefined && cache !== 'default') return false;
+  return unstableCacheScope().getStore() === undefined && cacheComponentsEnabled();
+}
 
 function sha256(value: string): string {
   return createHash('sha256').update(value).digest('hex');
@@ -186,6 +211,16 @@ async function cachedFetch(scope: FetchScope, input: string | URL | Request, ini
     markDynamic(context, `fetch ${url} with ${init?.cache === 'no-store' ? "cache: 'no-store'" : 'revalidate: 0'}`);
     return original(input, requestInit);
   }
+  if (isUncachedData(context, input, init)) {
+    const reason = `fetch ${url} without a cache option`;
+    markDynamic(context, reason);
+    partialPrerenderingNotice(
+      context,
+      reason,
+      ". To keep the page static, fetch inside a 'use cache' function, or give the fetch a cache option",
+    );
+    return original(input, requestInit);
+  }
   if (revalidate === undefined && init?.cache === 'force-cache') revalidate = false;
   if (revalidate === undefined || (method !== 'GET' && method !== 'HEAD')) return original(input, requestInit);
 
@@ -265,7 +300,7 @@ export function unstableCache<Args extends unknown[], Result>(
     const served = await runtime.engine.serve(
       key,
       async () => {
-        const result = await fn(...args);
+        const result = await unstableCacheScope().run(true, () => fn(...args));
         const json = result === undefined ? '{"undefined":true}' : JSON.stringify({ value: result });
         return {
           value: { kind: 'function', status: 200, headers: {}, body: new TextEncoder().encode(json) },

@@ -56,6 +56,11 @@ export interface CacheScope {
   explicit: { stale?: Seconds; revalidate?: Seconds; expire?: Seconds };
   /** The function, for messages: `lib/data.ts#getPosts`. */
   label: string;
+  /**
+   * The first nested public cache whose short life (`revalidate: 0`, or `expire` under 5 minutes)
+   * this run took on, for Next.js's nested-cache error (app/rsc/use-cache.ts).
+   */
+  dynamicNested?: string;
 }
 
 /**

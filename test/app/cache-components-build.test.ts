@@ -3,7 +3,8 @@
  * file named: the `'use cache'` directive without `cacheComponents`, a non-async cached function,
  * the route segment config Cache Components replaces, an empty `generateStaticParams`, an unknown
  * `cacheLife` profile, `cacheLife`/`cacheTag` outside a cached function, `revalidateTag` inside
- * one, and a malformed next.config `cacheLife`.
+ * one, a malformed next.config `cacheLife`, and a cache made short-lived by a nested one without
+ * its own `cacheLife()` (checked against `next build` 16.4.6, which fails the same way).
  * @see https://nextjs.org/docs/app/guides/migrating-to-cache-components
  */
 
@@ -125,5 +126,46 @@ describe('Cache Components: what the build refuses, with Next.js’s messages', 
       }),
       /next\.config\.mjs: cacheLife\.odd: if providing both the revalidate and expire options, the expire option must be greater/,
     );
+  });
+
+  /** A page reading `outer` inside `<Suspense>`, `outer` nesting `inner`; each body's `cacheLife()` call as given. */
+  const nesting = (outerLife: string, innerLife: string) =>
+    "import { Suspense } from 'react';\nimport { cacheLife } from 'next/cache';\n" +
+    `async function inner() {\n  'use cache';\n  ${innerLife}\n  return 'inner';\n}\n` +
+    `async function outer() {\n  'use cache';\n  ${outerLife}\n  return (await inner()) + ' outer';\n}\n` +
+    'async function Text() { return <p>{await outer()}</p>; }\n' +
+    'export default function Page() { return <Suspense fallback={<p>…</p>}><Text /></Suspense>; }\n';
+
+  it('a short-lived cache nested in one without cacheLife() fails the build with Next.js’s message, naming both functions', async () => {
+    await assert.rejects(buildSite({ 'next.config.mjs': ON, 'app/page.jsx': nesting('', "cacheLife('seconds');") }), (error: Error) => {
+      assert.match(
+        error.message,
+        /Route "\/": A nested `"use cache"` with a short `expire` \(under 5 minutes\) is inside an outer `"use cache"` that has no `cacheLife\(\)`\. Add `cacheLife\(\)` to the outer one/,
+      );
+      assert.match(error.message, /nested-use-cache-no-explicit-cachelife/);
+      assert.match(error.message, /the outer cache: app\/page\.jsx#outer; the nested one: app\/page\.jsx#inner/);
+      return true;
+    });
+  });
+
+  it('an outer cacheLife() that sets revalidate but not expire does not choose: the same error (as next build)', async () => {
+    await assert.rejects(
+      buildSite({ 'next.config.mjs': ON, 'app/page.jsx': nesting('cacheLife({ revalidate: 900 });', "cacheLife('seconds');") }),
+      /A nested `"use cache"` with a short `expire` \(under 5 minutes\)/,
+    );
+  });
+
+  it('a nested revalidate: 0 without an outer cacheLife() fails with Next.js’s revalidate message', async () => {
+    await assert.rejects(
+      buildSite({ 'next.config.mjs': ON, 'app/page.jsx': nesting('', 'cacheLife({ revalidate: 0, expire: 3600 });') }),
+      /Route "\/": A nested `"use cache"` with `revalidate: 0` is inside an outer `"use cache"` that has no `cacheLife\(\)`/,
+    );
+  });
+
+  it('an outer cacheLife() chooses: a long one is prerendered, a short one is left to each request', async () => {
+    const long = await buildSite({ 'next.config.mjs': ON, 'app/page.jsx': nesting("cacheLife('hours');", "cacheLife('seconds');") });
+    assert.equal(long.prerendered, 1);
+    const short = await buildSite({ 'next.config.mjs': ON, 'app/page.jsx': nesting("cacheLife('seconds');", "cacheLife('seconds');") });
+    assert.equal(short.prerendered, 0);
   });
 });

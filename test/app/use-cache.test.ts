@@ -99,6 +99,35 @@ describe('cacheLife: the page’s Cache-Control follows its caches, as Next.js c
   });
 });
 
+describe('fetch outside a cached function (Next.js 16: uncached data)', () => {
+  it('a fetch without a cache option read by the page makes it dynamic (no-store, as next start answers it), and says why', async () => {
+    f.api.items.set('1', 'one');
+    const first = await get('/uncached');
+    assert.equal(first.status, 200);
+    assert.equal(first.headers.get('cache-control'), NO_STORE);
+    assert.equal(first.headers.get('x-isr-cache'), null);
+    assert.equal(text(first.text), 'one');
+    f.api.items.set('1', 'one, live');
+    assert.equal(text((await get('/uncached')).text), 'one, live', 'read again on each request');
+    f.api.items.set('1', 'one');
+    const warning = f.logger.lines.find((line) => line.startsWith('warn route /uncached:'));
+    assert.ok(warning, f.logger.lines.join('\n'));
+    assert.match(warning, /fetch http:\/\/127\.0\.0\.1:\d+\/item\/1 without a cache option makes part of the page dynamic/);
+    assert.match(warning, /fails `next build` \("Next\.js encountered uncached or runtime data during prerendering"\) when it is not/);
+  });
+
+  it('the same fetch inside unstable_cache is cached with its result: the page stays cached', async () => {
+    const first = await get('/unstable');
+    assert.equal(text(first.text), 'two');
+    assert.notEqual(first.headers.get('cache-control'), NO_STORE);
+    f.api.items.set('2', 'two, later');
+    const second = await get('/unstable');
+    assert.equal(second.headers.get('x-isr-cache'), 'HIT');
+    assert.equal(text(second.text), 'two');
+    f.api.items.set('2', 'two');
+  });
+});
+
 describe('cacheLife windows on the injected clock', () => {
   for (const [profile, revalidate, expire] of PROFILES) {
     it(`${profile}: HIT until ${revalidate} s, STALE after (new content next), MISS after ${expire} s`, async () => {

@@ -35,7 +35,6 @@ import {
 } from '@vitejs/plugin-rsc/rsc';
 import { INFINITE_CACHE } from '../../config/cache-life.ts';
 import { IMPLICIT_TAG_PREFIX } from '../../engine/tags.ts';
-import { warnRepeated } from '../../log.ts';
 import {
   type CacheScope,
   currentRenderContext,
@@ -46,7 +45,7 @@ import {
   renderStorage,
 } from '../../render/context.ts';
 import type { Seconds } from '../../units.ts';
-import { defaultProfile } from '../cache-scope.ts';
+import { defaultProfile, partialPrerenderingNotice } from '../cache-scope.ts';
 import { PAGE_PROPS } from '../segment-props.ts';
 
 /** The shortest `expire` a prerendered page may hold, in seconds (Next.js's `MIN_PRERENDERABLE_EXPIRE`). */
@@ -58,12 +57,18 @@ const LIFE_FIELD = 'x-isr-cache-life';
 // biome-ignore lint/suspicious/noExplicitAny: a cached function keeps the signature it was written with.
 type AnyAsyncFunction = (...args: any[]) => Promise<unknown>;
 
-/** What a run of a cached function collected: its lifetime (seconds) and explicit tags. */
+/**
+ * What a run of a cached function collected: its lifetime (seconds), explicit tags, whether
+ * `cacheLife()` set its `revalidate` and `expire`, and the nested cache that shortened it, if any.
+ */
 interface CacheLifeCollected {
   stale: Seconds;
   revalidate: Seconds;
   expire: Seconds;
   tags: string[];
+  explicitRevalidate: boolean;
+  explicitExpire: boolean;
+  dynamicNested?: string;
 }
 
 function sha256(text: string | Uint8Array): string {
@@ -128,7 +133,39 @@ function collected(context: RenderContext): CacheLifeCollected {
     expire: explicit.expire ?? context.expire ?? base.expire,
     stale: explicit.stale ?? context.stale ?? base.stale,
     tags: [...context.tags],
+    explicitRevalidate: explicit.revalidate !== undefined,
+    explicitExpire: explicit.expire !== undefined,
+    ...(context.cache!.dynamicNested === undefined ? {} : { dynamicNested: context.cache!.dynamicNested }),
   };
+}
+
+/** Whether an entry is too short-lived for a prerendered page (`revalidate: 0`, or `expire` under 5 minutes). */
+function shortLived(life: CacheLifeCollected): boolean {
+  return life.revalidate === 0 || life.expire < MIN_PRERENDERABLE_EXPIRE;
+}
+
+/**
+ * Next.js's error for a page reading a cache that a nested short-lived cache made short-lived
+ * without the outer one choosing so with `cacheLife()` (`use-cache-wrapper.js`: thrown when the
+ * page is prerendered, by `next build` or a regeneration): the outer cache's `revalidate: 0` or
+ * short `expire` came from the nested cache, and the `default` profile is itself prerenderable.
+ * @returns the error, or undefined when the page may read the entry (as a dynamic part).
+ */
+function nestedShortLifeError(route: string, life: CacheLifeCollected, label: string): Error | undefined {
+  const base = defaultProfile();
+  if (life.dynamicNested === undefined || base.revalidate === 0 || base.expire < MIN_PRERENDERABLE_EXPIRE) return undefined;
+  const zero = life.revalidate === 0;
+  if (zero ? life.explicitRevalidate : life.explicitExpire) return undefined;
+  const cause = new Error(
+    `Nested dynamic "use cache": ${life.dynamicNested} has a dynamic cache life that was propagated to its parent, ${label}.`,
+  );
+  const message = zero
+    ? `Route "${route}": A nested \`"use cache"\` with \`revalidate: 0\` is inside an outer \`"use cache"\` that has no \`cacheLife()\`. Add \`cacheLife()\` to the outer one to choose whether to prerender it with a non-zero \`revalidate\` or keep it dynamic with \`revalidate: 0\`.`
+    : `Route "${route}": A nested \`"use cache"\` with a short \`expire\` (under 5 minutes) is inside an outer \`"use cache"\` that has no \`cacheLife()\`. Add \`cacheLife()\` to the outer one to choose whether to prerender it with a longer \`expire\` or keep it dynamic with a short \`expire\`.`;
+  return new Error(
+    `${message}\nLearn more: https://nextjs.org/docs/messages/nested-use-cache-no-explicit-cachelife\n(the outer cache: ${label}; the nested one: ${life.dynamicNested})`,
+    { cause },
+  );
 }
 
 /** Reads a whole RSC payload stream, throwing the first error React reported. */
@@ -155,7 +192,10 @@ function unwrapped(error: unknown): unknown {
 /**
  * What a page or outer cache reading an entry takes from it; a page reading a short-lived one
  * (`revalidate: 0`, or `expire` under 5 minutes) renders per request, as Next.js leaves such an
- * entry out of the prerendered page.
+ * entry out of the prerendered page. An outer public cache remembers the first short-lived one it
+ * read, for {@link nestedShortLifeError}.
+ * @throws Error (Next.js's message) when a page reads a cache made short-lived by a nested one
+ *   without its own `cacheLife()`.
  */
 function passOn(outer: RenderContext | undefined, life: CacheLifeCollected, label: string): void {
   if (outer === undefined) return;
@@ -165,26 +205,15 @@ function passOn(outer: RenderContext | undefined, life: CacheLifeCollected, labe
     expire: life.expire >= INFINITE_CACHE ? undefined : life.expire,
     stale: life.stale,
   });
-  if (outer.cache === undefined && (life.revalidate === 0 || life.expire < MIN_PRERENDERABLE_EXPIRE)) {
+  if (!shortLived(life)) return;
+  if (outer.cache?.kind === 'public') outer.cache.dynamicNested ??= label;
+  if (outer.cache === undefined) {
+    const error = nestedShortLifeError(outer.pattern, life, label);
+    if (error !== undefined) throw error;
     const reason = `'use cache' in ${label} with ${life.revalidate === 0 ? 'revalidate: 0' : `expire: ${life.expire}`}`;
     markDynamic(outer, reason);
     partialPrerenderingNotice(outer, reason);
   }
-}
-
-/**
- * Says, once per route and minute, that Next.js would prerender this page as a static shell with
- * a dynamic part (Partial Prerendering), which isr does not build: it renders the whole page per
- * request instead.
- */
-function partialPrerenderingNotice(outer: RenderContext, reason: string): void {
-  const runtime = getRuntime();
-  if (runtime === undefined) return;
-  warnRepeated(
-    runtime.logger,
-    `ppr:${outer.pattern}`,
-    `route ${outer.pattern}: ${reason} makes part of the page dynamic. Next.js (cacheComponents) serves such a page as a prerendered shell whose dynamic part streams per request (Partial Prerendering); isr does not build that shell and renders the whole page per request (the cached functions it reads stay cached)`,
-  );
 }
 
 /**
