@@ -47,8 +47,8 @@ const UNSUPPORTED_FOLDERS = [
   { pattern: /^\(\.{1,3}\)/, feature: 'intercepting routes ((.), (..), (...) folders)' },
 ];
 
-function findFile(dir: string, base: string): string | undefined {
-  for (const extension of EXTENSIONS) {
+function findFile(dir: string, base: string, extensions: readonly string[]): string | undefined {
+  for (const extension of extensions) {
     const candidate = path.join(dir, base + extension);
     try {
       if (statSync(candidate).isFile()) return candidate;
@@ -64,24 +64,24 @@ function findFile(dir: string, base: string): string | undefined {
  * @throws SiteError naming the folder for: `page` and `route` in one folder, an invalid segment name,
  *   a catch-all that is not last, or a page without a root layout.
  */
-export function discoverAppRoutes(siteDir: string): AppRoutes | undefined {
+export function discoverAppRoutes(siteDir: string, extensions: readonly string[] = EXTENSIONS): AppRoutes | undefined {
   const appDir = path.join(siteDir, 'app');
   if (!isDirectory(appDir)) return undefined;
   const relative = (file: string) => path.relative(siteDir, file).split(path.sep).join('/');
   const routes: RouteDefinition[] = [];
 
   const metadataImages: DiscoveredMetadataImage[] = [];
-  const globalError = findFile(appDir, 'global-error');
+  const globalError = findFile(appDir, 'global-error', extensions);
   const walk = (dir: string, segments: Segment[], layouts: string[], wrappers: SegmentWrapper[]) => {
-    const layout = findFile(dir, 'layout');
+    const layout = findFile(dir, 'layout', extensions);
     const currentLayouts = layout ? [...layouts, relative(layout)] : layouts;
     const currentWrappers = [...wrappers];
     for (const kind of ['layout', 'error', 'loading'] as const) {
-      const file = kind === 'layout' ? layout : findFile(dir, kind);
+      const file = kind === 'layout' ? layout : findFile(dir, kind, extensions);
       if (file) currentWrappers.push({ kind, file: relative(file) });
     }
-    const page = findFile(dir, 'page');
-    const handler = findFile(dir, 'route');
+    const page = findFile(dir, 'page', extensions);
+    const handler = findFile(dir, 'route', extensions);
     if (page && handler) throw new SiteError(`${relative(dir)}: a folder cannot have both page and route files`);
     if (segments.slice(0, -1).some((s) => s.type === 'catchAll' || s.type === 'optionalCatchAll')) {
       throw new SiteError(`${relative(dir)}: a catch-all segment must be the last segment`);
@@ -128,7 +128,7 @@ export function discoverAppRoutes(siteDir: string): AppRoutes | undefined {
         generated,
       });
     }
-    const template = findFile(dir, 'template');
+    const template = findFile(dir, 'template', extensions);
     if (template) throw new SiteError(`${relative(template)}: template files are not supported by isr; use a layout (layout.tsx) instead`);
     for (const name of readdirSync(dir).sort()) {
       if (name.startsWith('_') || name.startsWith('.') || name === 'node_modules') continue;
@@ -149,13 +149,13 @@ export function discoverAppRoutes(siteDir: string): AppRoutes | undefined {
     }
   };
   walk(appDir, [], [], globalError ? [{ kind: 'global-error', file: relative(globalError) }] : []);
-  const notFound = findFile(appDir, 'not-found');
+  const notFound = findFile(appDir, 'not-found', extensions);
   const metadataFiles: string[] = [];
   for (const name of readdirSync(appDir).sort()) {
     if (STATIC_METADATA_FILE.test(name) && statSync(path.join(appDir, name)).isFile()) metadataFiles.push(name);
   }
   for (const kind of Object.keys(METADATA_ROUTES) as MetadataRouteKind[]) {
-    const file = findFile(appDir, kind);
+    const file = findFile(appDir, kind, extensions);
     if (file === undefined) continue;
     const { path: pattern } = METADATA_ROUTES[kind];
     const name = pattern.slice(1);

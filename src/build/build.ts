@@ -136,8 +136,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   for (const warning of nextConfig.warnings) logger.warn(warning);
   const shared = { define: siteDefines(nextConfig), images: new StaticImages(), fonts: new Fonts(siteDir) };
   const concurrency = options.concurrency ?? config.buildConcurrency;
-  const appRoutes = discoverAppRoutes(siteDir);
-  const pagesRoutes = discoverPagesRoutes(siteDir);
+  const appRoutes = discoverAppRoutes(siteDir, nextConfig.pageExtensions);
+  const pagesRoutes = discoverPagesRoutes(siteDir, nextConfig.pageExtensions);
   if (appRoutes === undefined && pagesRoutes === undefined) {
     throw new SiteError(`no app/ or pages/ folder in ${siteDir}: a site needs app/layout.tsx and a page, or a page in pages/`);
   }

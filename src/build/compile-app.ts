@@ -65,7 +65,7 @@ const CACHE_CONFIG = 'virtual:isr/cache-config';
  */
 const ROUTE_STYLESHEET = 'virtual:isr/route.css';
 /** The App Router's component files: pages, layouts and the boundaries. */
-const COMPONENT_FILE = /^(page|layout|template|error|global-error|loading|not-found|default)\.[cm]?[jt]sx?$/;
+const COMPONENT_FILE = /^(page|layout|template|error|global-error|loading|not-found|default)\./;
 /** What `server-only` and `client-only` become where they may be imported. */
 const EMPTY_MODULE = '\0isr:empty';
 

@@ -123,6 +123,43 @@ export interface NextConfigUse {
   useCache: boolean;
   /** The cache profiles: the built-in ones and next.config's `cacheLife` (config/cache-life.ts). */
   cacheLife: CacheLifeProfiles;
+  /**
+   * The endings of page, route and special files (`.tsx`, `.page.tsx`, ...), from `pageExtensions`
+   * (https://nextjs.org/docs/app/api-reference/config/next-config-js/pageExtensions); undefined
+   * for the default (`.tsx`, `.ts`, `.jsx`, `.js`, and `.mjs`).
+   */
+  pageExtensions: string[] | undefined;
+}
+
+/**
+ * `pageExtensions` as file endings: each a non-empty string of letters, digits, `-`, `_` and `.`
+ * ending in a JavaScript or TypeScript extension (`page.tsx`, `api.ts`); Markdown (`md`, `mdx`)
+ * needs `@next/mdx`, which isr does not support.
+ * @throws ConfigError naming the file and the value.
+ */
+function pageExtensionsOf(value: unknown, where: string): string[] {
+  if (!Array.isArray(value) || value.length === 0)
+    throw new ConfigError(`${where}: pageExtensions must be a non-empty array of extensions`);
+  return (
+    value
+      .map((item) => {
+        if (typeof item !== 'string' || !/^[\w-]+(\.[\w-]+)*$/.test(item)) {
+          throw new ConfigError(`${where}: pageExtensions holds ${JSON.stringify(item)}, which is not a file extension`);
+        }
+        if (/(^|\.)mdx?$/.test(item)) {
+          throw new ConfigError(
+            `${where}: pageExtensions "${item}": Markdown pages (@next/mdx) are not supported by isr; write the page in .tsx`,
+          );
+        }
+        if (!/(^|\.)(tsx|ts|jsx|js|mjs)$/.test(item)) {
+          throw new ConfigError(`${where}: pageExtensions "${item}" is not a JavaScript or TypeScript extension, which isr compiles`);
+        }
+        return `.${item}`;
+      })
+      // The longest ending first: `about.page.tsx` is the page `about` when both `page.tsx` and
+      // `tsx` are listed, as Next.js's extension pattern finds it.
+      .sort((a, b) => b.length - a.length)
+  );
 }
 
 /** The defaults of Next.js 16 (https://nextjs.org/docs/app/api-reference/components/image#configuration-options). */
@@ -187,7 +224,6 @@ const UNSUPPORTED: Readonly<Record<string, string>> = {
   basePath: 'serve the site at the root of its host, or put a proxy in front that strips the prefix',
   assetPrefix: 'serve the assets from the site itself',
   i18n: 'use one path segment per locale ([lang]) instead of i18n routing',
-  pageExtensions: 'name pages and routes page.tsx / route.ts (or .ts, .jsx, .js)',
   cacheHandler: "isr's own stores hold the cache (ISR_REDIS_URL for a shared one)",
   cacheHandlers: "isr's own stores hold the cache (ISR_REDIS_URL for a shared one)",
   cacheMaxMemorySize: 'use ISR_MEMORY_CACHE_SIZE',
@@ -428,6 +464,7 @@ export async function loadNextConfig(siteDir: string, phase = 'phase-production-
       cacheComponents: false,
       useCache: false,
       cacheLife: BUILT_IN_PROFILES as CacheLifeProfiles,
+      pageExtensions: undefined,
     };
   }
   let config = await importConfig(path.join(siteDir, found));
@@ -438,6 +475,7 @@ export async function loadNextConfig(siteDir: string, phase = 'phase-production-
   let images = { ...DEFAULT_IMAGES };
   const env: Record<string, string> = {};
   let cacheComponents = false;
+  let pageExtensions: string[] | undefined;
   let useCache = false;
   let cacheLife = BUILT_IN_PROFILES as CacheLifeProfiles;
   for (const [key, value] of Object.entries(config)) {
@@ -457,6 +495,8 @@ export async function loadNextConfig(siteDir: string, phase = 'phase-production-
     } else if (key === 'env') {
       if (!isPlainObject(value)) throw new ConfigError(`${found}: env must map names to strings`);
       for (const [name, item] of Object.entries(value)) env[name] = String(item);
+    } else if (key === 'pageExtensions') {
+      pageExtensions = pageExtensionsOf(value, found);
     } else if (key === 'trailingSlash') {
       if (typeof value !== 'boolean') throw new ConfigError(`${found}: trailingSlash must be true or false`);
       // Read by routingRules.
@@ -480,5 +520,6 @@ export async function loadNextConfig(siteDir: string, phase = 'phase-production-
     cacheComponents,
     useCache: useCache || cacheComponents,
     cacheLife,
+    pageExtensions,
   };
 }

@@ -32,7 +32,7 @@ function segmentOf(name: string): Segment {
  *   for one URL (`blog.tsx` beside `blog/index.tsx`), or `pages/_document` (not supported: isr
  *   renders the document shell itself; use `_app` and `next/head`).
  */
-export function discoverPagesRoutes(siteDir: string): PagesRoutes | undefined {
+export function discoverPagesRoutes(siteDir: string, extensions: readonly string[] = EXTENSIONS): PagesRoutes | undefined {
   const pagesDir = path.join(siteDir, 'pages');
   if (!isDirectory(pagesDir)) return undefined;
   const relative = (file: string) => path.relative(siteDir, file).split(path.sep).join('/');
@@ -56,7 +56,7 @@ export function discoverPagesRoutes(siteDir: string): PagesRoutes | undefined {
         walk(full, [...segments, segment], api || (segments.length === 0 && name === 'api'));
         continue;
       }
-      const extension = EXTENSIONS.find((candidate) => name.endsWith(candidate));
+      const extension = extensions.find((candidate) => name.endsWith(candidate));
       if (extension === undefined || name.endsWith('.d.ts')) continue;
       const base = name.slice(0, -extension.length);
       if (segments.length === 0 && base === '_app') {

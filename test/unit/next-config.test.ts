@@ -37,6 +37,7 @@ describe('next.config', () => {
       cacheComponents: false,
       useCache: false,
       cacheLife: BUILT_IN_PROFILES,
+      pageExtensions: undefined,
     });
     await rm(dir, { recursive: true });
   });
@@ -70,6 +71,15 @@ describe('next.config', () => {
     for (const [text, message] of [
       ["module.exports = { basePath: '/docs' }", /^next\.config\.js: basePath is not supported by isr; /],
       ["module.exports = { trailingSlash: 'yes' }", /^next\.config\.js: trailingSlash must be true or false$/],
+      [
+        "module.exports = { pageExtensions: ['mdx', 'tsx'] }",
+        /^next\.config\.js: pageExtensions "mdx": Markdown pages \(@next\/mdx\) are not supported by isr/,
+      ],
+      [
+        "module.exports = { pageExtensions: ['page.css'] }",
+        /^next\.config\.js: pageExtensions "page\.css" is not a JavaScript or TypeScript extension/,
+      ],
+      ['module.exports = { pageExtensions: [] }', /^next\.config\.js: pageExtensions must be a non-empty array/],
       [
         "module.exports = { async redirects() { return [{ source: '/a', destination: '/b' }]; } }",
         /^next\.config\.js: redirects\[0\] needs permanent: true or false/,

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { discoverAppRoutes } from '../../src/app/routes.ts';
 import { discoverPagesRoutes } from '../../src/pages/routes.ts';
 import { fileTrees } from '../helpers/file-tree.ts';
 
@@ -181,5 +182,41 @@ describe('discoverPagesRoutes: errors name the file', () => {
     assert.throws(() => discoverPagesRoutes(trees.tree(['pages/[...slug]/edit.tsx'])), {
       message: 'pages/[...slug]/edit.tsx: a catch-all segment must be the last segment',
     });
+  });
+});
+
+describe('discoverPagesRoutes and discoverAppRoutes: next.config pageExtensions', () => {
+  test('only files with a listed ending are pages, routes and special files; the ending is not part of the path', () => {
+    const site = trees.tree([
+      'pages/_app.page.tsx',
+      'pages/about.page.tsx',
+      'pages/about.test.tsx',
+      'pages/util.ts',
+      'pages/blog/[id].page.tsx',
+      'pages/api/ping.api.ts',
+      'app/layout.page.tsx',
+      'app/docs/page.page.tsx',
+      'app/docs/page.tsx',
+      'app/feed/route.api.ts',
+    ]);
+    const extensions = ['.page.tsx', '.api.ts'];
+    const pages = discoverPagesRoutes(site, extensions)!;
+    assert.equal(pages.app, 'pages/_app.page.tsx');
+    assert.deepEqual(
+      pages.routes.map((route) => [route.pattern, route.kind, route.file]),
+      [
+        ['/about', 'page', 'pages/about.page.tsx'],
+        ['/api/ping', 'api', 'pages/api/ping.api.ts'],
+        ['/blog/[id]', 'page', 'pages/blog/[id].page.tsx'],
+      ],
+    );
+    const app = discoverAppRoutes(site, extensions)!;
+    assert.deepEqual(
+      app.routes.map((route) => [route.pattern, route.kind, route.file, route.layouts]),
+      [
+        ['/docs', 'page', 'app/docs/page.page.tsx', ['app/layout.page.tsx']],
+        ['/feed', 'route', 'app/feed/route.api.ts', []],
+      ],
+    );
   });
 });
