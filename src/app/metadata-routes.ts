@@ -141,7 +141,7 @@ export async function imageRouteResponse(
   })) as unknown;
   if (!(response instanceof Response)) {
     throw new SiteError(
-      `${file}: the default export must return a Response, such as next/og's ImageResponse (got ${Object.prototype.toString.call(response)} ${(response as object)?.constructor?.name})`,
+      `${file}: the default export must return a Response, such as next/og's ImageResponse (it returned ${response === null ? 'null' : typeof response})`,
     );
   }
   return response;
