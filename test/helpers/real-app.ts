@@ -99,13 +99,12 @@ export async function startWithIsr(dir: string): Promise<RunningApp> {
 }
 
 /**
- * The folder an app would be the root of as its own repository: the nearest one from `dir` up that
- * holds its lock file (the workspace's for `turborepo-hono/apps/web`).
+ * The folder an app would be the root of as its own repository: its folder under real-apps/ (the
+ * workspace's for `turborepo-hono/apps/web`, whose packages/ it imports).
  */
 function ownRoot(dir: string): string {
-  for (let folder = dir; folder.startsWith(path.join(FIXTURES, 'real-apps')); folder = path.dirname(folder))
-    if (existsSync(path.join(folder, 'package-lock.json'))) return folder;
-  return dir;
+  const apps = path.join(FIXTURES, 'real-apps');
+  return path.join(apps, path.relative(apps, dir).split(path.sep)[0]!);
 }
 
 /**
