@@ -25,6 +25,7 @@ import { APP_MODULE_PREFIX, CLIENT_URL_PREFIX } from '../site/manifest.ts';
 import { CompileError, packageOf, type SiteCompileOptions } from './compile.ts';
 import { FontCallError } from './font-calls.ts';
 import { FONT_MODULE, FONT_STYLESHEET, Fonts } from './fonts.ts';
+import { loadPostcssPlugins } from './postcss.ts';
 import { siteReactPackages } from './react-packages.ts';
 import { ENVIRONMENT_MARKER, OWN_ANCHOR, OWN_EXTERNAL, ownExternal, ownModule, SHIMMED, shimFor } from './shims.ts';
 import { STATIC_IMAGE, StaticImages } from './static-images.ts';
@@ -202,6 +203,8 @@ export async function compileApp(
     // only when the bundler sees it. (The RSC plugin crawls the current folder's package.json for
     // this, which is not the site's when isr builds another folder.)
     const noExternal = await siteReactPackages(siteDir);
+    // The site's PostCSS plugins, read with Next.js's rules (postcss.ts), not Vite's loader's.
+    const postcssPlugins = await loadPostcssPlugins(siteDir);
     const builder = await createBuilder({
       configFile: false,
       root: siteDir,
@@ -217,6 +220,7 @@ export async function compileApp(
       // Every environment's assets (the client's scripts and the CSS the server components import,
       // which the RSC plugin links from the page) go to one folder, served as immutable.
       build: { assetsDir: CLIENT_ASSETS_DIR },
+      ...(postcssPlugins === undefined ? {} : { css: { postcss: { plugins: postcssPlugins } } }),
       // React's server builds choose development or production at run time; a cached page is
       // always rendered by the production build, as the browser's copy is.
       define: { 'process.env.NODE_ENV': JSON.stringify('production'), ...build.define },

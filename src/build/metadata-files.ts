@@ -18,10 +18,21 @@ import { SiteError } from '../config/errors.ts';
 import type { Segment } from '../render/routes.ts';
 import { METADATA_DIR } from '../site/manifest.ts';
 
-/** Width and height of an ICO file's first image (a 0 byte means 256). */
-function icoSize(body: Buffer): { width: number; height: number } | undefined {
-  if (body.length < 8 || body.readUInt16LE(0) !== 0 || body.readUInt16LE(2) !== 1 || body.readUInt16LE(4) < 1) return undefined;
-  return { width: body[6] || 256, height: body[7] || 256 };
+/**
+ * Width and height of an ICO file's largest image (the first of the largest by area), read from
+ * its directory (16-byte entries after the 6-byte header; a 0 byte means 256): the size `next
+ * build` (Turbopack, Next.js 16's default) gives an `app/favicon.ico` of several sizes
+ * (a 16, 32 and 48 pixel favicon is `sizes="48x48"`).
+ */
+export function icoSize(body: Buffer): { width: number; height: number } | undefined {
+  if (body.length < 6 || body.readUInt16LE(0) !== 0 || body.readUInt16LE(2) !== 1) return undefined;
+  let largest: { width: number; height: number } | undefined;
+  for (let index = 0; index < body.readUInt16LE(4) && 6 + 16 * (index + 1) <= body.length; index++) {
+    const entry = 6 + 16 * index;
+    const size = { width: body[entry] || 256, height: body[entry + 1] || 256 };
+    if (largest === undefined || size.width * size.height > largest.width * largest.height) largest = size;
+  }
+  return largest;
 }
 
 /** The first 16 hex digits of the SHA-256 of `body`: the query that makes a new image a new URL, as Next.js's content hash. */
@@ -84,8 +95,9 @@ export async function buildMetadataFiles(
     } catch (error) {
       throw new SiteError(`${image.file}: cannot read the image's size (${(error as Error).message})`);
     }
-    // Next.js adds a content hash to every image but the favicon, so a new image is fetched anew.
-    const href = image.kind === 'favicon' ? `/${image.urlPath}` : `/${image.urlPath}?${contentHash(body)}`;
+    // Next.js adds a content hash to every image (Turbopack's `next build` to the favicon too), so
+    // a new image is fetched anew.
+    const href = `/${image.urlPath}?${contentHash(body)}`;
     const sizes = image.file.endsWith('.svg') ? 'any' : size ? `${size.width}x${size.height}` : undefined;
     folder.push({ kind: image.kind, image: { href, type, ...(size ?? {}), ...(sizes ? { sizes } : {}) } });
   }

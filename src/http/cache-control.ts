@@ -15,6 +15,13 @@ export const ONE_YEAR_SECONDS = 31_536_000;
 export const PUBLIC_FILE = 'public, max-age=0';
 
 /**
+ * What the static metadata files of `app/` (`favicon.ico`, `icon.png`, `robots.txt`, ...) are sent
+ * with, as `next start` sends them (its static metadata route): like {@link PUBLIC_FILE}, and a
+ * stale copy may not be used even when the origin cannot be reached (RFC 9111 §5.2.2.2).
+ */
+export const METADATA_FILE = 'public, max-age=0, must-revalidate';
+
+/**
  * What the build's browser files are sent with (content-hashed names, as Next.js sends
  * `/_next/static/`): any cache may keep one for a year without asking again (RFC 8246 `immutable`).
  */

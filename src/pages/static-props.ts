@@ -11,6 +11,7 @@
 import type { ComponentType } from 'react';
 import type { Params } from '../render/routes.ts';
 import type { Seconds } from '../units.ts';
+import type { NextRouter } from './router.ts';
 
 /** What `getStaticProps` receives. `params` is present for dynamic routes only. */
 export interface StaticPropsContext {
@@ -30,9 +31,9 @@ export interface PagesPageModule {
   getInitialProps?: unknown;
 }
 
-/** `pages/_app`: wraps every page. */
+/** `pages/_app`: wraps every page, given Next.js's `AppProps` (the page, its props and the router). */
 export interface PagesAppModule {
-  default?: ComponentType<{ Component: ComponentType<Record<string, unknown>>; pageProps: Record<string, unknown> }>;
+  default?: ComponentType<{ Component: ComponentType<Record<string, unknown>>; pageProps: Record<string, unknown>; router: NextRouter }>;
 }
 
 /** `getStaticPaths`' `fallback`: what a path it did not list gets. */

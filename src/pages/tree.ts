@@ -27,8 +27,9 @@ export const DOCUMENT_DATA_ID = '__NEXT_DATA__';
 export const ROOT_ID = '__next';
 
 /**
- * The page `Component` with `pageProps`, inside `_app` when the site has one, inside the router's
- * context (so `useRouter()` reads `router`).
+ * The page `Component` with `pageProps`, inside `_app` when the site has one (its props `{
+ * Component, pageProps, router }`, Next.js's `AppProps`), inside the router's context (so
+ * `useRouter()` reads `router`).
  */
 export function pageTree(
   App: PagesAppModule['default'],
@@ -36,6 +37,6 @@ export function pageTree(
   pageProps: Record<string, unknown>,
   router: NextRouter,
 ): ReactNode {
-  const page = App ? createElement(App, { Component, pageProps }) : createElement(Component, pageProps);
+  const page = App ? createElement(App, { Component, pageProps, router }) : createElement(Component, pageProps);
   return createElement(routerContext().Provider, { value: router }, page);
 }

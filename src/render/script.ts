@@ -10,8 +10,8 @@
  * - `lazyOnload`: injected when the browser is idle after the page's `load` event.
  * - `worker` (Partytown in Next.js) is not supported: it throws, naming the script.
  *
- * A script is loaded once per page lifetime, however many times it is rendered (keyed by `id`,
- * else `src`); `onLoad` runs when it loads, `onReady` after that and on each later mount, `onError`
+ * Each script element carries its strategy in `data-nscript`, as Next.js marks it. A script is
+ * loaded once per page lifetime, however many times it is rendered (keyed by `id`, else `src`); `onLoad` runs when it loads, `onReady` after that and on each later mount, `onError`
  * when it fails.
  */
 
@@ -49,6 +49,7 @@ function inject(key: string, props: ScriptProps): Promise<Event> {
       if (value === undefined || value === null || value === false || typeof value === 'function') continue;
       element.setAttribute(name === 'className' ? 'class' : name === 'htmlFor' ? 'for' : name, value === true ? '' : String(value));
     }
+    element.setAttribute('data-nscript', props.strategy ?? 'afterInteractive');
     const inline =
       dangerouslySetInnerHTML?.__html ??
       (typeof children === 'string' ? children : Array.isArray(children) ? children.join('') : undefined);
@@ -118,7 +119,7 @@ export default function Script(props: ScriptProps): ReactNode {
 
   if (strategy === 'beforeInteractive') {
     const { strategy: _strategy, onLoad: _load, onReady: _ready, onError: _error, ...attributes } = props;
-    return createElement('script', attributes);
+    return createElement('script', { ...attributes, 'data-nscript': strategy });
   }
   if (strategy === 'afterInteractive' && src !== undefined) preload(src, { as: 'script' });
   return null;

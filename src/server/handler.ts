@@ -10,7 +10,7 @@ import type { RouteModule } from '../app/segment-config.ts';
 import type { IsrConfig } from '../config/config.ts';
 import type { Generate, Generated, IsrEngine } from '../engine/engine.ts';
 import { BodyError, readBody } from '../http/body.ts';
-import { IMMUTABLE_FILE, NO_STORE } from '../http/cache-control.ts';
+import { IMMUTABLE_FILE, METADATA_FILE, NO_STORE } from '../http/cache-control.ts';
 import { parsePath, trailingSlashOf } from '../http/paths.ts';
 import { excerpt, type Logger } from '../log.ts';
 import { type ApiRouteModule, runApiRoute } from '../pages/api.ts';
@@ -113,7 +113,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
   // The browser's files of the build (client components), at /_isr/static/<name>-<hash>.js.
   const clientFiles = new PublicFiles(path.join(site.buildDir, 'client'), site.manifest.clientAssets, IMMUTABLE_FILE);
   // app/'s static metadata files (favicon.ico, icon.png, robots.txt, ...), at their names.
-  const metadataFiles = new PublicFiles(path.join(site.buildDir, METADATA_DIR), site.manifest.metadataFiles);
+  const metadataFiles = new PublicFiles(path.join(site.buildDir, METADATA_DIR), site.manifest.metadataFiles, METADATA_FILE);
   /** Routes found dynamic at run time: rendered per request from then on. */
   const learnedDynamic = new Set<ManifestRoute>();
   const responses = new EntryResponses(engine.expireTime);

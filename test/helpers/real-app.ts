@@ -49,8 +49,8 @@ export async function installApp(dir: string): Promise<void> {
 }
 
 /** Spawns `command` in its own process group and resolves once `url` answers (any status). */
-async function serve(command: string[], dir: string, url: string, timeoutMs = 60_000): Promise<RunningApp> {
-  const child: ChildProcess = spawn(process.execPath, command, { cwd: dir, env: ENV, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+async function serve(command: string[], dir: string, url: string, env = ENV, timeoutMs = 60_000): Promise<RunningApp> {
+  const child: ChildProcess = spawn(process.execPath, command, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
@@ -99,11 +99,24 @@ export async function startWithIsr(dir: string): Promise<RunningApp> {
 }
 
 /**
+ * The folder an app would be the root of as its own repository: its folder under real-apps/ (the
+ * workspace's for `turborepo-hono/apps/web`, whose packages/ it imports).
+ */
+function ownRoot(dir: string): string {
+  const apps = path.join(FIXTURES, 'real-apps');
+  return path.join(apps, path.relative(apps, dir).split(path.sep)[0]!);
+}
+
+/**
  * `next build`, then `next start` on a free port. The files `next build` rewrites in the app's
- * folder (tsconfig.json, next-env.d.ts) are put back as vendored.
+ * folder (tsconfig.json, next-env.d.ts) are put back as vendored. Next.js takes the folder of the
+ * outermost lock file above the app for its root (this repository's, whose node_modules is a link
+ * out of it in a git worktree, which Turbopack refuses), so the root is set to the app's own
+ * (`NEXT_PRIVATE_OUTPUT_TRACE_ROOT`, the default of `outputFileTracingRoot` and `turbopack.root`).
  * @throws Error with Next's output when the build fails or the server does not answer.
  */
 export async function startWithNext(dir: string): Promise<RunningApp> {
+  const env = { ...ENV, NEXT_PRIVATE_OUTPUT_TRACE_ROOT: ownRoot(dir) };
   const next = path.join(dir, 'node_modules', 'next', 'dist', 'bin', 'next');
   const kept = new Map<string, string>();
   for (const name of ['tsconfig.json', 'next-env.d.ts']) {
@@ -111,7 +124,7 @@ export async function startWithNext(dir: string): Promise<RunningApp> {
     if (existsSync(file)) kept.set(file, await readFile(file, 'utf8'));
   }
   try {
-    await run(process.execPath, [next, 'build'], { cwd: dir, env: ENV, timeout: 300_000, maxBuffer: 32 << 20 });
+    await run(process.execPath, [next, 'build'], { cwd: dir, env, timeout: 300_000, maxBuffer: 32 << 20 });
   } catch (error) {
     const failure = error as { stdout?: string; stderr?: string };
     throw new Error(`next build failed in ${dir}:\n${failure.stdout ?? ''}${failure.stderr ?? ''}`, { cause: error });
@@ -119,7 +132,7 @@ export async function startWithNext(dir: string): Promise<RunningApp> {
     for (const [file, text] of kept) await writeFile(file, text);
   }
   const port = await freePort();
-  return serve([next, 'start', '-p', String(port), '-H', '127.0.0.1'], dir, `http://127.0.0.1:${port}`);
+  return serve([next, 'start', '-p', String(port), '-H', '127.0.0.1'], dir, `http://127.0.0.1:${port}`, env);
 }
 
 export interface BothServers {

@@ -70,10 +70,12 @@ describe('Pages Router in the browser', () => {
     const { page, errors, requests, close } = await open('/');
     await hydrated(page);
     assert.equal(await page.locator('#text').textContent(), 'one');
+    assert.equal(await page.locator('#app-route').textContent(), '/ /', "_app's router prop (AppProps), server-rendered and hydrated");
     const documents = requests.filter((r) => r.type === 'document').length;
     await page.locator('#to-2').click();
     await page.waitForURL(`${f.url}/items/2`);
     await page.locator('h1', { hasText: 'Item 2' }).waitFor();
+    assert.equal(await page.locator('#app-route').textContent(), '/items/[id] /items/2', "_app's router prop follows the navigation");
     assert.equal(await page.locator('#text').textContent(), 'two');
     assert.equal(await page.locator('#query').textContent(), '{"id":"2"}');
     assert.equal(await page.title(), 'Item 2');
@@ -167,7 +169,7 @@ describe('next/script', () => {
   it('beforeInteractive is a blocking script in the HTML; afterInteractive is preloaded, then loaded once after hydration; lazyOnload runs when idle', async () => {
     const html = (await request(f, '/scripts')).text;
     const head = /<head>(.*)<\/head>/s.exec(html)?.[1] ?? '';
-    assert.match(html, /<main><script src="\/before\.js"><\/script>/);
+    assert.match(html, /<main><script src="\/before\.js" data-nscript="beforeInteractive"><\/script>/);
     assert.match(head, /<link rel="preload" href="\/counter\.js" as="script"\/>/);
     assert.doesNotMatch(html, /<script[^>]*src="\/counter\.js"/, 'not in the HTML: the browser injects it');
 
@@ -175,6 +177,15 @@ describe('next/script', () => {
     await page.locator('#loaded', { hasText: 'loaded: yes' }).waitFor();
     await page.waitForFunction(() => (window as { __lazyRan?: number }).__lazyRan === 1);
     assert.equal(await page.evaluate(() => (window as { __beforeAt?: string }).__beforeAt), 'loading', 'ran while the document was parsed');
+    // Each script element marked with its strategy, as Next.js marks it.
+    assert.deepEqual(
+      await page
+        .locator('script[data-nscript]')
+        .evaluateAll((elements) =>
+          elements.map((element) => `${element.getAttribute('src') ?? element.id}: ${element.getAttribute('data-nscript')}`),
+        ),
+      ['/before.js: beforeInteractive', '/counter.js: afterInteractive', 'lazy-inline: lazyOnload'],
+    );
     // Away and back by client navigation: the script is not loaded again, onReady runs again.
     await page.locator('#scripts-to-about').click();
     await page.locator('#about').waitFor();

@@ -76,3 +76,62 @@ describe('PostCSS in the Pages Router build', () => {
     await assert.rejects(build({ siteDir: dir, logger: createMemoryLogger() }), /pages\/global\.css: PostCSS failed: .*no such colour/);
   });
 });
+
+describe('PostCSS config shapes, read as Next.js reads them', () => {
+  /** The stylesheets the App Router build wrote for the browser, joined. */
+  const appCss = (buildDir: string) => {
+    const dir = path.join(buildDir, 'client', 'static');
+    return readdirSync(dir)
+      .filter((name) => name.endsWith('.css'))
+      .map((name) => readFileSync(path.join(dir, name), 'utf8'))
+      .join('\n');
+  };
+  const APP = {
+    'brand-plugin.cjs': PLUGIN,
+    'app/global.css': 'body { color: brand; }\n',
+    'app/layout.jsx':
+      "import './global.css';\nexport default function Layout({ children }) { return <html><body>{children}</body></html>; }\n",
+    'app/page.jsx': 'export default function Page() { return <p>hi</p>; }\n',
+  };
+
+  it('an array of names (create-next-app’s Tailwind 4 `postcss.config.mjs`) runs in app/ and in pages/', async () => {
+    const config = "export default { plugins: ['./brand-plugin.cjs'] };\n";
+    const pages = await build({ siteDir: trees.site({ ...SITE, 'postcss.config.mjs': config }), logger: createMemoryLogger() });
+    assert.match(clientCss(pages.buildDir), /body\s*\{\s*color:\s*#010203/);
+    const app = await build({ siteDir: trees.site({ ...APP, 'postcss.config.mjs': config }), logger: createMemoryLogger() });
+    assert.match(appCss(app.buildDir), /body\s*\{\s*color:\s*#010203/);
+    assert.doesNotMatch(appCss(app.buildDir), /brand/);
+  });
+
+  it('[name, options] pairs pass the options; options false leaves the plugin out', async () => {
+    const options = `module.exports = (options) => ({
+  postcssPlugin: 'paint',
+  Declaration(decl) { if (decl.value === 'paint') decl.value = options.colour; },
+});
+module.exports.postcss = true;
+`;
+    const dir = trees.site({
+      ...APP,
+      'paint-plugin.cjs': options,
+      'app/global.css': 'body { color: paint; background-color: brand; }\n',
+      'postcss.config.js':
+        "module.exports = { plugins: [['./paint-plugin.cjs', { colour: 'rgb(4, 5, 6)' }], ['./brand-plugin.cjs', false]] };\n",
+    });
+    const css = appCss((await build({ siteDir: dir, logger: createMemoryLogger() })).buildDir);
+    assert.match(css, /color:\s*#040506/);
+    assert.match(css, /background-color:\s*brand/, 'the plugin given false did not run');
+  });
+
+  it('fails the build naming the config for the shapes Next.js refuses', async () => {
+    const refused: [string, RegExp][] = [
+      ["module.exports = { plugins: [require('./brand-plugin.cjs')] };\n", /postcss\.config\.js: a PostCSS plugin is given as a function/],
+      ['module.exports = () => ({ plugins: [] });\n', /postcss\.config\.js: the PostCSS config exports a function/],
+      ['module.exports = { map: false };\n', /postcss\.config\.js: the PostCSS config must export a `plugins` key/],
+      ["module.exports = { plugins: ['no-such-plugin'] };\n", /postcss\.config\.js: the PostCSS plugin 'no-such-plugin' cannot be loaded/],
+    ];
+    for (const [config, message] of refused) {
+      const dir = trees.site({ ...APP, 'postcss.config.js': config });
+      await assert.rejects(build({ siteDir: dir, logger: createMemoryLogger() }), message, config);
+    }
+  });
+});
