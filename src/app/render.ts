@@ -133,7 +133,7 @@ export function renderAppPage(input: PageRenderInput, render: DocumentRenderer):
       const redirect = redirectTarget(error);
       if (isNotFoundError(error)) {
         status = 404;
-        document = await render(notFoundTree(input.layouts.slice(0, 1), input.notFound));
+        document = await render(await notFoundTree(input.layouts.slice(0, 1), input.notFound, input.fileMetadata));
       } else if (redirect !== undefined) {
         status = redirect.status;
         headers = { location: redirect.location };
@@ -153,13 +153,71 @@ export function renderAppPage(input: PageRenderInput, render: DocumentRenderer):
   });
 }
 
-/** The 404 page of a site without its own (`app/not-found`, `pages/404`). */
+/** The inline styles of Next.js's built-in 404 page (its `HTTPAccessErrorFallback`). */
+const FALLBACK_STYLES = {
+  error: {
+    fontFamily: 'system-ui,"Segoe UI",Roboto,Helvetica,Arial,sans-serif,"Apple Color Emoji","Segoe UI Emoji"',
+    height: '100vh',
+    textAlign: 'center',
+    display: 'flex',
+    flexDirection: 'column',
+    alignItems: 'center',
+    justifyContent: 'center',
+  },
+  h1: {
+    display: 'inline-block',
+    margin: '0 20px 0 0',
+    padding: '0 23px 0 0',
+    fontSize: 24,
+    fontWeight: 500,
+    verticalAlign: 'top',
+    lineHeight: '49px',
+  },
+  h2: { fontSize: 14, fontWeight: 400, lineHeight: '49px', margin: 0 },
+} as const;
+
+/** Its stylesheet: light and dark colours, and the rule beside the status. */
+const FALLBACK_CSS =
+  'body{color:#000;background:#fff;margin:0}.next-error-h1{border-right:1px solid rgba(0,0,0,.3)}' +
+  '@media (prefers-color-scheme:dark){body{color:#fff;background:#000}.next-error-h1{border-right:1px solid rgba(255,255,255,.3)}}';
+
+/**
+ * The 404 page of a site without its own (`app/not-found`, `pages/404`): Next.js's built-in one,
+ * with its `<title>404: This page could not be found.</title>`, markup and styles.
+ */
 function DefaultNotFound(): ReactNode {
-  return createElement('main', null, createElement('h1', null, '404'), createElement('p', null, 'This page could not be found.'));
+  const message = 'This page could not be found.';
+  return createElement(
+    Fragment,
+    null,
+    createElement('title', null, `404: ${message}`),
+    createElement(
+      'div',
+      { style: FALLBACK_STYLES.error },
+      createElement(
+        'div',
+        null,
+        createElement('style', { dangerouslySetInnerHTML: { __html: FALLBACK_CSS } }),
+        createElement('h1', { className: 'next-error-h1', style: FALLBACK_STYLES.h1 }, '404'),
+        createElement('div', { style: { display: 'inline-block' } }, createElement('h2', { style: FALLBACK_STYLES.h2 }, message)),
+      ),
+    ),
+  );
 }
 
-function notFoundTree(rootLayout: readonly LayoutModule[], notFound: ComponentType | undefined): ReactNode {
-  const body = createElement(notFound ?? DefaultNotFound);
+/**
+ * The 404 page inside the root layout, after the root layout's metadata (Next.js renders a
+ * not-found page with the metadata of the layouts above it, in the head first: the layout's
+ * `<title>`, when it has one, is the document's title, the built-in page's own comes after).
+ */
+async function notFoundTree(
+  rootLayout: readonly LayoutModule[],
+  notFound: ComponentType | undefined,
+  fileMetadata?: FileMetadata,
+): Promise<ReactNode> {
+  const resolved = await resolveMetadata(rootLayout, { params: Promise.resolve({}), searchParams: Promise.resolve({}) });
+  const head = rootLayout.length === 0 ? [] : metadataElements(withFileMetadata(resolved, fileMetadata));
+  const body = createElement(Fragment, null, ...head, createElement(notFound ?? DefaultNotFound));
   if (rootLayout.length === 0) {
     return createElement('html', null, createElement('body', null, body));
   }
@@ -174,10 +232,11 @@ export function renderAppNotFound(
   rootLayout: LayoutModule | undefined,
   notFound: ComponentType | undefined,
   render: DocumentRenderer,
+  fileMetadata?: FileMetadata,
 ): Promise<Generated> {
   const context = createRenderContext('/_not-found', '/_not-found', { revalidate: false, dynamic: 'auto' });
   return renderStorage().run(context, async () => {
-    const document = await render(notFoundTree(rootLayout ? [rootLayout] : [], notFound));
+    const document = await render(await notFoundTree(rootLayout ? [rootLayout] : [], notFound, fileMetadata));
     return {
       value: {
         kind: 'page' as const,

@@ -262,7 +262,8 @@ export class Site {
     return checked(async () => {
       const pagesNotFound = this.manifest.pages.notFound;
       if (this.manifest.appRuntime !== undefined && (this.manifest.notFound !== undefined || pagesNotFound === undefined)) {
-        return (await this.appRuntime()).renderNotFound(await this.rootLayout(), await this.notFoundComponent());
+        const fileMetadata = await pageFileMetadata([this.manifest.metadataImages.app], {}, (module) => this.load(module));
+        return (await this.appRuntime()).renderNotFound(await this.rootLayout(), await this.notFoundComponent(), fileMetadata);
       }
       if (pagesNotFound === undefined) return renderAppNotFound(undefined, undefined, async (tree) => ({ html: await renderToHtml(tree) }));
       const body = await renderPagesNotFoundBody(

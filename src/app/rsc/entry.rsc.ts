@@ -25,6 +25,7 @@ import type { ReactFormState } from 'react-dom/client';
 import type { Generated } from '../../engine/engine.ts';
 import { runAsServerAction } from '../../render/context.ts';
 import { setCacheConfig } from '../cache-scope.ts';
+import type { FileMetadata } from '../metadata-routes.ts';
 import { redirectTarget } from '../navigation.ts';
 import { type PageRenderInput, type RenderedDocument, renderAppNotFound, renderAppPage } from '../render.ts';
 import type { LayoutModule } from '../segment-config.ts';
@@ -82,8 +83,12 @@ export function renderPage(input: PageRenderInput, options: { formState?: ReactF
 }
 
 /** `renderAppNotFound` (app/render.ts) through React Server Components. */
-export function renderNotFound(rootLayout: LayoutModule | undefined, notFound: ComponentType | undefined): Promise<Generated> {
-  return renderAppNotFound(rootLayout, notFound, (tree) => renderDocument(tree));
+export function renderNotFound(
+  rootLayout: LayoutModule | undefined,
+  notFound: ComponentType | undefined,
+  fileMetadata?: FileMetadata,
+): Promise<Generated> {
+  return renderAppNotFound(rootLayout, notFound, (tree) => renderDocument(tree), fileMetadata);
 }
 
 /** A Server Action ID the build does not know, or a form that names none. */
