@@ -197,7 +197,7 @@ function DefaultNotFound(): ReactNode {
       createElement(
         'div',
         null,
-        createElement('style', { dangerouslySetInnerHTML: { __html: FALLBACK_CSS } }),
+        createElement('style', null, FALLBACK_CSS),
         createElement('h1', { className: 'next-error-h1', style: FALLBACK_STYLES.h1 }, '404'),
         createElement('div', { style: { display: 'inline-block' } }, createElement('h2', { style: FALLBACK_STYLES.h2 }, message)),
       ),

@@ -174,7 +174,7 @@ describe('rule 4: failures keep the last good page', () => {
   });
 
   test('a route handler gets a NextRequest, as in Next.js: nextUrl and cookies', async () => {
-    const response = await get('/api/echo?q=find', {
+    const response = await get('/api/next-request?q=find', {
       method: 'POST',
       headers: { 'content-type': 'application/json', cookie: 'flavour=lemon' },
       body: JSON.stringify({ a: 1 }),
