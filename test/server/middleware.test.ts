@@ -171,6 +171,21 @@ describe('middleware: data routes and the HIT fast path', () => {
     assert.equal((await request(f, `/_isr/data/${buildId}/blocked.rsc`)).status, 404);
   });
 
+  it("a client's x-middleware-* and x-nextjs-data request headers never reach the middleware (Next.js strips them): none can steer its answer", async () => {
+    const response = await request(f, '/fr', {
+      headers: {
+        'x-middleware-rewrite': 'http://127.0.0.1:1/stolen',
+        'x-middleware-override-headers': 'x-injected',
+        'x-middleware-request-x-injected': 'yes',
+        'x-nextjs-data': '1',
+      },
+    });
+    assert.equal(response.status, 200, response.text);
+    assert.match(response.text, /<html/);
+    for (const name of ['x-middleware-rewrite', 'x-middleware-override-headers', 'x-middleware-request-x-injected', 'x-nextjs-data'])
+      assert.equal(response.headers.get(name), null, name);
+  });
+
   it('a data route nested in a data route is no page: one request runs the middleware at most once, not once per level', async () => {
     const counter = globalThis as { middlewareRuns?: number };
     const levels = 40;
