@@ -81,3 +81,23 @@ export function trailingSlashOf(href: string, trailingSlash: boolean): string {
   if (!trailingSlash || bare === '/' || /\.[^/]+$/.test(bare)) return `${bare}${rest}`;
   return `${bare}/${rest}`;
 }
+
+/**
+ * Where the server redirects a request path for next.config's `trailingSlash`, or the path itself
+ * when it does not: Next.js's internal redirects (`lib/load-custom-routes.js`), which differ from
+ * how links are written ({@link trailingSlashOf}). With `trailingSlash`, a file-like path
+ * (`/feed.xml/`: the last segment ends in `.<word characters>`) loses its slash, a path whose last
+ * segment has no dot gains one, any other (`/v1.2-beta`) is served as written, and nothing under
+ * `/.well-known/` is redirected (RFC 8615 resources, such as `apple-app-site-association`, whose
+ * fetchers follow no redirect); without it, a trailing slash is removed.
+ */
+export function trailingSlashRedirectOf(pathname: string, trailingSlash: boolean): string {
+  if (!pathname.startsWith('/') || pathname.startsWith('//') || pathname === '/') return pathname;
+  const bare = pathname.replace(/\/+$/, '') || '/';
+  if (!trailingSlash) return bare;
+  if (pathname.startsWith('/.well-known/') || pathname === '/.well-known') return pathname;
+  const last = bare.slice(bare.lastIndexOf('/') + 1);
+  if (/^[^/]+\.\w+$/.test(last)) return bare;
+  if (!last.includes('.')) return `${bare}/`;
+  return pathname;
+}

@@ -50,15 +50,35 @@ const EDGE_RUNTIMES = ['edge', 'experimental-edge'];
  * something other than a `Response` gets the plain 500, logged with the route.
  */
 async function runEdgeApiRoute(input: ApiRouteInput, handler: (request: NextRequest) => unknown): Promise<Response> {
-  const { request, pathname, pattern, logger } = input;
+  const { request, pathname, pattern, params, logger } = input;
   try {
-    const response = await handler(new NextRequest(request));
+    const response = await handler(new NextRequest(withParamsInQuery(request, params)));
     if (response instanceof Response) return response;
     logger.error(`API route ${pathname}: an Edge API route (config.runtime = 'edge') must return a Response, got ${typeof response}`);
   } catch (error) {
     logger.error(`API route ${pathname} failed (${pattern})`, error);
   }
   return internalServerError();
+}
+
+/**
+ * `request` with the route's `params` in its query, each winning over a search param of the same
+ * name (a catch-all's segments as repeated values), as Next.js hands an Edge API route its params
+ * (`runEdgeFunction` of next-server: `{ ...searchParams, ...query, ...params }`):
+ * `pages/api/hello/[name].ts` reads `request.nextUrl.searchParams.get('name')`.
+ */
+function withParamsInQuery(request: Request, params: ApiRouteInput['params']): Request {
+  const names = Object.keys(params).filter((name) => params[name] !== undefined);
+  if (names.length === 0) return request;
+  const url = new URL(request.url);
+  for (const name of names) {
+    url.searchParams.delete(name);
+    const value = params[name]!;
+    for (const item of Array.isArray(value) ? value : [value]) url.searchParams.append(name, item);
+  }
+  const init: RequestInit & { duplex?: 'half' } = { method: request.method, headers: request.headers, signal: request.signal };
+  if (request.body !== null) Object.assign(init, { body: request.body, duplex: 'half' });
+  return new Request(url, init);
 }
 
 /** What {@link runApiRoute} needs to run one request through an API route. */

@@ -21,12 +21,15 @@ export function dataRoutePrefix(buildId: string): string {
 /**
  * The page path a data-route path asks for, or undefined when `pathname` (canonical, from
  * http/paths.ts) is not a data route of build `buildId` with that `extension`: `.json` (a Pages
- * Router page's props) or `.rsc` (an App Router page's RSC payload, the same scheme).
+ * Router page's props) or `.rsc` (an App Router page's RSC payload, the same scheme). A page
+ * path under `/_isr/` is none.
  */
 export function pagePathOfDataRoute(buildId: string, pathname: string, extension: '.json' | '.rsc' = '.json'): string | undefined {
   const prefix = `${DATA_ROUTE_PREFIX}${buildId}/`;
   if (!pathname.startsWith(prefix) || !pathname.endsWith(extension)) return undefined;
   const rest = pathname.slice(prefix.length - 1, -extension.length);
-  if (rest === '/' || rest === '') return undefined;
+  // isr's own paths are no page's (no page can live under /_isr/): a data route nested in a data
+  // route would otherwise be dispatched level by level, one middleware run and render per level.
+  if (rest === '/' || rest === '' || rest === '/_isr' || rest.startsWith('/_isr/')) return undefined;
   return rest === '/index' ? '/' : rest;
 }

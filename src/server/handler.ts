@@ -11,7 +11,7 @@ import type { IsrConfig } from '../config/config.ts';
 import type { Generate, Generated, IsrEngine } from '../engine/engine.ts';
 import { BodyError, readBody } from '../http/body.ts';
 import { IMMUTABLE_FILE, METADATA_FILE, NO_STORE } from '../http/cache-control.ts';
-import { parsePath, trailingSlashOf } from '../http/paths.ts';
+import { parsePath, trailingSlashRedirectOf } from '../http/paths.ts';
 import { excerpt, type Logger } from '../log.ts';
 import { type ApiRouteModule, runApiRoute } from '../pages/api.ts';
 import { DATA_ROUTE_PREFIX, dataRoutePrefix, pagePathOfDataRoute } from '../pages/data-route.ts';
@@ -177,7 +177,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
       return followedOrNotFound(request, url, pathname, await dataRoute(request, url, pathname));
     }
     // One spelling per page (next.config's trailingSlash), the other redirected to it, as next start does.
-    const spelled = trailingSlashOf(url.pathname, trailingSlash);
+    const spelled = trailingSlashRedirectOf(url.pathname, trailingSlash);
     if (spelled !== url.pathname) return new Response(null, { status: 308, headers: { location: `${spelled}${url.search}` } });
     // isr's own files (/_isr/static/…) are no paths of the site's middleware (next.config's rules
     // still apply, as Next.js applies them to /_next/static/).
@@ -523,8 +523,8 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     const query = target.indexOf('?');
     let pathname = query === -1 ? target : target.slice(0, query);
     if (trailingSlash && pathname !== '/') {
-      // Only the page's own spelling (`/about/`) is answered here; `/about` gets its redirect from dispatch.
-      if (!pathname.endsWith('/')) return undefined;
+      // Only a spelling dispatch does not redirect (`/about/`, not `/about` nor `/feed.xml/`) is answered here.
+      if (!pathname.endsWith('/') || trailingSlashRedirectOf(pathname, true) !== pathname) return undefined;
       pathname = pathname.slice(0, -1);
     }
     // A `.` or `..` segment passes the pattern, but no key holds one (parsePath refuses them), so the peek misses.

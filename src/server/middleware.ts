@@ -59,6 +59,24 @@ const INTERNAL_FIELDS = new Set([
   'transfer-encoding',
 ]);
 
+/**
+ * Request fields of the protocol a client may not send (Next.js's `INTERNAL_HEADERS`, stripped by
+ * its router server from every request): a middleware that hands the request's headers back as its
+ * response's (`NextResponse.next({ headers: request.headers })`) would otherwise let the client
+ * choose a rewrite (to any origin, proxied), request headers, or the data-route flag.
+ */
+const CLIENT_FORBIDDEN_FIELDS = [
+  MIDDLEWARE_NEXT,
+  MIDDLEWARE_REWRITE,
+  MIDDLEWARE_OVERRIDE_HEADERS,
+  MIDDLEWARE_SET_COOKIE,
+  'x-middleware-redirect',
+  'x-middleware-refresh',
+  'x-middleware-skip',
+  'x-middleware-subrequest',
+  'x-nextjs-data',
+];
+
 /** Whether a response field of the middleware goes on the answer. */
 function isPassedOn(name: string): boolean {
   return !INTERNAL_FIELDS.has(name) && !name.startsWith(MIDDLEWARE_REQUEST_HEADER);
@@ -143,6 +161,9 @@ export class SiteMiddleware {
     });
     const hasBody = request.method !== 'GET' && request.method !== 'HEAD' && request.body !== null;
     const headers = new Headers(request.headers);
+    for (const name of [...headers.keys()]) {
+      if (CLIENT_FORBIDDEN_FIELDS.includes(name) || name.startsWith(MIDDLEWARE_REQUEST_HEADER)) headers.delete(name);
+    }
     for (const [name, value] of Object.entries(extraHeaders)) headers.set(name, value);
     // The middleware reads a copy of the body; the route after it reads the original.
     const init: RequestInit & { duplex?: 'half' } = { method: request.method, headers, signal: request.signal };

@@ -722,3 +722,29 @@ describe('pages/api: lifecycle and failures', { timeout: 30_000 }, () => {
     assert.match(logger.lines.join('\n'), /destroyed before its headers were sent/);
   });
 });
+
+describe('Edge API routes (config.runtime = edge)', () => {
+  test("the route's params are in the request's query, winning over a search param of the same name, as Next.js passes them", async () => {
+    const module: ApiRouteModule = {
+      config: { runtime: 'edge' },
+      default: async (request: Request) => {
+        const { searchParams } = new URL(request.url);
+        return Response.json({
+          name: searchParams.get('name'),
+          slug: searchParams.getAll('slug'),
+          q: searchParams.get('q'),
+          body: await request.text(),
+        });
+      },
+    };
+    const { response } = await run(undefined, {
+      url: '/api/hello/world?name=spoofed&q=1',
+      method: 'POST',
+      body: 'payload',
+      params: { name: 'world', slug: ['a', 'b'], optional: undefined },
+      module,
+    });
+    assert.equal(response.status, 200, await response.clone().text());
+    assert.deepEqual(await response.json(), { name: 'world', slug: ['a', 'b'], q: '1', body: 'payload' });
+  });
+});

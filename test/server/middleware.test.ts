@@ -171,6 +171,31 @@ describe('middleware: data routes and the HIT fast path', () => {
     assert.equal((await request(f, `/_isr/data/${buildId}/blocked.rsc`)).status, 404);
   });
 
+  it("a client's x-middleware-* and x-nextjs-data request headers never reach the middleware (Next.js strips them): none can steer its answer", async () => {
+    const response = await request(f, '/fr', {
+      headers: {
+        'x-middleware-rewrite': 'http://127.0.0.1:1/stolen',
+        'x-middleware-override-headers': 'x-injected',
+        'x-middleware-request-x-injected': 'yes',
+        'x-nextjs-data': '1',
+      },
+    });
+    assert.equal(response.status, 200, response.text);
+    assert.match(response.text, /<html/);
+    for (const name of ['x-middleware-rewrite', 'x-middleware-override-headers', 'x-middleware-request-x-injected', 'x-nextjs-data'])
+      assert.equal(response.headers.get(name), null, name);
+  });
+
+  it('a data route nested in a data route is no page: one request runs the middleware at most once, not once per level', async () => {
+    const counter = globalThis as { middlewareRuns?: number };
+    const levels = 40;
+    const nested = `${`/_isr/data/${buildId}`.repeat(levels)}/en${'.rsc'.repeat(levels)}`;
+    const before = counter.middlewareRuns ?? 0;
+    const response = await request(f, nested);
+    assert.equal(response.status, 404);
+    assert.ok((counter.middlewareRuns ?? 0) - before <= 1, `the middleware ran ${(counter.middlewareRuns ?? 0) - before} times`);
+  });
+
   it('a covered path is never answered from memory before the middleware ran; an excluded one is', async () => {
     // Two requests on one keep-alive connection: the second may take the fast path.
     const [, covered] = await rawExchange(port(), [

@@ -25,6 +25,11 @@ before(async () => {
     'pages/docs.tsx':
       'import Link from \'next/link\';\nexport default function Docs() { return <main><p id="text">docs</p><Link href="/about">about</Link></main>; }\n',
     'public/robots.txt': 'User-Agent: *\n',
+    'app/releases/[version]/page.tsx':
+      'export default async function Release({ params }: { params: Promise<{ version: string }> }) { return <p id="text">release {(await params).version}</p>; }\n',
+    // RFC 8615 resources answered by the site's code: their fetchers (Apple's, ACME's) follow no redirect.
+    'middleware.ts':
+      "export function middleware() { return Response.json({ applinks: {} }); }\nexport const config = { matcher: '/.well-known/:path*' };\n",
   });
   const logger = createMemoryLogger();
   await build({ siteDir: dir, logger });
@@ -57,6 +62,19 @@ describe('trailingSlash: true', () => {
     const slashed = await request(server, '/robots.txt/');
     assert.equal(slashed.status, 308);
     assert.equal(slashed.headers.get('location'), '/robots.txt');
+  });
+
+  it('as next start: /.well-known/ paths are never redirected, nor a dotted path that is no file name', async () => {
+    const association = await request(server, '/.well-known/apple-app-site-association');
+    assert.equal(association.status, 200);
+    assert.deepEqual(JSON.parse(association.text), { applinks: {} });
+    for (const path of ['/releases/v1.2-beta', '/releases/v1.2-beta/']) {
+      const release = await request(server, path);
+      assert.equal(release.status, 200, path);
+      assert.match(release.text, /release (<!-- -->)?v1\.2-beta/);
+    }
+    assert.equal((await request(server, '/releases/v1.2')).status, 200);
+    assert.equal((await request(server, '/releases/v1.2/')).headers.get('location'), '/releases/v1.2');
   });
 
   it('next/link writes hrefs with the slash (not a file’s), in the App Router and the Pages Router', async () => {

@@ -12,7 +12,7 @@ import { cacheControl, NO_STORE, NOT_STORED, ONE_YEAR_SECONDS, PUBLIC_FILE } fro
 import { entityTag, etagMatches, representationEtag, requestIsFresh } from '../../src/http/etag.ts';
 import { fieldValueProblem, isToken, responseHeadProblem } from '../../src/http/fields.ts';
 import { absoluteFormTarget, isValidHost } from '../../src/http/host.ts';
-import { MAX_PATH_LENGTH, normalizePath, parsePath, trailingSlashOf } from '../../src/http/paths.ts';
+import { MAX_PATH_LENGTH, normalizePath, parsePath, trailingSlashOf, trailingSlashRedirectOf } from '../../src/http/paths.ts';
 
 describe('paths: one cache key per page', () => {
   test('parsePath re-encodes each segment as encodeURIComponent does, whatever the request encoded', () => {
@@ -184,5 +184,30 @@ describe('trailingSlashOf: next.config trailingSlash, as Next.js writes paths', 
     ];
     for (const [href, trailingSlash, expected] of cases)
       assert.equal(trailingSlashOf(href, trailingSlash), expected, `${href} ${trailingSlash}`);
+  });
+});
+
+describe('trailingSlashRedirectOf: the server redirects of next.config trailingSlash, as next start has them', () => {
+  test('a file-like path loses the slash, a dotless one gains it, other dotted paths and /.well-known/ are left alone', () => {
+    const cases: [string, boolean, string][] = [
+      ['/about', true, '/about/'],
+      ['/about/', true, '/about/'],
+      ['/feed.xml/', true, '/feed.xml'],
+      ['/feed.xml', true, '/feed.xml'],
+      ['/docs/v1.2-beta', true, '/docs/v1.2-beta'],
+      ['/docs/v1.2-beta/', true, '/docs/v1.2-beta/'],
+      ['/.well-known/apple-app-site-association', true, '/.well-known/apple-app-site-association'],
+      ['/.well-known/acme-challenge/tOk3n_-x', true, '/.well-known/acme-challenge/tOk3n_-x'],
+      ['/.well-known/security.txt/', true, '/.well-known/security.txt/'],
+      ['/', true, '/'],
+      ['/about/', false, '/about'],
+      ['/about//', false, '/about'],
+      ['/.well-known/x/', false, '/.well-known/x'],
+      ['/about', false, '/about'],
+      ['//evil.example/', true, '//evil.example/'],
+      ['//evil.example/', false, '//evil.example/'],
+    ];
+    for (const [path, trailingSlash, expected] of cases)
+      assert.equal(trailingSlashRedirectOf(path, trailingSlash), expected, `${path} ${trailingSlash}`);
   });
 });
