@@ -174,7 +174,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
       // A page path that next.config redirects or rewrites is no page's data: 404, so the browser
       // loads the page whole and gets the rule (client.ts and app/rsc/router.ts do).
       if (nextRoutes.any && ruledDataRoute(request, url, pathname)) return followedOrNotFound(request, url, pathname);
-      return followedOrNotFound(request, url, pathname, await dataRoute(request, url, pathname));
+      return dataRoute(request, url, pathname);
     }
     // One spelling per page (next.config's trailingSlash), the other redirected to it, as next start does.
     const spelled = trailingSlashRedirectOf(url.pathname, trailingSlash);
@@ -220,12 +220,20 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
   async function dataRoute(request: Request, url: URL, pathname: string): Promise<Response> {
     const extension = pathname.endsWith('.rsc') ? '.rsc' : '.json';
     const pagePath = middleware === undefined ? undefined : pagePathOfDataRoute(site.buildId, pathname, extension);
-    if (middleware === undefined || pagePath === undefined) return dataOf(request, url, pathname);
+    if (middleware === undefined || pagePath === undefined || !middleware.matches(request, new URL(`${pagePath}${url.search}`, url))) {
+      return followedOrNotFound(request, url, pathname, await dataOf(request, url, pathname));
+    }
     const pageUrl = new URL(`${pagePath}${url.search}`, url);
-    if (!middleware.matches(request, pageUrl)) return dataOf(request, url, pathname);
     const outcome = await middleware.run(request, pageUrl, { 'x-nextjs-data': '1' });
-    if (outcome.kind === 'respond' || outcome.rewrite !== undefined) return textResponse(404, 'Not found: load the page itself');
-    return withMiddlewareHeaders(await dataOf(outcome.request, url, pathname), outcome.headers);
+    // The middleware runs once: its own redirect is followed as is, and what it lets go on is the
+    // page's answer without it (never a second run of the middleware).
+    if (outcome.kind === 'respond') return followedOrNotFound(request, url, pathname, undefined, async () => outcome.response);
+    if (outcome.rewrite !== undefined) return textResponse(404, 'Not found: load the page itself');
+    const answer = withMiddlewareHeaders(await dataOf(outcome.request, url, pathname), outcome.headers);
+    const parts = pagePath.split('/').filter(Boolean);
+    return followedOrNotFound(request, url, pathname, answer, () =>
+      rewritten(new Request(pageUrl, { method: 'GET', headers: outcome.request.headers }), pageUrl, pagePath, parts),
+    );
   }
 
   function dataOf(request: Request, url: URL, pathname: string): Promise<Response> {
@@ -241,18 +249,26 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
    * follow redirects; otherwise the 404, and the browser loads the page whole. Pages Router data
    * routes keep their 404 (the page load then follows the redirect).
    */
-  async function followedOrNotFound(request: Request, url: URL, pathname: string, answer?: Response): Promise<Response> {
+  async function followedOrNotFound(
+    request: Request,
+    url: URL,
+    pathname: string,
+    answer?: Response,
+    pageAnswer?: () => Promise<Response>,
+  ): Promise<Response> {
     if (answer !== undefined && answer.status !== 404) return answer;
     const notFound = () => answer ?? textResponse(404, 'Not found: load the page itself');
     const pagePath = pagePathOfDataRoute(site.buildId, pathname, '.rsc');
     if (pagePath === undefined || !isReadOnly(request)) return notFound();
-    const page = await dispatch(new Request(new URL(`${pagePath}${url.search}`, url), { method: 'GET', headers: request.headers }));
+    const page = await (pageAnswer?.() ??
+      dispatch(new Request(new URL(`${pagePath}${url.search}`, url), { method: 'GET', headers: request.headers })));
     await page.body?.cancel();
     const location = page.headers.get('location');
     if (!REDIRECT_STATUSES.has(page.status) || location === null) return notFound();
     const target = new URL(location, new URL(pagePath, url));
     if (target.origin !== url.origin || target.pathname.startsWith('/_isr/')) return notFound();
     await answer?.body?.cancel();
+    // Payload URLs have no trailing slash; the router writes the target as next.config's trailingSlash wants.
     const payload = `${dataRoutePrefix(site.buildId)}${target.pathname === '/' ? '/index' : target.pathname.replace(/\/$/, '')}.rsc${target.search}`;
     return new Response(null, { status: page.status, headers: { location: payload, 'cache-control': NO_STORE } });
   }

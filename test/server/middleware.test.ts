@@ -166,9 +166,22 @@ describe('middleware: data routes and the HIT fast path', () => {
     assert.equal(typeof JSON.parse(data.text).pageProps.at, 'number');
   });
 
-  it('the data route of a path the middleware rewrites or answers is a 404: the browser loads the page whole', async () => {
-    assert.equal((await request(f, `/_isr/data/${buildId}/home.json`)).status, 404);
-    assert.equal((await request(f, `/_isr/data/${buildId}/blocked.rsc`)).status, 404);
+  it('the data route of a path the middleware rewrites or answers is a 404: the browser loads the page whole; the middleware ran once', async () => {
+    const counter = globalThis as { middlewareRuns?: number };
+    for (const path of ['home.json', 'blocked.rsc', 'home.rsc']) {
+      const before = counter.middlewareRuns ?? 0;
+      assert.equal((await request(f, `/_isr/data/${buildId}/${path}`)).status, 404, path);
+      assert.equal((counter.middlewareRuns ?? 0) - before, 1, `${path}: the middleware ran once`);
+    }
+  });
+
+  it('the RSC payload of a path the middleware redirects is that redirect to the target’s payload, the middleware run once', async () => {
+    const counter = globalThis as { middlewareRuns?: number };
+    const before = counter.middlewareRuns ?? 0;
+    const hop = await request(f, `/_isr/data/${buildId}/old.rsc`);
+    assert.equal(hop.status, 308);
+    assert.equal(hop.headers.get('location'), `/_isr/data/${buildId}/en.rsc?from=old`);
+    assert.equal((counter.middlewareRuns ?? 0) - before, 1);
   });
 
   it("a client's x-middleware-* and x-nextjs-data request headers never reach the middleware (Next.js strips them): none can steer its answer", async () => {

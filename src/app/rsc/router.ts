@@ -15,6 +15,7 @@
 
 import buildId from 'virtual:isr/build-id';
 import { type ReactNode, startTransition } from 'react';
+import { trailingSlashOf } from '../../http/paths.ts';
 
 /** How long a prefetched payload may stand in for a fresh fetch, in milliseconds (Next.js keeps static prefetches 5 minutes; isr re-asks its cache sooner). */
 const PREFETCH_TTL_MS = 30_000;
@@ -51,7 +52,9 @@ function pageUrlOf(payload: URL): URL | undefined {
   const prefix = `/_isr/data/${buildId}/`;
   if (payload.origin !== location.origin || !payload.pathname.startsWith(prefix) || !payload.pathname.endsWith('.rsc')) return undefined;
   const path = payload.pathname.slice(prefix.length - 1, -'.rsc'.length);
-  return new URL(`${path === '/index' ? '/' : path}${payload.search}`, location.origin);
+  // Spelled as next.config's trailingSlash wants (build.ts inlines the flag), as the server redirects to.
+  const trailingSlash: unknown = process.env.__NEXT_TRAILING_SLASH;
+  return new URL(trailingSlashOf(`${path === '/index' ? '/' : path}${payload.search}`, trailingSlash === true), location.origin);
 }
 
 /**
