@@ -87,17 +87,46 @@ function relativeTo(url: URL, origin: string): string {
   return url.origin === origin ? `${url.pathname}${url.search}${url.hash}` : url.href;
 }
 
-/** A request's `Cookie` field with `setCookies` (`name=value` pairs, comma-separated) put over it. */
-function mergedCookies(field: string | null, setCookies: string): string {
+/**
+ * The `Set-Cookie` values joined in one field (`Headers.get` joins them with `, `), split again: a
+ * comma starts a new cookie only where a `name=` follows, never inside an `Expires` date
+ * (`Expires=Thu, 01 Jan 1970 …`), as Next.js's `splitCookiesString`.
+ */
+function splitSetCookies(joined: string): string[] {
+  return joined
+    .split(/,(?=\s*[^;,=\s]+=)/)
+    .map((cookie) => cookie.trim())
+    .filter(Boolean);
+}
+
+/** Whether a `Set-Cookie` value removes its cookie: `Max-Age` of 0 or less, or an `Expires` in the past (RFC 6265 §5.2). */
+function removesCookie(attributes: readonly string[]): boolean {
+  for (const attribute of attributes) {
+    const [name = '', value = ''] = attribute.split('=', 2).map((part) => part.trim());
+    if (name.toLowerCase() === 'max-age' && Number(value) <= 0) return true;
+    if (name.toLowerCase() === 'expires' && Date.parse(value) <= Date.now()) return true;
+  }
+  return false;
+}
+
+/**
+ * A request's `Cookie` field with the cookies the middleware set put over it, and those it
+ * deleted (`cookies.delete`, an expiry in the past) taken out, as the page sees them under
+ * `next start`. Exported for tests.
+ */
+export function mergedCookies(field: string | null, setCookies: string): string {
   const pairs = new Map<string, string>();
   for (const pair of (field ?? '').split(/; */)) {
     const at = pair.indexOf('=');
     if (at > 0) pairs.set(pair.slice(0, at), pair.slice(at + 1));
   }
-  for (const cookie of setCookies.split(',')) {
-    const [pair = ''] = cookie.split(';', 1);
+  for (const cookie of splitSetCookies(setCookies)) {
+    const [pair = '', ...attributes] = cookie.split(';');
     const at = pair.indexOf('=');
-    if (at > 0) pairs.set(pair.slice(0, at).trim(), pair.slice(at + 1));
+    if (at <= 0) continue;
+    const name = pair.slice(0, at).trim();
+    if (removesCookie(attributes)) pairs.delete(name);
+    else pairs.set(name, pair.slice(at + 1).trim());
   }
   return [...pairs].map(([name, value]) => `${name}=${value}`).join('; ');
 }

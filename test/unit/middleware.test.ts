@@ -11,6 +11,7 @@ import { after, describe, it } from 'node:test';
 import { build } from '../../src/build/build.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { NextRequest, NextResponse } from '../../src/render/next-server.ts';
+import { mergedCookies } from '../../src/server/middleware.ts';
 import { compileMatchers } from '../../src/site/middleware.ts';
 import { fileTrees } from '../helpers/file-tree.ts';
 
@@ -201,5 +202,16 @@ describe('next/server', () => {
     assert.equal(url.href, 'https://example.com/home/a?x=1');
     request.cookies.set('bucket', 'b');
     assert.equal(request.headers.get('cookie'), 'bucket=b; theme=dark%20blue');
+  });
+
+  it('the cookies a middleware sets reach the page over the request’s, those it deletes do not; an Expires date’s comma splits nothing', () => {
+    const set = [
+      'fresh=1; Path=/; Expires=Thu, 01 Jan 2099 00:00:00 GMT; HttpOnly',
+      'gone=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT',
+      'zero=x; Max-Age=0',
+      'plain=two',
+    ].join(', ');
+    assert.equal(mergedCookies('gone=old; keep=me; plain=one; zero=y', set), 'keep=me; plain=two; fresh=1');
+    assert.equal(mergedCookies(null, 'a=1, b=2'), 'a=1; b=2');
   });
 });
