@@ -18,6 +18,7 @@
  */
 
 import { SiteError } from '../config/errors.ts';
+import { addBasePath } from '../http/paths.ts';
 import { type Params, pathForParams, type Segment } from '../render/routes.ts';
 
 /** What the image metadata files add to a page's head (build/metadata-files.ts, {@link pageFileMetadata}). */
@@ -69,13 +70,15 @@ interface ImageModule {
  * for each kind (icons with the favicon, Apple icons, Open Graph and Twitter images) the images
  * of the deepest folder that has that kind. A generated image's URL is its route filled with the
  * page's `params` and the module's content hash as query; its type, size and alt come from the
- * module (`load`), as Next.js's metadata image loader writes them.
+ * module (`load`), as Next.js's metadata image loader writes them. Every URL is under `basePath`
+ * (next.config's, `''` for none).
  * @see https://nextjs.org/docs/app/api-reference/file-conventions/metadata/opengraph-image#generate-images-using-code-js-ts-tsx
  */
 export async function pageFileMetadata(
   folders: readonly (readonly MetadataImage[] | undefined)[],
   params: Params,
   load: (module: string) => Promise<ImageModule>,
+  basePath = '',
 ): Promise<FileMetadata | undefined> {
   const groups = [['favicon', 'icon'], ['apple-icon'], ['opengraph-image'], ['twitter-image']] as const;
   const out: FileMetadata = { icons: [], openGraph: [], twitter: [] };
@@ -100,6 +103,8 @@ export async function pageFileMetadata(
         }
         alt = module.alt;
       }
+      // Under next.config's basePath, as Next.js links its metadata files.
+      url = addBasePath(url, basePath);
       if (item.kind === 'opengraph-image' || item.kind === 'twitter-image') {
         out[item.kind === 'opengraph-image' ? 'openGraph' : 'twitter'].push({
           url,

@@ -10,6 +10,7 @@
 
 import pageRoutes from 'virtual:isr/page-routes';
 import { useMemo, useSyncExternalStore } from 'react';
+import { addBasePath, inlinedBasePath, removeBasePath } from '../http/paths.ts';
 import { renderingPath } from '../render/registry.ts';
 import { matchSegments, type Params } from '../render/routes.ts';
 import { navigate, prefetch, refresh, subscribe } from './rsc/router.ts';
@@ -24,11 +25,14 @@ export interface AppRouter {
   forward(): void;
 }
 
+/** A path of the site under next.config's `basePath`, as Next.js's router takes `push('/about')`. */
+const under = (href: string) => addBasePath(href, inlinedBasePath());
+
 const router: AppRouter = {
-  push: (href, options) => void navigate(href, { scroll: options?.scroll !== false }),
-  replace: (href, options) => void navigate(href, { replace: true, scroll: options?.scroll !== false }),
+  push: (href, options) => void navigate(under(href), { scroll: options?.scroll !== false }),
+  replace: (href, options) => void navigate(under(href), { replace: true, scroll: options?.scroll !== false }),
   refresh: () => void refresh(),
-  prefetch: (href) => prefetch(href),
+  prefetch: (href) => prefetch(under(href)),
   back: () => history.back(),
   forward: () => history.forward(),
 };
@@ -38,11 +42,11 @@ export function useRouter(): AppRouter {
   return router;
 }
 
-/** The current path (`/blog/1`), updated by client navigation. */
+/** The current path (`/blog/1`), updated by client navigation; without next.config's `basePath`, as in Next.js. */
 export function usePathname(): string {
   return useSyncExternalStore(
     subscribe,
-    () => location.pathname,
+    () => removeBasePath(location.pathname, inlinedBasePath()) ?? location.pathname,
     () => renderingPath() ?? '/',
   );
 }

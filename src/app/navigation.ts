@@ -4,6 +4,8 @@
  * Markers are recognised by their `digest`, so a copy bundled into a site works too.
  */
 
+import { addBasePath, inlinedBasePath } from '../http/paths.ts';
+
 export const NOT_FOUND_DIGEST = 'ISR_NOT_FOUND';
 export const REDIRECT_DIGEST_PREFIX = 'ISR_REDIRECT;';
 
@@ -36,12 +38,12 @@ export function isNotFoundError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { digest?: unknown }).digest === NOT_FOUND_DIGEST;
 }
 
-/** The redirect carried by a `redirect()` marker, or undefined. */
+/** The redirect carried by a `redirect()` marker, or undefined; a path of the site goes under next.config's `basePath`, as Next.js's render puts it. */
 export function redirectTarget(error: unknown): { status: 307 | 308; location: string } | undefined {
   const digest = typeof error === 'object' && error !== null ? (error as { digest?: unknown }).digest : undefined;
   if (typeof digest !== 'string' || !digest.startsWith(REDIRECT_DIGEST_PREFIX)) return undefined;
   const rest = digest.slice(REDIRECT_DIGEST_PREFIX.length);
   const separator = rest.indexOf(';');
   const status = rest.slice(0, separator) === '308' ? 308 : 307;
-  return { status, location: rest.slice(separator + 1) };
+  return { status, location: addBasePath(rest.slice(separator + 1), inlinedBasePath()) };
 }

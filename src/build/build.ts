@@ -37,7 +37,7 @@ import { checkStaticPathsResult, type PagesPageModule } from '../pages/static-pr
 import { setRuntime } from '../render/context.ts';
 import { isDynamicRoute, matchSegments, orderRoutes, type Params, pathForParams, type RouteDefinition } from '../render/routes.ts';
 import { fallbackKey, NOT_FOUND_KEY } from '../site/keys.ts';
-import { type BuildManifest, buildDirOf, MANIFEST_VERSION, type ManifestRoute, prerenderDirOf } from '../site/manifest.ts';
+import { type BuildManifest, buildDirOf, clientUrlPrefix, MANIFEST_VERSION, type ManifestRoute, prerenderDirOf } from '../site/manifest.ts';
 import { Site } from '../site/site.ts';
 import { FileSystemStore } from '../store/filesystem.ts';
 import type { Milliseconds } from '../units.ts';
@@ -92,7 +92,7 @@ async function runPool<T>(items: readonly T[], concurrency: number, task: (item:
  * What the bundlers replace in the site's code (server and browser alike): `process.env.<name>`
  * for each `env` of next.config (Next.js inlines them,
  * https://nextjs.org/docs/app/api-reference/config/next-config-js/env), the options `next/image`
- * needs (render/image.ts) and `trailingSlash` (render/link.ts).
+ * needs (render/image.ts), `trailingSlash` (render/link.ts) and `basePath`.
  */
 function siteDefines(nextConfig: NextConfigUse): Record<string, string> {
   const { deviceSizes, imageSizes, qualities, unoptimized, dangerouslyAllowSVG } = nextConfig.images;
@@ -100,6 +100,8 @@ function siteDefines(nextConfig: NextConfigUse): Record<string, string> {
     'process.env.__ISR_IMAGES': JSON.stringify(JSON.stringify({ deviceSizes, imageSizes, qualities, unoptimized, dangerouslyAllowSVG })),
     // next.config's trailingSlash, for next/link's hrefs (render/link.ts), under Next.js's own name.
     'process.env.__NEXT_TRAILING_SLASH': JSON.stringify(nextConfig.routing.trailingSlash),
+    // next.config's basePath ('' for none), for the URLs the site writes (http/paths.ts `inlinedBasePath`), under Next.js's own name.
+    'process.env.__NEXT_ROUTER_BASEPATH': JSON.stringify(nextConfig.routing.basePath),
   };
   for (const [name, value] of Object.entries(nextConfig.env)) define[`process.env.${name}`] = JSON.stringify(value);
   return define;
@@ -134,7 +136,11 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const config = await loadConfig(siteDir);
   const nextConfig = await loadNextConfig(siteDir);
   for (const warning of nextConfig.warnings) logger.warn(warning);
-  const shared = { define: siteDefines(nextConfig), images: new StaticImages(), fonts: new Fonts(siteDir) };
+  const shared = {
+    define: siteDefines(nextConfig),
+    images: new StaticImages(clientUrlPrefix(nextConfig.routing.basePath)),
+    fonts: new Fonts(siteDir, clientUrlPrefix(nextConfig.routing.basePath)),
+  };
   const concurrency = options.concurrency ?? config.buildConcurrency;
   const appRoutes = discoverAppRoutes(siteDir, nextConfig.pageExtensions);
   const pagesRoutes = discoverPagesRoutes(siteDir, nextConfig.pageExtensions);
@@ -167,6 +173,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         ? await compileApp(siteDir, [...appSources], workDir, {
             buildId,
             ...shared,
+            clientUrlPrefix: clientUrlPrefix(nextConfig.routing.basePath),
             cache: { cacheComponents: nextConfig.cacheComponents, useCache: nextConfig.useCache, cacheLife: nextConfig.cacheLife },
             pageRoutes: routes.filter((route) => route.router === 'app' && route.kind === 'page'),
           })

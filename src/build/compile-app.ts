@@ -192,7 +192,13 @@ export async function compileApp(
   siteDir: string,
   files: readonly string[],
   buildDir: string,
-  build: { buildId: string; pageRoutes: readonly { segments: readonly Segment[] }[]; cache: AppCacheOptions } & SiteCompileOptions,
+  build: {
+    buildId: string;
+    /** Where `<build>/client` is served (`/_isr/`, `/docs/_isr/` under a `basePath`): Vite's `base`. */
+    clientUrlPrefix?: string;
+    pageRoutes: readonly { segments: readonly Segment[] }[];
+    cache: AppCacheOptions;
+  } & SiteCompileOptions,
 ): Promise<CompiledApp> {
   const images = build.images ?? new StaticImages();
   const fonts = build.fonts ?? new Fonts(siteDir);
@@ -210,7 +216,7 @@ export async function compileApp(
       root: siteDir,
       mode: 'production',
       logLevel: 'silent',
-      base: CLIENT_URL_PREFIX,
+      base: build.clientUrlPrefix ?? CLIENT_URL_PREFIX,
       publicDir: false,
       // The site's tsconfig `paths` and `baseUrl`, as Next.js resolves them.
       resolve: { tsconfigPaths: true },

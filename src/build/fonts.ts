@@ -33,8 +33,6 @@ export const FONT_MODULE = 'isr-font:';
 export const FONT_STYLESHEET = 'isr-font-css:';
 /** The folder of the copies under `<build>/client` (shared with static-images.ts). */
 const MEDIA_DIR = 'static/media';
-/** The URLs of the copies, which the bundlers leave as they are in the stylesheets. */
-export const FONT_URL = new RegExp(`^${CLIENT_URL_PREFIX}${MEDIA_DIR}/`);
 
 const DISPLAY_VALUES = ['auto', 'block', 'swap', 'fallback', 'optional'];
 const FORMATS: Readonly<Record<string, string>> = {
@@ -157,8 +155,19 @@ export class Fonts {
   /** The font files to copy: path under `<build>/client` → bytes. */
   private readonly files = new Map<string, Buffer>();
 
-  /** @param siteDir the site's folder, absolute: messages name files relative to it. */
-  constructor(readonly siteDir: string) {}
+  /** The URLs of the copies, which the bundlers leave as they are in the stylesheets. */
+  readonly urlPattern: RegExp;
+
+  /**
+   * @param siteDir the site's folder, absolute: messages name files relative to it.
+   * @param urlPrefix where `<build>/client` is served (`/_isr/`, or `/docs/_isr/` under a `basePath`).
+   */
+  constructor(
+    readonly siteDir: string,
+    private readonly urlPrefix = CLIENT_URL_PREFIX,
+  ) {
+    this.urlPattern = new RegExp(`^${urlPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}${MEDIA_DIR}/`);
+  }
 
   /**
    * `source` (the module at `file`, absolute) with its `next/font/local` calls replaced by imports
@@ -212,7 +221,7 @@ export class Fonts {
         const hash = createHash('sha256').update(body).digest('hex').slice(0, 8);
         const copy = `${MEDIA_DIR}/${path.basename(source.path, path.extname(source.path))}.${hash}.${extension}`;
         this.files.set(copy, body);
-        return { source, body, href: `${CLIENT_URL_PREFIX}${copy}`, extension };
+        return { source, body, href: `${this.urlPrefix}${copy}`, extension };
       }),
     );
     const custom = options.declarations?.find((declaration) => declaration.prop === 'font-family')?.value;
@@ -309,7 +318,7 @@ export function esbuildLoader(file: string): 'ts' | 'tsx' | 'jsx' {
 export function loadFonts(build: PluginBuild, fonts: Fonts): void {
   build.onResolve({ filter: new RegExp(`^${FONT_MODULE}`) }, (args) => ({ path: args.path, namespace: 'isr-font' }));
   build.onResolve({ filter: new RegExp(`^${FONT_STYLESHEET}`) }, (args) => ({ path: args.path, namespace: 'isr-font' }));
-  build.onResolve({ filter: FONT_URL }, () => ({ external: true }));
+  build.onResolve({ filter: fonts.urlPattern }, () => ({ external: true }));
   build.onLoad({ filter: /.*/, namespace: 'isr-font' }, async (args) => {
     try {
       if (args.path.startsWith(FONT_STYLESHEET)) {

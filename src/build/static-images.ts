@@ -32,6 +32,9 @@ interface StaticImage {
 export class StaticImages {
   private readonly images = new Map<string, Promise<StaticImage>>();
 
+  /** @param urlPrefix where `<build>/client` is served (`/_isr/`, or `/docs/_isr/` under a `basePath`). */
+  constructor(private readonly urlPrefix = CLIENT_URL_PREFIX) {}
+
   /**
    * The module an import of the image `file` (absolute) becomes.
    * @throws Error naming the file when it cannot be read or is not an image sharp can measure.
@@ -56,7 +59,7 @@ export class StaticImages {
     }
     const width = metadata.autoOrient?.width ?? metadata.width ?? 0;
     const height = metadata.autoOrient?.height ?? metadata.height ?? 0;
-    const data: Record<string, unknown> = { src: `${CLIENT_URL_PREFIX}${relative}`, height, width };
+    const data: Record<string, unknown> = { src: `${this.urlPrefix}${relative}`, height, width };
     if (['.png', '.jpg', '.jpeg', '.webp', '.avif'].includes(extension) && width > 0 && height > 0) {
       const scale = BLUR_SIZE / Math.max(width, height);
       const blurWidth = Math.max(1, Math.round(width * scale));

@@ -68,7 +68,10 @@ export interface RouteCondition {
 }
 
 interface RuleBase {
-  /** A path pattern in Next.js's syntax (path-to-regexp 6: `/blog/:slug`, `/docs/:path*`). */
+  /**
+   * A path pattern in Next.js's syntax (path-to-regexp 6: `/blog/:slug`, `/docs/:path*`), with
+   * next.config's `basePath` in front unless the rule says `basePath: false`.
+   */
   source: string;
   has?: RouteCondition[];
   missing?: RouteCondition[];
@@ -101,6 +104,12 @@ export interface RoutingRules {
    * (https://nextjs.org/docs/app/api-reference/config/next-config-js/trailingSlash).
    */
   trailingSlash: boolean;
+  /**
+   * `basePath` (`/docs`, or `''` for none): the site is served under it; the rules above already
+   * carry it on their sources and site destinations (Next.js's `load-custom-routes`)
+   * (https://nextjs.org/docs/app/api-reference/config/next-config-js/basePath).
+   */
+  basePath: string;
 }
 
 export interface NextConfigUse {
@@ -185,6 +194,7 @@ export const NO_ROUTING_RULES: RoutingRules = {
   rewrites: { beforeFiles: [], afterFiles: [], fallback: [] },
   headers: [],
   trailingSlash: false,
+  basePath: '',
 };
 
 /** Settings of Next's own tooling (bundler, linter, type checker, dev server): no effect on what isr serves. */
@@ -221,7 +231,6 @@ const TOOLING = new Set([
 
 /** Settings isr does not implement: the build stops rather than serve something else than Next would. */
 const UNSUPPORTED: Readonly<Record<string, string>> = {
-  basePath: 'serve the site at the root of its host, or put a proxy in front that strips the prefix',
   assetPrefix: 'serve the assets from the site itself',
   i18n: 'use one path segment per locale ([lang]) instead of i18n routing',
   cacheHandler: "isr's own stores hold the cache (ISR_REDIS_URL for a shared one)",
@@ -355,6 +364,7 @@ function ruleBase(item: unknown, at: string): RuleBase & Record<string, unknown>
   if (!isPlainObject(item)) throw new ConfigError(`${at} must be an object`);
   if (typeof item.source !== 'string' || !item.source.startsWith('/')) throw new ConfigError(`${at}.source must be a path starting with /`);
   if (item.locale !== undefined && item.locale !== false) throw new ConfigError(`${at}.locale: i18n routing is not supported by isr`);
+  if (item.basePath !== undefined && item.basePath !== false) throw new ConfigError(`${at}.basePath must be undefined or false`);
   return { ...item, source: item.source, has: conditions(item.has, `${at}.has`), missing: conditions(item.missing, `${at}.missing`) };
 }
 
@@ -370,15 +380,40 @@ function destinationOf(item: Record<string, unknown>, at: string): string {
 }
 
 /**
- * Calls and checks `redirects`, `rewrites` and `headers` of next.config.
+ * `basePath` checked as Next.js checks it (`config.js`): a string starting with `/`, not ending
+ * with `/`, not `/` alone; `''` when unset.
+ * @throws ConfigError naming the file and the value.
+ */
+function basePathOf(value: unknown, where: string): string {
+  if (value === undefined || value === '') return '';
+  if (typeof value !== 'string') throw new ConfigError(`${where}: basePath must be a string (a path such as "/docs")`);
+  if (value === '/') throw new ConfigError(`${where}: basePath "/" is not allowed; leave it unset to serve the site at the root`);
+  if (!value.startsWith('/')) throw new ConfigError(`${where}: basePath ${JSON.stringify(value)} must start with /`);
+  if (value.endsWith('/')) throw new ConfigError(`${where}: basePath ${JSON.stringify(value)} must not end with /`);
+  return value;
+}
+
+/**
+ * Calls and checks `redirects`, `rewrites` and `headers` of next.config, with `basePath` put in.
  * @throws ConfigError naming the rule for a wrong shape.
  */
 async function routingRules(config: Record<string, unknown>, where: string): Promise<RoutingRules> {
+  const basePath = basePathOf(config.basePath, where);
   const rules: RoutingRules = {
     redirects: [],
     rewrites: { beforeFiles: [], afterFiles: [], fallback: [] },
     headers: [],
     trailingSlash: config.trailingSlash === true,
+    basePath,
+  };
+  // Next.js's load-custom-routes: `basePath` in front of the source, and of a destination on the
+  // site, unless the rule says `basePath: false` (`/` becomes `/docs`, not `/docs/`).
+  const prefixed = <Rule extends { source: string; destination?: string }>(rule: Rule, own: Record<string, unknown>): Rule => {
+    if (basePath === '' || own.basePath === false) return rule;
+    const under = (path: string) => `${basePath}${path === '/' ? '' : path}`;
+    const out = { ...rule, source: under(rule.source) };
+    if (rule.destination?.startsWith('/')) out.destination = under(rule.destination);
+    return out;
   };
   const redirects = await listOf(config.redirects);
   if (!Array.isArray(redirects)) throw new ConfigError(`${where}: redirects() must return an array`);
@@ -388,13 +423,14 @@ async function routingRules(config: Record<string, unknown>, where: string): Pro
     const statusCode = base.statusCode ?? (base.permanent === true ? 308 : base.permanent === false ? 307 : undefined);
     if (![301, 302, 303, 307, 308].includes(statusCode as number))
       throw new ConfigError(`${at} needs permanent: true or false (or a statusCode)`);
-    return {
+    const rule: RedirectRule = {
       source: base.source,
       destination: destinationOf(base, at),
       statusCode: statusCode as RedirectRule['statusCode'],
       has: base.has,
       missing: base.missing,
     };
+    return prefixed(rule, base);
   });
   const rewrites = await listOf(config.rewrites);
   const phases = Array.isArray(rewrites) ? { afterFiles: rewrites } : isPlainObject(rewrites) ? rewrites : undefined;
@@ -405,7 +441,13 @@ async function routingRules(config: Record<string, unknown>, where: string): Pro
     rules.rewrites[phase] = list.map((item, index) => {
       const at = `${where}: rewrites.${phase}[${index}]`;
       const base = ruleBase(item, at);
-      return { source: base.source, destination: destinationOf(base, at), has: base.has, missing: base.missing };
+      const destination = destinationOf(base, at);
+      if (basePath !== '' && base.basePath === false && !/^https?:\/\//.test(destination)) {
+        throw new ConfigError(
+          `${at} has basePath: false, so its destination must be another origin (http:// or https://), as Next.js requires`,
+        );
+      }
+      return prefixed({ source: base.source, destination, has: base.has, missing: base.missing }, base);
     });
   }
   const headers = await listOf(config.headers);
@@ -419,7 +461,7 @@ async function routingRules(config: Record<string, unknown>, where: string): Pro
     ) {
       throw new ConfigError(`${at}.headers must be an array of { key, value } strings`);
     }
-    return { source: base.source, headers: base.headers as HeaderRule['headers'], has: base.has, missing: base.missing };
+    return prefixed({ source: base.source, headers: base.headers as HeaderRule['headers'], has: base.has, missing: base.missing }, base);
   });
   return rules;
 }
@@ -497,6 +539,8 @@ export async function loadNextConfig(siteDir: string, phase = 'phase-production-
       for (const [name, item] of Object.entries(value)) env[name] = String(item);
     } else if (key === 'pageExtensions') {
       pageExtensions = pageExtensionsOf(value, found);
+    } else if (key === 'basePath') {
+      // Read (and checked) by routingRules.
     } else if (key === 'trailingSlash') {
       if (typeof value !== 'boolean') throw new ConfigError(`${found}: trailingSlash must be true or false`);
       // Read by routingRules.

@@ -101,3 +101,34 @@ export function trailingSlashRedirectOf(pathname: string, trailingSlash: boolean
   if (!last.includes('.')) return `${bare}/`;
   return pathname;
 }
+
+/**
+ * `path` under next.config's `basePath` (`/docs`): `/about` → `/docs/about`, `/` → `/docs`, as
+ * Next.js's `addBasePath` writes links and its build writes asset URLs. Anything not starting with
+ * a single `/` (another origin, `//host`, a relative path, `#x`) stays as it is, and so does every
+ * path when `basePath` is empty.
+ * @see https://nextjs.org/docs/app/api-reference/config/next-config-js/basePath
+ */
+export function addBasePath(path: string, basePath: string): string {
+  if (basePath === '' || !path.startsWith('/') || path.startsWith('//')) return path;
+  if (path === '/') return basePath;
+  if (path.startsWith('/?') || path.startsWith('/#')) return `${basePath}${path.slice(1)}`;
+  return `${basePath}${path}`;
+}
+
+/**
+ * The site path of a request path under `basePath` (`/docs/about` → `/about`, `/docs` and `/docs/`
+ * → `/`), or undefined for a path outside it (`/about`, `/docsx`), which Next.js answers 404.
+ * An empty `basePath` keeps every path.
+ */
+export function removeBasePath(pathname: string, basePath: string): string | undefined {
+  if (basePath === '') return pathname;
+  if (pathname === basePath) return '/';
+  return pathname.startsWith(`${basePath}/`) ? pathname.slice(basePath.length) : undefined;
+}
+
+/** next.config's `basePath` as the build inlined it into the site's bundles (build.ts `siteDefines`; `''` outside them). */
+export function inlinedBasePath(): string {
+  const value: unknown = process.env.__NEXT_ROUTER_BASEPATH;
+  return typeof value === 'string' ? value : '';
+}

@@ -19,6 +19,7 @@
 import type { ComponentType } from 'react';
 import { flushSync } from 'react-dom';
 import { hydrateRoot, type Root } from 'react-dom/client';
+import { addBasePath, inlinedBasePath, removeBasePath } from '../http/paths.ts';
 import type { LinkHref } from '../render/link.ts';
 import { matchSegments, type Params, type Segment } from '../render/routes.ts';
 import { dataRoutePrefix } from './data-route.ts';
@@ -81,6 +82,19 @@ function relativeUrl(url: URL): string {
   return `${url.pathname}${url.search}${url.hash}`;
 }
 
+/** next.config's `basePath`, as the build inlined it (`''` for none). */
+const basePath = inlinedBasePath();
+
+/** The path of the site of a URL: without `basePath`, as `router.asPath` has it (undefined outside it). */
+function sitePathname(url: URL): string | undefined {
+  return removeBasePath(url.pathname, basePath);
+}
+
+/** `url` as `router.asPath` has it: without `basePath`. */
+function siteUrl(url: URL): string {
+  return `${sitePathname(url) ?? url.pathname}${url.search}${url.hash}`;
+}
+
 /**
  * Hydrates the current page and starts client-side navigation.
  * @throws Error when the document has no `__NEXT_DATA__` or names a page this build does not have.
@@ -91,7 +105,7 @@ export async function startPagesClient(config: PagesClientConfig): Promise<void>
   if (dataElement === null || container === null) throw new Error(`isr: this page has no #${DOCUMENT_DATA_ID} or #${ROOT_ID}`);
   const data = JSON.parse(dataElement.textContent ?? '') as PagesDocumentData;
   const events = routerEvents();
-  const prefix = dataRoutePrefix(config.buildId);
+  const prefix = `${basePath}${dataRoutePrefix(config.buildId)}`;
   const prefetched = new Map<string, { at: number; page: Promise<Loaded> }>();
   let App: PagesAppModule['default'];
   let root: Root | undefined;
@@ -99,7 +113,9 @@ export async function startPagesClient(config: PagesClientConfig): Promise<void>
   /** Each navigation's number: a slower earlier one never renders over a later one. */
   let latest = 0;
 
-  function matchRoute(pathname: string): { route: PagesClientRoute; params: Params } | undefined {
+  function matchRoute(fullPathname: string): { route: PagesClientRoute; params: Params } | undefined {
+    const pathname = removeBasePath(fullPathname, basePath);
+    if (pathname === undefined) return undefined;
     let parts: string[];
     try {
       parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
@@ -115,7 +131,8 @@ export async function startPagesClient(config: PagesClientConfig): Promise<void>
 
   /** The page's props from its data route (`{ pageProps }`), or LoadWholePage when only the server can answer. */
   async function fetchProps(url: URL): Promise<Record<string, unknown>> {
-    const path = url.pathname === '/' ? '/index' : url.pathname.replace(/\/$/, '');
+    const pathname = sitePathname(url) ?? url.pathname;
+    const path = pathname === '/' ? '/index' : pathname.replace(/\/$/, '');
     const response = await fetch(`${prefix}${path}.json`, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
     // 404: no such page (or a newer build, whose data routes have another prefix).
     if (response.status === 404) throw new LoadWholePage();
@@ -166,13 +183,13 @@ export async function startPagesClient(config: PagesClientConfig): Promise<void>
     return {
       pathname: pattern,
       route: pattern,
-      asPath: isFallback ? pattern : relativeUrl(url),
+      asPath: isFallback ? pattern : siteUrl(url),
       query: isFallback ? {} : queryOf(url, params),
       isFallback,
       isReady: !isFallback,
       isPreview: false,
       isLocaleDomain: false,
-      basePath: '',
+      basePath,
       push: (href, as, options) => navigate(href, as, options ?? {}, 'push'),
       replace: (href, as, options) => navigate(href, as, options ?? {}, 'replace'),
       reload: () => location.reload(),
@@ -187,7 +204,7 @@ export async function startPagesClient(config: PagesClientConfig): Promise<void>
   }
 
   async function prefetch(href: LinkHref, as?: LinkHref): Promise<void> {
-    const url = new URL(targetOf(href, as), location.href);
+    const url = new URL(addBasePath(targetOf(href, as), basePath), location.href);
     if (url.origin !== location.origin || matchRoute(url.pathname) === undefined) return;
     const key = relativeUrl(new URL(url.pathname + url.search, url));
     const entry = prefetched.get(key);
@@ -214,7 +231,8 @@ export async function startPagesClient(config: PagesClientConfig): Promise<void>
     options: TransitionOptions,
     mode: 'push' | 'replace' | 'pop',
   ): Promise<boolean> {
-    const url = new URL(targetOf(href, as), location.href);
+    // `href` is a path of the site: the URL is under next.config's basePath, as Next.js's router writes it.
+    const url = new URL(addBasePath(targetOf(href, as), basePath), location.href);
     const shown = relativeUrl(url);
     if (url.origin !== location.origin) {
       location.assign(url.href);
@@ -224,7 +242,7 @@ export async function startPagesClient(config: PagesClientConfig): Promise<void>
     if (mode !== 'pop' && url.pathname === current.pathname && url.search === current.search && url.hash !== current.hash) {
       // A jump within this page: no load.
       events.emit('hashChangeStart', shown, { shallow: false });
-      history[mode === 'push' ? 'pushState' : 'replaceState']({ __isr: true, as: shown, options }, '', url.href);
+      history[mode === 'push' ? 'pushState' : 'replaceState']({ __isr: true, as: siteUrl(url), options }, '', url.href);
       scrollAfter(url, options);
       events.emit('hashChangeComplete', shown, { shallow: false });
       return true;
@@ -237,7 +255,7 @@ export async function startPagesClient(config: PagesClientConfig): Promise<void>
       // A redirect keeps the navigation's own history method (a push stays a push).
       if (loaded.redirect !== undefined) return navigate(loaded.redirect, undefined, options, mode === 'pop' ? 'replace' : mode);
       events.emit('beforeHistoryChange', shown, { shallow: options.shallow === true });
-      if (mode !== 'pop') history[mode === 'push' ? 'pushState' : 'replaceState']({ __isr: true, as: shown, options }, '', url.href);
+      if (mode !== 'pop') history[mode === 'push' ? 'pushState' : 'replaceState']({ __isr: true, as: siteUrl(url), options }, '', url.href);
       render(loaded.Component, loaded.pageProps, routerFor(loaded.route.pattern, url, loaded.params, false));
       if (mode !== 'pop') scrollAfter(url, options);
       events.emit('routeChangeComplete', shown, { shallow: options.shallow === true });
@@ -260,12 +278,12 @@ export async function startPagesClient(config: PagesClientConfig): Promise<void>
   const Component = componentOf(module, data.page);
   const params = data.isFallback ? {} : (data.query as Params);
   render(Component, data.props.pageProps, routerFor(data.page, here, params, data.isFallback));
-  history.replaceState({ __isr: true, as: relativeUrl(here), options: {} }, '', here.href);
+  history.replaceState({ __isr: true, as: siteUrl(here), options: {} }, '', here.href);
 
   addEventListener('popstate', (event) => {
     const state = event.state as { __isr?: boolean; as?: string; options?: TransitionOptions } | null;
     if (state?.__isr !== true) return;
-    const as = state.as ?? relativeUrl(new URL(location.href));
+    const as = state.as ?? siteUrl(new URL(location.href));
     if (!beforePopState({ url: as, as, options: state.options ?? {} })) return;
     void navigate(as, undefined, state.options ?? {}, 'pop');
   });
@@ -278,7 +296,7 @@ export async function startPagesClient(config: PagesClientConfig): Promise<void>
       const loaded = await loadPage(here, true);
       if (number !== latest) return;
       if (loaded.redirect !== undefined) {
-        location.replace(loaded.redirect);
+        location.replace(addBasePath(loaded.redirect, basePath));
         return;
       }
       render(loaded.Component, loaded.pageProps, routerFor(loaded.route.pattern, here, loaded.params, false));

@@ -12,6 +12,7 @@
 
 import { type ComponentType, createElement, type ReactNode } from 'react';
 import type { Generated } from '../engine/engine.ts';
+import { addBasePath } from '../http/paths.ts';
 import { HTML_HEADERS } from '../http/response-head.ts';
 import { createRenderContext, renderStorage } from '../render/context.ts';
 import { renderToHtml } from '../render/html.ts';
@@ -42,6 +43,8 @@ export interface PagesClientAssets {
 export interface PagesDocumentInput {
   buildId: string;
   client: PagesClientAssets;
+  /** next.config's `basePath` (`''` or absent for none): a `{ redirect }` to a site path goes under it, as under next start. */
+  basePath?: string;
 }
 
 export interface PagesRenderInput {
@@ -155,7 +158,12 @@ export function renderPagesPage(input: PagesRenderInput): Promise<Generated> {
         value = { kind: 'page', status: 404, headers: HTML_HEADERS, body: await input.renderNotFound() };
         break;
       case 'redirect':
-        value = { kind: 'page', status: result.status, headers: { location: result.destination }, body: new Uint8Array(0) };
+        value = {
+          kind: 'page',
+          status: result.status,
+          headers: { location: addBasePath(result.destination, input.document.basePath ?? '') },
+          body: new Uint8Array(0),
+        };
         break;
     }
     if (typeof getStaticProps === 'function') value.data = encoder.encode(dataJson(result));

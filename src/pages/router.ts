@@ -12,7 +12,8 @@
  */
 
 import { type ComponentType, type Context, createContext, createElement, useContext } from 'react';
-import { formatHref, type LinkHref } from '../render/link.ts';
+import { inlinedBasePath } from '../http/paths.ts';
+import { type LinkHref, unprefixedHref } from '../render/link.ts';
 import type { Params } from '../render/routes.ts';
 
 /** `router.events`: `routeChangeStart`, `routeChangeComplete`, `routeChangeError`, `beforeHistoryChange`, `hashChangeStart`, `hashChangeComplete`. */
@@ -45,7 +46,8 @@ export interface NextRouter {
   isReady: boolean;
   isPreview: false;
   isLocaleDomain: false;
-  basePath: '';
+  /** next.config's `basePath` (`''` for none). */
+  basePath: string;
   push(url: LinkHref, as?: LinkHref, options?: TransitionOptions): Promise<boolean>;
   replace(url: LinkHref, as?: LinkHref, options?: TransitionOptions): Promise<boolean>;
   reload(): void;
@@ -88,7 +90,7 @@ export function routerEvents(): RouterEvents {
 
 /** The URL a `push(url, as)` goes to: `as` when given (the URL shown), else `url`. */
 export function targetOf(url: LinkHref, as?: LinkHref): string {
-  return formatHref(as ?? url);
+  return unprefixedHref(as ?? url);
 }
 
 const CONTEXT = Symbol.for('isr.pagesRouterContext');
@@ -116,7 +118,7 @@ export function createRouter(input: { pattern: string; path: string; params: Par
     isReady: !input.isFallback,
     isPreview: false,
     isLocaleDomain: false,
-    basePath: '',
+    basePath: inlinedBasePath(),
     push: () => serverOnly('push'),
     replace: () => serverOnly('replace'),
     reload: () => serverOnly('reload'),
@@ -184,7 +186,9 @@ const Router: NextRouter = {
   },
   isPreview: false,
   isLocaleDomain: false,
-  basePath: '',
+  get basePath() {
+    return inlinedBasePath();
+  },
   push: (url, as, options) => requireActive().push(url, as, options),
   replace: (url, as, options) => requireActive().replace(url, as, options),
   reload: () => requireActive().reload(),

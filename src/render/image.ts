@@ -25,6 +25,7 @@ import {
   useState,
 } from 'react';
 import { preload } from 'react-dom';
+import { inlinedBasePath } from '../http/paths.ts';
 
 /** A statically imported image (`import photo from './photo.jpg'`), as the build produces it. */
 export interface StaticImageData {
@@ -111,14 +112,19 @@ function widthsFor(config: ImageOptions, width: number | undefined, sizes: strin
   return { widths, kind: 'x' };
 }
 
-/** isr's optimisation endpoint (server/image.ts), at the path Next.js uses. */
+/**
+ * isr's optimisation endpoint (server/image.ts), at the path Next.js uses, under next.config's
+ * `basePath` (Next.js's `images.path` default is `${basePath}/_next/image`). `src` is as given:
+ * a static import's already carries the prefix; a `public/` file's is written with it by the site,
+ * as Next.js's basePath docs ask.
+ */
 function defaultLoader(config: ImageOptions, { src, width, quality }: ImageLoaderProps): string {
   const wanted = quality ?? 75;
   const q = config.qualities.reduce(
     (best, item) => (Math.abs(item - wanted) < Math.abs(best - wanted) ? item : best),
     config.qualities[0]!,
   );
-  return `/_next/image?url=${encodeURIComponent(src)}&w=${width}&q=${q}`;
+  return `${inlinedBasePath()}/_next/image?url=${encodeURIComponent(src)}&w=${width}&q=${q}`;
 }
 
 /** The blur placeholder Next.js draws: the small image blurred by an SVG filter. */

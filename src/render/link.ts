@@ -4,7 +4,7 @@
  */
 
 import { type AnchorHTMLAttributes, type ReactNode, type RefObject, useEffect } from 'react';
-import { trailingSlashOf } from '../http/paths.ts';
+import { addBasePath, inlinedBasePath, trailingSlashOf } from '../http/paths.ts';
 
 /** next.config's `trailingSlash`, as the build inlined it (build.ts `siteDefines`: `true`/`false`; unset outside a build's bundles). */
 function trailingSlashConfigured(): boolean {
@@ -15,8 +15,20 @@ function trailingSlashConfigured(): boolean {
 /** An `href` as `next/link` accepts it: a string or a URL object (`{ pathname, query, hash }`). */
 export type LinkHref = string | { pathname?: string; query?: Record<string, string | number | boolean | readonly string[]>; hash?: string };
 
-/** The URL string of an `href`. */
+/**
+ * The URL string of an `href`, as `next/link` writes it: spelled as next.config's `trailingSlash`
+ * wants, and a path of the site (`/about`) under its `basePath` (`/docs/about`), as Next.js's
+ * `addBasePath` does.
+ */
 export function formatHref(href: LinkHref): string {
+  return addBasePath(unprefixedHref(href), inlinedBasePath());
+}
+
+/**
+ * An `href` as a string, spelled as `trailingSlash` wants, not under `basePath`: what the Pages
+ * Router's `router.push` takes (it puts `basePath` in front itself, as Next.js's does).
+ */
+export function unprefixedHref(href: LinkHref): string {
   if (typeof href === 'string') return trailingSlashOf(href, trailingSlashConfigured());
   const search = new URLSearchParams();
   for (const [name, value] of Object.entries(href.query ?? {})) {

@@ -18,6 +18,8 @@
  * @see https://nextjs.org/docs/app/api-reference/functions/next-response
  */
 
+import { addBasePath, removeBasePath } from '../http/paths.ts';
+
 /** A response header: the middleware lets the request go on (`NextResponse.next()`). */
 export const MIDDLEWARE_NEXT = 'x-middleware-next';
 /** A response header: the absolute URL the request is to be served from (`NextResponse.rewrite()`). */
@@ -227,21 +229,32 @@ export class ResponseCookies {
 /**
  * A request's URL with `clone()` (`request.nextUrl`), as middleware uses it:
  * `const url = request.nextUrl.clone(); url.pathname = '/b'; NextResponse.rewrite(url)`.
- * `basePath` is always empty (isr has no `basePath`), `buildId` the build's ID when known.
+ * Under next.config's `basePath` (`/docs`), as Next.js's NextURL: `pathname` is the path without it
+ * (`/b`), and setting it puts it back (`href` is `…/docs/b`); `buildId` the build's ID when known.
  */
 export class NextURL extends URL {
   buildId: string | undefined;
-  readonly basePath = '';
+  readonly basePath: string;
   readonly locale = '';
   readonly defaultLocale = undefined;
 
-  constructor(input: string | URL, base?: string | URL, options: { buildId?: string } = {}) {
+  constructor(input: string | URL, base?: string | URL, options: { buildId?: string; basePath?: string } = {}) {
     super(input, base);
     this.buildId = options.buildId;
+    this.basePath = options.basePath ?? '';
+  }
+
+  override get pathname(): string {
+    const full = super.pathname;
+    return removeBasePath(full, this.basePath ?? '') ?? full;
+  }
+
+  override set pathname(value: string) {
+    super.pathname = addBasePath(value.startsWith('/') ? value : `/${value}`, this.basePath ?? '');
   }
 
   clone(): NextURL {
-    return new NextURL(this.href, undefined, { buildId: this.buildId });
+    return new NextURL(this.href, undefined, { buildId: this.buildId, basePath: this.basePath });
   }
 }
 
@@ -262,7 +275,8 @@ export class NextRequest extends Request {
   constructor(input: RequestInfo | URL, init: NextRequestInit = {}) {
     const url = typeof input === 'string' || input instanceof URL ? String(input) : input.url;
     super(input, init);
-    this.nextUrl = new NextURL(url);
+    const basePath = (init.nextConfig as { basePath?: unknown } | undefined)?.basePath;
+    this.nextUrl = new NextURL(url, undefined, { basePath: typeof basePath === 'string' ? basePath : '' });
     this.cookies = new RequestCookies(this.headers);
   }
 }

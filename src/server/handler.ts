@@ -11,7 +11,7 @@ import type { IsrConfig } from '../config/config.ts';
 import type { Generate, Generated, IsrEngine } from '../engine/engine.ts';
 import { BodyError, readBody } from '../http/body.ts';
 import { IMMUTABLE_FILE, METADATA_FILE, NO_STORE } from '../http/cache-control.ts';
-import { parsePath, trailingSlashRedirectOf } from '../http/paths.ts';
+import { addBasePath, parsePath, removeBasePath, trailingSlashRedirectOf } from '../http/paths.ts';
 import { excerpt, type Logger } from '../log.ts';
 import { type ApiRouteModule, runApiRoute } from '../pages/api.ts';
 import { DATA_ROUTE_PREFIX, dataRoutePrefix, pagePathOfDataRoute } from '../pages/data-route.ts';
@@ -120,17 +120,33 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
   const pages = new PagesHttp({ site, engine, logger, responses, serve, learnedDynamic, origin });
   const nextRoutes = new NextRoutes(site.manifest.routing);
   const trailingSlash = site.manifest.routing.trailingSlash === true;
+  // next.config's basePath ('' for none): the site, and every path of isr's own, is under it.
+  const basePath = site.manifest.routing.basePath ?? '';
+  /** The site path and its segments of a request path under `basePath`, or undefined outside it. */
+  const inside = (fullPathname: string): { pathname: string; parts: string[] } | undefined => {
+    const inner = removeBasePath(fullPathname, basePath);
+    if (inner === undefined) return undefined;
+    const parsed = parsePath(inner);
+    return parsed.ok ? { pathname: parsed.pathname, parts: parsed.parts } : undefined;
+  };
   const middleware =
     site.manifest.middleware === undefined
       ? undefined
-      : new SiteMiddleware(site.manifest.middleware, (module) => site.load<Record<string, unknown>>(module), logger);
+      : new SiteMiddleware(
+          site.manifest.middleware,
+          (module) => site.load<Record<string, unknown>>(module),
+          logger,
+          site.manifest.routing.basePath ?? '',
+        );
   const images: ImageEndpointContext = {
     images: site.manifest.images,
     engine,
     // The site's own images: files of public/ and the build's static imports (/_isr/static/media/…).
-    async readLocal(pathname) {
-      const parsed = parsePath(pathname);
-      if (!parsed.ok) return undefined;
+    async readLocal(fullPathname) {
+      // The browser's URL of the file: under basePath (a static import's src, or a public file's path the site wrote with it).
+      const pathname = removeBasePath(fullPathname, basePath);
+      const parsed = pathname === undefined ? undefined : parsePath(pathname);
+      if (parsed === undefined || !parsed.ok) return undefined;
       const { parts } = parsed;
       const files =
         parts[0] === '_isr' && clientFiles.has(parts.slice(1))
@@ -161,6 +177,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     }
     const parsed = parsePath(url.pathname);
     if (!parsed.ok) return textResponse(parsed.status, parsed.message);
+    if (basePath !== '') return dispatchUnder(request, url, parsed.pathname);
     const { pathname, parts } = parsed;
 
     if (pathname === REVALIDATE_ENDPOINT) {
@@ -199,6 +216,56 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
   }
 
   /**
+   * {@link dispatch} under next.config's `basePath`: `basePath` itself and the paths under it are
+   * the site's, routed with the prefix removed (so cache keys, `revalidatePath('/about')` and the
+   * operator endpoints' paths are the unprefixed ones); next.config's rules (which carry the prefix
+   * unless they say `basePath: false`) see the whole path; anything else is the 404 page, as
+   * Next.js answers. The trailing-slash spelling of `basePath` itself redirects as Next.js's
+   * internal rules do (`/docs/` → `/docs`, or the other way with `trailingSlash`).
+   */
+  async function dispatchUnder(request: Request, url: URL, fullPathname: string): Promise<Response> {
+    const redirectTo = (location: string) => new Response(null, { status: 308, headers: { location: `${location}${url.search}` } });
+    if (url.pathname === (trailingSlash ? basePath : `${basePath}/`)) return redirectTo(trailingSlash ? `${basePath}/` : basePath);
+    const site = inside(fullPathname);
+    if (site !== undefined) {
+      const { pathname } = site;
+      if (pathname === REVALIDATE_ENDPOINT) return handleRevalidateRequest(request, engine, config.revalidateToken, logger);
+      if (pathname === STATUS_ENDPOINT && options.status !== undefined) {
+        return handleStatusRequest(request, config.revalidateToken, options.status);
+      }
+      if (pathname === IMAGE_ENDPOINT) return handleImageRequest(request, url, images);
+      if (pathname.startsWith(DATA_ROUTE_PREFIX)) {
+        const dataUrl = new URL(`${pathname}${url.search}`, url);
+        if (nextRoutes.any && ruledDataRoute(request, url, pathname)) return followedOrNotFound(request, dataUrl, pathname);
+        return dataRoute(request, dataUrl, pathname);
+      }
+      if (pathname !== '/') {
+        const spelled = trailingSlashRedirectOf(url.pathname.slice(basePath.length), trailingSlash);
+        if (spelled !== url.pathname.slice(basePath.length)) return redirectTo(`${basePath}${spelled}`);
+      }
+    }
+    const runsMiddleware = middleware !== undefined && site !== undefined && site.parts[0] !== '_isr';
+    if (!nextRoutes.any && !runsMiddleware) {
+      return site === undefined ? notFoundOutside(request) : resolve(request, url, site.pathname, site.parts);
+    }
+    const added = nextRoutes.headersFor(request, url);
+    const redirect = nextRoutes.redirect(request, url);
+    if (redirect !== undefined) return withHeaders(redirect, added);
+    if (!runsMiddleware || !middleware.matches(request, new URL(`${site.pathname}${url.search}`, url))) {
+      return withHeaders(await rewritten(request, url, fullPathname, []), added);
+    }
+    const outcome = await middleware.run(request, url);
+    const configHeaders = added.filter(([name]) => outcome.kind !== 'continue' || !outcome.headers.has(name));
+    if (outcome.kind === 'respond') return withHeaders(outcome.response, configHeaders);
+    return withHeaders(withMiddlewareHeaders(await afterMiddleware(outcome, url, fullPathname, []), outcome.headers), configHeaders);
+  }
+
+  /** What a path outside next.config's `basePath` gets: the site's 404 page (a plain 404 to other methods). */
+  function notFoundOutside(request: Request): Promise<Response> {
+    return isReadOnly(request) ? notFound(request) : Promise.resolve(textResponse(404, 'Not found'));
+  }
+
+  /**
    * Answers the request the middleware let go on: at the URL it rewrote to (a path of the site,
    * served from that path's own cache entry; another origin, proxied), else at `url`.
    */
@@ -223,7 +290,8 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     if (middleware === undefined || pagePath === undefined || !middleware.matches(request, new URL(`${pagePath}${url.search}`, url))) {
       return followedOrNotFound(request, url, pathname, await dataOf(request, url, pathname));
     }
-    const pageUrl = new URL(`${pagePath}${url.search}`, url);
+    // The page's URL as the browser has it: under basePath.
+    const pageUrl = new URL(`${addBasePath(pagePath, basePath)}${url.search}`, url);
     const outcome = await middleware.run(request, pageUrl, { 'x-nextjs-data': '1' });
     // The middleware runs once: its own redirect is followed as is, and what it lets go on is the
     // page's answer without it (never a second run of the middleware).
@@ -261,15 +329,17 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     const pagePath = pagePathOfDataRoute(site.buildId, pathname, '.rsc');
     if (pagePath === undefined || !isReadOnly(request)) return notFound();
     const page = await (pageAnswer?.() ??
-      dispatch(new Request(new URL(`${pagePath}${url.search}`, url), { method: 'GET', headers: request.headers })));
+      dispatch(new Request(new URL(`${addBasePath(pagePath, basePath)}${url.search}`, url), { method: 'GET', headers: request.headers })));
     await page.body?.cancel();
     const location = page.headers.get('location');
     if (!REDIRECT_STATUSES.has(page.status) || location === null) return notFound();
-    const target = new URL(location, new URL(pagePath, url));
-    if (target.origin !== url.origin || target.pathname.startsWith('/_isr/')) return notFound();
+    const target = new URL(location, new URL(addBasePath(pagePath, basePath), url));
+    // A target outside basePath is no page of this site: the browser loads it whole.
+    const targetPath = removeBasePath(target.pathname, basePath);
+    if (target.origin !== url.origin || targetPath === undefined || targetPath.startsWith('/_isr/')) return notFound();
     await answer?.body?.cancel();
     // Payload URLs have no trailing slash; the router writes the target as next.config's trailingSlash wants.
-    const payload = `${dataRoutePrefix(site.buildId)}${target.pathname === '/' ? '/index' : target.pathname.replace(/\/$/, '')}.rsc${target.search}`;
+    const payload = `${basePath}${dataRoutePrefix(site.buildId)}${targetPath === '/' ? '/index' : targetPath.replace(/\/$/, '')}.rsc${target.search}`;
     return new Response(null, { status: page.status, headers: { location: payload, 'cache-control': NO_STORE } });
   }
 
@@ -277,7 +347,8 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
   function ruledDataRoute(request: Request, url: URL, pathname: string): boolean {
     const pagePath = pagePathOfDataRoute(site.buildId, pathname, pathname.endsWith('.rsc') ? '.rsc' : '.json');
     if (pagePath === undefined) return false;
-    const pageUrl = new URL(`${pagePath}${url.search}`, url);
+    // next.config's rules carry basePath: they see the page's URL as the browser has it.
+    const pageUrl = new URL(`${addBasePath(pagePath, basePath)}${url.search}`, url);
     if (nextRoutes.redirect(request, pageUrl) !== undefined || nextRoutes.rewrite('beforeFiles', request, pageUrl) !== undefined)
       return true;
     const parsed = parsePath(pagePath);
@@ -293,6 +364,8 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
    */
   async function rewritten(request: Request, url: URL, pathname: string, parts: string[]): Promise<Response> {
     let target = { url, pathname, parts };
+    // The site's own path of a target (the rules see whole paths; files and pages are under basePath).
+    const local = (at: typeof target) => (basePath === '' ? at : inside(at.url.pathname));
     const before = nextRoutes.rewrite('beforeFiles', request, url);
     if (before !== undefined) {
       if (before.origin !== url.origin) return proxyTo(before, request);
@@ -300,8 +373,9 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
       if (next === undefined) return textResponse(400, 'Bad rewritten path');
       target = next;
     }
-    const ownMatch = site.match(target.pathname, target.parts);
-    const hasFile = [publicFiles, metadataFiles].some((files) => files.has(target.parts));
+    const own = local(target);
+    const ownMatch = own === undefined ? undefined : site.match(own.pathname, own.parts);
+    const hasFile = own !== undefined && [publicFiles, metadataFiles].some((files) => files.has(own.parts));
     if (!hasFile && (ownMatch === undefined || isDynamicRoute(ownMatch.route))) {
       const after = nextRoutes.rewrite('afterFiles', request, target.url);
       if (after !== undefined) {
@@ -310,7 +384,8 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
         if (next !== undefined) target = next;
       }
     }
-    if (!hasFile && site.match(target.pathname, target.parts) === undefined) {
+    const afterRewrite = local(target);
+    if (!hasFile && (afterRewrite === undefined || site.match(afterRewrite.pathname, afterRewrite.parts) === undefined)) {
       const fallback = nextRoutes.rewrite('fallback', request, target.url);
       if (fallback !== undefined) {
         if (fallback.origin !== url.origin) return proxyTo(fallback, request);
@@ -318,7 +393,9 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
         if (next !== undefined) target = next;
       }
     }
-    return resolve(request, target.url, target.pathname, target.parts);
+    const final = local(target);
+    if (final === undefined) return notFoundOutside(request);
+    return resolve(request, target.url, final.pathname, final.parts);
   }
 
   /** Answers `request` for the site's file or page at `pathname`. */
@@ -538,6 +615,13 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     const began = logger.debugEnabled ? performance.now() : 0;
     const query = target.indexOf('?');
     let pathname = query === -1 ? target : target.slice(0, query);
+    if (basePath !== '') {
+      // Only the spelling of basePath itself dispatch does not redirect, and paths under it.
+      if (pathname === (trailingSlash ? basePath : `${basePath}/`)) return undefined;
+      const inner = removeBasePath(pathname, basePath);
+      if (inner === undefined) return undefined;
+      pathname = inner === '/' && trailingSlash ? '/' : inner;
+    }
     if (trailingSlash && pathname !== '/') {
       // Only a spelling dispatch does not redirect (`/about/`, not `/about` nor `/feed.xml/`) is answered here.
       if (!pathname.endsWith('/') || trailingSlashRedirectOf(pathname, true) !== pathname) return undefined;

@@ -146,7 +146,16 @@ export class SiteMiddleware {
    * @param record the manifest's middleware.
    * @param load loads its compiled module (`Site.load`).
    */
-  constructor(record: ManifestMiddleware, load: (module: string) => Promise<Record<string, unknown>>, logger: Logger) {
+  /**
+   * @param basePath next.config's `basePath` (`''` for none): `request.nextUrl.pathname` is the path
+   *   without it, and a URL built from `nextUrl` carries it, as under next start.
+   */
+  constructor(
+    record: ManifestMiddleware,
+    load: (module: string) => Promise<Record<string, unknown>>,
+    logger: Logger,
+    private readonly basePath = '',
+  ) {
     this.#record = record;
     this.#matchers = record.matchers.map(({ regexp, has, missing }) => ({ regexp: new RegExp(regexp), has, missing }));
     this.#load = () => load(record.module);
@@ -197,7 +206,7 @@ export class SiteMiddleware {
     // The middleware reads a copy of the body; the route after it reads the original.
     const init: RequestInit & { duplex?: 'half' } = { method: request.method, headers, signal: request.signal };
     if (hasBody) Object.assign(init, { body: request.clone().body, duplex: 'half' });
-    const nextRequest = new NextRequest(url.href, init);
+    const nextRequest = new NextRequest(url.href, { ...init, nextConfig: { basePath: this.basePath } });
     const pending: Promise<unknown>[] = [];
     let result: unknown;
     try {

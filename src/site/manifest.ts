@@ -80,6 +80,14 @@ export const METADATA_DIR = 'metadata';
 /** The URL path under which `<build>/client` is served: `/_isr/static/…`. */
 export const CLIENT_URL_PREFIX = '/_isr/';
 
+/**
+ * The URL prefix of `<build>/client` as the browser writes it: {@link CLIENT_URL_PREFIX} under
+ * next.config's `basePath` (`/docs/_isr/`), as Next.js puts `/_next/` under it.
+ */
+export function clientUrlPrefix(basePath: string): string {
+  return `${basePath}${CLIENT_URL_PREFIX}`;
+}
+
 export interface BuildManifest {
   version: typeof MANIFEST_VERSION;
   /** Identifies this build; cache entries are scoped by it. */

@@ -20,7 +20,7 @@ import { type PagesDocumentInput, renderPagesFallback, renderPagesNotFoundBody, 
 import type { PagesAppModule, PagesPageModule, StaticPropsContext } from '../pages/static-props.ts';
 import { renderToHtml } from '../render/html.ts';
 import { isDynamicRoute, matchSegments, type Params } from '../render/routes.ts';
-import { APP_MODULE_PREFIX, type BuildManifest, CLIENT_URL_PREFIX, type ManifestRoute, readManifest } from './manifest.ts';
+import { APP_MODULE_PREFIX, type BuildManifest, clientUrlPrefix, type ManifestRoute, readManifest } from './manifest.ts';
 
 /**
  * `generate` with its result's response head checked (`checkedResponseHead`): a header that could
@@ -196,6 +196,7 @@ export class Site {
       folderPaths.map((folder) => images[folder]),
       params,
       (module) => this.load(module),
+      this.manifest.routing.basePath ?? '',
     );
     return {
       path: pathname,
@@ -262,7 +263,12 @@ export class Site {
     return checked(async () => {
       const pagesNotFound = this.manifest.pages.notFound;
       if (this.manifest.appRuntime !== undefined && (this.manifest.notFound !== undefined || pagesNotFound === undefined)) {
-        const fileMetadata = await pageFileMetadata([this.manifest.metadataImages.app], {}, (module) => this.load(module));
+        const fileMetadata = await pageFileMetadata(
+          [this.manifest.metadataImages.app],
+          {},
+          (module) => this.load(module),
+          this.manifest.routing.basePath ?? '',
+        );
         return (await this.appRuntime()).renderNotFound(await this.rootLayout(), await this.notFoundComponent(), fileMetadata);
       }
       if (pagesNotFound === undefined) return renderAppNotFound(undefined, undefined, async (tree) => ({ html: await renderToHtml(tree) }));
@@ -284,9 +290,10 @@ export class Site {
     const client = this.manifest.pagesClient;
     if (client === undefined) throw new SiteError('this build has no browser files for pages/: run isr build again');
     const own = [client.app, client.pages[pattern]];
-    const url = (file: string) => `${CLIENT_URL_PREFIX}${file}`;
+    const url = (file: string) => `${clientUrlPrefix(this.manifest.routing.basePath ?? '')}${file}`;
     return {
       buildId: this.buildId,
+      basePath: this.manifest.routing.basePath ?? '',
       client: {
         runtime: url(client.runtime),
         preload: [...new Set(own.flatMap((files) => files?.modules ?? []))].map(url),

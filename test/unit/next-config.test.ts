@@ -69,7 +69,7 @@ describe('next.config', () => {
 
   it('refuses what isr does not implement, naming the file and the setting', async () => {
     for (const [text, message] of [
-      ["module.exports = { basePath: '/docs' }", /^next\.config\.js: basePath is not supported by isr; /],
+      ["module.exports = { assetPrefix: 'https://cdn.example.com' }", /^next\.config\.js: assetPrefix is not supported by isr; /],
       ["module.exports = { trailingSlash: 'yes' }", /^next\.config\.js: trailingSlash must be true or false$/],
       [
         "module.exports = { pageExtensions: ['mdx', 'tsx'] }",

@@ -15,7 +15,7 @@
 
 import buildId from 'virtual:isr/build-id';
 import { type ReactNode, startTransition } from 'react';
-import { trailingSlashOf } from '../../http/paths.ts';
+import { addBasePath, inlinedBasePath, removeBasePath, trailingSlashOf } from '../../http/paths.ts';
 
 /** How long a prefetched payload may stand in for a fresh fetch, in milliseconds (Next.js keeps static prefetches 5 minutes; isr re-asks its cache sooner). */
 const PREFETCH_TTL_MS = 30_000;
@@ -37,8 +37,11 @@ const prefetched = new Map<string, { at: number; root: Promise<Loaded | undefine
 
 /** The data route of `url`'s page: `/_isr/data/<buildId>/<path>.rsc<query>` (`/` is `/index`). */
 function payloadUrl(url: URL): string {
-  const path = url.pathname === '/' ? '/index' : url.pathname.replace(/\/$/, '');
-  return `/_isr/data/${buildId}${path}.rsc${url.search}`;
+  // Under next.config's basePath, the page's path is the URL's without it, and the route is under it.
+  const basePath = inlinedBasePath();
+  const pathname = removeBasePath(url.pathname, basePath) ?? url.pathname;
+  const path = pathname === '/' ? '/index' : pathname.replace(/\/$/, '');
+  return `${basePath}/_isr/data/${buildId}${path}.rsc${url.search}`;
 }
 
 /** A page loaded for a navigation: its React tree and its URL (another than asked for after a redirect). */
@@ -49,12 +52,13 @@ interface Loaded {
 
 /** The page URL of a payload route URL (the inverse of {@link payloadUrl}), or undefined for another URL. */
 function pageUrlOf(payload: URL): URL | undefined {
-  const prefix = `/_isr/data/${buildId}/`;
+  const prefix = `${inlinedBasePath()}/_isr/data/${buildId}/`;
   if (payload.origin !== location.origin || !payload.pathname.startsWith(prefix) || !payload.pathname.endsWith('.rsc')) return undefined;
   const path = payload.pathname.slice(prefix.length - 1, -'.rsc'.length);
   // Spelled as next.config's trailingSlash wants (build.ts inlines the flag), as the server redirects to.
   const trailingSlash: unknown = process.env.__NEXT_TRAILING_SLASH;
-  return new URL(trailingSlashOf(`${path === '/index' ? '/' : path}${payload.search}`, trailingSlash === true), location.origin);
+  const page = trailingSlashOf(`${path === '/index' ? '/' : path}${payload.search}`, trailingSlash === true);
+  return new URL(addBasePath(page, inlinedBasePath()), location.origin);
 }
 
 /**

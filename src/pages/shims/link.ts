@@ -8,7 +8,7 @@
  */
 
 import { cloneElement, createElement, isValidElement, type MouseEvent, type ReactNode, type Ref, useRef } from 'react';
-import { formatHref, isPlainClick, type LinkProps, useViewportPrefetch } from '../../render/link.ts';
+import { formatHref, isPlainClick, type LinkProps, unprefixedHref, useViewportPrefetch } from '../../render/link.ts';
 import { activeRouter } from '../router.ts';
 
 export type { LinkHref, LinkProps } from '../../render/link.ts';
@@ -39,9 +39,11 @@ export default function Link(props: LinkProps): ReactNode {
     ...anchor
   } = props;
   const url = formatHref(as ?? href);
+  // What the router takes: the path of the site, without next.config's basePath (it adds it).
+  const sitePath = unprefixedHref(as ?? href);
   const element = useRef<HTMLAnchorElement>(null);
 
-  useViewportPrefetch(element, url, prefetchMode, prefetchWithRouter);
+  useViewportPrefetch(element, sitePath, prefetchMode, prefetchWithRouter);
 
   const click = (event: MouseEvent<HTMLAnchorElement>) => {
     onClick?.(event);
@@ -53,7 +55,7 @@ export default function Link(props: LinkProps): ReactNode {
     if (next.origin !== location.origin) return;
     event.preventDefault();
     const options = { scroll: scroll !== false, shallow: shallow === true };
-    void (replace === true ? router.replace(url, undefined, options) : router.push(url, undefined, options));
+    void (replace === true ? router.replace(sitePath, undefined, options) : router.push(sitePath, undefined, options));
   };
 
   if (
