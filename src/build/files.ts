@@ -4,7 +4,9 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
- * Every file under `dir`, relative to it and `/`-separated, skipping names that start with a dot.
+ * Every file under `dir`, relative to it and `/`-separated, but files whose name starts with a dot
+ * (`.env`, `.DS_Store`); the files of a dot-folder are listed (`.well-known/security.txt`), as
+ * Next.js serves `public/` (the `send` package's default).
  * @returns `[]` when `dir` does not exist.
  * @throws what reading a folder throws otherwise (a folder that cannot be read is no empty one).
  */
@@ -15,7 +17,7 @@ export async function listFiles(dir: string, prefix = ''): Promise<string[]> {
   });
   const out: string[] = [];
   for (const entry of entries) {
-    if (entry.name.startsWith('.')) continue;
+    if (entry.name.startsWith('.') && !entry.isDirectory()) continue;
     const relative = prefix ? `${prefix}/${entry.name}` : entry.name;
     if (entry.isDirectory()) out.push(...(await listFiles(path.join(dir, entry.name), relative)));
     else if (entry.isFile()) out.push(relative);

@@ -25,6 +25,8 @@ before(async () => {
     'pages/docs.tsx':
       'import Link from \'next/link\';\nexport default function Docs() { return <main><p id="text">docs</p><Link href="/about">about</Link></main>; }\n',
     'public/robots.txt': 'User-Agent: *\n',
+    'public/.assets/notes.txt': 'in a dot-folder\n',
+    'public/.env': 'SECRET=1\n',
     'app/releases/[version]/page.tsx':
       'export default async function Release({ params }: { params: Promise<{ version: string }> }) { return <p id="text">release {(await params).version}</p>; }\n',
     // RFC 8615 resources answered by the site's code: their fetchers (Apple's, ACME's) follow no redirect.
@@ -75,6 +77,13 @@ describe('trailingSlash: true', () => {
     }
     assert.equal((await request(server, '/releases/v1.2')).status, 200);
     assert.equal((await request(server, '/releases/v1.2/')).headers.get('location'), '/releases/v1.2');
+  });
+
+  it('a file of a dot-folder of public/ is served as it is, never redirected; a dot-file is not served', async () => {
+    const file = await request(server, '/.assets/notes.txt');
+    assert.equal(file.status, 200);
+    assert.equal(file.text, 'in a dot-folder\n');
+    assert.equal((await request(server, '/.env')).status, 404);
   });
 
   it('next/link writes hrefs with the slash (not a file’s), in the App Router and the Pages Router', async () => {
