@@ -60,6 +60,8 @@ interface Loaded {
   pageProps: Record<string, unknown>;
   /** Where `getStaticProps` redirected (`{ redirect }`), if it did. */
   redirect?: string;
+  /** The redirect said `basePath: false`: its destination is outside the site's basePath. */
+  outside?: boolean;
 }
 
 function componentOf(module: { default?: unknown }, pattern: string): PageComponent {
@@ -149,7 +151,9 @@ export async function startPagesClient(config: PagesClientConfig): Promise<void>
       match.route.dataRoute && withProps ? fetchProps(url) : Promise.resolve<Record<string, unknown>>({}),
     ]);
     const redirect = typeof pageProps.__N_REDIRECT === 'string' ? pageProps.__N_REDIRECT : undefined;
-    return { ...match, Component: componentOf(module, match.route.pattern), pageProps, redirect };
+    // `basePath: false`: a destination outside the site's basePath, loaded whole as written.
+    const outside = pageProps.__N_REDIRECT_BASE_PATH === false;
+    return { ...match, Component: componentOf(module, match.route.pattern), pageProps, redirect, outside };
   }
 
   function prefetchedPage(url: URL): Promise<Loaded> | undefined {
@@ -253,6 +257,10 @@ export async function startPagesClient(config: PagesClientConfig): Promise<void>
       const loaded = await (prefetchedPage(url) ?? loadPage(url, true));
       if (number !== latest) return false;
       // A redirect keeps the navigation's own history method (a push stays a push).
+      if (loaded.redirect !== undefined && loaded.outside) {
+        location.assign(loaded.redirect);
+        return true;
+      }
       if (loaded.redirect !== undefined) return navigate(loaded.redirect, undefined, options, mode === 'pop' ? 'replace' : mode);
       events.emit('beforeHistoryChange', shown, { shallow: options.shallow === true });
       if (mode !== 'pop') history[mode === 'push' ? 'pushState' : 'replaceState']({ __isr: true, as: siteUrl(url), options }, '', url.href);
@@ -296,7 +304,7 @@ export async function startPagesClient(config: PagesClientConfig): Promise<void>
       const loaded = await loadPage(here, true);
       if (number !== latest) return;
       if (loaded.redirect !== undefined) {
-        location.replace(addBasePath(loaded.redirect, basePath));
+        location.replace(loaded.outside ? loaded.redirect : addBasePath(loaded.redirect, basePath));
         return;
       }
       render(loaded.Component, loaded.pageProps, routerFor(loaded.route.pattern, here, loaded.params, false));

@@ -161,7 +161,9 @@ export function renderPagesPage(input: PagesRenderInput): Promise<Generated> {
         value = {
           kind: 'page',
           status: result.status,
-          headers: { location: addBasePath(result.destination, input.document.basePath ?? '') },
+          headers: {
+            location: result.basePath === false ? result.destination : addBasePath(result.destination, input.document.basePath ?? ''),
+          },
           body: new Uint8Array(0),
         };
         break;

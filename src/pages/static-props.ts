@@ -43,7 +43,7 @@ export type FallbackMode = false | true | 'blocking';
 export type StaticPropsResult =
   | { type: 'props'; props: Record<string, unknown>; revalidate: Seconds | false }
   | { type: 'notFound'; revalidate: Seconds | false }
-  | { type: 'redirect'; destination: string; status: 301 | 302 | 303 | 307 | 308; revalidate: Seconds | false };
+  | { type: 'redirect'; destination: string; status: 301 | 302 | 303 | 307 | 308; revalidate: Seconds | false; basePath?: false };
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
@@ -148,7 +148,15 @@ export function checkStaticPropsResult(result: unknown, pattern: string): Static
     if (!REDIRECT_STATUSES.has(status)) {
       throw new TypeError(`${pattern}: redirect statusCode must be one of ${[...REDIRECT_STATUSES].join(', ')}, got ${status}`);
     }
-    return { type: 'redirect', destination: redirect.destination, status: status as 301 | 302 | 303 | 307 | 308, revalidate };
+    // `basePath: false`: the destination is written as given, without next.config's basePath.
+    const unprefixed = redirect.basePath === false ? { basePath: false as const } : {};
+    return {
+      type: 'redirect',
+      destination: redirect.destination,
+      status: status as 301 | 302 | 303 | 307 | 308,
+      revalidate,
+      ...unprefixed,
+    };
   }
   const props = result.props ?? {};
   if (!isPlainObject(props)) throw new TypeError(`${pattern}: getStaticProps must return props as a plain object`);
@@ -187,6 +195,13 @@ export function dataJson(result: StaticPropsResult): string {
     case 'notFound':
       return JSON.stringify({ notFound: true });
     case 'redirect':
-      return JSON.stringify({ pageProps: { __N_REDIRECT: result.destination, __N_REDIRECT_STATUS: result.status }, __N_SSG: true });
+      return JSON.stringify({
+        pageProps: {
+          __N_REDIRECT: result.destination,
+          __N_REDIRECT_STATUS: result.status,
+          ...(result.basePath === false ? { __N_REDIRECT_BASE_PATH: false } : {}),
+        },
+        __N_SSG: true,
+      });
   }
 }

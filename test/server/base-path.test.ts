@@ -43,6 +43,10 @@ before(async () => {
     'app/about/page.tsx':
       'import { Where } from \'../where\';\nexport const revalidate = 3600;\nexport default function About() { return <main><p id="text">about {Date.now()}</p><Where /></main>; }\n',
     'app/go/page.tsx': "import { redirect } from 'next/navigation';\nexport default function Go() { redirect('/about'); }\n",
+    'pages/moved.tsx':
+      "export async function getStaticProps() { return { redirect: { destination: '/blog', permanent: false } }; }\nexport default function Moved() { return null; }\n",
+    'pages/away.tsx':
+      "export async function getStaticProps() { return { redirect: { destination: '/elsewhere', permanent: true, basePath: false } }; }\nexport default function Away() { return null; }\n",
     'pages/blog.tsx':
       'import Link from \'next/link\';\nimport { useRouter } from \'next/router\';\nexport async function getStaticProps() { return { props: { title: \'blog\' } }; }\nexport default function Blog({ title }: { title: string }) { const router = useRouter(); return <main><p id="text">{title}</p><p id="as">{router.asPath}</p><Link id="to-post" href="/post">post</Link></main>; }\n',
     'pages/post.tsx':
@@ -133,6 +137,23 @@ describe('basePath: /docs', () => {
     const go = await request(server, '/docs/go');
     assert.equal(go.status, 307);
     assert.equal(go.headers.get('location'), '/docs/about');
+  });
+
+  it('a getStaticProps redirect gets the prefix, unless it says basePath: false (its data route says so too)', async () => {
+    const moved = await request(server, '/docs/moved');
+    assert.equal(moved.status, 307);
+    assert.equal(moved.headers.get('location'), '/docs/blog');
+    const away = await request(server, '/docs/away');
+    assert.equal(away.status, 308);
+    assert.equal(away.headers.get('location'), '/elsewhere');
+    const blog = (await request(server, '/docs/blog')).text;
+    const buildId = /"buildId":"([^"]+)"/.exec(blog)?.[1];
+    const data = await request(server, `/docs/_isr/data/${buildId}/away.json`);
+    assert.deepEqual(JSON.parse(data.text).pageProps, {
+      __N_REDIRECT: '/elsewhere',
+      __N_REDIRECT_STATUS: 308,
+      __N_REDIRECT_BASE_PATH: false,
+    });
   });
 
   it('revalidation under the prefix purges the unprefixed page path', async () => {
