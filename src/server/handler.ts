@@ -518,6 +518,11 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     const pagePath = pagePathOfDataRoute(site.buildId, pathname, '.rsc');
     const parsed = pagePath === undefined ? undefined : parsePath(pagePath);
     const match = parsed?.ok ? site.match(parsed.pathname, parsed.parts) : undefined;
+    // A Pages Router page has no RSC payload, but is a page: no content (not an error the browser
+    // logs), and the App Router's client loads it whole, as Next.js's does after its RSC request.
+    if (match?.route.router === 'pages' && match.route.kind === 'page') {
+      return new Response(null, { status: 204, headers: { 'cache-control': NO_STORE } });
+    }
     if (parsed === undefined || !parsed.ok || match === undefined || match.route.router !== 'app' || match.route.kind !== 'page') {
       return textResponse(404, 'Not found');
     }

@@ -111,6 +111,10 @@ describe('basePath: /docs', () => {
     assert.deepEqual(JSON.parse(data.text).pageProps, { title: 'blog' });
     assert.equal((await request(server, `/docs/_isr/data/${buildId}/about.rsc`)).status, 200);
     assert.equal((await request(server, `/_isr/data/${buildId}/blog.json`)).status, 404);
+    // An App Router link to a Pages Router page: its payload route has no content (no error logged), the browser loads the page whole.
+    const pagesPayload = await request(server, `/docs/_isr/data/${buildId}/blog.rsc`);
+    assert.equal(pagesPayload.status, 204);
+    assert.equal(pagesPayload.text, '');
   });
 
   it('next/link writes hrefs under the prefix in both routers; the router sees paths without it', async () => {
