@@ -134,7 +134,8 @@ export function installFetch(): void {
     const context = currentRenderContext();
     const runtime = getRuntime();
     if (context === undefined || runtime === undefined) return original(input, init);
-    return cachedFetch({ original: memoizedFetch(original, context), runtime, context }, input, init);
+    const network = context.memoizeFetches === false ? original : memoizedFetch(original, context);
+    return cachedFetch({ original: network, runtime, context }, input, init);
   } as typeof fetch;
 }
 
@@ -157,7 +158,8 @@ function memoKey(input: string | URL | Request, init: RequestInit | undefined): 
 }
 
 /**
- * Request memoization: within one render (layouts, page, `generateMetadata`), GET and HEAD
+ * Request memoization: within one page render (layouts, page, `generateMetadata`; not a route
+ * handler's, as in Next.js), GET and HEAD
  * fetches of the same request reach the origin once, each caller reading its own clone of the
  * response. A fetch with an abort `signal` or `keepalive` is not memoized, as in Next.js. The data
  * cache (tags, revalidate) still applies to each call.

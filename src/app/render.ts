@@ -334,7 +334,7 @@ export async function runRouteHandler(input: RouteHandlerInput): Promise<Respons
  * the generation, so the last good response stays.
  */
 export function generateRouteResponse(input: RouteHandlerInput): Promise<Generated> {
-  const context = createRenderContext(input.path, input.pattern, input.config);
+  const context: RenderContext = { ...createRenderContext(input.path, input.pattern, input.config), memoizeFetches: false };
   return renderStorage().run(context, async () => {
     const response = await runRouteHandler(input);
     if (response.status >= 500) {

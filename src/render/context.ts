@@ -32,6 +32,11 @@ export interface RenderContext {
   /** `force-static` ignores dynamic signals; `force-dynamic` is decided before rendering. */
   dynamicMode: 'auto' | 'force-static' | 'force-dynamic' | 'error';
   /**
+   * Whether fetches of this render are memoized (app/data-cache.ts): a page's render, not a route
+   * handler's (Next.js memoizes fetches in the React component tree only).
+   */
+  memoizeFetches?: false;
+  /**
    * Lowest `expire` seen so far, in seconds (a `'use cache'` function's `cacheLife`), or undefined
    * for none (the server's `expireTime` then applies).
    */

@@ -23,6 +23,7 @@ export const FIXTURE_ITEMS: Readonly<Record<string, string>> = {
   'mix-b': 'b1',
   untagged: 'untagged v1',
   sometimes: 'static v1',
+  twice: 'twice v1',
 };
 
 export interface Response_ {

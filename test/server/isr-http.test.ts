@@ -110,6 +110,15 @@ describe('rule 3: unknown paths render on first request', () => {
     assert.equal(f.api.callsFor('memo'), 2);
   });
 
+  test('a route handler’s fetches are not memoized, as in Next.js: the same URL twice is two API calls', async () => {
+    // Prerendered at build (one generation: two calls); a revalidation generates it again.
+    const before = f.api.callsFor('twice');
+    assert.equal((await revalidate({ paths: ['/api/twice'] })).status, 200);
+    const response = await get('/api/twice');
+    assert.equal(response.status, 200);
+    assert.equal(f.api.callsFor('twice') - before, 2);
+  });
+
   test('a MISS stampede renders once', async () => {
     f.api.items.set('4', 'four');
     f.api.delays.set('4', 150);
