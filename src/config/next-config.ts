@@ -14,6 +14,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { transform } from 'esbuild';
+import { REDIRECT_STATUSES } from '../http/response-head.ts';
 import { BUILT_IN_PROFILES, type CacheLifeProfiles, resolveCacheLifeProfiles } from './cache-life.ts';
 import { ConfigError } from './errors.ts';
 
@@ -421,8 +422,7 @@ async function routingRules(config: Record<string, unknown>, where: string): Pro
     const at = `${where}: redirects[${index}]`;
     const base = ruleBase(item, at);
     const statusCode = base.statusCode ?? (base.permanent === true ? 308 : base.permanent === false ? 307 : undefined);
-    if (![301, 302, 303, 307, 308].includes(statusCode as number))
-      throw new ConfigError(`${at} needs permanent: true or false (or a statusCode)`);
+    if (!REDIRECT_STATUSES.has(statusCode as number)) throw new ConfigError(`${at} needs permanent: true or false (or a statusCode)`);
     const rule: RedirectRule = {
       source: base.source,
       destination: destinationOf(base, at),

@@ -11,6 +11,10 @@ import { domainToASCII } from 'node:url';
 import { describeCharAt, responseHeadProblem, UNSTORABLE_HEADERS } from './fields.ts';
 
 /** Headers of a rendered HTML page. */
+
+/** The redirect statuses (RFC 9110 §15.4: 301, 302, 303, 307, 308); a `Location` with another status is an ordinary field. */
+export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+
 export const HTML_HEADERS = Object.freeze({ 'content-type': 'text/html; charset=utf-8' });
 
 /** The headers of `response` worth storing with its body, lower-case names. */

@@ -9,6 +9,7 @@
  */
 
 import type { ComponentType } from 'react';
+import { REDIRECT_STATUSES } from '../http/response-head.ts';
 import type { Params } from '../render/routes.ts';
 import type { Seconds } from '../units.ts';
 import type { NextRouter } from './router.ts';
@@ -44,8 +45,6 @@ export type StaticPropsResult =
   | { type: 'props'; props: Record<string, unknown>; revalidate: Seconds | false }
   | { type: 'notFound'; revalidate: Seconds | false }
   | { type: 'redirect'; destination: string; status: 301 | 302 | 303 | 307 | 308; revalidate: Seconds | false; basePath?: false };
-
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 /**
  * Checks a `revalidate` returned by `getStaticProps`: a whole number of seconds ≥ 1, `false` or

@@ -19,6 +19,7 @@
  */
 
 import { addBasePath, removeBasePath } from '../http/paths.ts';
+import { REDIRECT_STATUSES } from '../http/response-head.ts';
 
 /** A response header: the middleware lets the request go on (`NextResponse.next()`). */
 export const MIDDLEWARE_NEXT = 'x-middleware-next';
@@ -30,9 +31,6 @@ export const MIDDLEWARE_OVERRIDE_HEADERS = 'x-middleware-override-headers';
 export const MIDDLEWARE_REQUEST_HEADER = 'x-middleware-request-';
 /** A response header: the cookies set on the response, for the page's request (`name=value, …`). */
 export const MIDDLEWARE_SET_COOKIE = 'x-middleware-set-cookie';
-
-/** The redirect statuses `NextResponse.redirect` accepts (RFC 9110 §15.4). */
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 /** A cookie of a request: its name and value. */
 export interface RequestCookie {
@@ -106,67 +104,72 @@ function parseSetCookie(value: string): ResponseCookie | undefined {
   return { name: pair.slice(0, at).trim(), value: decoded };
 }
 
-/**
- * The cookies of a request (`request.cookies`): read from its `Cookie` field; `set` and `delete`
- * rewrite that field, so the request passed on carries them.
- */
-export class RequestCookies {
-  readonly #headers: Headers;
-  readonly #parsed = new Map<string, RequestCookie>();
+/** What both cookie jars read alike: the cookies by name, in the order they were set. */
+abstract class CookieJar<Cookie extends RequestCookie> {
+  protected readonly parsed = new Map<string, Cookie>();
 
-  constructor(headers: Headers) {
-    this.#headers = headers;
-    for (const [name, value] of parseCookieField(headers.get('cookie') ?? '')) this.#parsed.set(name, { name, value });
+  get(name: string | Cookie): Cookie | undefined {
+    return this.parsed.get(typeof name === 'string' ? name : name.name);
   }
 
-  [Symbol.iterator](): IterableIterator<[string, RequestCookie]> {
-    return this.#parsed[Symbol.iterator]();
-  }
-
-  /** How many cookies the request carries. */
-  get size(): number {
-    return this.#parsed.size;
-  }
-
-  get(name: string | RequestCookie): RequestCookie | undefined {
-    return this.#parsed.get(typeof name === 'string' ? name : name.name);
-  }
-
-  getAll(name?: string | RequestCookie): RequestCookie[] {
-    const all = [...this.#parsed.values()];
+  getAll(name?: string | Cookie): Cookie[] {
+    const all = [...this.parsed.values()];
     if (name === undefined) return all;
     const wanted = typeof name === 'string' ? name : name.name;
     return all.filter((cookie) => cookie.name === wanted);
   }
 
   has(name: string): boolean {
-    return this.#parsed.has(name);
+    return this.parsed.has(name);
+  }
+}
+
+/**
+ * The cookies of a request (`request.cookies`): read from its `Cookie` field; `set` and `delete`
+ * rewrite that field, so the request passed on carries them.
+ */
+export class RequestCookies extends CookieJar<RequestCookie> {
+  readonly #headers: Headers;
+
+  constructor(headers: Headers) {
+    super();
+    this.#headers = headers;
+    for (const [name, value] of parseCookieField(headers.get('cookie') ?? '')) this.parsed.set(name, { name, value });
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, RequestCookie]> {
+    return this.parsed[Symbol.iterator]();
+  }
+
+  /** How many cookies the request carries. */
+  get size(): number {
+    return this.parsed.size;
   }
 
   set(...args: [name: string, value: string] | [cookie: RequestCookie]): this {
     const [name, value] = args.length === 1 ? [args[0].name, args[0].value] : args;
-    this.#parsed.set(name, { name, value });
+    this.parsed.set(name, { name, value });
     this.#write();
     return this;
   }
 
   delete(names: string | string[]): boolean | boolean[] {
-    const result = Array.isArray(names) ? names.map((name) => this.#parsed.delete(name)) : this.#parsed.delete(names);
+    const result = Array.isArray(names) ? names.map((name) => this.parsed.delete(name)) : this.parsed.delete(names);
     this.#write();
     return result;
   }
 
   clear(): this {
-    this.delete([...this.#parsed.keys()]);
+    this.delete([...this.parsed.keys()]);
     return this;
   }
 
-  toString(): string {
-    return [...this.#parsed.values()].map((cookie) => `${cookie.name}=${encodeURIComponent(cookie.value)}`).join('; ');
+  override toString(): string {
+    return [...this.parsed.values()].map((cookie) => `${cookie.name}=${encodeURIComponent(cookie.value)}`).join('; ');
   }
 
   #write(): void {
-    this.#headers.set('cookie', [...this.#parsed.values()].map((cookie) => serializeCookie(cookie)).join('; '));
+    this.#headers.set('cookie', [...this.parsed.values()].map((cookie) => serializeCookie(cookie)).join('; '));
   }
 }
 
@@ -174,33 +177,18 @@ export class RequestCookies {
  * The cookies a response sets (`response.cookies`): one `Set-Cookie` field each. A cookie without
  * a `path` gets `Path=/`, and `maxAge` also sets `Expires`, as Next.js's jar does.
  */
-export class ResponseCookies {
+export class ResponseCookies extends CookieJar<ResponseCookie> {
   readonly #headers: Headers;
-  readonly #parsed = new Map<string, ResponseCookie>();
   readonly #onChange: (() => void) | undefined;
 
   constructor(headers: Headers, onChange?: () => void) {
+    super();
     this.#headers = headers;
     this.#onChange = onChange;
     for (const value of headers.getSetCookie()) {
       const cookie = parseSetCookie(value);
-      if (cookie !== undefined) this.#parsed.set(cookie.name, cookie);
+      if (cookie !== undefined) this.parsed.set(cookie.name, cookie);
     }
-  }
-
-  get(name: string | ResponseCookie): ResponseCookie | undefined {
-    return this.#parsed.get(typeof name === 'string' ? name : name.name);
-  }
-
-  getAll(name?: string | ResponseCookie): ResponseCookie[] {
-    const all = [...this.#parsed.values()];
-    if (name === undefined) return all;
-    const wanted = typeof name === 'string' ? name : name.name;
-    return all.filter((cookie) => cookie.name === wanted);
-  }
-
-  has(name: string): boolean {
-    return this.#parsed.has(name);
   }
 
   set(...args: [name: string, value: string, options?: Partial<ResponseCookie>] | [cookie: ResponseCookie]): this {
@@ -208,9 +196,9 @@ export class ResponseCookies {
     if (typeof cookie.expires === 'number') cookie.expires = new Date(cookie.expires);
     if (cookie.maxAge) cookie.expires = new Date(Date.now() + cookie.maxAge * 1000);
     cookie.path ??= '/';
-    this.#parsed.set(cookie.name, cookie);
+    this.parsed.set(cookie.name, cookie);
     this.#headers.delete('set-cookie');
-    for (const value of this.#parsed.values()) this.#headers.append('set-cookie', serializeCookie(value));
+    for (const value of this.parsed.values()) this.#headers.append('set-cookie', serializeCookie(value));
     this.#onChange?.();
     return this;
   }
@@ -221,8 +209,8 @@ export class ResponseCookies {
     return this.set({ ...options, value: '', expires: new Date(0) });
   }
 
-  toString(): string {
-    return [...this.#parsed.values()].map((cookie) => serializeCookie(cookie)).join('; ');
+  override toString(): string {
+    return [...this.parsed.values()].map((cookie) => serializeCookie(cookie)).join('; ');
   }
 }
 

@@ -12,6 +12,7 @@ import type { Generate, Generated, IsrEngine } from '../engine/engine.ts';
 import { BodyError, readBody } from '../http/body.ts';
 import { IMMUTABLE_FILE, METADATA_FILE, NO_STORE } from '../http/cache-control.ts';
 import { addBasePath, parsePath, removeBasePath, trailingSlashRedirectOf } from '../http/paths.ts';
+import { REDIRECT_STATUSES } from '../http/response-head.ts';
 import { excerpt, type Logger } from '../log.ts';
 import { type ApiRouteModule, runApiRoute } from '../pages/api.ts';
 import { DATA_ROUTE_PREFIX, dataRoutePrefix, pagePathOfDataRoute } from '../pages/data-route.ts';
@@ -159,9 +160,6 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
       return { body, type };
     },
   };
-
-  /** The statuses of a redirect a payload route repeats (RFC 9110 §15.4). */
-  const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
   return Object.assign((request: Request) => dispatch(request).catch((error: unknown) => answerError(error, logger)), { fromMemory });
 

@@ -13,6 +13,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 import { Agent, request } from 'undici';
 import type { ImagesConfig } from '../config/next-config.ts';
+import { REDIRECT_STATUSES } from '../http/response-head.ts';
 
 /** Addresses a remote image may not come from: RFC 1918, loopback, link-local, CGNAT, unique-local, unspecified, multicast. */
 const PRIVATE = new BlockList();
@@ -116,7 +117,7 @@ export async function fetchRemoteImage(
         return { status: 400, message: '"url" parameter is not allowed' };
       return { status: 502, message: `"url" parameter is valid but upstream response is invalid (${(error as Error).message})` };
     }
-    if ([301, 302, 303, 307, 308].includes(response.statusCode)) {
+    if (REDIRECT_STATUSES.has(response.statusCode)) {
       await response.body.dump();
       const location = response.headers.location;
       if (typeof location !== 'string' || hop >= images.maximumRedirects) {

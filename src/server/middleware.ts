@@ -17,6 +17,7 @@
  * The protocol fields (`x-middleware-*`) are render/next-server.ts's.
  */
 
+import { REDIRECT_STATUSES } from '../http/response-head.ts';
 import type { Logger } from '../log.ts';
 import {
   MIDDLEWARE_NEXT,
@@ -43,9 +44,6 @@ export type MiddlewareOutcome =
    * the requested URL; add `headers` to the answer.
    */
   | { kind: 'continue'; request: Request; rewrite: URL | undefined; headers: Headers };
-
-/** Redirect statuses (RFC 9110 §15.4): a `Location` with another status is an ordinary header. */
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 /** The protocol's fields (render/next-server.ts, and Next's `x-middleware-redirect` / `-refresh`) and framing: never passed on. */
 const INTERNAL_FIELDS = new Set([
