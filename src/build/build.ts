@@ -207,6 +207,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     const site = new Site(workDir, manifest);
     manifest.middleware = await buildMiddleware(siteDir, workDir, shared, logger, (module) => site.load(module));
 
+    const edgeWarned = new Set<string>();
     for (const route of routes) {
       const module = compiled.get(route.file)!;
       if (route.router === 'pages') {
@@ -217,6 +218,15 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       const modules = [...(await Promise.all(layouts.map((l) => site.load<SegmentConfig>(l)))), await site.load<SegmentConfig>(module)];
       if (nextConfig.cacheComponents) refuseReplacedSegmentConfig(modules, [...route.layouts, route.file]);
       const config = resolveSegmentConfig(modules, [...route.layouts, route.file]);
+      // The Edge runtime: isr runs every route on Node.js, and says so rather than differ silently.
+      modules.forEach((segment, index) => {
+        const { runtime } = segment as { runtime?: unknown };
+        const file = [...route.layouts, route.file][index]!;
+        if ((runtime === 'edge' || runtime === 'experimental-edge') && !edgeWarned.has(file)) {
+          edgeWarned.add(file);
+          logger.warn(`${file}: runtime = '${runtime}' is served by isr on Node.js, not an Edge runtime`);
+        }
+      });
       const own = modules.at(-1) as PageModule | RouteModule;
       const dynamic = configForcesDynamic(config);
       const cacheable =

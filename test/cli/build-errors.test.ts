@@ -116,4 +116,15 @@ describe('isr build: failures a user can act on', () => {
     );
     assert.deepEqual(frames(template.stderr), []);
   });
+
+  test('the Edge runtime is not refused but named once per file: isr serves it on Node.js', async () => {
+    const { code, stderr } = await build({
+      'app/layout.tsx': `export const runtime = 'edge';\n${LAYOUT}`,
+      'app/page.tsx': 'export default function Page() { return <p>home</p>; }\n',
+      'app/b/page.tsx': 'export default function Page() { return <p>b</p>; }\n',
+    });
+    assert.equal(code, 0, stderr);
+    const warnings = stderr.split('\n').filter((line) => line.includes("runtime = 'edge'"));
+    assert.deepEqual(warnings, ["[isr] warning: app/layout.tsx: runtime = 'edge' is served by isr on Node.js, not an Edge runtime"]);
+  });
 });
