@@ -373,14 +373,17 @@ export class IsrEngine {
   /**
    * The hot path of rule 1: the entry under `key` if the store holds it in memory and it is fresh,
    * read synchronously; undefined otherwise (the caller then goes through {@link serve}).
+   * @param now the time to judge it at, ms since the epoch, from {@link now} (default: a fresh
+   *   reading), so a caller that also needs the time reads the clock once.
    */
-  peekFresh(key: string): CacheEntry | undefined {
+  peekFresh(key: string, now: Milliseconds = this.now()): CacheEntry | undefined {
     if (this.shielding.reconciling !== undefined) return undefined;
     const entry = this.store.peek?.(key);
     if (entry === undefined) return undefined;
-    // From the future (rule 7): `serve` logs and regenerates it.
-    if (entry.lastModified > this.clock.now() + CLOCK_SKEW_TOLERANCE_MS) return undefined;
-    return this.freshnessOf(entry, this.now(), undefined) === 'fresh' ? entry : undefined;
+    // From the future (rule 7): `serve` logs and regenerates it. (`now` runs ahead of the clock by
+    // far less than the tolerance.)
+    if (entry.lastModified > now + CLOCK_SKEW_TOLERANCE_MS) return undefined;
+    return this.freshnessOf(entry, now, undefined) === 'fresh' ? entry : undefined;
   }
 
   /** Where `entry` stands at `now` (ms) against this engine's invalidations (engine/freshness.ts). */

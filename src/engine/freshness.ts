@@ -27,11 +27,14 @@ import { SOFT_TAG_PREFIX } from './tags.ts';
  */
 export type Freshness = 'fresh' | 'stale' | 'invalidated' | 'expired';
 
+/** No extra tags (one shared empty list: the HIT path allocates none). */
+const NO_TAGS: readonly string[] = [];
+
 /**
  * The latest invalidation time (ms since the epoch) of any of `tags` and `extraTags`, or
  * `-Infinity` when none was invalidated.
  */
-export function latestInvalidation(tagTimes: TagManifest, tags: readonly string[], extraTags: readonly string[] = []): number {
+export function latestInvalidation(tagTimes: TagManifest, tags: readonly string[], extraTags: readonly string[] = NO_TAGS): number {
   let latest = -Infinity;
   if (tagTimes.size === 0) return latest;
   for (const tag of tags) {
@@ -83,7 +86,7 @@ function latestSoftInvalidation(tagTimes: TagManifest, tags: readonly string[], 
  * @see https://nextjs.org/docs/app/guides/incremental-static-regeneration
  */
 export function freshness(entry: CacheEntry, context: FreshnessContext): Freshness {
-  const { now, tagTimes, extraTags = [], expire = entry.expire } = context;
+  const { now, tagTimes, extraTags = NO_TAGS, expire = entry.expire } = context;
   if (latestInvalidation(tagTimes, entry.tags, extraTags) >= entry.lastModified) return 'invalidated';
   const softPurged = context.soft === true && latestSoftInvalidation(tagTimes, entry.tags, extraTags) >= entry.lastModified;
   const age = now - entry.lastModified;

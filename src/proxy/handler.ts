@@ -57,6 +57,9 @@ const STALE_ANSWER = (headers: HeaderRecord): boolean => headers['x-nextjs-cache
 /** Cookies that always skip the cache: Next.js's draft mode (`__prerender_bypass`). */
 const BYPASS_COOKIES = ['__prerender_bypass'];
 
+/** No request headers: what the fast path checks bypass cookies with (a rule that bypasses on headers never gets that far). */
+const NO_HEADERS: HeaderRecord = {};
+
 /**
  * Request fields never sent on a cache fill: the client's own validators and ranges (the fill is
  * for everyone; RFC 9111 §4.3.1), and fields some frameworks honour to rewrite the request
@@ -179,13 +182,17 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
       return undefined;
     }
     const rule = rules.length === 0 ? undefined : ruleFor(path);
-    if (bypassed(rule, {}, request.cookie) || (rule !== undefined && rule.bypass.headers.length > 0)) return undefined;
-    if (rule !== undefined && rule.vary.length > 0) return undefined;
-    const { base } = keys.resource(request.host, path, q === -1 ? '' : target.slice(q + 1), rule);
+    if (rule !== undefined && (rule.bypass.headers.length > 0 || rule.vary.length > 0)) return undefined;
+    if (request.cookie !== undefined && bypassed(rule, NO_HEADERS, request.cookie)) return undefined;
+    const base =
+      rule?.allowQuery === undefined
+        ? keys.plainBase(request.host, target)
+        : keys.resource(request.host, path, target.slice(path.length + 1), rule).base;
     if (!keys.isPlain(base)) return undefined;
-    const entry = engine.peekFresh(base);
+    const now = engine.now();
+    const entry = engine.peekFresh(base, now);
     if (entry === undefined) return undefined;
-    return heads.answer(entry, 'HIT', request.method, request.ifNoneMatch, engine.now());
+    return heads.answer(entry, 'HIT', request.method, request.ifNoneMatch, now);
   }
 
   function listener(req: IncomingMessage, res: ServerResponse): void {

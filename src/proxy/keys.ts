@@ -40,6 +40,15 @@ export interface Resource {
   target: string;
 }
 
+/** Whether `text` holds an ASCII upper-case letter (host names are mostly sent in lower case). */
+function hasUpperCase(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return true;
+  }
+  return false;
+}
+
 /** One header's value as one string. */
 function fieldValue(value: string | readonly string[] | undefined): string {
   if (value === undefined) return '';
@@ -72,7 +81,15 @@ export class CacheKeys {
         .join('&');
     }
     const target = kept === '' ? path : `${path}?${kept}`;
-    return { base: `${host.toLowerCase()}${target}`, target };
+    return { base: this.plainBase(host, target), target };
+  }
+
+  /**
+   * The base key of a request for the origin-form `target` (path and whole query) at `host`, when
+   * no rule filters the query: what {@link resource} gives as `base` then, without the object.
+   */
+  plainBase(host: string, target: string): string {
+    return `${hasUpperCase(host) ? host.toLowerCase() : host}${target}`;
   }
 
   /** The request fields a resource's key holds: the rule's `vary` and what its responses said. */

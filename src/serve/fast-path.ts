@@ -110,56 +110,108 @@ export function parseSimpleRequest(head: string): SimpleRequest | undefined {
       const c = head.charCodeAt(j);
       if ((c < 0x20 && c !== 0x09) || c === 0x7f) return undefined;
     }
-    const nameLength = colon - line;
-    // Only the names that change how a request is read or answered are looked at.
-    if (
-      nameLength === 13 ||
-      nameLength === 14 ||
-      nameLength === 17 ||
-      nameLength === 10 ||
-      nameLength === 7 ||
-      nameLength === 6 ||
-      nameLength === 4
-    ) {
-      const name = head.slice(line, colon).toLowerCase();
-      switch (name) {
-        case 'host':
-          host = head.slice(colon + 1, end).trim();
-          if (++hosts > 1 || !isValidHost(host)) return undefined;
-          break;
-        case 'authorization':
-          authorization = true;
-          break;
-        case 'cookie': {
-          const value = head.slice(colon + 1, end).trim();
-          cookie = cookie === undefined ? value : `${cookie}; ${value}`;
-          break;
+    // Only the names that change how a request is read or answered are looked at, compared in
+    // place (no string per header line).
+    switch (lookedAtName(head, line, colon)) {
+      case 'host':
+        host = trimmedValue(head, colon + 1, end);
+        if (++hosts > 1) return undefined;
+        // A client sends the same Host request after request: checked once while it does.
+        if (host !== lastValidHost) {
+          if (!isValidHost(host)) return undefined;
+          lastValidHost = host;
         }
-        case 'if-none-match':
-          if (ifNoneMatch !== undefined) return undefined;
-          ifNoneMatch = head.slice(colon + 1, end).trim();
-          break;
-        case 'connection':
-          if (
-            head
-              .slice(colon + 1, end)
-              .trim()
-              .toLowerCase() !== 'keep-alive'
-          )
-            return undefined;
-          break;
-        case 'content-length':
-        case 'transfer-encoding':
-        case 'upgrade':
-        case 'expect':
-          return undefined;
+        break;
+      case 'authorization':
+        authorization = true;
+        break;
+      case 'cookie': {
+        const value = trimmedValue(head, colon + 1, end);
+        cookie = cookie === undefined ? value : `${cookie}; ${value}`;
+        break;
       }
+      case 'if-none-match':
+        if (ifNoneMatch !== undefined) return undefined;
+        ifNoneMatch = trimmedValue(head, colon + 1, end);
+        break;
+      case 'connection':
+        if (!sameLowerCase(head, valueStart(head, colon + 1, end), valueEnd(head, colon + 1, end), 'keep-alive')) return undefined;
+        break;
+      case 'content-length':
+      case 'transfer-encoding':
+      case 'upgrade':
+      case 'expect':
+        return undefined;
     }
     line = end + 2;
   }
   // HTTP/1.1 requires exactly one valid Host (RFC 9112 §3.2); node:http and its listener answer 400 otherwise.
   if (hosts !== 1) return undefined;
   return { method, target, ifNoneMatch, host, authorization, cookie };
+}
+
+/** The last `Host` value {@link parseSimpleRequest} found valid. */
+let lastValidHost: string | undefined;
+
+/** The header names {@link parseSimpleRequest} looks at (lower case), by length. */
+const LOOKED_AT_BY_LENGTH: ReadonlyArray<readonly string[] | undefined> = (() => {
+  const names = [
+    'host',
+    'authorization',
+    'cookie',
+    'if-none-match',
+    'connection',
+    'content-length',
+    'transfer-encoding',
+    'upgrade',
+    'expect',
+  ];
+  const byLength: string[][] = [];
+  for (const name of names) (byLength[name.length] ??= []).push(name);
+  return byLength;
+})();
+
+/**
+ * The looked-at name (lower case, from {@link LOOKED_AT_BY_LENGTH}) that the field name
+ * `head[start, end)` is, ignoring ASCII case; undefined for any other name. No string is made.
+ */
+function lookedAtName(head: string, start: number, end: number): string | undefined {
+  const candidates = LOOKED_AT_BY_LENGTH[end - start];
+  if (candidates === undefined) return undefined;
+  for (const name of candidates) if (sameLowerCase(head, start, end, name)) return name;
+  return undefined;
+}
+
+/** Whether `head[start, end)` equals `lower` (lower-case ASCII), ignoring ASCII case. */
+function sameLowerCase(head: string, start: number, end: number, lower: string): boolean {
+  if (end - start !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    const c = head.charCodeAt(start + i);
+    // 'A'..'Z' compare as 'a'..'z'; every other character as it is.
+    if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** Whitespace around a field value (OWS, RFC 9110 §5.6.3): SP or HTAB. */
+const isOws = (c: number) => c === 0x20 || c === 0x09;
+
+/** Where the field value in `head[start, end)` starts without its leading whitespace. */
+function valueStart(head: string, start: number, end: number): number {
+  while (start < end && isOws(head.charCodeAt(start))) start++;
+  return start;
+}
+
+/** Where the field value in `head[start, end)` ends without its trailing whitespace. */
+function valueEnd(head: string, start: number, end: number): number {
+  while (end > start && isOws(head.charCodeAt(end - 1))) end--;
+  return end;
+}
+
+/** The field value `head[start, end)` without leading and trailing whitespace. */
+function trimmedValue(head: string, start: number, end: number): string {
+  const from = valueStart(head, start, end);
+  return head.slice(from, valueEnd(head, from, end));
 }
 
 /** Bodies up to this size are copied into one Buffer with their head (one write per HIT), in bytes. */

@@ -493,12 +493,17 @@ class Connection {
       this.#options.onError?.(error, 'node:http answers the request instead');
       return false;
     }
-    this.#socket.cork();
-    for (const chunk of bytes) this.#socket.write(chunk);
-    this.#socket.uncork();
+    // One Buffer (the usual answer: head and body together) is one write; corking it would only
+    // add the stream's buffering of a single chunk.
+    if (bytes.length === 1) this.#socket.write(bytes[0]!);
+    else {
+      this.#socket.cork();
+      for (const chunk of bytes) this.#socket.write(chunk);
+      this.#socket.uncork();
+    }
     // Not all taken yet: the client gets the send timeout to take it, not the idle one.
     if (this.#socket.writableLength > 0) this.#socket.setTimeout(SEND_TIMEOUT_MS);
-    this.#pending = this.#pending.subarray(end + 4);
+    this.#pending = end + 4 === this.#pending.length ? EMPTY : this.#pending.subarray(end + 4);
     return true;
   }
 

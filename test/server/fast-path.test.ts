@@ -112,6 +112,24 @@ describe('parseSimpleRequest (the fast path grammar)', () => {
     });
   });
 
+  it('reads field names in any case and values without their surrounding whitespace', () => {
+    assert.deepEqual(parseSimpleRequest('GET / HTTP/1.1\r\nhOsT: \t h \t\r\nCONNECTION:KEEP-alive\r\nIF-NONE-MATCH:"e"\r\ncOOKIE:  a=1'), {
+      method: 'GET',
+      target: '/',
+      ifNoneMatch: '"e"',
+      host: 'h',
+      authorization: false,
+      cookie: 'a=1',
+    });
+    // Names of the same length as a looked-at one are other fields: no Host here.
+    assert.equal(parseSimpleRequest('GET / HTTP/1.1\r\nHosu: h\r\nCookiE: a=1'), undefined);
+    // A Host once found valid does not make a later invalid one pass.
+    assert.notEqual(parseSimpleRequest('GET / HTTP/1.1\r\nHost: example.com'), undefined);
+    assert.equal(parseSimpleRequest('GET / HTTP/1.1\r\nHost: example.com/../x'), undefined);
+    assert.equal(parseSimpleRequest('GET / HTTP/1.1\r\nHOST: h\r\nCONTENT-LENGTH: 0'), undefined);
+    assert.equal(parseSimpleRequest('GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alivf'), undefined);
+  });
+
   it('refuses everything else, for node:http to handle', () => {
     // Each is refused for one reason only: all but the Host cases carry exactly one Host.
     const refused = [
