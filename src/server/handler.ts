@@ -13,7 +13,7 @@ import { BodyError, readBody } from '../http/body.ts';
 import { IMMUTABLE_FILE, METADATA_FILE, NO_STORE } from '../http/cache-control.ts';
 import { addBasePath, parsePath, removeBasePath, trailingSlashRedirectOf } from '../http/paths.ts';
 import { REDIRECT_STATUSES } from '../http/response-head.ts';
-import { excerpt, type Logger } from '../log.ts';
+import { describeError, excerpt, type Logger, warnRepeated } from '../log.ts';
 import { type ApiRouteModule, runApiRoute } from '../pages/api.ts';
 import { DATA_ROUTE_PREFIX, dataRoutePrefix, pagePathOfDataRoute } from '../pages/data-route.ts';
 import { isDynamicRoute } from '../render/routes.ts';
@@ -270,7 +270,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
   async function afterMiddleware(outcome: Extract<MiddlewareOutcome, { kind: 'continue' }>, url: URL, pathname: string, parts: string[]) {
     const { request, rewrite } = outcome;
     if (rewrite === undefined) return rewritten(request, url, pathname, parts);
-    if (rewrite.origin !== url.origin) return proxyTo(rewrite, request);
+    if (rewrite.origin !== url.origin) return proxyTo(rewrite, request, logger);
     const target = rewrittenTarget(rewrite);
     if (target === undefined) return textResponse(400, 'Bad rewritten path');
     return rewritten(request, target.url, target.pathname, target.parts);
@@ -366,7 +366,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     const local = (at: typeof target) => (basePath === '' ? at : inside(at.url.pathname));
     const before = nextRoutes.rewrite('beforeFiles', request, url);
     if (before !== undefined) {
-      if (before.origin !== url.origin) return proxyTo(before, request);
+      if (before.origin !== url.origin) return proxyTo(before, request, logger);
       const next = rewrittenTarget(before);
       if (next === undefined) return textResponse(400, 'Bad rewritten path');
       target = next;
@@ -377,7 +377,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     if (!hasFile && (ownMatch === undefined || isDynamicRoute(ownMatch.route))) {
       const after = nextRoutes.rewrite('afterFiles', request, target.url);
       if (after !== undefined) {
-        if (after.origin !== url.origin) return proxyTo(after, request);
+        if (after.origin !== url.origin) return proxyTo(after, request, logger);
         const next = rewrittenTarget(after);
         if (next !== undefined) target = next;
       }
@@ -386,7 +386,7 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     if (!hasFile && (afterRewrite === undefined || site.match(afterRewrite.pathname, afterRewrite.parts) === undefined)) {
       const fallback = nextRoutes.rewrite('fallback', request, target.url);
       if (fallback !== undefined) {
-        if (fallback.origin !== url.origin) return proxyTo(fallback, request);
+        if (fallback.origin !== url.origin) return proxyTo(fallback, request, logger);
         const next = rewrittenTarget(fallback);
         if (next !== undefined) target = next;
       }
@@ -680,9 +680,11 @@ function rewrittenTarget(url: URL): { url: URL; pathname: string; parts: string[
 
 /**
  * A rewrite to another origin (next.config `rewrites` with an absolute destination): the request
- * is forwarded there, body streamed, and its answer passed back, never cached.
+ * is forwarded there, body streamed, and its answer passed back, never cached. When the
+ * destination does not answer: 502 (RFC 9110 §15.6.3) with no detail for the client (the error,
+ * which may name internal hosts, goes to the log, as `next start` logs "Failed to proxy").
  */
-async function proxyTo(target: URL, request: Request): Promise<Response> {
+async function proxyTo(target: URL, request: Request, logger: Logger): Promise<Response> {
   const headers = new Headers(request.headers);
   // Hop-by-hop fields (RFC 9110 §7.6.1), and those the Connection field names, stay here.
   for (const name of (request.headers.get('connection') ?? '').split(',')) if (name.trim() !== '') headers.delete(name.trim());
@@ -704,6 +706,11 @@ async function proxyTo(target: URL, request: Request): Promise<Response> {
     for (const name of ['content-encoding', 'content-length', 'transfer-encoding', 'connection', 'keep-alive']) out.delete(name);
     return new Response(answer.body, { status: answer.status, headers: out });
   } catch (error) {
-    return textResponse(502, `the rewrite's destination ${target.origin} did not answer (${(error as Error).message})`);
+    warnRepeated(
+      logger,
+      `rewrite-origin ${target.origin}`,
+      `the rewrite's destination ${target.origin} did not answer (${describeError(error)})`,
+    );
+    return textResponse(502, 'Bad Gateway');
   }
 }

@@ -57,6 +57,16 @@ describe('next.config routing rules', () => {
     assert.equal((await request(f, '/nowhere')).status, 404, 'a path no rule names is still a 404');
   });
 
+  it('a rewrite whose destination does not answer is a 502 that names nothing of it; the log does', async () => {
+    const failed = await request(f, '/dead-origin/1');
+    assert.equal(failed.status, 502);
+    assert.equal(failed.text.trim(), 'Bad Gateway');
+    assert.ok(
+      f.logger.lines.some((line) => line.startsWith('warn ') && line.includes('http://127.0.0.1:9')),
+      f.logger.lines.join('\n'),
+    );
+  });
+
   it('headers: added to matching answers, with params; a page keeps its cache headers', async () => {
     const about = await request(f, '/about');
     assert.equal(about.headers.get('x-about'), 'yes');
