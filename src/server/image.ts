@@ -9,7 +9,7 @@
  * and nothing is fetched. The image is resized with sharp (never enlarged) and re-encoded in the
  * first of the config's `formats` the request's `Accept` takes (AVIF, WebP), else in its own
  * format; SVG (unless `dangerouslyAllowSVG`) and animated images are refused or passed through as
- * Next.js does. Each variant is an entry of the ISR cache (key `isr:image:<format>:<w>:<q>:<url>`),
+ * Next.js does, and ICO, ICNS, BMP, JPEG XL and HEIC are sent as they are (Next.js's bypassed types). Each variant is an entry of the ISR cache (key `isr:image:<format>:<w>:<q>:<url>`),
  * with the stores' durability and bounds, fresh for the longer of `minimumCacheTTL` and the
  * upstream's `max-age`, then regenerated in the background like a page.
  */
@@ -43,9 +43,42 @@ const EXTENSIONS: Readonly<Record<string, string>> = {
   'image/gif': 'gif',
   'image/svg+xml': 'svg',
   'image/x-icon': 'ico',
+  'image/x-icns': 'icns',
   'image/bmp': 'bmp',
   'image/tiff': 'tiff',
+  'image/jxl': 'jxl',
+  'image/heic': 'heic',
 };
+
+/** Whether `bytes` start with an ISO BMFF `ftyp` box of `brand` (AVIF, HEIC), its size checked as Next.js checks it. */
+function hasFtypBox(bytes: Uint8Array, brand: string): boolean {
+  if (bytes.byteLength < 12) return false;
+  const size = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
+  return size >= 16 && size <= bytes.byteLength && latin1(bytes, 4, 8) === 'ftyp' && latin1(bytes, 8, 12) === brand;
+}
+
+/** `bytes[start, end)` as latin1 text. */
+function latin1(bytes: Uint8Array, start: number, end: number): string {
+  return String.fromCharCode(...bytes.subarray(start, end));
+}
+
+/**
+ * The type of an image Next.js's optimizer sends as it is (its `BYPASS_TYPES`: ICO, ICNS, BMP,
+ * JPEG XL, HEIC), told from its first bytes in the order Next.js's `detectContentType` looks;
+ * undefined for every other (sharp reads those, or refuses them).
+ */
+function passedThroughType(bytes: Uint8Array): string | undefined {
+  const startsWith = (...signature: number[]) => signature.every((byte, i) => bytes[i] === byte);
+  if (hasFtypBox(bytes, 'avif')) return undefined;
+  if (startsWith(0x00, 0x00, 0x01, 0x00)) return 'image/x-icon';
+  if (startsWith(0x69, 0x63, 0x6e, 0x73)) return 'image/x-icns';
+  // TIFF (II*\0) comes before BMP in Next.js's order and is resized.
+  if (startsWith(0x49, 0x49, 0x2a, 0x00)) return undefined;
+  if (startsWith(0x42, 0x4d)) return 'image/bmp';
+  if (startsWith(0xff, 0x0a) || startsWith(0x00, 0x00, 0x00, 0x0c, 0x4a, 0x58, 0x4c, 0x20, 0x0d, 0x0a, 0x87, 0x0a)) return 'image/jxl';
+  if (hasFtypBox(bytes, 'heic')) return 'image/heic';
+  return undefined;
+}
 
 /**
  * The file name a saved image gets, as Next.js names it: the last segment of the source's path up
@@ -248,6 +281,10 @@ async function optimise(
   images: ImagesConfig,
 ): Promise<{ body: Uint8Array; contentType: string }> {
   const refuse = (message: string) => Object.assign(new Error(message), { refusal: { status: 400, message } });
+  // Icons, BMP, JPEG XL and HEIC go out as they came, as Next.js sends them (sharp reads none of
+  // the first three).
+  const asItIs = passedThroughType(upstream.body);
+  if (asItIs !== undefined) return { body: upstream.body, contentType: asItIs };
   // Loaded on first use: a server whose site shows no optimised image never maps sharp's native library.
   const { default: sharp } = await import('sharp');
   let metadata: sharp.Metadata;

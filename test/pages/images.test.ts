@@ -3,7 +3,8 @@
  * pages-client-site fixture: a statically imported PNG (size and blur placeholder from the file,
  * copied content-hashed under /_isr/static/media/), a file of public/ with `priority`, and `fill`
  * with `sizes`; the endpoint resizes with sharp, negotiates WebP by `Accept`, caches each variant
- * in the ISR cache, and refuses what the config does not allow without fetching it.
+ * in the ISR cache, sends the types Next.js bypasses (ICO, BMP: public/favicon.ico, public/tile.bmp,
+ * made for this test) as they are, and refuses what the config does not allow without fetching it.
  * @see https://nextjs.org/docs/app/api-reference/components/image
  */
 
@@ -98,6 +99,24 @@ describe('the image endpoint', () => {
     assert.equal(response.headers.get('content-type'), 'image/jpeg');
     const meta = await sharp(Buffer.from(await response.arrayBuffer())).metadata();
     assert.deepEqual([meta.format, meta.width], ['jpeg', 320]);
+  });
+
+  it('sends an icon and a BMP as they are, with their own types, as Next.js bypasses them (sharp reads neither)', async () => {
+    for (const [file, type, name] of [
+      ['favicon.ico', 'image/x-icon', 'favicon.ico'],
+      ['tile.bmp', 'image/bmp', 'tile.bmp'],
+    ] as const) {
+      const response = await fetch(`${f.url}/_next/image?url=%2F${file}&w=256&q=75`, { headers: ACCEPT_WEBP });
+      assert.equal(response.status, 200, file);
+      assert.equal(response.headers.get('content-type'), type, file);
+      assert.equal(response.headers.get('content-disposition'), `attachment; filename="${name}"`, file);
+      const original = await fetch(`${f.url}/${file}`);
+      assert.deepEqual(
+        Buffer.from(await response.arrayBuffer()),
+        Buffer.from(await original.arrayBuffer()),
+        `${file}: the bytes as they are`,
+      );
+    }
   });
 
   it('refuses a bad query, a width or quality not configured, a remote host not allowed, and a path with no file', async () => {
