@@ -214,8 +214,13 @@ function trimmedValue(head: string, start: number, end: number): string {
   return head.slice(from, valueEnd(head, from, end));
 }
 
-/** Bodies up to this size are copied into one Buffer with their head (one write per HIT), in bytes. */
-const COMBINED_BODY_BYTES = 16 * 1024;
+/**
+ * Bodies up to this size are copied into one Buffer with their head (one write per HIT), in bytes.
+ * Most HTML pages fit. The copy is made once a second per entry served in that second, so it
+ * costs at most the bytes sent; a larger body goes as a second buffer of a corked `writev`,
+ * which costs its HIT ~9% of requests/s at 18 KB (measured with `isr proxy` under wrk).
+ */
+const COMBINED_BODY_BYTES = 64 * 1024;
 
 /**
  * The bytes of a response: the head (status line, entry headers, `date`, `connection`,
