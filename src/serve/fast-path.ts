@@ -216,24 +216,32 @@ function trimmedValue(head: string, start: number, end: number): string {
 
 /**
  * Bodies up to this size are copied into one Buffer with their head (one write per HIT), in bytes.
- * Most HTML pages fit. The copy is made once a second per entry served in that second, so it
- * costs at most the bytes sent; a larger body goes as a second buffer of a corked `writev`,
- * which costs its HIT ~9% of requests/s at 18 KB (measured with `isr proxy` under wrk).
+ * Most HTML pages fit. A larger body goes as a second buffer of a corked `writev`, which costs
+ * its HIT ~9% of requests/s at 18 KB (measured with `isr proxy` under wrk).
  */
 const COMBINED_BODY_BYTES = 64 * 1024;
 
 /**
+ * Bodies up to this size are copied at their first answer in a second; larger ones (up to
+ * {@link COMBINED_BODY_BYTES}) at their second, so a client reading every page once (a crawler)
+ * does not make a copy of each: the copies of one second are garbage the next. In bytes.
+ */
+const COMBINED_AT_ONCE_BYTES = 16 * 1024;
+
+/**
  * The bytes of a response: the head (status line, entry headers, `date`, `connection`,
  * `keep-alive`) and the body, as one Buffer for a body up to {@link COMBINED_BODY_BYTES} (one
- * socket write), else head and body apart. Heads are serialized once per headers object (they are
- * per entry); the `date` line changes once a second, and with it every response is rebuilt on
- * first use in the new second.
+ * socket write; from its second answer in a second above {@link COMBINED_AT_ONCE_BYTES}), else
+ * head and body apart. Heads are serialized once per headers object (they are per entry); the
+ * `date` line changes once a second, and with it every response is rebuilt on first use in the
+ * new second.
  */
 export function responseCache(keepAliveTimeoutMs: Milliseconds): (answer: MemoryAnswer) => Buffer[] {
   const keepAlive = `connection: keep-alive\r\nkeep-alive: timeout=${Math.floor(keepAliveTimeoutMs / 1000)}\r\n\r\n`;
   let second = -1;
   let tail = Buffer.alloc(0);
   let responses = new WeakMap<object, Map<number, { body: Uint8Array | undefined; bytes: Buffer[] }>>();
+  const apart = (head: Buffer, body: Uint8Array) => [head, Buffer.from(body.buffer, body.byteOffset, body.byteLength)];
   const heads = new WeakMap<object, Map<number, Buffer>>();
   const headOf = (answer: MemoryAnswer): Buffer => {
     let byStatus = heads.get(answer.headers);
@@ -268,17 +276,20 @@ export function responseCache(keepAliveTimeoutMs: Milliseconds): (answer: Memory
     // HEAD and GET share headers objects and statuses: tell them apart by the body.
     const key = answer.body === undefined ? -answer.status : answer.status;
     let response = byStatus.get(key);
-    if (response === undefined || response.body !== answer.body) {
+    const { body } = answer;
+    if (response === undefined || response.body !== body) {
       const head = Buffer.concat([headOf(answer), tail]);
-      const { body } = answer;
       const bytes =
         body === undefined || body.byteLength === 0
           ? [head]
-          : body.byteLength <= COMBINED_BODY_BYTES
+          : body.byteLength <= COMBINED_AT_ONCE_BYTES
             ? [Buffer.concat([head, body])]
-            : [head, Buffer.from(body.buffer, body.byteOffset, body.byteLength)];
+            : apart(head, body);
       response = { body, bytes };
       byStatus.set(key, response);
+    } else if (response.bytes.length === 2 && body!.byteLength <= COMBINED_BODY_BYTES) {
+      // Its second answer this second: worth the copy.
+      response.bytes = [Buffer.concat(response.bytes)];
     }
     return response.bytes;
   };

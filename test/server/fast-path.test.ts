@@ -6,7 +6,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/config.ts';
-import { parseSimpleRequest } from '../../src/serve/fast-path.ts';
+import { parseSimpleRequest, responseCache } from '../../src/serve/fast-path.ts';
 import { createFrontServer, READ_AHEAD_BYTES } from '../../src/serve/front.ts';
 import { toNodeListener } from '../../src/serve/node.ts';
 import { storedBodyOf } from '../../src/serve/stored-body.ts';
@@ -165,6 +165,39 @@ describe('parseSimpleRequest (the fast path grammar)', () => {
       'GET / HTTP/1.1\r\nHost: a\r\nHost: b',
     ];
     for (const head of refused) assert.equal(parseSimpleRequest(head), undefined, JSON.stringify(head));
+  });
+});
+
+describe('responseCache (the answer bytes)', () => {
+  it('one write for a small body at once, for a page up to 64 KiB from its second answer in a second, never for a larger one', () => {
+    for (const [size, first, second] of [
+      [4 * 1024, 1, 1],
+      [20 * 1024, 2, 1],
+      [100 * 1024, 2, 2],
+    ] as const) {
+      const body = new Uint8Array(size).fill(0x61);
+      const answer = { status: 200, headers: { 'content-type': 'text/html', 'content-length': String(size) }, body };
+      // Both answers within one second (the cache starts over each second): again if not.
+      let a: Buffer[];
+      let b: Buffer[];
+      let at: number;
+      do {
+        at = Math.floor(Date.now() / 1000);
+        const bytesOf = responseCache(5_000);
+        a = bytesOf(answer);
+        b = bytesOf(answer);
+      } while (Math.floor(Date.now() / 1000) !== at);
+      assert.deepEqual([a.length, b.length], [first, second], `${size} bytes`);
+      // Whichever form, the same bytes: the head, then exactly the body.
+      const whole = Buffer.concat(b);
+      assert.deepEqual(Buffer.concat(a), whole);
+      const head = whole.subarray(0, whole.indexOf('\r\n\r\n') + 4).toString('latin1');
+      assert.match(
+        head,
+        /^HTTP\/1\.1 200 OK\r\ncontent-type: text\/html\r\ncontent-length: \d+\r\ndate: [^\r]+ GMT\r\nconnection: keep-alive\r\nkeep-alive: timeout=5\r\n\r\n$/,
+      );
+      assert.equal(whole.length - head.length, size);
+    }
   });
 });
 
