@@ -9,9 +9,10 @@
  * and nothing is fetched. The image is resized with sharp (never enlarged) and re-encoded in the
  * first of the config's `formats` the request's `Accept` takes (AVIF, WebP), else in its own
  * format; SVG (unless `dangerouslyAllowSVG`) and animated images are refused or passed through as
- * Next.js does, and ICO, ICNS, BMP, JPEG XL and HEIC are sent as they are (Next.js's bypassed types). Each variant is an entry of the ISR cache (key `isr:image:<format>:<w>:<q>:<url>`),
- * with the stores' durability and bounds, fresh for the longer of `minimumCacheTTL` and the
- * upstream's `max-age`, then regenerated in the background like a page.
+ * Next.js does, and ICO, ICNS, BMP, JPEG XL and HEIC are sent as they are (Next.js's bypassed
+ * types). Each variant is an entry of the ISR cache (key `isr:image:<format>:<w>:<q>:<url>`), with
+ * the stores' durability and bounds, fresh for the longer of `minimumCacheTTL` and the upstream's
+ * `max-age`, then regenerated in the background like a page.
  */
 
 import type sharp from 'sharp';
