@@ -437,12 +437,13 @@ export function markdown(results: BenchResults): string {
 function proxySection(results: BenchResults): string[] {
   const proxy = results.scenarios.proxy!;
   const nginx = proxy.systems['nginx-proxy']?.hit?.median.requestsPerSec;
+  const hitRuns = Math.max(0, ...Object.values(proxy.systems).map((f) => f?.hit?.runs.length ?? 0));
   const lines = [
     `## 8. Proxy: isr proxy, nginx proxy_cache and Varnish in front of one origin`,
     '',
     `One node:http origin (bench/src/origin.ts), every answer delayed ${proxy.origin.latencyMs} ms, pages of ${fmtInt(proxy.origin.pageBytes)} bytes with ` +
       '`Cache-Tag` and an `ETag` (`If-None-Match` answered 304). ' +
-      `HIT: wrk on \`${proxy.origin.hitPath}\` (\`Cache-Control: ${proxy.origin.hitPolicy}\`), ${proxy.connections} connections, same duration for all. ` +
+      `HIT: wrk on \`${proxy.origin.hitPath}\` (\`Cache-Control: ${proxy.origin.hitPolicy}\`), ${proxy.connections} connections, same duration for all, the median of ${hitRuns} runs per system (alternating). ` +
       `STALE herd: a page with \`Cache-Control: ${proxy.origin.herdPolicy}\` is cached, its s-maxage passes, ${proxy.herdConcurrency} requests arrive at once (a connection each); ` +
       'the origin counts its requests for the page (200 or 304) until the refresh settled. ' +
       "Purge effect: the page changes at the origin, the cache is told to purge the page's tag, and from that call's answer the page is requested " +

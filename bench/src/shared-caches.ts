@@ -45,6 +45,8 @@ export interface ProxyOptions {
   originLatencyMs: number;
   /** Size of the origin's pages, in bytes. */
   pageBytes: number;
+  /** Measured HIT runs per system (alternating), in place of `settings.runs`. */
+  hitRuns: number;
   /** Requests sent at once to the stale page, per run. */
   herdConcurrency: number;
   /** Measured purge trials per system, and discarded ones before them. */
@@ -148,7 +150,7 @@ export async function proxyComparison(options: ProxyOptions): Promise<ProxyFigur
       systems.map((s) => s.name),
       (name) => `${url(name)}${hitPath}`,
       figures.connections,
-      settings,
+      { ...settings, runs: options.hitRuns },
       log,
     );
     for (const { name } of systems) figures.systems[name]!.hit = hit[name];
