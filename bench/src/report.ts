@@ -325,7 +325,8 @@ export function markdown(results: BenchResults): string {
       `${fmtMiB(results.machine.memoryBytes)} MiB, ${results.machine.os}. Versions: ${Object.entries(results.versions)
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')}.`,
-    `Every figure is the median of ${results.settings.runs} run(s), systems alternating run by run; load from wrk, one thread, on 127.0.0.1. ` +
+    `Every figure is the median of ${results.settings.runs} run(s)${s.proxy ? ' (the proxy HIT figures: see section 8)' : ''}, ` +
+      'systems alternating run by run; load from wrk, one thread, on 127.0.0.1. ' +
       'Regenerate with `npm run bench` (see bench/README.md).',
     '',
     '![HIT throughput and p99 latency; purge propagation](latest.svg)',
