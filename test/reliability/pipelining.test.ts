@@ -6,8 +6,9 @@
  * nobody else was answered. Now a connection has one request in flight (the next waits, unread, as
  * nginx does), reading stops while the client does not take its answers, and answers share the
  * stored bytes. Checked on a real `isr start` process: RSS stays within {@link RSS_BOUND_MIB} MiB
- * of what it was before the flood, and a probe client on a fresh connection is answered within
- * 1 s every 250 ms throughout, and after the flood leaves.
+ * of what it was before the flood, and a probe client on a fresh connection is answered every
+ * 250 ms throughout (within 1 s, the first within 5 s: it waits behind the flood's first renders),
+ * and after the flood leaves.
  */
 
 import assert from 'node:assert/strict';
@@ -30,6 +31,16 @@ const RSS_BOUND_MIB = 128;
 /** The server is killed beyond this (MiB), so an unprotected server cannot take the machine down. */
 const RSS_KILL_MIB = 3072;
 const BIG_TEXT = 'stale page bytes '.repeat(6_000); // ~100 KB of page
+/** How long each probe may take, in ms. */
+const PROBE_LIMIT_MS = 1000;
+/**
+ * How long the first probe may take, in ms. It waits behind the first request of every new flood
+ * connection: Node accepts one connection per turn of the event loop, and half of those first
+ * requests render a never-visited item, CPU on the server's one thread (measured on a slow
+ * machine: ~6.6 ms per flood connection, linear in their number, so 0.5–1.1 s for 100). What it
+ * checks is that the flood does not starve the probe; later probes have {@link PROBE_LIMIT_MS}.
+ */
+const FIRST_PROBE_LIMIT_MS = 5000;
 
 function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -75,7 +86,7 @@ describe('a pipelining flood (100 connections × 64 KiB of GETs, never reading)'
     await site?.cleanup();
   });
 
-  test('RSS stays bounded and a probe client is answered within 1 s throughout', { timeout: 120_000 }, async () => {
+  test('RSS stays bounded and a probe client is answered within 1 s throughout (the first within 5 s)', { timeout: 120_000 }, async () => {
     const pid = instance.child.pid!;
     // `/brief/[id]` revalidates after 1 s: once generated and a second old, every answer is STALE
     // (a background regeneration each second) and goes through node:http with the page's bytes.
@@ -102,7 +113,7 @@ describe('a pipelining flood (100 connections × 64 KiB of GETs, never reading)'
     }
 
     let peak = baseline;
-    const probes: { ms: number; status: number }[] = [];
+    const probes: { ms: number; status: number; limitMs: number }[] = [];
     const began = performance.now();
     while (performance.now() - began < FLOOD_SECONDS * 1000) {
       const rss = rssMiB(pid);
@@ -111,7 +122,8 @@ describe('a pipelining flood (100 connections × 64 KiB of GETs, never reading)'
         instance.child.kill('SIGKILL');
         break;
       }
-      probes.push(await probe(`${instance.url}/brief/probe`, 1000));
+      const limitMs = probes.length === 0 ? FIRST_PROBE_LIMIT_MS : PROBE_LIMIT_MS;
+      probes.push({ ...(await probe(`${instance.url}/brief/probe`, limitMs)), limitMs });
       await sleep(250);
     }
     for (const socket of sockets) socket.destroy();
@@ -121,19 +133,19 @@ describe('a pipelining flood (100 connections × 64 KiB of GETs, never reading)'
     let rssAfter = 0;
     if (instance.child.exitCode === null && instance.child.signalCode === null) {
       for (let i = 0; i < 4; i++) {
-        afterLeaving.push(await probe(`${instance.url}/brief/probe`, 1000));
+        afterLeaving.push(await probe(`${instance.url}/brief/probe`, PROBE_LIMIT_MS));
         await sleep(250);
       }
       rssAfter = rssMiB(pid);
     }
-    const slow = probes.filter((p) => p.ms > 1000 || p.status !== 200).length;
+    const slow = probes.filter((p) => p.ms > p.limitMs || p.status !== 200).length;
     const times = probes.map((p) => (p.ms === Infinity ? 'x' : p.ms.toFixed(0))).join(' ');
-    const report = `probes (ms): ${times}; RSS ${baseline.toFixed(0)} MiB before, peak ${peak.toFixed(0)} MiB (+${(peak - baseline).toFixed(0)}), ${rssAfter.toFixed(0)} MiB after; ${probes.length} probes, ${slow} unanswered within 1 s; slowest ${Math.max(...probes.map((p) => p.ms)).toFixed(0)} ms`;
+    const report = `probes (ms): ${times}; RSS ${baseline.toFixed(0)} MiB before, peak ${peak.toFixed(0)} MiB (+${(peak - baseline).toFixed(0)}), ${rssAfter.toFixed(0)} MiB after; ${probes.length} probes, ${slow} unanswered within their limit (the first ${FIRST_PROBE_LIMIT_MS} ms, the others ${PROBE_LIMIT_MS} ms); slowest ${Math.max(...probes.map((p) => p.ms)).toFixed(0)} ms`;
     console.log(`# pipelining flood: ${report}`);
     assert.ok(peak - baseline <= RSS_BOUND_MIB, `RSS grew beyond ${RSS_BOUND_MIB} MiB: ${report}`);
-    assert.equal(slow, 0, `a probe was not answered within 1 s: ${report}`);
+    assert.equal(slow, 0, `a probe was not answered within its limit: ${report}`);
     assert.ok(
-      afterLeaving.length === 4 && afterLeaving.every((p) => p.status === 200 && p.ms <= 1000),
+      afterLeaving.length === 4 && afterLeaving.every((p) => p.status === 200 && p.ms <= PROBE_LIMIT_MS),
       `after the flood: ${JSON.stringify(afterLeaving)}`,
     );
     assert.ok(rssAfter <= peak + 16, `RSS kept growing after the flood left: ${report}`);
