@@ -37,7 +37,7 @@ const PROBE_LIMIT_MS = 1000;
  * How long the first probe may take, in ms. It waits behind the first request of every new flood
  * connection: Node accepts one connection per turn of the event loop, and half of those first
  * requests render a never-visited item, CPU on the server's one thread (measured on a slow
- * machine: ~6.6 ms per flood connection, linear in their number, so 0.5–1.1 s for 100). What it
+ * machine: ~6.6 ms per flood connection, linear in their number; 0.64 s to over 1 s for 100). What it
  * checks is that the flood does not starve the probe; later probes have {@link PROBE_LIMIT_MS}.
  */
 const FIRST_PROBE_LIMIT_MS = 5000;
