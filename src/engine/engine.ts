@@ -386,6 +386,23 @@ export class IsrEngine {
     return this.freshnessOf(entry, now, undefined) === 'fresh' ? entry : undefined;
   }
 
+  /**
+   * The hot path of rule 2 while its regeneration runs: the entry under `key` if the store holds
+   * it in memory, it is stale within its stale-while-revalidate window (not expired, not
+   * invalidated by a hard purge), and a generation of `key` is already running here; undefined
+   * otherwise. {@link serve} answers such a request with the same entry as `STALE` and starts no
+   * second generation, so a caller may answer it itself (Next.js's stale-while-revalidate,
+   * https://nextjs.org/docs/app/guides/incremental-static-regeneration). The first stale request
+   * still goes through serve, which starts the regeneration.
+   * @param now the time to judge it at, ms since the epoch, from {@link now} (default: a fresh reading).
+   */
+  peekStale(key: string, now: Milliseconds = this.now()): CacheEntry | undefined {
+    if (this.shielding.reconciling !== undefined || !this.inflight.has(key)) return undefined;
+    const entry = this.store.peek?.(key);
+    if (entry === undefined || entry.lastModified > now + CLOCK_SKEW_TOLERANCE_MS) return undefined;
+    return this.freshnessOf(entry, now, undefined) === 'stale' ? entry : undefined;
+  }
+
   /** Where `entry` stands at `now` (ms) against this engine's invalidations (engine/freshness.ts). */
   private freshnessOf(entry: CacheEntry, now: Milliseconds, extraTags: readonly string[] | undefined): Freshness {
     // An entry's own expire bounds the server's (a `cacheLife` expire shorter than `expireTime`).

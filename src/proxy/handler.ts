@@ -189,10 +189,12 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
         ? keys.plainBase(request.host, target)
         : keys.resource(request.host, path, target.slice(path.length + 1), rule).base;
     if (!keys.isPlain(base)) return undefined;
+    // Fresh: HIT. Stale with its regeneration running: STALE, as `cached` would answer it.
     const now = engine.now();
-    const entry = engine.peekFresh(base, now);
+    const fresh = engine.peekFresh(base, now);
+    const entry = fresh ?? engine.peekStale(base, now);
     if (entry === undefined) return undefined;
-    return heads.answer(entry, 'HIT', request.method, request.ifNoneMatch, now);
+    return heads.answer(entry, fresh === undefined ? 'STALE' : 'HIT', request.method, request.ifNoneMatch, now);
   }
 
   function listener(req: IncomingMessage, res: ServerResponse): void {

@@ -32,9 +32,10 @@ export interface MemoryAnswer {
 }
 
 /**
- * A handler's answer from memory: for a simple GET/HEAD, the precomputed answer of a fresh entry
- * held in memory, or undefined whenever it cannot (not in memory, stale, unusual path...): the
- * full handler answers then.
+ * A handler's answer from memory: for a simple GET/HEAD, the precomputed answer of an entry held
+ * in memory that is fresh (`HIT`) or stale with its regeneration already running (`STALE`), or
+ * undefined whenever it cannot (not in memory, stale with nothing regenerating it, unusual
+ * path...): the full handler answers then, and starts the regeneration.
  */
 export type FromMemory = (request: SimpleRequest) => MemoryAnswer | undefined;
 

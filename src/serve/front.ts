@@ -3,10 +3,11 @@
  * connection from its first byte to its last.
  *
  * **The HIT fast path.** A complete, simple `GET`/`HEAD` request whose page is fresh in the memory
- * tier (the handler's `fromMemory`; the grammar and the answer bytes are in `fast-path.ts`) is
- * answered at once from precomputed bytes. Every other request — another method, a body,
- * `Connection: close`, `Upgrade`, `Expect`, HTTP/1.0, a head split across reads, a page not fresh
- * in memory — is fed to the `node:http` server through a per-connection stream ({@link Bridge},
+ * tier, or stale there with its regeneration already running (the handler's `fromMemory`; the
+ * grammar and the answer bytes are in `fast-path.ts`), is answered at once from precomputed bytes.
+ * Every other request — another method, a body, `Connection: close`, `Upgrade`, `Expect`,
+ * HTTP/1.0, a head split across reads, a page not in memory, or stale with no regeneration
+ * running yet — is fed to the `node:http` server through a per-connection stream ({@link Bridge},
  * handed to node:http as the connection), which answers it with all its protections (header limits
  * and timeouts, keep-alive, errors). The connection stays here: the next simple request for a
  * fresh page is the fast path's again.

@@ -634,10 +634,14 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     if (!CANONICAL_PATH.test(pathname) || publicFiles.hasPath(pathname)) return undefined;
     // A path the middleware may answer for is never served before it ran.
     if (middleware?.covers(pathname)) return undefined;
-    const entry = engine.peekFresh(pathname);
+    // Fresh: HIT. Stale with its regeneration running: STALE, as `serve` would answer it.
+    const now = engine.now();
+    const fresh = engine.peekFresh(pathname, now);
+    const entry = fresh ?? engine.peekStale(pathname, now);
     if (entry === undefined) return undefined;
-    const answer = responses.fromMemory(entry, method, ifNoneMatch);
-    if (logger.debugEnabled) logger.debug(`HIT ${pathname} (memory) ${(performance.now() - began).toFixed(3)} ms`);
+    const state = fresh === undefined ? 'STALE' : 'HIT';
+    const answer = responses.fromMemory(entry, state, method, ifNoneMatch);
+    if (logger.debugEnabled) logger.debug(`${state} ${pathname} (memory) ${(performance.now() - began).toFixed(3)} ms`);
     return answer;
   }
 }

@@ -35,13 +35,16 @@ const DATA_TYPES = { json: 'application/json; charset=utf-8', rsc: 'text/x-compo
 interface EntryHeads {
   /** The page: its stored headers, `Cache-Control`, `ETag`, `Content-Length`. */
   page?: Head;
-  /** `page` plus `x-isr-cache: HIT`, and the same without `Content-Length` for a 304 (the memory fast path). */
-  hit?: { full: Head; notModified: Head };
+  /** By state: `page` plus `x-isr-cache: HIT` or `STALE`, and the same without `Content-Length` for a 304 (the memory fast path). */
+  memory?: Partial<Record<MemoryState, { full: Head; notModified: Head }>>;
   /** The data representation (a Pages Router page's JSON, an App Router page's RSC payload): the page's `Cache-Control`, an ETag of its own. */
   data?: Head & { etag: string };
   /** The entry as a fallback page (`fallback: true`): never kept downstream, `x-isr-cache: FALLBACK`. */
   fallback?: Head;
 }
+
+/** What an answer from memory says of its entry in `x-isr-cache`. */
+export type MemoryState = 'HIT' | 'STALE';
 
 /** A copy of `headers` without `content-length`: the head of a 304 (RFC 9110 §15.4.5). */
 function notModifiedHead(headers: Head): Head {
@@ -106,22 +109,25 @@ export class EntryResponses {
   }
 
   /**
-   * The answer from memory for a fresh entry (`RequestHandler.fromMemory`): its page head plus
-   * `x-isr-cache: HIT`, the same objects for every request; a 304 when the entry is a 200 and
+   * The answer from memory (`RequestHandler.fromMemory`) for a fresh entry (`HIT`) or a stale one
+   * whose regeneration is running (`STALE`): what {@link page} answers then, its page head plus
+   * `x-isr-cache: <state>`, the same objects for every request; a 304 when the entry is a 200 and
    * `ifNoneMatch` matches its ETag.
    * @param method `GET` or `HEAD` (HEAD: no body).
    * @param ifNoneMatch the raw `If-None-Match` field value, if any.
    */
-  fromMemory(entry: CacheEntry, method: string, ifNoneMatch: string | undefined): MemoryAnswer {
-    const heads = this.headsOf(entry);
-    if (heads.hit === undefined) {
-      const full: Head = { ...this.pageHead(entry), 'x-isr-cache': 'HIT' };
-      heads.hit = { full, notModified: notModifiedHead(full) };
+  fromMemory(entry: CacheEntry, state: MemoryState, method: string, ifNoneMatch: string | undefined): MemoryAnswer {
+    const memory = (this.headsOf(entry).memory ??= {});
+    let head = memory[state];
+    if (head === undefined) {
+      const full: Head = { ...this.pageHead(entry), 'x-isr-cache': state };
+      memory[state] = head = { full, notModified: notModifiedHead(full) };
     }
     if (ifNoneMatch !== undefined && entry.value.status === 200 && etagMatches(ifNoneMatch, entry.etag)) {
-      return { status: 304, headers: heads.hit.notModified, body: undefined };
+      return { status: 304, headers: head.notModified, body: undefined };
     }
-    return { status: entry.value.status, headers: heads.hit.full, body: method === 'HEAD' ? undefined : entry.value.body };
+    const bodyless = method === 'HEAD' || entry.value.status === 304 || entry.value.status === 204;
+    return { status: entry.value.status, headers: head.full, body: bodyless ? undefined : entry.value.body };
   }
 
   /**

@@ -124,6 +124,56 @@ describe('rule 2: after the window, stale-while-revalidate with one shared regen
   });
 });
 
+describe('peekStale: what the fast path may answer STALE (rule 2 while its regeneration runs)', () => {
+  test('a stale page in memory only while its regeneration runs; the fresh page after it', async () => {
+    const { engine, clock } = setup();
+    const { state, generate } = source('v1');
+    await engine.serve('/blog/1', generate);
+    assert.equal(engine.peekStale('/blog/1'), undefined, 'fresh: a HIT, not STALE');
+    clock.advance(60_001);
+    assert.equal(engine.peekFresh('/blog/1'), undefined);
+    assert.equal(engine.peekStale('/blog/1'), undefined, 'stale with nothing regenerating it: serve must start the regeneration');
+    const gate = deferred();
+    state.gate = gate.promise;
+    state.value = 'v2';
+    assert.equal((await engine.serve('/blog/1', generate)).state, 'STALE');
+    const peeked = engine.peekStale('/blog/1');
+    assert.equal(text(peeked!.value.body), 'v1');
+    assert.equal((await engine.serve('/blog/1', generate)).entry, peeked, 'serve answers the same entry, STALE');
+    assert.equal(state.calls, 2, 'peeking starts nothing');
+    gate.resolve();
+    await engine.flush();
+    assert.equal(engine.peekStale('/blog/1'), undefined);
+    assert.equal(text(engine.peekFresh('/blog/1')!.value.body), 'v2');
+  });
+
+  test('never a page that serve would not answer STALE: past expire, or purged by tag, even while it regenerates', async () => {
+    const { clock, store, logger } = setup();
+    const engine = new IsrEngine({ store, clock, logger, expireTime: 600 });
+    const { state, generate } = source('v1', { tags: ['posts'] });
+    await engine.serve('/blog/1', generate);
+    clock.advanceSeconds(61);
+    const gate = deferred();
+    state.gate = gate.promise;
+    assert.equal((await engine.serve('/blog/1', generate)).state, 'STALE');
+    assert.ok(engine.peekStale('/blog/1'));
+    // A hard purge: the next request waits for the new page (rule 5), so nothing is answered from memory.
+    engine.invalidateTags(['posts']);
+    assert.equal(engine.peekStale('/blog/1'), undefined, 'invalidated');
+    gate.resolve();
+    await engine.flush();
+    // Past expire while a regeneration runs (one started by an on-demand revalidation).
+    clock.advanceSeconds(601);
+    const again = deferred();
+    state.gate = again.promise;
+    const regenerating = engine.regenerate('/blog/1', generate);
+    assert.ok(engine.isGenerating('/blog/1'));
+    assert.equal(engine.peekStale('/blog/1'), undefined, 'expired');
+    again.resolve();
+    await regenerating;
+  });
+});
+
 describe('rule 3: unknown paths are generated on first request and cached', () => {
   test('concurrent first requests share one blocking generation', async () => {
     const { engine } = setup();

@@ -17,6 +17,7 @@ import { ManualClock } from '../../src/engine/clock.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { type RunningProxy, startProxy } from '../../src/proxy/index.ts';
 import { startOrigin, type TestOrigin } from '../helpers/origin.ts';
+import { header, rawRequest } from '../helpers/raw-http.ts';
 import { type RedisServer, startRedis } from '../helpers/redis.ts';
 
 const TOKEN = 'proxy-test-token';
@@ -154,6 +155,27 @@ describe('isr proxy: the ISR rules in front of a node:http origin', () => {
     assert.equal(h.origin.count('/herd'), 2, 'one regeneration for the whole herd');
     const after = await h.get('/herd');
     assert.deepEqual([after.cache, after.body], ['HIT', '/herd #2']);
+  });
+
+  it('while a stale page regenerates, the fast path answers it STALE with the bytes node:http sends', async () => {
+    h.origin.route('/stale-fast', { headers: { 'cache-control': 'public, s-maxage=10, stale-while-revalidate=60' }, delayMs: 800 });
+    await h.get('/stale-fast');
+    h.clock.advanceSeconds(11);
+    const port = h.proxy.port;
+    // Connection: close keeps a request off the fast path: node:http answers it and starts the regeneration.
+    const first = await rawRequest(port, { path: '/stale-fast', host: SITE_HOST, headers: { connection: 'close' } });
+    const during = await rawRequest(port, { path: '/stale-fast', host: SITE_HOST });
+    /** Answers from the fast path carry a lowercase `date` line; node:http writes `Date`. */
+    const fast = (r: typeof first) => r.head.includes('\r\ndate: ');
+    assert.deepEqual([first.status, header(first, 'x-isr-cache'), fast(first)], [200, 'STALE', false]);
+    assert.deepEqual([during.status, header(during, 'x-isr-cache'), fast(during)], [200, 'STALE', true]);
+    assert.equal(during.body.toString(), first.body.toString());
+    for (const name of ['cache-control', 'etag', 'content-length', 'age', 'via'])
+      assert.equal(header(during, name), header(first, name), name);
+    await h.proxy.engine.flush();
+    assert.equal(h.origin.count('/stale-fast'), 2, 'one regeneration');
+    const fresh = await rawRequest(port, { path: '/stale-fast', host: SITE_HOST });
+    assert.deepEqual([header(fresh, 'x-isr-cache'), fresh.body.toString(), fast(fresh)], ['HIT', '/stale-fast #2', true]);
   });
 
   it('past stale-while-revalidate, the request waits for the regeneration (MISS)', async () => {

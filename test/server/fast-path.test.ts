@@ -314,11 +314,35 @@ describe('the HIT fast path over real connections', () => {
     assert.equal(pageText(second.body), 'one v2');
   });
 
-  it('passes a stale page to node:http, which serves it STALE and regenerates it', async () => {
-    f.clock.advance(11_000);
-    const stale = (await exchange(f.url, [get('/items/2')], 1)).responses[0]!;
-    assert.ok(!fromFastPath(stale));
-    assert.equal(stale.headers.get('x-isr-cache'), 'STALE');
+  it('passes a stale page to node:http, which serves it STALE and starts its regeneration; while that runs the fast path answers it STALE too', async () => {
+    f.api.items.set('2', 'two v2');
+    f.api.delays.set('2', 400);
+    try {
+      f.clock.advance(11_000);
+      const stale = (await exchange(f.url, [get('/items/2')], 1)).responses[0]!;
+      assert.ok(!fromFastPath(stale));
+      assert.equal(stale.headers.get('x-isr-cache'), 'STALE');
+      // The regeneration waits on the slow content API: every request meanwhile is the fast path's,
+      // with node:http's status, headers and bytes.
+      const during = (await exchange(f.url, [get('/items/2')], 1)).responses[0]!;
+      assert.ok(fromFastPath(during), 'answered by the fast path');
+      assert.equal(during.status, 200);
+      assert.equal(during.body, stale.body);
+      for (const name of ['content-type', 'cache-control', 'etag', 'content-length', 'x-isr-cache']) {
+        assert.equal(during.headers.get(name), stale.headers.get(name), name);
+      }
+      assert.equal(pageText(during.body), 'two');
+      const etag = during.headers.get('etag')!;
+      const notModified = (await exchange(f.url, [get('/items/2', `If-None-Match: ${etag}\r\n`)], 1)).responses[0]!;
+      assert.deepEqual([notModified.status, notModified.headers.get('x-isr-cache'), fromFastPath(notModified)], [304, 'STALE', true]);
+      // Once stored, the new page is a HIT from memory.
+      await f.server.isr.engine.flush();
+      const fresh = (await exchange(f.url, [get('/items/2')], 1)).responses[0]!;
+      assert.deepEqual([fresh.headers.get('x-isr-cache'), pageText(fresh.body), fromFastPath(fresh)], ['HIT', 'two v2', true]);
+    } finally {
+      f.api.delays.delete('2');
+      f.api.items.set('2', 'two');
+    }
   });
 });
 
