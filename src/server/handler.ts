@@ -634,6 +634,12 @@ export function createRequestHandler(options: HandlerOptions): RequestHandler {
     if (!CANONICAL_PATH.test(pathname) || publicFiles.hasPath(pathname)) return undefined;
     // A path the middleware may answer for is never served before it ran.
     if (middleware?.covers(pathname)) return undefined;
+    // A route found dynamic at a regeneration renders per request from then on (`page`): an entry
+    // of another of its paths still in memory must not answer for it. (Rare: checked only then.)
+    if (learnedDynamic.size > 0) {
+      const route = site.match(pathname, pathname === '/' ? [] : pathname.slice(1).split('/'))?.route;
+      if (route === undefined || learnedDynamic.has(route)) return undefined;
+    }
     // Fresh: HIT. Stale with its regeneration running: STALE, as `serve` would answer it.
     const now = engine.now();
     const fresh = engine.peekFresh(pathname, now);

@@ -23,6 +23,8 @@ export const FIXTURE_ITEMS: Readonly<Record<string, string>> = {
   'mix-b': 'b1',
   untagged: 'untagged v1',
   sometimes: 'static v1',
+  'sometimes-a': 'static a1',
+  'sometimes-b': 'static b1',
   twice: 'twice v1',
 };
 

@@ -492,6 +492,19 @@ describe('review cases', () => {
     assert.equal(pageText((await get('/sometimes')).text), 'dynamic 2');
   });
 
+  test('once one path of a route turns dynamic, its other paths are no longer answered from memory either', async () => {
+    assert.equal(pageText((await get('/sometimes-each/b')).text), 'static b1');
+    assert.equal((await get('/sometimes-each/b')).headers.get('x-isr-cache'), 'HIT', 'b is in memory');
+    f.api.items.set('sometimes-a', 'dynamic a');
+    await revalidate({ paths: ['/sometimes-each/a'] });
+    assert.equal(pageText((await get('/sometimes-each/a')).text), 'dynamic a');
+    // b's stored page is still fresh, but its route now renders per request, as next start does.
+    f.api.items.set('sometimes-b', 'static b2');
+    const b = await get('/sometimes-each/b');
+    assert.equal(pageText(b.text), 'static b2');
+    assert.equal(b.headers.get('cache-control'), 'private, no-cache, no-store, max-age=0, must-revalidate');
+  });
+
   test('dynamicParams = false on a dynamic page: generateStaticParams paths render, others are 404', async () => {
     const valid = await get('/strict-dyn/a?q=1');
     assert.equal(valid.status, 200);
