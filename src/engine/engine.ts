@@ -377,13 +377,7 @@ export class IsrEngine {
    *   reading), so a caller that also needs the time reads the clock once.
    */
   peekFresh(key: string, now: Milliseconds = this.now()): CacheEntry | undefined {
-    if (this.shielding.reconciling !== undefined) return undefined;
-    const entry = this.store.peek?.(key);
-    if (entry === undefined) return undefined;
-    // From the future (rule 7): `serve` logs and regenerates it. (`now` runs ahead of the clock by
-    // far less than the tolerance.)
-    if (entry.lastModified > now + CLOCK_SKEW_TOLERANCE_MS) return undefined;
-    return this.freshnessOf(entry, now, undefined) === 'fresh' ? entry : undefined;
+    return this.peekIn(key, now, 'fresh');
   }
 
   /**
@@ -397,10 +391,18 @@ export class IsrEngine {
    * @param now the time to judge it at, ms since the epoch, from {@link now} (default: a fresh reading).
    */
   peekStale(key: string, now: Milliseconds = this.now()): CacheEntry | undefined {
-    if (this.shielding.reconciling !== undefined || !this.inflight.has(key)) return undefined;
+    return this.inflight.has(key) ? this.peekIn(key, now, 'stale') : undefined;
+  }
+
+  /** The memory tier's entry under `key` if it stands in `state` at `now` (ms); the fast path's common read. */
+  private peekIn(key: string, now: Milliseconds, state: 'fresh' | 'stale'): CacheEntry | undefined {
+    if (this.shielding.reconciling !== undefined) return undefined;
     const entry = this.store.peek?.(key);
-    if (entry === undefined || entry.lastModified > now + CLOCK_SKEW_TOLERANCE_MS) return undefined;
-    return this.freshnessOf(entry, now, undefined) === 'stale' ? entry : undefined;
+    if (entry === undefined) return undefined;
+    // From the future (rule 7): `serve` logs and regenerates it. (`now` runs ahead of the clock by
+    // far less than the tolerance.)
+    if (entry.lastModified > now + CLOCK_SKEW_TOLERANCE_MS) return undefined;
+    return this.freshnessOf(entry, now, undefined) === state ? entry : undefined;
   }
 
   /** Where `entry` stands at `now` (ms) against this engine's invalidations (engine/freshness.ts). */
